@@ -1,0 +1,153 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Threading.RateLimiting;
+using Dapper;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Relabel.Api.Infrastructure;
+
+public static class Roles
+{
+    public const string Admin = "admin";
+    public const string Reviewer = "reviewer";
+    public const string Uploader = "uploader";
+    public static readonly string[] All = [Admin, Reviewer, Uploader];
+}
+
+/// <summary>Authorization policies; admins may do everything the other roles may.</summary>
+public static class Policies
+{
+    public const string Admin = "admin";
+    public const string Reviewer = "reviewer";
+    public const string Uploader = "uploader";
+    public const string SignedIn = "signed-in";
+    public const string SignInRateLimit = "sign-in";
+}
+
+public static class Auth
+{
+    public const string Scheme = "Relabel";
+    public const string TokenScheme = "Token";
+    public const string CookieScheme = "Cookie";
+    public const string CsrfHeader = "X-CSRF-Token";
+
+    public static void AddRelabelAuth(this IServiceCollection services, RelabelOptions options)
+    {
+        services.AddAuthentication(Scheme)
+            .AddPolicyScheme(Scheme, "Bearer token or cookie", o => o.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    ? TokenScheme
+                    : CookieScheme)
+            .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenScheme, null)
+            .AddCookie(CookieScheme, o =>
+            {
+                o.Cookie.Name = "relabel.session";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.ExpireTimeSpan = TimeSpan.FromHours(12);
+                o.SlidingExpiration = true;
+                // An API answers 401/403; it never redirects to a sign-in page.
+                o.Events.OnRedirectToLogin = c => { c.Response.StatusCode = 401; return Task.CompletedTask; };
+                o.Events.OnRedirectToAccessDenied = c => { c.Response.StatusCode = 403; return Task.CompletedTask; };
+            });
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
+            .AddPolicy(Policies.Reviewer, p => p.RequireRole(Roles.Reviewer, Roles.Admin))
+            .AddPolicy(Policies.Uploader, p => p.RequireRole(Roles.Uploader, Roles.Admin))
+            .AddPolicy(Policies.SignedIn, p => p.RequireAuthenticatedUser());
+
+        services.AddAntiforgery(o =>
+        {
+            o.HeaderName = CsrfHeader;
+            o.Cookie.Name = "relabel.csrf";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+        });
+
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(Policies.SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = options.SignInAttemptsPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
+        });
+    }
+
+    /// <summary>Cookie-authenticated writes must carry the anti-forgery header; token callers are not exposed to CSRF.</summary>
+    public static IApplicationBuilder UseCsrfProtection(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        var method = context.Request.Method;
+        var safe = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method);
+        if (!safe && context.User.Identity is { IsAuthenticated: true, AuthenticationType: CookieScheme })
+            await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
+        await next(context);
+    });
+
+    public static long UserId(this ClaimsPrincipal user) =>
+        long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("Not signed in."));
+
+    public static ClaimsPrincipal Principal(long id, string name, IEnumerable<string> roles, string authenticationType)
+    {
+        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, id.ToString()), new(ClaimTypes.Name, name) };
+        claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType));
+    }
+
+    /// <summary>A new API token: 32 random bytes, shown once; only its SHA-256 is stored.</summary>
+    public static string NewToken() => "rl_" + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+
+    public static byte[] HashToken(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    private static string Base64UrlEncode(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>Authenticates "Authorization: Bearer rl_…" against the hashed, revocable tokens.</summary>
+public sealed class TokenAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    NpgsqlDataSource db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    private sealed record TokenOwner
+    {
+        public required long Id { get; init; }
+        public required string Name { get; init; }
+        public required string[] Roles { get; init; }
+    }
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        var token = header["Bearer ".Length..].Trim();
+        if (token.Length is 0 or > 200) return AuthenticateResult.Fail("Malformed bearer token.");
+
+        await using var connection = await db.OpenConnectionAsync(Context.RequestAborted);
+        var owner = await connection.QuerySingleOrDefaultAsync<TokenOwner>(
+            """
+            select u.id, u.name, u.roles
+            from api_tokens t
+            join users u on u.id = t.user_id
+            where t.token_hash = @hash
+              and t.revoked_at is null
+              and (t.expires_at is null or t.expires_at > now())
+            """,
+            new { hash = Auth.HashToken(token) });
+        if (owner is null) return AuthenticateResult.Fail("Unknown, revoked or expired token.");
+
+        var principal = Auth.Principal(owner.Id, owner.Name, owner.Roles, Auth.TokenScheme);
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Auth.TokenScheme));
+    }
+}

@@ -1,0 +1,53 @@
+using System.Reflection;
+using Dapper;
+using DbUp;
+using DbUp.Engine.Output;
+using Npgsql;
+
+namespace Relabel.Api.Infrastructure;
+
+public static class Database
+{
+    public static void AddRelabelDatabase(this WebApplicationBuilder builder)
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        var connectionString = ConnectionString(builder.Configuration);
+        builder.Services.AddNpgsqlDataSource(connectionString);
+    }
+
+    public static string ConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Relabel") ?? DefaultConnectionString;
+
+    /// <summary>The project-local cluster that "make run" starts.</summary>
+    public const string DefaultConnectionString =
+        "Host=127.0.0.1;Port=54329;Username=relabel;Database=relabel;Timeout=5;Command Timeout=120";
+
+    /// <summary>Applies db/migrations/NNNN_name.sql in order, each in its own transaction, recorded in schemaversions.</summary>
+    public static void Migrate(string connectionString, ILogger logger)
+    {
+        EnsureDatabase.For.PostgresqlDatabase(connectionString, new UpgradeLogAdapter(logger));
+        var upgrader = DeployChanges.To
+            .PostgresqlDatabase(connectionString)
+            .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.Contains(".Migrations."))
+            .WithTransactionPerScript()
+            .LogTo(new UpgradeLogAdapter(logger))
+            .Build();
+        var result = upgrader.PerformUpgrade();
+        if (!result.Successful)
+            throw new InvalidOperationException($"Migration {result.ErrorScript?.Name} failed: {result.Error.Message}", result.Error);
+    }
+
+    private sealed class UpgradeLogAdapter(ILogger logger) : IUpgradeLog
+    {
+        public void LogTrace(string format, params object[] args) { }
+        public void LogDebug(string format, params object[] args) { }
+        public void LogInformation(string format, params object[] args) =>
+            logger.LogInformation("{Message}", string.Format(format, args));
+        public void LogWarning(string format, params object[] args) =>
+            logger.LogWarning("{Message}", string.Format(format, args));
+        public void LogError(string format, params object[] args) =>
+            logger.LogError("{Message}", string.Format(format, args));
+        public void LogError(Exception ex, string format, params object[] args) =>
+            logger.LogError(ex, "{Message}", string.Format(format, args));
+    }
+}

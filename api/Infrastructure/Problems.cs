@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace Relabel.Api.Infrastructure;
+
+/// <summary>One fault in a request body: the line (or row) and field where it is, and what is wrong.</summary>
+public sealed record LineError(long Line, string Field, string Message);
+
+/// <summary>Collects line errors, keeping the first <see cref="Limit"/> and counting all of them.</summary>
+public sealed class LineErrors
+{
+    public const int Limit = 100;
+    private readonly List<LineError> _errors = [];
+
+    public long Count { get; private set; }
+    public bool Any => Count > 0;
+    public IReadOnlyList<LineError> First => _errors;
+
+    public void Add(long line, string field, string message)
+    {
+        Count++;
+        if (_errors.Count < Limit) _errors.Add(new LineError(line, field, message));
+    }
+
+    /// <summary>For checks that list only the first errors but count them all.</summary>
+    public void CountAtLeast(long total) => Count = Math.Max(Count, total);
+
+    public ProblemHttpResult ToProblem(string title, int status = StatusCodes.Status422UnprocessableEntity) =>
+        Problems.Lines(title, this, status);
+}
+
+public static class Problems
+{
+    public static void AddRelabelProblemDetails(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Extensions["traceId"] =
+                Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
+            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+        });
+        services.AddExceptionHandler<ApiExceptionHandler>();
+    }
+
+    public static ProblemHttpResult Lines(string title, LineErrors errors, int status = StatusCodes.Status422UnprocessableEntity) =>
+        TypedResults.Problem(new ProblemDetails
+        {
+            Status = status,
+            Title = title,
+            Detail = errors.Count > errors.First.Count
+                ? $"{errors.Count} errors; the first {errors.First.Count} are listed."
+                : $"{errors.Count} error(s).",
+            Extensions = { ["errors"] = errors.First.OrderBy(e => e.Line).ToList(), ["errorCount"] = errors.Count },
+        });
+
+    public static ProblemHttpResult Conflict(string title, string detail) =>
+        TypedResults.Problem(title: title, detail: detail, statusCode: StatusCodes.Status409Conflict);
+
+    public static ProblemHttpResult NotFound(string what) =>
+        TypedResults.Problem(title: "Not found", detail: what, statusCode: StatusCodes.Status404NotFound);
+
+    public static ProblemHttpResult Unprocessable(string title, string detail) =>
+        TypedResults.Problem(title: title, detail: detail, statusCode: StatusCodes.Status422UnprocessableEntity);
+}
+
+/// <summary>Turns exceptions into problem+json: client faults keep their status, the database being down is a 503.</summary>
+public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = Classify(exception);
+        if (status >= 500)
+            logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    private static (int Status, string Title, string? Detail) Classify(Exception exception) => exception switch
+    {
+        BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status413PayloadTooLarge =>
+            (413, "Request body too large", bad.Message),
+        BadHttpRequestException bad => (bad.StatusCode, "Bad request", Describe(bad)),
+        JsonException json => (400, "Malformed JSON", json.Message),
+        AntiforgeryValidationException => (403, "Missing or invalid anti-forgery token",
+            "Cookie-authenticated writes need the X-CSRF-Token header from GET /api/auth/csrf."),
+        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg =>
+            (409, "Conflict with an existing record", pg.ConstraintName),
+        PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation } pg =>
+            (409, "Conflict with a related record", pg.ConstraintName),
+        PostgresException { SqlState: PostgresErrorCodes.CheckViolation } pg =>
+            (422, "A value is out of range", pg.ConstraintName),
+        NpgsqlException { InnerException: TimeoutException } or NpgsqlException { IsTransient: true } or
+            PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow } =>
+            (503, "Database unavailable", "The database cannot be reached; try again shortly."),
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException } =>
+            (503, "Database unavailable", "The database cannot be reached; try again shortly."),
+        OperationCanceledException => (499, "Request cancelled", null),
+        _ => (500, "Internal server error", null),
+    };
+
+    // The binder's message names the parameter; the inner JSON exception names the path and line.
+    private static string Describe(BadHttpRequestException bad) =>
+        bad.InnerException is JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
+}

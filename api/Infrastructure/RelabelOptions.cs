@@ -1,0 +1,30 @@
+namespace Relabel.Api.Infrastructure;
+
+/// <summary>Settings of the "Relabel" configuration section (environment: Relabel__Name).</summary>
+public sealed class RelabelOptions
+{
+    public string WordNetPath { get; set; } = "/usr/share/wordnet/data.noun";
+
+    /// <summary>Content-addressed image store; relative paths are taken from the repository root.</summary>
+    public string ImageRoot { get; set; } = ".data/images";
+
+    /// <summary>The compiled SPA; relative paths are taken from the repository root.</summary>
+    public string WebRoot { get; set; } = "web/dist";
+
+    /// <summary>ImageNet's terms: images are shown to signed-in users unless this is set.</summary>
+    public bool ImagesPublic { get; set; }
+
+    /// <summary>Loads the generated demo datasets and accounts at start-up.</summary>
+    public bool Demo { get; set; }
+
+    public long MaxImageBytes { get; set; } = 20 * 1024 * 1024;
+
+    public long MaxManifestBytes { get; set; } = 100 * 1024 * 1024;
+
+    public int SignInAttemptsPerMinute { get; set; } = 10;
+
+    public string RepositoryRoot { get; set; } = "";
+
+    public string ResolvePath(string path) =>
+        Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(RepositoryRoot, path));
+}

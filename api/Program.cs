@@ -1,0 +1,103 @@
+using System.Text.Json.Serialization;
+using FluentValidation;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.FileProviders;
+using Relabel.Api.Features.Accounts;
+using Relabel.Api.Features.Datasets;
+using Relabel.Api.Features.Demo;
+using Relabel.Api.Features.Health;
+using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Synsets;
+using Relabel.Api.Infrastructure;
+
+// Commands share the services of the server but not its command line: "import-images …", "openapi FILE".
+var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : null;
+var builder = WebApplication.CreateBuilder(command is null ? args : []);
+
+var options = builder.Configuration.GetSection("Relabel").Get<RelabelOptions>() ?? new RelabelOptions();
+if (options.RepositoryRoot.Length == 0) options.RepositoryRoot = RepositoryRoot.Find(builder.Environment.ContentRootPath);
+builder.Services.Configure<RelabelOptions>(builder.Configuration.GetSection("Relabel"));
+builder.Services.PostConfigure<RelabelOptions>(o => o.RepositoryRoot = options.RepositoryRoot);
+
+builder.AddRelabelDatabase();
+builder.Services.AddRelabelProblemDetails();
+builder.Services.AddRelabelAuth(options);
+builder.Services.AddRelabelOpenApi();
+builder.Services.AddValidatorsFromAssemblyContaining<Program>();
+builder.Services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
+builder.Services.AddSingleton<ImageStore>();
+builder.Services.AddSingleton<DemoSeeder>();
+// Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.Use(async (context, next) =>
+{
+    // The SPA loads only its own scripts; user text is never markup.
+    context.Response.Headers.TryAdd("Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'");
+    context.Response.Headers.TryAdd("X-Content-Type-Options", "nosniff");
+    await next(context);
+});
+
+var webRoot = options.ResolvePath(options.WebRoot);
+var spaFiles = Directory.Exists(webRoot) ? new PhysicalFileProvider(webRoot) : null;
+if (spaFiles is not null)
+{
+    app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = spaFiles });
+    app.UseStaticFiles(new StaticFileOptions { FileProvider = spaFiles });
+}
+else app.Logger.LogWarning("The SPA is not built ({WebRoot} is missing): run 'make web'", webRoot);
+
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+app.UseCsrfProtection();
+
+app.UseSwagger(o => o.RouteTemplate = "swagger/{documentName}/swagger.{extension:regex(^(json|ya?ml)$)}");
+app.UseSwaggerUI();
+
+app.MapHealth();
+app.MapAccounts();
+app.MapSynsets();
+app.MapDatasets();
+app.MapImages();
+
+app.MapFallback("/api/{**path}", (string path) => Problems.NotFound($"There is no endpoint /api/{path}."))
+    .ExcludeFromDescription();
+if (spaFiles is not null)
+    app.MapFallbackToFile("index.html", new StaticFileOptions { FileProvider = spaFiles });
+
+if (command == "openapi")
+{
+    // The API explorer sees the endpoints once the pipeline is built, that is when the host starts.
+    app.Urls.Add("http://127.0.0.1:0");
+    await app.StartAsync();
+    var path = options.ResolvePath(args.Length > 1 ? args[1] : "openapi.yaml");
+    await File.WriteAllTextAsync(path, await OpenApi.YamlAsync(app.Services));
+    await app.StopAsync();
+    Console.WriteLine($"Wrote {path}");
+    return;
+}
+
+if (command == "import-images")
+{
+    await Bootstrap.RunAsync(app);
+    Environment.ExitCode = await ImportImagesCommand.RunAsync(app.Services, args[1..]);
+    return;
+}
+if (command is not null)
+{
+    Console.Error.WriteLine($"Unknown command '{command}'. Commands: import-images, openapi.");
+    Environment.ExitCode = 2;
+    return;
+}
+
+await Bootstrap.RunAsync(app);
+app.Run();
+
+public partial class Program;

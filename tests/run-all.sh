@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test suite and ends with one line: "N passed, N failed[, N skipped]".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+passed=0; failed=0; skipped=0; status=0
+
+# .NET: API, metrics and browser tests (xunit against the real PostgreSQL of RELABEL_TEST_PG).
+DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet test Backend.sln --no-build --no-restore \
+  --logger "console;verbosity=minimal" 2>&1 | tee "$log" | grep -vE "^\s+at |^\s*$|^\[xUnit.net [0-9:.]+\]\s+(/|at )" || true
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
+while read -r f p s; do
+  failed=$((failed + f)); passed=$((passed + p)); skipped=$((skipped + s))
+done < <(sed -nE 's/.*(Passed|Failed)! +- +Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+).*/\2 \3 \4/p' "$log")
+if ! grep -qE "(Passed|Failed)! +- +Failed:" "$log"; then
+  echo "dotnet test produced no results:"; tail -n 40 "$log"; status=1; failed=$((failed + 1))
+fi
+
+# Web: unit tests of the SPA's pure logic (node's test runner).
+(cd web && npm test --silent) >"$log" 2>&1 || status=1
+cat "$log" | grep -E "^# (pass|fail)|^not ok" || true
+p=$(sed -nE 's/^# pass ([0-9]+)/\1/p' "$log" | tail -n 1); f=$(sed -nE 's/^# fail ([0-9]+)/\1/p' "$log" | tail -n 1)
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+[ -n "$p" ] || { echo "web tests produced no results:"; tail -n 40 "$log"; status=1; failed=$((failed + 1)); }
+
+rm -f "$log"
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

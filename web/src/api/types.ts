@@ -1,0 +1,15 @@
+/** Names for the schemas of the API contract (generated from ../openapi.yaml into schema.d.ts). */
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+
+export type CurrentUser = Schemas['CurrentUser'];
+export type CsrfToken = Schemas['CsrfToken'];
+export type SignInRequest = Schemas['SignInRequest'];
+export type Dataset = Schemas['DatasetResponse'];
+export type DatasetClass = Schemas['DatasetClass'];
+export type Subset = Schemas['SubsetResponse'];
+export type ImageRecord = Schemas['ImageResponse'];
+export type ImagePage = Schemas['ImagePage'];
+export type SynsetDetail = Schemas['SynsetDetail'];
+export type SynsetRef = Schemas['SynsetRef'];

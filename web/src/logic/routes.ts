@@ -1,0 +1,130 @@
+/**
+ * Client-side routes: which page a path shows, and the hrefs that lead there.
+ * Pure: no DOM, no History API (see router.ts for those).
+ */
+
+export type Route =
+  | { page: 'leaderboard' }
+  | { page: 'review' }
+  | { page: 'browse' }
+  | { page: 'dataset'; dataset: string; subset: string | null; q: string }
+  | { page: 'class'; dataset: string; wnid: string }
+  | { page: 'image'; id: number }
+  | { page: 'sign-in'; next: string | null }
+  | { page: 'not-found'; path: string };
+
+export type PageName = Route['page'];
+
+/** The top-level sections of the navigation header. */
+export type NavSection = 'leaderboard' | 'review' | 'browse' | 'sign-in';
+
+/**
+ * The route of a path such as "/browse/ilsvrc2012/classes/n01440764" or "/browse/x?subset=dogs&q=ret".
+ * Segments are percent-decoded; empty segments (a trailing or doubled slash) are ignored.
+ */
+export function matchRoute(location: string): Route {
+  const { pathname, params } = splitLocation(location);
+  const segments = decodeSegments(pathname);
+  if (segments === null) return { page: 'not-found', path: pathname };
+
+  const [first, second, third, fourth, ...rest] = segments;
+  if (rest.length > 0) return { page: 'not-found', path: pathname };
+
+  switch (first) {
+    case undefined:
+    case 'leaderboard':
+      return second === undefined ? { page: 'leaderboard' } : notFound(pathname);
+    case 'review':
+      return second === undefined ? { page: 'review' } : notFound(pathname);
+    case 'sign-in':
+      return second === undefined ? { page: 'sign-in', next: safeNext(params.get('next')) } : notFound(pathname);
+    case 'browse':
+      if (second === undefined) return { page: 'browse' };
+      if (third === undefined) {
+        const subset = params.get('subset');
+        return { page: 'dataset', dataset: second, subset: subset ? subset : null, q: params.get('q') ?? '' };
+      }
+      if (third === 'classes' && fourth !== undefined) return { page: 'class', dataset: second, wnid: fourth };
+      return notFound(pathname);
+    case 'images': {
+      if (second === undefined || third !== undefined || !/^[1-9][0-9]{0,15}$/.test(second)) return notFound(pathname);
+      const id = Number(second);
+      return Number.isSafeInteger(id) ? { page: 'image', id } : notFound(pathname);
+    }
+    default:
+      return notFound(pathname);
+  }
+}
+
+/** The navigation section a route belongs to, for marking the current link. */
+export function navSection(route: Route): NavSection | null {
+  switch (route.page) {
+    case 'leaderboard':
+    case 'review':
+    case 'sign-in':
+      return route.page;
+    case 'browse':
+    case 'dataset':
+    case 'class':
+    case 'image':
+      return 'browse';
+    case 'not-found':
+      return null;
+  }
+}
+
+/** Whether a same-origin path belongs to the SPA (links to it are handled without a page load). */
+export function isAppPath(pathname: string): boolean {
+  return !/^\/(api|swagger)(\/|$)/i.test(pathname);
+}
+
+/** A "next" location is followed only when it is a local path (not "//host" or "https://…"). */
+export function safeNext(next: string | null): string | null {
+  if (next === null || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return null;
+  return isAppPath(splitLocation(next).pathname) ? next : null;
+}
+
+const enc = encodeURIComponent;
+
+export const hrefs = {
+  leaderboard: (): string => '/leaderboard',
+  review: (): string => '/review',
+  browse: (): string => '/browse',
+  dataset(slug: string, options: { subset?: string | null; q?: string } = {}): string {
+    const params = new URLSearchParams();
+    if (options.subset && options.subset !== 'all') params.set('subset', options.subset);
+    if (options.q && options.q.trim() !== '') params.set('q', options.q);
+    const query = params.toString();
+    return `/browse/${enc(slug)}` + (query ? `?${query}` : '');
+  },
+  class: (slug: string, wnid: string): string => `/browse/${enc(slug)}/classes/${enc(wnid)}`,
+  image: (id: number): string => `/images/${id}`,
+  signIn(next?: string | null): string {
+    const safe = safeNext(next ?? null);
+    return safe && safe !== '/sign-in' ? `/sign-in?next=${enc(safe)}` : '/sign-in';
+  },
+};
+
+/** The URL of an image's bytes (served by the API, not the SPA). */
+export const imageFileUrl = (id: number): string => `/api/images/${id}/file`;
+
+function notFound(path: string): Route {
+  return { page: 'not-found', path };
+}
+
+function splitLocation(location: string): { pathname: string; params: URLSearchParams } {
+  const hash = location.indexOf('#');
+  const withoutHash = hash >= 0 ? location.slice(0, hash) : location;
+  const question = withoutHash.indexOf('?');
+  return question >= 0
+    ? { pathname: withoutHash.slice(0, question), params: new URLSearchParams(withoutHash.slice(question + 1)) }
+    : { pathname: withoutHash, params: new URLSearchParams() };
+}
+
+function decodeSegments(pathname: string): string[] | null {
+  try {
+    return pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  } catch {
+    return null; // malformed percent-encoding
+  }
+}

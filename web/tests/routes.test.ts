@@ -1,0 +1,117 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { hrefs, imageFileUrl, isAppPath, matchRoute, navSection, safeNext } from '../src/logic/routes';
+
+describe('matchRoute', () => {
+  it('shows the leaderboard at / and /leaderboard', () => {
+    assert.deepEqual(matchRoute('/'), { page: 'leaderboard' });
+    assert.deepEqual(matchRoute(''), { page: 'leaderboard' });
+    assert.deepEqual(matchRoute('/leaderboard'), { page: 'leaderboard' });
+    assert.deepEqual(matchRoute('/leaderboard/'), { page: 'leaderboard' });
+  });
+
+  it('matches the review, browse and sign-in pages', () => {
+    assert.deepEqual(matchRoute('/review'), { page: 'review' });
+    assert.deepEqual(matchRoute('/browse'), { page: 'browse' });
+    assert.deepEqual(matchRoute('/browse/'), { page: 'browse' });
+    assert.deepEqual(matchRoute('/sign-in'), { page: 'sign-in', next: null });
+  });
+
+  it('reads the dataset, subset and search text of a dataset page', () => {
+    assert.deepEqual(matchRoute('/browse/ilsvrc2012'), { page: 'dataset', dataset: 'ilsvrc2012', subset: null, q: '' });
+    assert.deepEqual(matchRoute('/browse/ilsvrc2012?subset=dogs&q=golden%20ret'), {
+      page: 'dataset',
+      dataset: 'ilsvrc2012',
+      subset: 'dogs',
+      q: 'golden ret',
+    });
+    assert.deepEqual(matchRoute('/browse/ilsvrc2012?subset=#top'), { page: 'dataset', dataset: 'ilsvrc2012', subset: null, q: '' });
+  });
+
+  it('matches a class page and decodes its segments', () => {
+    assert.deepEqual(matchRoute('/browse/ilsvrc2012/classes/n01440764'), { page: 'class', dataset: 'ilsvrc2012', wnid: 'n01440764' });
+    assert.deepEqual(matchRoute('/browse/my%20set/classes/n01440764/'), { page: 'class', dataset: 'my set', wnid: 'n01440764' });
+  });
+
+  it('matches an image page with a positive integer id only', () => {
+    assert.deepEqual(matchRoute('/images/42'), { page: 'image', id: 42 });
+    assert.equal(matchRoute('/images/0').page, 'not-found');
+    assert.equal(matchRoute('/images/-1').page, 'not-found');
+    assert.equal(matchRoute('/images/4x').page, 'not-found');
+    assert.equal(matchRoute('/images/99999999999999999').page, 'not-found');
+    assert.equal(matchRoute('/images').page, 'not-found');
+  });
+
+  it('reports unknown and malformed paths as not found', () => {
+    assert.deepEqual(matchRoute('/nowhere'), { page: 'not-found', path: '/nowhere' });
+    assert.equal(matchRoute('/browse/x/classes').page, 'not-found');
+    assert.equal(matchRoute('/browse/x/images/n1').page, 'not-found');
+    assert.equal(matchRoute('/browse/x/classes/n1/extra').page, 'not-found');
+    assert.equal(matchRoute('/review/more').page, 'not-found');
+    assert.equal(matchRoute('/browse/%E0%A4%A').page, 'not-found');
+  });
+
+  it('only follows local "next" paths after sign-in', () => {
+    assert.deepEqual(matchRoute('/sign-in?next=%2Fbrowse%2Fx'), { page: 'sign-in', next: '/browse/x' });
+    assert.deepEqual(matchRoute('/sign-in?next=https%3A%2F%2Fevil.example'), { page: 'sign-in', next: null });
+    assert.deepEqual(matchRoute('/sign-in?next=%2F%2Fevil.example'), { page: 'sign-in', next: null });
+  });
+});
+
+describe('safeNext and isAppPath', () => {
+  it('accepts local SPA paths only', () => {
+    assert.equal(safeNext('/images/3'), '/images/3');
+    assert.equal(safeNext('/browse/x?subset=dogs'), '/browse/x?subset=dogs');
+    assert.equal(safeNext(null), null);
+    assert.equal(safeNext('browse'), null);
+    assert.equal(safeNext('//evil.example/'), null);
+    assert.equal(safeNext('/\\evil.example/'), null);
+    assert.equal(safeNext('/api/auth/me'), null);
+  });
+
+  it('leaves /api and /swagger to the server', () => {
+    assert.equal(isAppPath('/browse'), true);
+    assert.equal(isAppPath('/'), true);
+    assert.equal(isAppPath('/apiary'), true);
+    assert.equal(isAppPath('/api'), false);
+    assert.equal(isAppPath('/api/images/1/file'), false);
+    assert.equal(isAppPath('/swagger/index.html'), false);
+  });
+});
+
+describe('hrefs', () => {
+  it('builds paths that match back to their routes', () => {
+    assert.equal(hrefs.dataset('ilsvrc2012'), '/browse/ilsvrc2012');
+    assert.equal(hrefs.dataset('ilsvrc2012', { subset: 'all', q: '  ' }), '/browse/ilsvrc2012');
+    assert.equal(hrefs.dataset('ilsvrc2012', { subset: 'dogs', q: 'golden ret' }), '/browse/ilsvrc2012?subset=dogs&q=golden+ret');
+    assert.deepEqual(matchRoute(hrefs.dataset('ilsvrc2012', { subset: 'dogs', q: 'golden ret' })), {
+      page: 'dataset',
+      dataset: 'ilsvrc2012',
+      subset: 'dogs',
+      q: 'golden ret',
+    });
+    assert.deepEqual(matchRoute(hrefs.class('a/b', 'n0?1')), { page: 'class', dataset: 'a/b', wnid: 'n0?1' });
+    assert.deepEqual(matchRoute(hrefs.image(7)), { page: 'image', id: 7 });
+    assert.equal(imageFileUrl(7), '/api/images/7/file');
+  });
+
+  it('carries a safe return path to the sign-in page', () => {
+    assert.equal(hrefs.signIn(), '/sign-in');
+    assert.equal(hrefs.signIn('/images/7'), '/sign-in?next=%2Fimages%2F7');
+    assert.equal(hrefs.signIn('https://evil.example'), '/sign-in');
+    assert.equal(hrefs.signIn('/sign-in'), '/sign-in');
+    assert.deepEqual(matchRoute(hrefs.signIn('/browse/x?subset=dogs')), { page: 'sign-in', next: '/browse/x?subset=dogs' });
+  });
+});
+
+describe('navSection', () => {
+  it('puts dataset, class and image pages under Browse', () => {
+    assert.equal(navSection(matchRoute('/')), 'leaderboard');
+    assert.equal(navSection(matchRoute('/review')), 'review');
+    assert.equal(navSection(matchRoute('/sign-in')), 'sign-in');
+    assert.equal(navSection(matchRoute('/browse/x')), 'browse');
+    assert.equal(navSection(matchRoute('/browse/x/classes/n1')), 'browse');
+    assert.equal(navSection(matchRoute('/images/1')), 'browse');
+    assert.equal(navSection(matchRoute('/nope')), null);
+  });
+});
