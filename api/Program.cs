@@ -19,6 +19,17 @@ if (options.RepositoryRoot.Length == 0) options.RepositoryRoot = RepositoryRoot.
 builder.Services.Configure<RelabelOptions>(builder.Configuration.GetSection("Relabel"));
 builder.Services.PostConfigure<RelabelOptions>(o => o.RepositoryRoot = options.RepositoryRoot);
 
+// Structured logs: one JSON object per line, with the request id and trace id of each request in scope.
+builder.Logging.ClearProviders();
+builder.Logging.AddJsonConsole(o =>
+{
+    o.IncludeScopes = true;
+    o.UseUtcTimestamp = true;
+    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+});
+// Graceful shutdown: SIGTERM stops accepting connections and lets in-flight requests finish.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
 builder.AddRelabelDatabase();
 builder.Services.AddRelabelProblemDetails();
 builder.Services.AddRelabelAuth(options);

@@ -17,6 +17,11 @@ public static class Bootstrap
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Relabel.Bootstrap");
         var options = app.Services.GetRequiredService<IOptions<RelabelOptions>>().Value;
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        if (!options.MigrateOnStart)
+        {
+            logger.LogInformation("Start-up migrations are off (Relabel:MigrateOnStart = false)");
+            return;
+        }
 
         Database.Migrate(Database.ConnectionString(app.Configuration), logger);
         await WordNetLoader.LoadIfEmptyAsync(db, options.WordNetPath, logger);

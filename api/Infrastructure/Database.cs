@@ -37,6 +37,10 @@ public static class Database
             throw new InvalidOperationException($"Migration {result.ErrorScript?.Name} failed: {result.Error.Message}", result.Error);
     }
 
+    /// <summary>The embedded migration scripts, by the names DbUp records in schemaversions.</summary>
+    public static IReadOnlyList<string> MigrationNames() =>
+        Assembly.GetExecutingAssembly().GetManifestResourceNames().Where(name => name.Contains(".Migrations.")).Order().ToList();
+
     private sealed class UpgradeLogAdapter(ILogger logger) : IUpgradeLog
     {
         public void LogTrace(string format, params object[] args) { }

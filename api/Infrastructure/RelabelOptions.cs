@@ -23,6 +23,12 @@ public sealed class RelabelOptions
 
     public int SignInAttemptsPerMinute { get; set; } = 10;
 
+    /// <summary>
+    /// Migrate, load WordNet and create the first admin at start-up. Turn off on extra API replicas, so that one
+    /// instance (or a deployment step) owns the schema.
+    /// </summary>
+    public bool MigrateOnStart { get; set; } = true;
+
     public string RepositoryRoot { get; set; } = "";
 
     public string ResolvePath(string path) =>

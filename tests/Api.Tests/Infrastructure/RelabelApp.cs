@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Xunit;
 
@@ -14,9 +15,17 @@ public sealed class RelabelApp(string database, IDictionary<string, string?>? se
     public string Database { get; } = database;
     public string ImageRoot { get; } = Path.Combine(Path.GetTempPath(), "relabel-tests", Guid.NewGuid().ToString("N"));
 
+    /// <summary>Everything the app logged, at every level.</summary>
+    public CapturedLogs Logs { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
+        builder.ConfigureLogging(logging =>
+        {
+            logging.AddProvider(Logs);
+            logging.AddFilter<CapturedLogs>(null, LogLevel.Trace);
+        });
         builder.UseSetting("ConnectionStrings:Relabel", TestDatabase.ConnectionString(Database));
         builder.UseSetting("Relabel:ImageRoot", ImageRoot);
         builder.UseSetting("Relabel:SignInAttemptsPerMinute", "1000");
