@@ -7,6 +7,8 @@ using Relabel.Api.Features.Datasets;
 using Relabel.Api.Features.Demo;
 using Relabel.Api.Features.Health;
 using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Models;
+using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Synsets;
 using Relabel.Api.Infrastructure;
 
@@ -66,6 +68,8 @@ app.MapAccounts();
 app.MapSynsets();
 app.MapDatasets();
 app.MapImages();
+app.MapModels();
+app.MapPredictions();
 
 app.MapFallback("/api/{**path}", (string path) => Problems.NotFound($"There is no endpoint /api/{path}."))
     .ExcludeFromDescription();
