@@ -9,9 +9,11 @@ import type { PageContext } from './pageContext';
 import { mountDatasetPage } from './pages/dataset';
 import { mountImagePage } from './pages/image';
 import { mountLeaderboardPage } from './pages/leaderboard';
+import { mountModelPage } from './pages/model';
 import { mountNotFoundPage } from './pages/notFound';
 import { mountReviewPage } from './pages/review';
 import { mountSignInPage } from './pages/signIn';
+import { mountSubmitPage } from './pages/submit';
 import { createRouter } from './router';
 import { createSession } from './session';
 
@@ -31,6 +33,10 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
       return mountImagePage(root, route, ctx);
     case 'sign-in':
       return mountSignInPage(root, route, ctx);
+    case 'submit':
+      return mountSubmitPage(root, ctx);
+    case 'model':
+      return mountModelPage(root, route, ctx);
     case 'not-found':
       return mountNotFoundPage(root, route.path, ctx);
   }

@@ -10,13 +10,15 @@ export type Route =
   | { page: 'dataset'; dataset: string; subset: string | null; q: string }
   | { page: 'class'; dataset: string; wnid: string }
   | { page: 'image'; id: number }
+  | { page: 'submit' }
+  | { page: 'model'; slug: string }
   | { page: 'sign-in'; next: string | null }
   | { page: 'not-found'; path: string };
 
 export type PageName = Route['page'];
 
 /** The top-level sections of the navigation header. */
-export type NavSection = 'leaderboard' | 'review' | 'browse' | 'sign-in';
+export type NavSection = 'leaderboard' | 'review' | 'browse' | 'submit' | 'sign-in';
 
 /**
  * The route of a path such as "/browse/ilsvrc2012/classes/n01440764" or "/browse/x?subset=dogs&q=ret".
@@ -46,6 +48,10 @@ export function matchRoute(location: string): Route {
       }
       if (third === 'classes' && fourth !== undefined) return { page: 'class', dataset: second, wnid: fourth };
       return notFound(pathname);
+    case 'submit':
+      return second === undefined ? { page: 'submit' } : notFound(pathname);
+    case 'models':
+      return second !== undefined && third === undefined ? { page: 'model', slug: second } : notFound(pathname);
     case 'images': {
       if (second === undefined || third !== undefined || !/^[1-9][0-9]{0,15}$/.test(second)) return notFound(pathname);
       const id = Number(second);
@@ -68,6 +74,9 @@ export function navSection(route: Route): NavSection | null {
     case 'class':
     case 'image':
       return 'browse';
+    case 'submit':
+    case 'model':
+      return 'submit';
     case 'not-found':
       return null;
   }
@@ -99,6 +108,8 @@ export const hrefs = {
   },
   class: (slug: string, wnid: string): string => `/browse/${enc(slug)}/classes/${enc(wnid)}`,
   image: (id: number): string => `/images/${id}`,
+  submit: (): string => '/submit',
+  model: (slug: string): string => `/models/${enc(slug)}`,
   signIn(next?: string | null): string {
     const safe = safeNext(next ?? null);
     return safe && safe !== '/sign-in' ? `/sign-in?next=${enc(safe)}` : '/sign-in';
