@@ -26,6 +26,9 @@ public sealed class RelabelOptions
 
     public int SignInAttemptsPerMinute { get; set; } = 10;
 
+    /// <summary>How long a sign-in cookie lasts without use (sliding).</summary>
+    public double SessionMinutes { get; set; } = 12 * 60;
+
     /// <summary>
     /// Migrate, load WordNet and create the first admin at start-up. Turn off on extra API replicas, so that one
     /// instance (or a deployment step) owns the schema.
