@@ -7,6 +7,7 @@ using Relabel.Api.Features.Datasets;
 using Relabel.Api.Features.Demo;
 using Relabel.Api.Features.Health;
 using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Review;
 using Relabel.Api.Features.Synsets;
 using Relabel.Api.Infrastructure;
 
@@ -66,6 +67,8 @@ app.MapAccounts();
 app.MapSynsets();
 app.MapDatasets();
 app.MapImages();
+app.MapReview();
+app.MapGuideNotes();
 
 app.MapFallback("/api/{**path}", (string path) => Problems.NotFound($"There is no endpoint /api/{path}."))
     .ExcludeFromDescription();
