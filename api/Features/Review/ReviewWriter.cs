@@ -38,13 +38,14 @@ public static class ReviewWriter
             """,
             new { itemIds }, transaction)).ToLookup(e => e.ItemId);
 
+        var added = verdicts.ToLookup(v => v.ItemId);
         var newStates = new Dictionary<long, string>();
         foreach (var itemId in itemIds)
         {
             // New events come after every stored one: give them ids beyond any stored id, in submission order.
             var log = events[itemId].Select(e => new VerdictEvent(e.Id, e.Author, e.Verdict, e.Adjudication)).ToList();
             var next = long.MaxValue - verdicts.Count;
-            log.AddRange(verdicts.Where(v => v.ItemId == itemId).Select(v => new VerdictEvent(next++, author, v.Verdict, v.Adjudication)));
+            log.AddRange(added[itemId].Select(v => new VerdictEvent(next++, author, v.Verdict, v.Adjudication)));
             newStates[itemId] = Consensus.Decide(log, rule);
         }
         var changedItems = itemIds.Count(id => newStates[id] != items[id].State);
