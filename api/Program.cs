@@ -7,6 +7,8 @@ using Relabel.Api.Features.Datasets;
 using Relabel.Api.Features.Demo;
 using Relabel.Api.Features.Health;
 using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Models;
+using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Review;
 using Relabel.Api.Features.Synsets;
 using Relabel.Api.Infrastructure;
@@ -28,6 +30,7 @@ builder.Services.AddValidatorsFromAssemblyContaining<Program>();
 builder.Services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
 builder.Services.AddSingleton<ImageStore>();
 builder.Services.AddSingleton<DemoSeeder>();
+builder.Services.AddSingleton<DemoPredictionsSeeder>();
 builder.Services.AddSingleton<DemoVerdictsSeeder>();
 // Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -68,6 +71,8 @@ app.MapAccounts();
 app.MapSynsets();
 app.MapDatasets();
 app.MapImages();
+app.MapModels();
+app.MapPredictions();
 app.MapReview();
 app.MapGuideNotes();
 

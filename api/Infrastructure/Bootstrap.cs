@@ -24,6 +24,7 @@ public static class Bootstrap
         if (options.Demo)
         {
             await app.Services.GetRequiredService<DemoSeeder>().SeedIfMissingAsync();
+            await app.Services.GetRequiredService<DemoPredictionsSeeder>().SeedIfMissingAsync();
             await app.Services.GetRequiredService<DemoVerdictsSeeder>().SeedIfMissingAsync();
         }
     }
