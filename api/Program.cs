@@ -10,6 +10,7 @@ using Relabel.Api.Features.Images;
 using Relabel.Api.Features.Jobs;
 using Relabel.Api.Features.Models;
 using Relabel.Api.Features.Predictions;
+using Relabel.Api.Features.Review;
 using Relabel.Api.Features.Synsets;
 using Relabel.Api.Infrastructure;
 
@@ -43,6 +44,7 @@ builder.Services.AddSingleton<ImageStore>();
 builder.Services.AddSingleton<DemoSeeder>();
 builder.Services.AddRelabelJobs();
 builder.Services.AddSingleton<DemoPredictionsSeeder>();
+builder.Services.AddSingleton<DemoVerdictsSeeder>();
 // Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
@@ -85,6 +87,8 @@ app.MapImages();
 app.MapJobs();
 app.MapModels();
 app.MapPredictions();
+app.MapReview();
+app.MapGuideNotes();
 
 app.MapFallback("/api/{**path}", (string path) => Problems.NotFound($"There is no endpoint /api/{path}."))
     .ExcludeFromDescription();

@@ -30,6 +30,7 @@ public static class Bootstrap
         {
             await app.Services.GetRequiredService<DemoSeeder>().SeedIfMissingAsync();
             await app.Services.GetRequiredService<DemoPredictionsSeeder>().SeedIfMissingAsync();
+            await app.Services.GetRequiredService<DemoVerdictsSeeder>().SeedIfMissingAsync();
         }
     }
 

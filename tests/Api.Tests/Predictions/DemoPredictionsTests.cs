@@ -46,7 +46,8 @@ public sealed class DemoPredictionsTests(DemoFixture fixture) : IClassFixture<De
         }
         Assert.True(rows.Select(r => r.Top1).Distinct().Count() > 8);
 
-        var pending = await connection.ExecuteScalarAsync<long>("select count(*) from review_items where state = 'pending'");
-        Assert.True(pending > 3000, $"{pending} review items");
+        // The demo reviewer has decided most of them (DemoVerdictsSeeder); the items exist either way.
+        var items = await connection.ExecuteScalarAsync<long>("select count(*) from review_items");
+        Assert.True(items > 3000, $"{items} review items");
     }
 }

@@ -72,6 +72,16 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["GET /api/models/{slug}/predictions/{dataset}"] = Access.Public,
         ["DELETE /api/models/{slug}/predictions/{dataset}"] = Access.ModelOwner,
         ["GET /api/models/{slug}/uploads"] = Access.Public,
+        ["GET /api/review/next"] = Access.Reviewer,
+        ["GET /api/review/images/{id}"] = Access.Reviewer,
+        ["POST /api/review/images/{id}"] = Access.Reviewer,
+        ["GET /api/review/progress"] = Access.Reviewer,
+        ["POST /api/review/items/{id}/adjudicate"] = Access.Admin,
+        ["GET /api/images/{id}/history"] = Access.SignedIn,
+        ["PUT /api/datasets/{slug}/consensus"] = Access.Admin,
+        ["GET /api/guide-notes"] = Access.SignedIn,
+        ["PUT /api/guide-notes"] = Access.Admin,
+        ["DELETE /api/guide-notes/{id}"] = Access.Admin,
     };
 
     private static IEnumerable<string> MappedEndpoints(IServiceProvider services) =>
