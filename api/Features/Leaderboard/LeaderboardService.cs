@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Npgsql;
+using Relabel.Api.Metrics;
+
+namespace Relabel.Api.Features.Leaderboard;
+
+/// <summary>An entry of a board with its counts: an uploaded model, or an ensemble computed from the entries.</summary>
+public sealed record ScoredEntry(EntryHead? Entry, string Slug, string DisplayName, string Kind, int K, Predictions Predictions, ClassCounts Counts)
+{
+    public bool Computed => Entry is null;
+}
+
+/// <summary>Every entry of a dataset counted at one label version.</summary>
+public sealed record ScoredDataset(DatasetHead Head, DatasetData Data, LabelState Labels, long Version, IReadOnlyList<ScoredEntry> Entries)
+{
+    public SubsetMask? Subset(string name) => Data.Subsets.FirstOrDefault(s => s.Name == name);
+}
+
+/// <summary>The parameters of a board.</summary>
+public sealed record BoardQuery(string Subset, string Metric, MultiLabelDefinition Definition, double Alpha, long? Version);
+
+/// <summary>
+/// Computes boards from the in-memory data of <see cref="ScoringStore"/> and caches them by everything they depend on:
+/// the datasets' label versions, images, subsets and reference labels, the current upload of every entry, the
+/// entries' metadata and the parameters. A cached board costs two small queries.
+/// </summary>
+public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store)
+{
+    public const string HumanMajority = "human-majority";
+    public const string ModelMajority = "model-majority";
+
+    private readonly ConditionalWeakTable<LabelState, ConcurrentDictionary<string, ClassCounts>> _counts = new();
+    private readonly ConcurrentDictionary<string, LeaderboardResponse> _boards = new();
+    private readonly SemaphoreSlim _computing = new(1, 1);
+
+    public NpgsqlDataSource Db => db;
+    public ScoringStore Store => store;
+
+    /// <summary>Forgets every computed board (the loaded data stays, keyed by what it depends on).</summary>
+    public void Clear() => _boards.Clear();
+
+    public async Task<ScoredDataset> ScoreAsync(NpgsqlConnection connection, DatasetHead head, EntryHead[] entries, long version)
+    {
+        var data = await store.DataAsync(connection, head);
+        var labels = await store.LabelsAsync(connection, head, data, version);
+        var counts = _counts.GetValue(labels, _ => new ConcurrentDictionary<string, ClassCounts>());
+        var scored = new List<ScoredEntry>(entries.Length + 2);
+        foreach (var entry in entries)
+        {
+            var predictions = await store.PredictionsAsync(connection, data, entry);
+            var c = counts.GetOrAdd("u" + entry.UploadId, _ => Scoring.Count(data.Images, labels, predictions));
+            scored.Add(new ScoredEntry(entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions, c));
+        }
+        AddMajority(scored, data, labels, counts, HumanMajority, "Human majority vote", e => e.Kind == "human");
+        AddMajority(scored, data, labels, counts, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data");
+        return new ScoredDataset(head, data, labels, version, scored);
+    }
+
+    private static void AddMajority(List<ScoredEntry> scored, DatasetData data, LabelState labels,
+        ConcurrentDictionary<string, ClassCounts> counts, string slug, string name, Func<EntryHead, bool> member)
+    {
+        var members = scored.Where(s => s.Entry is { } e && member(e)).ToList();
+        if (members.Count < 2) return;
+        var key = slug + ":" + string.Join(',', members.Select(m => m.Entry!.UploadId));
+        var predictions = data.Ensembles.GetOrAdd(key, _ => Scoring.Majority(members.Select(m => m.Predictions).ToList(), data.Images.Count, data.Images.ClassCount));
+        var c = counts.GetOrAdd(key, _ => Scoring.Count(data.Images, labels, predictions));
+        scored.Add(new ScoredEntry(null, slug, $"{name} ({members.Count})", "ensemble", 1, predictions, c));
+    }
+
+    /// <summary>The board of a dataset, from the cache when nothing it depends on changed.</summary>
+    public async Task<LeaderboardResponse> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query)
+    {
+        var entries = await ScoringStore.EntriesAsync(connection, head.Id);
+        DatasetHead? shifted = head.ShiftedBy is { } shiftedId ? await store.HeadAsync(connection, shiftedId) : null;
+        var shiftedEntries = shifted is null ? [] : await ScoringStore.EntriesAsync(connection, shifted.Id);
+        var key = string.Join('|',
+            Key(head, entries), shifted is null ? "-" : Key(shifted, shiftedEntries),
+            query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, query.Alpha, query.Version);
+        if (_boards.TryGetValue(key, out var board)) return board;
+
+        await _computing.WaitAsync();
+        try
+        {
+            if (_boards.TryGetValue(key, out board)) return board;
+            var watch = Stopwatch.StartNew();
+            var scored = await ScoreAsync(connection, head, entries, query.Version ?? head.LabelVersion);
+            // An earlier version applies to the dataset asked for; the shifted dataset is shown at its current labels.
+            var scoredShift = shifted is null ? null : await ScoreAsync(connection, shifted, shiftedEntries, shifted.LabelVersion);
+            board = Boards.Build(scored, scoredShift, query, watch);
+            if (_boards.Count > 500) _boards.Clear();
+            _boards[key] = board;
+            return board;
+        }
+        finally { _computing.Release(); }
+    }
+
+    private static string Key(DatasetHead head, EntryHead[] entries) =>
+        $"{head.Id}:{head.ImagesKey}:{head.LabelVersion}:{head.ConsensusRule}:" +
+        string.Join(',', entries.Select(e => e.UploadId)) + ":" +
+        (entries.Length == 0 ? 0 : entries.Max(e => e.UpdatedAt.UtcTicks));
+}
