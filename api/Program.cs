@@ -8,6 +8,8 @@ using Relabel.Api.Features.Demo;
 using Relabel.Api.Features.Health;
 using Relabel.Api.Features.Images;
 using Relabel.Api.Features.Leaderboard;
+using Relabel.Api.Features.Models;
+using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Synsets;
 using Relabel.Api.Infrastructure;
 
@@ -70,6 +72,8 @@ app.MapSynsets();
 app.MapDatasets();
 app.MapImages();
 app.MapLeaderboard();
+app.MapModels();
+app.MapPredictions();
 
 app.MapFallback("/api/{**path}", (string path) => Problems.NotFound($"There is no endpoint /api/{path}."))
     .ExcludeFromDescription();

@@ -21,6 +21,9 @@ public sealed class RelabelOptions
 
     public long MaxManifestBytes { get; set; } = 100 * 1024 * 1024;
 
+    /// <summary>Per prediction upload, as sent (compressed or not); a gzipped body may expand to ten times this.</summary>
+    public long MaxPredictionBytes { get; set; } = 200 * 1024 * 1024;
+
     public int SignInAttemptsPerMinute { get; set; } = 10;
 
     public string RepositoryRoot { get; set; } = "";

@@ -71,7 +71,7 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
 /// One entry's ranked predictions by image position: Ranked[5 i .. 5 i + 4] are the class indices of image i, best
 /// first, -1 where absent (an image without prediction has Ranked[5 i] = -1). K is how many labels each row holds.
 /// </summary>
-public sealed class Predictions(short[] ranked, int k)
+public sealed class RankedPredictions(short[] ranked, int k)
 {
     public const int Width = 5;
     public short[] Ranked { get; } = ranked;
@@ -79,7 +79,7 @@ public sealed class Predictions(short[] ranked, int k)
     public int Count => Ranked.Length / Width;
     public short Top1(int image) => Ranked[image * Width];
 
-    public static Predictions Empty(int imageCount, int k) => new(Enumerable.Repeat((short)-1, imageCount * Width).ToArray(), k);
+    public static RankedPredictions Empty(int imageCount, int k) => new(Enumerable.Repeat((short)-1, imageCount * Width).ToArray(), k);
 }
 
 /// <summary>
@@ -150,17 +150,17 @@ public static class Scoring
     /// multi-label (not problematic images only) takes the state of the item (i, p); ReaL (images whose reference set
     /// is not empty) is right when p is in the set, top-5 when any of the first five is.
     /// </summary>
-    public static ClassCounts Count(DatasetImages images, LabelState labels, Predictions predictions)
+    public static ClassCounts Count(DatasetImages images, LabelState labels, RankedPredictions predictions)
     {
         var counts = new ClassCounts(images.ClassCount);
         var ranked = predictions.Ranked;
         for (var i = 0; i < images.Count; i++)
         {
-            var top1 = ranked[i * Predictions.Width];
+            var top1 = ranked[i * RankedPredictions.Width];
             if (top1 < 0) continue;
             var c = images.OriginalClass[i];
             counts.Predicted[c]++;
-            var five = ranked.AsSpan(i * Predictions.Width, Predictions.Width);
+            var five = ranked.AsSpan(i * RankedPredictions.Width, RankedPredictions.Width);
             if (top1 == c) counts.Top1[c]++;
             if (five.Contains(c)) counts.Top5[c]++;
             if (!labels.Problematic[i])
@@ -252,14 +252,14 @@ public static class Scoring
     /// The majority vote of the members' top-1 predictions on each image (among the members that predicted it). A tie
     /// goes to the class the members predict more often over the whole dataset, then to the smaller class index.
     /// </summary>
-    public static Predictions Majority(IReadOnlyList<Predictions> members, int imageCount, int classCount)
+    public static RankedPredictions Majority(IReadOnlyList<RankedPredictions> members, int imageCount, int classCount)
     {
         var frequency = new long[classCount];
         foreach (var member in members)
             for (var i = 0; i < imageCount; i++)
                 if (member.Top1(i) is var p and >= 0) frequency[p]++;
 
-        var result = Predictions.Empty(imageCount, 1);
+        var result = RankedPredictions.Empty(imageCount, 1);
         var votes = new Dictionary<short, int>();
         for (var i = 0; i < imageCount; i++)
         {
@@ -275,7 +275,7 @@ public static class Scoring
                 if (n > bestVotes || (n == bestVotes && (frequency[cls] > frequency[best] || (frequency[cls] == frequency[best] && cls < best))))
                     best = cls;
             }
-            result.Ranked[i * Predictions.Width] = best;
+            result.Ranked[i * RankedPredictions.Width] = best;
         }
         return result;
     }
@@ -284,7 +284,7 @@ public static class Scoring
     /// Whether each image is hard for a group: not problematic, predicted by at least one member, and every member that
     /// predicted it has a decided top-1 item that does not count as correct (unclear counts as the definition says).
     /// </summary>
-    public static bool[] AllWrong(IReadOnlyList<Predictions> members, LabelState labels, int imageCount, bool unclearCountsCorrect)
+    public static bool[] AllWrong(IReadOnlyList<RankedPredictions> members, LabelState labels, int imageCount, bool unclearCountsCorrect)
     {
         var hard = new bool[imageCount];
         for (var i = 0; i < imageCount; i++)

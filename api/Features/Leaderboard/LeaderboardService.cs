@@ -7,7 +7,7 @@ using Relabel.Api.Metrics;
 namespace Relabel.Api.Features.Leaderboard;
 
 /// <summary>An entry of a board with its counts: an uploaded model, or an ensemble computed from the entries.</summary>
-public sealed record ScoredEntry(EntryHead? Entry, string Slug, string DisplayName, string Kind, int K, Predictions Predictions, ClassCounts Counts)
+public sealed record ScoredEntry(EntryHead? Entry, string Slug, string DisplayName, string Kind, int K, RankedPredictions Predictions, ClassCounts Counts)
 {
     public bool Computed => Entry is null;
 }

@@ -57,8 +57,8 @@ public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages
     public SubsetMask[] Subsets { get; } = subsets;
     public Dictionary<long, int> Position { get; } = imageIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
     public Dictionary<string, int> ClassOf { get; } = wnids.Select((w, i) => (w, i)).ToDictionary(p => p.w, p => p.i);
-    public ConcurrentDictionary<long, Predictions> Uploads { get; } = new();
-    public ConcurrentDictionary<string, Predictions> Ensembles { get; } = new();
+    public ConcurrentDictionary<long, RankedPredictions> Uploads { get; } = new();
+    public ConcurrentDictionary<string, RankedPredictions> Ensembles { get; } = new();
 }
 
 /// <summary>
@@ -115,10 +115,10 @@ public sealed class ScoringStore
         finally { _loading.Release(); }
     }
 
-    public async Task<Predictions> PredictionsAsync(NpgsqlConnection connection, DatasetData data, EntryHead entry)
+    public async Task<RankedPredictions> PredictionsAsync(NpgsqlConnection connection, DatasetData data, EntryHead entry)
     {
         if (data.Uploads.TryGetValue(entry.UploadId, out var predictions)) return predictions;
-        predictions = Predictions.Empty(data.Images.Count, entry.K);
+        predictions = RankedPredictions.Empty(data.Images.Count, entry.K);
         // COPY takes no parameters; the upload id is a number we format ourselves.
         var sql = $"copy (select image_id, labels from predictions where upload_id = {entry.UploadId.ToString(CultureInfo.InvariantCulture)}) to stdout (format binary)";
         await using (var reader = await connection.BeginBinaryExportAsync(sql))
@@ -128,7 +128,7 @@ public sealed class ScoringStore
                 var imageId = await reader.ReadAsync<long>();
                 var labels = await reader.ReadAsync<short[]>();
                 if (!data.Position.TryGetValue(imageId, out var i)) continue;
-                for (var j = 0; j < Math.Min(labels.Length, Predictions.Width); j++) predictions.Ranked[i * Predictions.Width + j] = labels[j];
+                for (var j = 0; j < Math.Min(labels.Length, RankedPredictions.Width); j++) predictions.Ranked[i * RankedPredictions.Width + j] = labels[j];
             }
         }
         data.Uploads[entry.UploadId] = predictions;

@@ -28,12 +28,12 @@ public sealed class ScoringTests
 
     private static readonly bool[] AllClasses = [true, true, true];
 
-    private static (DatasetImages, LabelState, Predictions) Build(Image[] images)
+    private static (DatasetImages, LabelState, RankedPredictions) Build(Image[] images)
     {
         var data = new DatasetImages(3, images.Select(i => i.Original).ToArray());
         var items = images.SelectMany((image, i) => image.Items.Select(item => (i, item.Class, item.State))).ToList();
         var labels = LabelState.Build(images.Length, images.Select(i => i.Problematic).ToArray(), items);
-        var predictions = Predictions.Empty(images.Length, 1);
+        var predictions = RankedPredictions.Empty(images.Length, 1);
         for (var i = 0; i < images.Length; i++) predictions.Ranked[i * 5] = images[i].Top1;
         return (data, labels, predictions);
     }
@@ -115,7 +115,7 @@ public sealed class ScoringTests
         // Images: reference {0,1}, {} (excluded), {2}; predictions ranked.
         var data = new DatasetImages(3, [0, 1, 2], [0, 2, 2, 3], [0, 1, 2]);
         var labels = LabelState.Build(3, new bool[3], []);
-        var predictions = new Predictions([1, 0, -1, -1, -1, 1, 2, -1, -1, -1, 0, 1, 2, -1, -1], 3);
+        var predictions = new RankedPredictions([1, 0, -1, -1, -1, 1, 2, -1, -1, -1, 0, 1, 2, -1, -1], 3);
         var counts = Scoring.Count(data, labels, predictions);
         Assert.Equal(new Proportion(1, 2, 0.5, ClopperPearson.Of(1, 2)), Scoring.Real(counts, AllClasses, 0.05));
         Assert.Equal(2, Scoring.RealTop5(counts, AllClasses, 0.05).Correct);
@@ -124,9 +124,9 @@ public sealed class ScoringTests
     [Fact]
     public void Majority_vote_breaks_ties_by_the_more_frequent_class()
     {
-        Predictions Of(params short[] top1)
+        RankedPredictions Of(params short[] top1)
         {
-            var p = Predictions.Empty(top1.Length, 1);
+            var p = RankedPredictions.Empty(top1.Length, 1);
             for (var i = 0; i < top1.Length; i++) p.Ranked[i * 5] = top1[i];
             return p;
         }
