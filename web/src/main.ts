@@ -8,7 +8,9 @@ import { mountClassPage } from './pages/classPage';
 import type { PageContext } from './pageContext';
 import { mountDatasetPage } from './pages/dataset';
 import { mountImagePage } from './pages/image';
+import { mountHardImagesPage } from './pages/hardImages';
 import { mountLeaderboardPage } from './pages/leaderboard';
+import { mountModelPage } from './pages/modelPage';
 import { mountNotFoundPage } from './pages/notFound';
 import { mountReviewPage } from './pages/review';
 import { mountSignInPage } from './pages/signIn';
@@ -29,6 +31,10 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
       return mountClassPage(root, route, ctx);
     case 'image':
       return mountImagePage(root, route, ctx);
+    case 'model':
+      return mountModelPage(root, route, ctx);
+    case 'hard-images':
+      return mountHardImagesPage(root, route, ctx);
     case 'sign-in':
       return mountSignInPage(root, route, ctx);
     case 'not-found':

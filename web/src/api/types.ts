@@ -13,3 +13,7 @@ export type ImageRecord = Schemas['ImageResponse'];
 export type ImagePage = Schemas['ImagePage'];
 export type SynsetDetail = Schemas['SynsetDetail'];
 export type SynsetRef = Schemas['SynsetRef'];
+export type Leaderboard = Schemas['LeaderboardResponse'];
+export type LeaderboardRow = Schemas['LeaderboardRow'];
+export type ModelResults = Schemas['ModelResultsResponse'];
+export type HardImages = Schemas['HardImagesResponse'];
