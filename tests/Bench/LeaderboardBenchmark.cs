@@ -94,7 +94,7 @@ public sealed class LeaderboardBenchmark : IBenchmark
             await copy.CompleteAsync(ct);
         }
         await Execute(connection, $"insert into image_states (image_id, problematic, reason) select id, true, 'other' from images where dataset_id = {datasetId} and id % 50 = 0");
-        await Execute(connection, "analyze");
+        await Execute(connection, "vacuum analyze");
         var items = await Scalar<long>(connection, "select count(*) from review_items");
         BenchContext.Report("leaderboard_seed_s", seedWatch.Elapsed.TotalSeconds, "F1");
         BenchContext.Report("leaderboard_review_items", items, "F0");

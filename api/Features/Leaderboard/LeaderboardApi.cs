@@ -54,7 +54,7 @@ public static class LeaderboardApi
     public static void MapLeaderboard(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api").WithTags("Leaderboard");
-        group.MapGet("/leaderboard", Get).WithName("GetLeaderboard")
+        group.MapGet("/leaderboard", Get).WithName("GetLeaderboard").Produces<LeaderboardResponse>(200, "application/json")
             .WithSummary("One row per model, human and ensemble with every metric, interval, coverage and bound; JSON, or CSV with Accept: text/csv or format=csv.");
         group.MapGet("/models/{slug}/results", ModelResults).WithName("GetModelResults")
             .WithSummary("A model's accuracies per subset and per class, and the images it gets wrong.");
@@ -94,7 +94,7 @@ public static class LeaderboardApi
     /// <param name="alpha">1 - confidence level of the Clopper-Pearson intervals (default 0.05).</param>
     /// <param name="version">Recompute at this earlier label version (default: the current one).</param>
     /// <param name="format">csv for CSV (also with Accept: text/csv).</param>
-    public static async Task<Results<Ok<LeaderboardResponse>, ContentHttpResult, ProblemHttpResult>> Get(
+    public static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> Get(
         HttpContext context, LeaderboardService service, string? dataset = null, string? subset = null, string? metric = null,
         string? average = null, string? unclear = null, double? alpha = null, long? version = null, string? format = null)
     {
@@ -111,7 +111,8 @@ public static class LeaderboardApi
 
         var board = await service.BoardAsync(connection, head, new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version));
         var csv = format == "csv" || (format is null && context.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase));
-        return csv ? TypedResults.Text(Csv(board), "text/csv; charset=utf-8") : TypedResults.Ok(board);
+        // The JSON is serialized once per computed board: a cached answer only copies bytes.
+        return csv ? TypedResults.Text(Csv(board.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(board.Json, "application/json");
     }
 
     private static string Csv(LeaderboardResponse board)

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Relabel.Api.Metrics;
 
@@ -18,6 +20,9 @@ public sealed record ScoredDataset(DatasetHead Head, DatasetData Data, LabelStat
     public SubsetMask? Subset(string name) => Data.Subsets.FirstOrDefault(s => s.Name == name);
 }
 
+/// <summary>A computed board and its JSON, serialized once.</summary>
+public sealed record CachedBoard(LeaderboardResponse Board, byte[] Json);
+
 /// <summary>The parameters of a board.</summary>
 public sealed record BoardQuery(string Subset, string Metric, MultiLabelDefinition Definition, double Alpha, long? Version);
 
@@ -26,13 +31,13 @@ public sealed record BoardQuery(string Subset, string Metric, MultiLabelDefiniti
 /// the datasets' label versions, images, subsets and reference labels, the current upload of every entry, the
 /// entries' metadata and the parameters. A cached board costs two small queries.
 /// </summary>
-public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store)
+public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, IOptions<JsonOptions> json)
 {
     public const string HumanMajority = "human-majority";
     public const string ModelMajority = "model-majority";
 
     private readonly ConditionalWeakTable<LabelState, ConcurrentDictionary<string, ClassCounts>> _counts = new();
-    private readonly ConcurrentDictionary<string, LeaderboardResponse> _boards = new();
+    private readonly ConcurrentDictionary<string, CachedBoard> _boards = new();
     private readonly SemaphoreSlim _computing = new(1, 1);
 
     public NpgsqlDataSource Db => db;
@@ -70,7 +75,7 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store)
     }
 
     /// <summary>The board of a dataset, from the cache when nothing it depends on changed.</summary>
-    public async Task<LeaderboardResponse> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query)
+    public async Task<CachedBoard> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query)
     {
         var entries = await ScoringStore.EntriesAsync(connection, head.Id);
         DatasetHead? shifted = head.ShiftedBy is { } shiftedId ? await store.HeadAsync(connection, shiftedId) : null;
@@ -88,7 +93,8 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store)
             var scored = await ScoreAsync(connection, head, entries, query.Version ?? head.LabelVersion);
             // An earlier version applies to the dataset asked for; the shifted dataset is shown at its current labels.
             var scoredShift = shifted is null ? null : await ScoreAsync(connection, shifted, shiftedEntries, shifted.LabelVersion);
-            board = Boards.Build(scored, scoredShift, query, watch);
+            var built = Boards.Build(scored, scoredShift, query, watch);
+            board = new CachedBoard(built, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(built, json.Value.SerializerOptions));
             if (_boards.Count > 500) _boards.Clear();
             _boards[key] = board;
             return board;
