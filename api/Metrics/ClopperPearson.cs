@@ -12,14 +12,20 @@ public static class ClopperPearson
 {
     public const double DefaultAlpha = 0.05;
 
+    // A board recomputed after a label change asks again for most of the same (x, n): top-1 and top-5 counts do not
+    // depend on the labels. The function is pure, so its results are kept.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(long, long, double), Interval> Memo = new();
+
     public static Interval? Of(long x, long n, double alpha = DefaultAlpha)
     {
         if (n <= 0) return null;
         if (x < 0 || x > n) throw new ArgumentOutOfRangeException(nameof(x), $"x = {x} is not within 0..{n}.");
         if (alpha is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be within (0, 1).");
+        if (Memo.TryGetValue((x, n, alpha), out var known)) return known;
         var lower = x == 0 ? 0 : Beta.Quantile(alpha / 2, x, n - x + 1);
         var upper = x == n ? 1 : Beta.Quantile(1 - alpha / 2, x + 1, n - x);
-        return new Interval(lower, upper);
+        if (Memo.Count > 1_000_000) Memo.Clear();
+        return Memo[(x, n, alpha)] = new Interval(lower, upper);
     }
 }
 

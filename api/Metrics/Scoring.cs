@@ -154,18 +154,30 @@ public static class Scoring
     {
         var counts = new ClassCounts(images.ClassCount);
         var ranked = predictions.Ranked;
-        for (var i = 0; i < images.Count; i++)
+        var original = images.OriginalClass;
+        var problematic = labels.Problematic;
+        var itemStart = labels.ItemStart;
+        var itemClass = labels.ItemClass;
+        var itemState = labels.ItemStates;
+        var referenceStart = images.ReferenceStart;
+        var referenceClass = images.ReferenceClass;
+        const int w = RankedPredictions.Width;
+        // Plain loops over arrays: this runs for every entry on every label change.
+        for (var i = 0; i < original.Length; i++)
         {
-            var top1 = ranked[i * RankedPredictions.Width];
+            var o = i * w;
+            var top1 = ranked[o];
             if (top1 < 0) continue;
-            var c = images.OriginalClass[i];
+            var c = original[i];
             counts.Predicted[c]++;
-            var five = ranked.AsSpan(i * RankedPredictions.Width, RankedPredictions.Width);
-            if (top1 == c) counts.Top1[c]++;
-            if (five.Contains(c)) counts.Top5[c]++;
-            if (!labels.Problematic[i])
+            if (top1 == c) { counts.Top1[c]++; counts.Top5[c]++; }
+            else if (ranked[o + 1] == c || ranked[o + 2] == c || ranked[o + 3] == c || ranked[o + 4] == c) counts.Top5[c]++;
+            if (!problematic[i])
             {
-                switch (labels.StateOf(i, top1))
+                var state = ItemState.Pending;
+                for (var j = itemStart[i]; j < itemStart[i + 1]; j++)
+                    if (itemClass[j] == top1) { state = itemState[j]; break; }
+                switch (state)
                 {
                     case ItemState.Correct: counts.Correct[c]++; break;
                     case ItemState.Unclear: counts.Unclear[c]++; break;
@@ -173,15 +185,19 @@ public static class Scoring
                     default: counts.Pending[c]++; break;
                 }
             }
-            if (images.HasReference)
+            if (referenceStart is null) continue;
+            int from = referenceStart[i], to = referenceStart[i + 1];
+            if (from == to) continue;
+            counts.RealImages[c]++;
+            bool hit1 = false, hit5 = false;
+            for (var j = from; j < to; j++)
             {
-                var reference = images.Reference(i);
-                if (reference.Length == 0) continue;
-                counts.RealImages[c]++;
-                if (reference.Contains(top1)) counts.RealTop1[c]++;
-                foreach (var p in five)
-                    if (p >= 0 && reference.Contains(p)) { counts.RealTop5[c]++; break; }
+                var r = referenceClass![j];
+                if (r == top1) { hit1 = true; hit5 = true; break; }
+                if (!hit5 && (ranked[o + 1] == r || ranked[o + 2] == r || ranked[o + 3] == r || ranked[o + 4] == r)) hit5 = true;
             }
+            if (hit1) counts.RealTop1[c]++;
+            if (hit5) counts.RealTop5[c]++;
         }
         return counts;
     }

@@ -115,19 +115,21 @@ public static class Boards
         var shiftedMask = shifted?.Subset(query.Subset)?.Classes;
         var alpha = query.Alpha;
         var rows = new List<LeaderboardRow>();
-        var pairs = new List<(LeaderboardRow Row, double? Shifted, ScoredEntry? Other)>();
-        foreach (var e in scored.Entries)
+        // Rows are independent (the intervals dominate the cost): build them in parallel, in entry order.
+        var pairs = scored.Entries.AsParallel().AsOrdered().Select(e =>
         {
             var c = e.Counts;
             var multiLabel = Scoring.MultiLabel(c, mask, query.Definition, alpha);
             var value = Value(query.Metric, c, mask, query.Definition, alpha, e.K);
-            var subsets = scored.Data.Subsets.Select(s => new SubsetResult(
-                s.Name,
-                Score.From(Scoring.Top1(c, s.Classes, alpha)),
-                e.K == 5 ? Score.From(Scoring.Top5(c, s.Classes, alpha)) : null,
-                MultiLabelResult.From(Scoring.MultiLabel(c, s.Classes, query.Definition, alpha)),
-                scored.Data.Images.HasReference ? Score.From(Scoring.Real(c, s.Classes, alpha)) : null,
-                Value(query.Metric, c, s.Classes, query.Definition, alpha, e.K))).ToArray();
+            var subsets = scored.Data.Subsets.Select(s =>
+            {
+                var top1 = Score.From(Scoring.Top1(c, s.Classes, alpha));
+                var top5 = e.K == 5 ? Score.From(Scoring.Top5(c, s.Classes, alpha)) : null;
+                var ml = MultiLabelResult.From(Scoring.MultiLabel(c, s.Classes, query.Definition, alpha));
+                var real = scored.Data.Images.HasReference ? Score.From(Scoring.Real(c, s.Classes, alpha)) : null;
+                var chosen = query.Metric switch { "top1" => top1.Value, "top5" => top5?.Value, "real" => real?.Value, _ => ml.Value };
+                return new SubsetResult(s.Name, top1, top5, ml, real, chosen);
+            }).ToArray();
             var row = new LeaderboardRow
             {
                 Rank = 0,
@@ -157,8 +159,8 @@ public static class Boards
             var other = shifted?.Entries.FirstOrDefault(s => s.Slug == e.Slug);
             var shiftedValue = other is null || shiftedMask is null
                 ? null : Value(query.Metric, other.Counts, shiftedMask, query.Definition, alpha, other.K);
-            pairs.Add((row, shiftedValue, other));
-        }
+            return (Row: row, Shifted: shiftedValue, Other: other);
+        }).ToList();
 
         var fit = LinearFit.Of(pairs
             .Where(p => p.Row.Kind == "model" && p.Row.Value is not null && p.Shifted is not null)

@@ -51,13 +51,13 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
         var data = await store.DataAsync(connection, head);
         var labels = await store.LabelsAsync(connection, head, data, version);
         var counts = _counts.GetValue(labels, _ => new ConcurrentDictionary<string, ClassCounts>());
-        var scored = new List<ScoredEntry>(entries.Length + 2);
-        foreach (var entry in entries)
-        {
-            var predictions = await store.PredictionsAsync(connection, data, entry);
-            var c = counts.GetOrAdd("u" + entry.UploadId, _ => Scoring.Count(data.Images, labels, predictions));
-            scored.Add(new ScoredEntry(entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions, c));
-        }
+        var predictions = new RankedPredictions[entries.Length];
+        for (var i = 0; i < entries.Length; i++) predictions[i] = await store.PredictionsAsync(connection, data, entries[i]);
+        // Counting is independent per entry: spread it over the cores.
+        Parallel.For(0, entries.Length, i =>
+            counts.GetOrAdd("u" + entries[i].UploadId, _ => Scoring.Count(data.Images, labels, predictions[i])));
+        var scored = entries.Select((entry, i) => new ScoredEntry(
+            entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions[i], counts["u" + entry.UploadId])).ToList();
         AddMajority(scored, data, labels, counts, HumanMajority, "Human majority vote", e => e.Kind == "human");
         AddMajority(scored, data, labels, counts, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data");
         return new ScoredDataset(head, data, labels, version, scored);
