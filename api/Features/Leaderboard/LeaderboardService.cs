@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Dapper;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -43,8 +44,47 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
     public NpgsqlDataSource Db => db;
     public ScoringStore Store => store;
 
+    private readonly ConcurrentDictionary<string, CachedBoard> _byFingerprint = new();
+
     /// <summary>Forgets every computed board (the loaded data stays, keyed by what it depends on).</summary>
-    public void Clear() => _boards.Clear();
+    public void Clear()
+    {
+        _boards.Clear();
+        _byFingerprint.Clear();
+    }
+
+    /// <summary>
+    /// Everything a board of the dataset depends on, for it and its shifted partner, in one round trip: label version,
+    /// consensus rule, image and subset counts, reference set, current uploads and the entries' last metadata change.
+    /// Null when the dataset does not exist.
+    /// </summary>
+    public static Task<string?> FingerprintAsync(NpgsqlConnection connection, string slug) =>
+        connection.QuerySingleOrDefaultAsync<string?>(
+            """
+            select string_agg(concat_ws(':', d.id, d.label_version, d.consensus_rule,
+                       (select count(*) from images i where i.dataset_id = d.id),
+                       (select count(*) from subsets s where s.dataset_id = d.id),
+                       (select r.id from reference_label_sets r where r.dataset_id = d.id),
+                       (select string_agg(ps.upload_id::text, ',' order by ps.model_id) from prediction_sets ps where ps.dataset_id = d.id),
+                       (select max(m.updated_at) from prediction_sets ps join models m on m.id = ps.model_id where ps.dataset_id = d.id)),
+                   '|' order by d.id <> o.id)
+            from datasets o
+            join datasets d on d.id = o.id or d.id = (select min(x.id) from datasets x where x.shift_of = o.id)
+            where o.slug = @slug
+            """,
+            new { slug });
+
+    public CachedBoard? Cached(string fingerprint, BoardQuery query) =>
+        _byFingerprint.GetValueOrDefault(FastKey(fingerprint, query));
+
+    public void Remember(string fingerprint, BoardQuery query, CachedBoard board)
+    {
+        if (_byFingerprint.Count > 500) _byFingerprint.Clear();
+        _byFingerprint[FastKey(fingerprint, query)] = board;
+    }
+
+    private static string FastKey(string fingerprint, BoardQuery q) =>
+        $"{fingerprint}|{q.Subset}|{q.Metric}|{q.Definition.Average}|{q.Definition.UnclearCountsCorrect}|{q.Alpha}|{q.Version}";
 
     public async Task<ScoredDataset> ScoreAsync(NpgsqlConnection connection, DatasetHead head, EntryHead[] entries, long version)
     {
