@@ -62,7 +62,7 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
         connection.QuerySingleOrDefaultAsync<string?>(
             """
             select string_agg(concat_ws(':', d.id, d.label_version, d.consensus_rule,
-                       (select count(*) from images i where i.dataset_id = d.id),
+                       (select e.epoch from dataset_image_epochs e where e.dataset_id = d.id),
                        (select count(*) from subsets s where s.dataset_id = d.id),
                        (select r.id from reference_label_sets r where r.dataset_id = d.id),
                        (select string_agg(ps.upload_id::text, ',' order by ps.model_id) from prediction_sets ps where ps.dataset_id = d.id),

@@ -20,11 +20,13 @@ public sealed record DatasetHead
     /// <summary>The dataset paired with this one for distribution shift (its shift_of is this dataset).</summary>
     public required long? ShiftedBy { get; init; }
     public required long ImageCount { get; init; }
+    /// <summary>Moves whenever the dataset's images change (dataset_image_epochs).</summary>
+    public required long ImageEpoch { get; init; }
     public required long SubsetCount { get; init; }
     public required long ReferenceSet { get; init; }
 
     /// <summary>What the image data (positions, original classes, subsets, reference labels) depends on.</summary>
-    public string ImagesKey => $"{ImageCount}/{SubsetCount}/{ReferenceSet}";
+    public string ImagesKey => $"{ImageEpoch}/{ImageCount}/{SubsetCount}/{ReferenceSet}";
 }
 
 /// <summary>A model with a current prediction set on a dataset.</summary>
@@ -83,6 +85,7 @@ public sealed class ScoringStore
         select d.id, d.slug, d.name, d.label_space_id, d.label_version, d.consensus_rule, d.shift_of,
                (select s.id from datasets s where s.shift_of = d.id order by s.id limit 1) as shifted_by,
                (select count(*) from images i where i.dataset_id = d.id) as image_count,
+               coalesce((select e.epoch from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_epoch,
                (select count(*) from subsets s where s.dataset_id = d.id) as subset_count,
                coalesce((select r.id from reference_label_sets r where r.dataset_id = d.id), 0) as reference_set
         from datasets d
