@@ -82,6 +82,11 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["GET /api/guide-notes"] = Access.SignedIn,
         ["PUT /api/guide-notes"] = Access.Admin,
         ["DELETE /api/guide-notes/{id}"] = Access.Admin,
+        ["GET /api/leaderboard"] = Access.Public,
+        ["GET /api/models/{slug}/results"] = Access.Public,
+        ["GET /api/images/{id}/predictions"] = Access.Public,
+        ["GET /api/analysis/hard-images"] = Access.Public,
+        ["PUT /api/datasets/{slug}/reference-labels"] = Access.Admin,
     };
 
     private static IEnumerable<string> MappedEndpoints(IServiceProvider services) =>

@@ -23,3 +23,7 @@ export type ReviewLabel = Schemas['ReviewLabel'];
 export type SubmitReviewResponse = Schemas['SubmitReviewResponse'];
 export type ReviewProgress = Schemas['ReviewProgress'];
 export type GuideNote = Schemas['GuideNote'];
+export type Leaderboard = Schemas['LeaderboardResponse'];
+export type LeaderboardRow = Schemas['LeaderboardRow'];
+export type ModelResults = Schemas['ModelResultsResponse'];
+export type HardImages = Schemas['HardImagesResponse'];
