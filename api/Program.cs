@@ -8,6 +8,7 @@ using Relabel.Api.Features.Demo;
 using Relabel.Api.Features.Health;
 using Relabel.Api.Features.Images;
 using Relabel.Api.Features.Jobs;
+using Relabel.Api.Features.Review;
 using Relabel.Api.Features.Synsets;
 using Relabel.Api.Infrastructure;
 
@@ -40,6 +41,7 @@ builder.Services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>()
 builder.Services.AddSingleton<ImageStore>();
 builder.Services.AddSingleton<DemoSeeder>();
 builder.Services.AddRelabelJobs();
+builder.Services.AddSingleton<DemoVerdictsSeeder>();
 // Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
@@ -80,6 +82,8 @@ app.MapSynsets();
 app.MapDatasets();
 app.MapImages();
 app.MapJobs();
+app.MapReview();
+app.MapGuideNotes();
 
 app.MapFallback("/api/{**path}", (string path) => Problems.NotFound($"There is no endpoint /api/{path}."))
     .ExcludeFromDescription();

@@ -27,7 +27,10 @@ public static class Bootstrap
         await WordNetLoader.LoadIfEmptyAsync(db, options.WordNetPath, logger);
         await EnsureAdminAsync(db, app.Configuration, app.Services.GetRequiredService<IPasswordHasher<string>>());
         if (options.Demo)
+        {
             await app.Services.GetRequiredService<DemoSeeder>().SeedIfMissingAsync();
+            await app.Services.GetRequiredService<DemoVerdictsSeeder>().SeedIfMissingAsync();
+        }
     }
 
     /// <summary>

@@ -1,0 +1,68 @@
+using System.Security.Claims;
+using Dapper;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Relabel.Api.Infrastructure;
+
+namespace Relabel.Api.Features.Review;
+
+/// <summary>The labeling guide: admins write a note per class or per confusable pair; signed-in users read them.</summary>
+public static class GuideNotesApi
+{
+    public static RouteGroupBuilder MapGuideNotes(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/guide-notes").WithTags("Review");
+        group.MapGet("/", List).WithName("ListGuideNotes").RequireAuthorization(Policies.SignedIn)
+            .WithSummary("Guide notes, all or those that mention a class.");
+        group.MapPut("/", Put).WithName("PutGuideNote").RequireAuthorization(Policies.Admin)
+            .WithSummary("Create or replace the note of a class, or of the pair wnid vs otherWnid (in either order).");
+        group.MapDelete("/{id:long}", Delete).WithName("DeleteGuideNote").RequireAuthorization(Policies.Admin)
+            .WithSummary("Delete a guide note.");
+        return group;
+    }
+
+    private const string NoteSelect = "select id, wnid, other_wnid, body, updated_at from guide_notes";
+
+    /// <param name="wnid">Only notes about this class (its own note and the pairs it is part of).</param>
+    public static async Task<Ok<GuideNote[]>> List(NpgsqlDataSource db, string? wnid = null)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var notes = await connection.QueryAsync<GuideNote>(
+            NoteSelect + " where @wnid::text is null or wnid = @wnid or other_wnid = @wnid order by wnid, other_wnid nulls first",
+            new { wnid });
+        return TypedResults.Ok(notes.ToArray());
+    }
+
+    public static async Task<Results<Ok<GuideNote>, ValidationProblem, ProblemHttpResult>> Put(
+        PutGuideNoteRequest request, IValidator<PutGuideNoteRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db)
+    {
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
+        // Pairs are stored once, with the smaller wnid first.
+        var (wnid, other) = request.OtherWnid is { } o && string.CompareOrdinal(o, request.Wnid) < 0
+            ? (o, (string?)request.Wnid)
+            : (request.Wnid, request.OtherWnid);
+        await using var connection = await db.OpenConnectionAsync();
+        var unknown = (await connection.QueryAsync<string>(
+            "select w from unnest(@wnids::text[]) w where not exists (select 1 from synsets s where s.wnid = w)",
+            new { wnids = new[] { wnid, other }.OfType<string>().ToArray() })).ToList();
+        if (unknown.Count > 0) return Problems.Unprocessable("Unknown class", $"'{unknown[0]}' is not a WordNet noun synset.");
+        var note = await connection.QuerySingleAsync<GuideNote>(
+            """
+            insert into guide_notes (wnid, other_wnid, body, updated_by) values (@wnid, @other, @Body, @me)
+            on conflict (wnid, coalesce(other_wnid, '')) do update
+            set body = excluded.body, updated_by = excluded.updated_by, updated_at = now()
+            returning id, wnid, other_wnid, body, updated_at
+            """,
+            new { wnid, other, request.Body, me = user.UserId() });
+        return TypedResults.Ok(note);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(NpgsqlDataSource db, long id)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var deleted = await connection.ExecuteAsync("delete from guide_notes where id = @id", new { id });
+        return deleted == 0 ? Problems.NotFound($"Guide note {id} does not exist.") : TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,402 @@
+using System.Security.Claims;
+using Dapper;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using Relabel.Api.Features.Images;
+using Relabel.Api.Infrastructure;
+
+namespace Relabel.Api.Features.Review;
+
+public static class ReviewApi
+{
+    /// <summary>How long "next" reserves an image for the reviewer it gave it to.</summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromMinutes(5);
+
+    public static RouteGroupBuilder MapReview(this IEndpointRouteBuilder routes)
+    {
+        var review = routes.MapGroup("/api/review").WithTags("Review").RequireAuthorization(Policies.Reviewer);
+        review.MapGet("/next", Next).WithName("NextReviewImage")
+            .WithSummary("The next image for the caller to review, reserved for a few minutes; 204 when the queue is empty.");
+        review.MapGet("/images/{id:long}", GetImage).WithName("GetReviewImage")
+            .WithSummary("One image as a reviewer sees it (candidate labels, states, own verdicts), without reserving it.");
+        review.MapPost("/images/{id:long}", Submit).WithName("SubmitReview")
+            .WithSummary("All verdicts for one image and its optional problematic flag, in one transaction; 409 if anything changed since it was read.");
+        review.MapGet("/progress", Progress).WithName("ReviewProgress")
+            .WithSummary("Items decided and pending by subset, reviewers' counts and speed, and agreement between reviewers.");
+        review.MapPost("/items/{id:long}/adjudicate", Adjudicate).WithName("AdjudicateItem").RequireAuthorization(Policies.Admin)
+            .WithSummary("An admin's final word on an item ('unreviewed' withdraws the adjudication).");
+
+        routes.MapGet("/api/images/{id:long}/history", History).WithTags("Review").WithName("ImageHistory")
+            .RequireAuthorization(Policies.SignedIn).WithSummary("Every verdict and flag event of an image, oldest first.");
+        routes.MapPut("/api/datasets/{slug}/consensus", SetConsensus).WithTags("Review").WithName("SetConsensusRule")
+            .RequireAuthorization(Policies.Admin)
+            .WithSummary("Set the dataset's consensus rule ('latest' or 'agreement:N') and re-derive every item state.");
+        return review;
+    }
+
+    private sealed record DatasetIds(long DatasetId, long? SubsetId);
+
+    /// <param name="dataset">Dataset slug.</param>
+    /// <param name="subset">Only images whose original label is in this subset.</param>
+    /// <param name="wnid">Only images whose original label is this class.</param>
+    /// <param name="mode">pending (default), conflicts, or problematic (images flagged problematic).</param>
+    /// <param name="skip">Image ids not to return (the one on screen, when prefetching).</param>
+    public static async Task<Results<Ok<ReviewImage>, NoContent, ProblemHttpResult>> Next(
+        ClaimsPrincipal user, NpgsqlDataSource db, string dataset, string? subset = null, string? wnid = null,
+        string? mode = null, [FromQuery] long[]? skip = null)
+    {
+        mode ??= "pending";
+        if (mode is not ("pending" or "conflicts" or "problematic"))
+            return Problems.Unprocessable("Invalid mode", "mode: pending, conflicts or problematic.");
+        var me = user.UserId();
+        skip ??= [];
+        await using var connection = await db.OpenConnectionAsync();
+        var ids = await connection.QuerySingleOrDefaultAsync<DatasetIds>(
+            """
+            select d.id as dataset_id, s.id as subset_id from datasets d
+            left join subsets s on s.dataset_id = d.id and s.name = @subset
+            where d.slug = @dataset
+            """,
+            new { dataset, subset });
+        if (ids is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
+        if (subset is not null && ids.SubsetId is null) return Problems.NotFound($"Dataset '{dataset}' has no subset '{subset}'.");
+        var wnids = ids.SubsetId is null ? null
+            : (await connection.QueryAsync<string>("select wnid from subset_wnids(@SubsetId)", new { ids.SubsetId })).ToArray();
+
+        var parameters = new { datasetId = ids.DatasetId, me, wnid, wnids, skip, seconds = LeaseDuration.TotalSeconds };
+        const string Filters =
+            """
+              and (@wnid::text is null or q.original_wnid = @wnid)
+              and (@wnids::text[] is null or q.original_wnid = any(@wnids))
+              and not (q.image_id = any(@skip))
+              and not exists (select 1 from review_done d where d.reviewer_id = @me and d.image_id = q.image_id)
+            """;
+        var source = mode switch
+        {
+            "conflicts" => "from review_queue q where q.dataset_id = @datasetId and q.conflicts > 0",
+            "problematic" => "from review_queue q join image_states st on st.image_id = q.image_id and st.problematic where q.dataset_id = @datasetId",
+            _ => "from review_queue q where q.dataset_id = @datasetId and q.pending > 0",
+        };
+        var order = mode switch
+        {
+            "conflicts" => "order by q.conflicts desc, q.image_id",
+            "problematic" => "order by q.image_id",
+            _ => "order by q.pending desc, q.image_id",
+        };
+
+        await using var transaction = await connection.BeginTransactionAsync();
+        // The caller's own unexpired lease first (a reload shows the same image), then the queue in priority order,
+        // skipping images leased to others and rows another "next" is taking right now.
+        var imageId = await connection.QueryFirstOrDefaultAsync<long?>(
+            $"""
+             select q.image_id {source}
+               and exists (select 1 from review_leases l where l.image_id = q.image_id and l.reviewer_id = @me and l.expires_at > now())
+             {Filters}
+             {order}
+             limit 1
+             """,
+            parameters, transaction);
+        imageId ??= await connection.QueryFirstOrDefaultAsync<long?>(
+            $"""
+             select q.image_id {source}
+               and not exists (select 1 from review_leases l where l.image_id = q.image_id and l.reviewer_id <> @me and l.expires_at > now())
+             {Filters}
+             {order}
+             limit 1
+             for update of q skip locked
+             """,
+            parameters, transaction);
+        if (imageId is null) return TypedResults.NoContent();
+        var expires = await connection.ExecuteScalarAsync<DateTime>(
+            """
+            insert into review_leases (image_id, reviewer_id, expires_at)
+            values (@imageId, @me, now() + make_interval(secs => @seconds))
+            on conflict (image_id) do update set reviewer_id = excluded.reviewer_id, expires_at = excluded.expires_at
+            returning expires_at
+            """,
+            new { imageId, me, seconds = LeaseDuration.TotalSeconds }, transaction);
+        await transaction.CommitAsync();
+
+        var image = await LoadAsync(connection, null, imageId.Value, me);
+        return TypedResults.Ok(image! with { LeaseExpiresAt = new DateTimeOffset(expires, TimeSpan.Zero) });
+    }
+
+    public static async Task<Results<Ok<ReviewImage>, ProblemHttpResult>> GetImage(ClaimsPrincipal user, NpgsqlDataSource db, long id)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var image = await LoadAsync(connection, null, id, user.UserId());
+        return image is null ? Problems.NotFound($"Image {id} does not exist.") : TypedResults.Ok(image);
+    }
+
+    private sealed record ImageContext(long DatasetId, long LabelSpaceId);
+
+    private sealed record ModelCount(string Wnid, int Models);
+
+    /// <summary>An image as the reviewer sees it, in one round trip.</summary>
+    internal static async Task<ReviewImage?> LoadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long imageId, long me)
+    {
+        using var results = await connection.QueryMultipleAsync(
+            ImagesApi.ImageSelect +
+            """
+             where i.id = @imageId;
+
+            select r.id as item_id, r.wnid, s.lemmas, s.gloss, r.wnid = i.original_wnid as is_original, 0 as models,
+                   r.state, r.version, nullif(mine.verdict, 'unreviewed') as my_verdict
+            from review_items r
+            join images i on i.id = r.image_id
+            join synsets s on s.wnid = r.wnid
+            left join lateral (
+                select e.verdict from verdict_events e
+                where e.item_id = r.id and e.reviewer_id = @me and not e.adjudication
+                order by e.id desc limit 1
+            ) mine on true
+            where r.image_id = @imageId
+            order by r.wnid = i.original_wnid desc, r.id;
+
+            select c.wnid, count(*)::int as models
+            from images i
+            join datasets d on d.id = i.dataset_id
+            join prediction_sets ps on ps.dataset_id = i.dataset_id
+            join predictions p on p.upload_id = ps.upload_id and p.image_id = i.id
+            join label_space_classes c on c.label_space_id = d.label_space_id and c.class_index = p.labels[1]
+            where i.id = @imageId
+            group by c.wnid;
+
+            select problematic, reason, version from image_states where image_id = @imageId;
+
+            select n.id, n.wnid, n.other_wnid, n.body, n.updated_at
+            from guide_notes n
+            where n.wnid in (select wnid from review_items where image_id = @imageId)
+              and (n.other_wnid is null or n.other_wnid in (select wnid from review_items where image_id = @imageId))
+            order by n.other_wnid nulls first, n.wnid, n.other_wnid;
+            """,
+            new { imageId, me }, transaction);
+        var image = await results.ReadSingleOrDefaultAsync<ImageResponse>();
+        var labels = (await results.ReadAsync<ReviewLabel>()).ToList();
+        var models = (await results.ReadAsync<ModelCount>()).ToDictionary(m => m.Wnid, m => m.Models);
+        var flag = await results.ReadSingleOrDefaultAsync<ImageFlagState>() ?? new ImageFlagState(false, null, 0);
+        var notes = (await results.ReadAsync<GuideNote>()).ToList();
+        if (image is null) return null;
+        return new ReviewImage(image, labels.Select(l => l with { Models = models.GetValueOrDefault(l.Wnid) }).ToList(), flag, notes, null);
+    }
+
+    private sealed record LockedItem(long Id, int Version);
+
+    public static async Task<Results<Ok<SubmitReviewResponse>, ValidationProblem, ProblemHttpResult>> Submit(
+        long id, SubmitReviewRequest request, IValidator<SubmitReviewRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db)
+    {
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
+        var me = user.UserId();
+
+        await using var connection = await db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var dataset = await connection.QuerySingleOrDefaultAsync<(long Id, string Rule)?>(
+            "select d.id, d.consensus_rule from images i join datasets d on d.id = i.dataset_id where i.id = @id for key share of d",
+            new { id }, transaction);
+        if (dataset is null) return Problems.NotFound($"Image {id} does not exist.");
+
+        var items = (await connection.QueryAsync<LockedItem>(
+            "select id, version from review_items where image_id = @id order by id for update", new { id }, transaction)).ToDictionary(i => i.Id);
+        var foreign = request.Verdicts.Where(v => !items.ContainsKey(v.ItemId)).Select(v => v.ItemId).ToList();
+        if (foreign.Count > 0)
+            return Problems.Unprocessable("Unknown items", $"Items {string.Join(", ", foreign)} are not candidate labels of image {id}.");
+
+        var flagVersion = 0;
+        if (request.Flag is not null)
+        {
+            await connection.ExecuteAsync("insert into image_states (image_id) values (@id) on conflict do nothing", new { id }, transaction);
+            flagVersion = await connection.ExecuteScalarAsync<int>(
+                "select version from image_states where image_id = @id for update", new { id }, transaction);
+        }
+        var stale = request.Verdicts.Where(v => items[v.ItemId].Version != v.Version).Select(v => v.ItemId).ToList();
+        if (stale.Count > 0 || (request.Flag is not null && request.Flag.Version != flagVersion))
+        {
+            await transaction.RollbackAsync();
+            var current = await LoadAsync(connection, null, id, me);
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "The image changed since you loaded it",
+                Detail = stale.Count > 0
+                    ? $"Items {string.Join(", ", stale)} have newer verdicts; nothing was written. Review them again."
+                    : "The problematic flag changed; nothing was written. Review it again.",
+                Extensions = { ["current"] = current, ["staleItems"] = stale },
+            });
+        }
+
+        // Re-sending one's standing verdict adds nothing to the log.
+        var standing = (await connection.QueryAsync<(long ItemId, string Verdict)>(
+            """
+            select distinct on (item_id) item_id, verdict from verdict_events
+            where item_id = any(@itemIds) and reviewer_id = @me and not adjudication
+            order by item_id, id desc
+            """,
+            new { itemIds = items.Keys.ToArray(), me }, transaction)).ToDictionary(r => r.ItemId, r => r.Verdict);
+        var verdicts = request.Verdicts
+            .Where(v => !string.IsNullOrEmpty(v.Note) || standing.GetValueOrDefault(v.ItemId, Verdicts.Unreviewed) != v.Verdict)
+            .Select(v => new NewVerdict(v.ItemId, v.Verdict, v.Note ?? "", false))
+            .ToList();
+        var flags = new List<NewFlag>();
+        if (request.Flag is { } f)
+        {
+            var currentFlag = await connection.QuerySingleAsync<(bool Problematic, string? Reason)>(
+                "select problematic, reason from image_states where image_id = @id", new { id }, transaction);
+            if (currentFlag.Problematic != f.Problematic || currentFlag.Reason != f.Reason || !string.IsNullOrEmpty(f.Note))
+                flags.Add(new NewFlag(id, f.Problematic, f.Reason, f.Note ?? ""));
+        }
+
+        var outcome = await ReviewWriter.AppendAsync(connection, transaction, dataset.Value.Id, dataset.Value.Rule, me, null, verdicts, flags, request.SecondsSpent);
+        await connection.ExecuteAsync(
+            """
+            insert into review_done (reviewer_id, image_id) values (@me, @id)
+            on conflict (reviewer_id, image_id) do update set submitted_at = now();
+            delete from review_leases where image_id = @id and reviewer_id = @me;
+            """,
+            new { me, id }, transaction);
+        var finalItems = await connection.QueryAsync<ItemStateResponse>(
+            "select id as item_id, state, version from review_items where image_id = @id order by id", new { id }, transaction);
+        var finalFlag = await connection.QuerySingleOrDefaultAsync<ImageFlagState>(
+            "select problematic, reason, version from image_states where image_id = @id", new { id }, transaction);
+        await transaction.CommitAsync();
+        return TypedResults.Ok(new SubmitReviewResponse(id, outcome.Events, finalItems.ToList(),
+            finalFlag ?? new ImageFlagState(false, null, 0), outcome.LabelVersion));
+    }
+
+    public static async Task<Results<Ok<ItemStateResponse>, ValidationProblem, ProblemHttpResult>> Adjudicate(
+        long id, AdjudicateRequest request, IValidator<AdjudicateRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db)
+    {
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
+        await using var connection = await db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var dataset = await connection.QuerySingleOrDefaultAsync<(long Id, string Rule)?>(
+            """
+            select d.id, d.consensus_rule from review_items r join images i on i.id = r.image_id join datasets d on d.id = i.dataset_id
+            where r.id = @id for key share of d
+            """,
+            new { id }, transaction);
+        if (dataset is null) return Problems.NotFound($"Review item {id} does not exist.");
+        var item = await connection.QuerySingleAsync<ItemStateResponse>(
+            "select id as item_id, state, version from review_items where id = @id for update", new { id }, transaction);
+        if (item.Version != request.Version)
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "The item changed since you loaded it",
+                Detail = $"Item {id} is at version {item.Version}, not {request.Version}; nothing was written.",
+                Extensions = { ["current"] = item },
+            });
+        var outcome = await ReviewWriter.AppendAsync(connection, transaction, dataset.Value.Id, dataset.Value.Rule, user.UserId(), null,
+            [new NewVerdict(id, request.Verdict, request.Note ?? "", true)], [], null);
+        await transaction.CommitAsync();
+        return TypedResults.Ok(outcome.Items.Single());
+    }
+
+    public static async Task<Results<Ok<ConsensusResponse>, ValidationProblem, ProblemHttpResult>> SetConsensus(
+        string slug, ConsensusRequest request, IValidator<ConsensusRequest> validator, NpgsqlDataSource db)
+    {
+        var validation = await validator.ValidateAsync(request);
+        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
+        await using var connection = await db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var datasetId = await connection.QuerySingleOrDefaultAsync<long?>(
+            "update datasets set consensus_rule = @Rule where slug = @slug returning id", new { request.Rule, slug }, transaction);
+        if (datasetId is null) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        var (changed, version) = await ReviewWriter.RederiveAsync(connection, transaction, datasetId.Value, request.Rule);
+        await transaction.CommitAsync();
+        return TypedResults.Ok(new ConsensusResponse(slug, request.Rule, changed, version));
+    }
+
+    private sealed record StandingVerdict(long ItemId, string Reviewer, string Verdict);
+
+    /// <param name="dataset">Dataset slug.</param>
+    public static async Task<Results<Ok<ReviewProgress>, ProblemHttpResult>> Progress(ClaimsPrincipal user, NpgsqlDataSource db, string dataset)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var row = await connection.QuerySingleOrDefaultAsync<(long Id, long LabelVersion, string Rule)?>(
+            "select id, label_version, consensus_rule from datasets where slug = @dataset", new { dataset });
+        if (row is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
+        var datasetId = row.Value.Id;
+        using var results = await connection.QueryMultipleAsync(
+            """
+            select s.name as subset, x.images, x.items, x.decided, x.pending, x.conflicts
+            from subsets s
+            cross join lateral (
+                select count(distinct r.image_id) as images, count(*) as items,
+                       count(*) filter (where r.state in ('correct', 'wrong', 'unclear')) as decided,
+                       count(*) filter (where r.state = 'pending') as pending,
+                       count(*) filter (where r.state = 'conflict') as conflicts
+                from review_items r join images i on i.id = r.image_id
+                where i.dataset_id = @datasetId and i.original_wnid in (select wnid from subset_wnids(s.id))
+            ) x
+            where s.dataset_id = @datasetId
+            order by s.built_in desc, s.id;
+
+            select u.name as reviewer, count(*) as verdicts, count(distinct r.image_id) as images,
+                   count(*) filter (where e.created_at >= date_trunc('day', now())) as today,
+                   coalesce(sum(e.seconds_spent), 0)::float8 as seconds_spent,
+                   case when sum(e.seconds_spent) > 0 then count(*) * 3600.0 / sum(e.seconds_spent) end::float8 as verdicts_per_hour
+            from verdict_events e
+            join review_items r on r.id = e.item_id
+            join images i on i.id = r.image_id
+            join users u on u.id = e.reviewer_id
+            where i.dataset_id = @datasetId and not e.adjudication and e.verdict <> 'unreviewed'
+            group by u.name
+            order by count(*) desc, u.name;
+
+            select distinct on (e.item_id, e.reviewer_id) e.item_id, u.name as reviewer, e.verdict
+            from verdict_events e
+            join review_items r on r.id = e.item_id
+            join images i on i.id = r.image_id
+            join users u on u.id = e.reviewer_id
+            where i.dataset_id = @datasetId and not e.adjudication
+            order by e.item_id, e.reviewer_id, e.id desc;
+
+            select count(*) filter (where e.created_at >= date_trunc('day', now())) as today, count(*) as total
+            from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
+            where i.dataset_id = @datasetId and e.reviewer_id = @me and not e.adjudication and e.verdict <> 'unreviewed';
+            """,
+            new { datasetId, me = user.UserId() });
+        var subsets = (await results.ReadAsync<SubsetProgress>()).ToList();
+        var reviewers = (await results.ReadAsync<ReviewerProgress>()).ToList();
+        var standing = await results.ReadAsync<StandingVerdict>();
+        var mine = await results.ReadSingleAsync<(long Today, long Total)>();
+        // Agreement is about decisions: a withdrawn verdict or a "don't know" is no rating.
+        var agreement = Agreement.Compute(standing
+            .Where(s => Verdicts.Decisive(s.Verdict))
+            .GroupBy(s => s.ItemId)
+            .Select(g => (IReadOnlyDictionary<string, string>)g.ToDictionary(s => s.Reviewer, s => s.Verdict)));
+        return TypedResults.Ok(new ReviewProgress(dataset, row.Value.LabelVersion, row.Value.Rule, subsets, reviewers, agreement, mine.Today, mine.Total));
+    }
+
+    public static async Task<Results<Ok<HistoryEvent[]>, ProblemHttpResult>> History(NpgsqlDataSource db, long id)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        if (!await connection.ExecuteScalarAsync<bool>("select exists (select 1 from images where id = @id)", new { id }))
+            return Problems.NotFound($"Image {id} does not exist.");
+        var events = await connection.QueryAsync<HistoryEvent>(
+            """
+            select e.id, 'verdict' as kind, e.created_at, coalesce(u.name, v.name) as author, e.item_id, r.wnid, e.verdict,
+                   e.adjudication, null::boolean as problematic, null::text as reason, e.note, e.seconds_spent::float8 as seconds_spent,
+                   e.label_version
+            from verdict_events e
+            join review_items r on r.id = e.item_id
+            left join users u on u.id = e.reviewer_id
+            left join verdict_sources v on v.id = e.source_id
+            where r.image_id = @id
+            union all
+            select f.id, 'flag', f.created_at, coalesce(u.name, v.name), null, null, null, false, f.problematic, f.reason, f.note, null,
+                   f.label_version
+            from image_flag_events f
+            left join users u on u.id = f.reviewer_id
+            left join verdict_sources v on v.id = f.source_id
+            where f.image_id = @id
+            order by created_at, kind desc, id
+            """,
+            new { id });
+        return TypedResults.Ok(events.ToArray());
+    }
+}
