@@ -7,6 +7,7 @@ using Relabel.Api.Features.Datasets;
 using Relabel.Api.Features.Demo;
 using Relabel.Api.Features.Health;
 using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Interop;
 using Relabel.Api.Features.Jobs;
 using Relabel.Api.Features.Review;
 using Relabel.Api.Features.Synsets;
@@ -82,6 +83,7 @@ app.MapSynsets();
 app.MapDatasets();
 app.MapImages();
 app.MapJobs();
+app.MapInterop();
 app.MapReview();
 app.MapGuideNotes();
 

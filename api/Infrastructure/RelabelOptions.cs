@@ -21,6 +21,9 @@ public sealed class RelabelOptions
 
     public long MaxManifestBytes { get; set; } = 100 * 1024 * 1024;
 
+    /// <summary>Imports (multi-label releases, rater votes): on the wire, and again after decompression.</summary>
+    public long MaxImportBytes { get; set; } = 500L * 1024 * 1024;
+
     public int SignInAttemptsPerMinute { get; set; } = 10;
 
     /// <summary>
