@@ -51,7 +51,7 @@ public static class Auth
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-                o.ExpireTimeSpan = TimeSpan.FromHours(12);
+                o.ExpireTimeSpan = TimeSpan.FromMinutes(options.SessionMinutes);
                 o.SlidingExpiration = true;
                 // An API answers 401/403; it never redirects to a sign-in page.
                 o.Events.OnRedirectToLogin = c => { c.Response.StatusCode = 401; return Task.CompletedTask; };

@@ -29,6 +29,7 @@ public static class Bootstrap
         if (options.Demo)
         {
             await app.Services.GetRequiredService<DemoSeeder>().SeedIfMissingAsync();
+            await app.Services.GetRequiredService<DemoPredictionsSeeder>().SeedIfMissingAsync();
             await app.Services.GetRequiredService<DemoVerdictsSeeder>().SeedIfMissingAsync();
         }
     }

@@ -46,4 +46,10 @@ public sealed class BoundedStream(Stream inner, long limit) : Stream
         if (disposing) inner.Dispose();
         base.Dispose(disposing);
     }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync();
+        await base.DisposeAsync();
+    }
 }

@@ -23,8 +23,13 @@ public sealed class RelabelOptions
 
     /// <summary>Imports (multi-label releases, rater votes): on the wire, and again after decompression.</summary>
     public long MaxImportBytes { get; set; } = 500L * 1024 * 1024;
+    /// <summary>Per prediction upload, as sent (compressed or not); a gzipped body may expand to ten times this.</summary>
+    public long MaxPredictionBytes { get; set; } = 200 * 1024 * 1024;
 
     public int SignInAttemptsPerMinute { get; set; } = 10;
+
+    /// <summary>How long a sign-in cookie lasts without use (sliding).</summary>
+    public double SessionMinutes { get; set; } = 12 * 60;
 
     /// <summary>
     /// Migrate, load WordNet and create the first admin at start-up. Turn off on extra API replicas, so that one

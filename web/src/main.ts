@@ -8,10 +8,14 @@ import { mountClassPage } from './pages/classPage';
 import type { PageContext } from './pageContext';
 import { mountDatasetPage } from './pages/dataset';
 import { mountImagePage } from './pages/image';
+import { mountHardImagesPage } from './pages/hardImages';
 import { mountLeaderboardPage } from './pages/leaderboard';
+import { mountModelPage as mountModelUploads } from './pages/model';
+import { mountModelPage } from './pages/modelPage';
 import { mountNotFoundPage } from './pages/notFound';
 import { mountReviewPage } from './pages/review';
 import { mountSignInPage } from './pages/signIn';
+import { mountSubmitPage } from './pages/submit';
 import { createRouter } from './router';
 import { createSession } from './session';
 
@@ -29,8 +33,19 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
       return mountClassPage(root, route, ctx);
     case 'image':
       return mountImagePage(root, route, ctx);
+    case 'model': {
+      // Results on the leaderboard's datasets, then the model's prediction sets and upload history.
+      mountModelPage(root, route, ctx);
+      const uploads = document.createElement('section');
+      root.append(uploads);
+      return mountModelUploads(uploads, route, ctx);
+    }
+    case 'hard-images':
+      return mountHardImagesPage(root, route, ctx);
     case 'sign-in':
       return mountSignInPage(root, route, ctx);
+    case 'submit':
+      return mountSubmitPage(root, ctx);
     case 'not-found':
       return mountNotFoundPage(root, route.path, ctx);
   }

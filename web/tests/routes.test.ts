@@ -33,6 +33,15 @@ describe('matchRoute', () => {
     assert.deepEqual(matchRoute('/browse/my%20set/classes/n01440764/'), { page: 'class', dataset: 'my set', wnid: 'n01440764' });
   });
 
+  it('matches the submit page and model pages', () => {
+    assert.deepEqual(matchRoute('/submit'), { page: 'submit' });
+    assert.deepEqual(matchRoute('/models/resnet50'), { page: 'model', slug: 'resnet50', dataset: null });
+    assert.deepEqual(matchRoute(hrefs.model('vit l/16')), { page: 'model', slug: 'vit l/16', dataset: null });
+    assert.equal(matchRoute('/models').page, 'not-found');
+    assert.equal(matchRoute('/models/a/b').page, 'not-found');
+    assert.equal(navSection({ page: 'model', slug: 'x', dataset: null }), 'leaderboard');
+  });
+
   it('matches an image page with a positive integer id only', () => {
     assert.deepEqual(matchRoute('/images/42'), { page: 'image', id: 42 });
     assert.equal(matchRoute('/images/0').page, 'not-found');

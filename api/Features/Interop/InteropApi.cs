@@ -28,6 +28,9 @@ public static class InteropApi
         group.MapGet("/export/multilabel", ExportMultilabel).WithName("ExportMultilabel")
             .Produces(200, contentType: "application/json")
             .WithSummary("The dataset's decided labels in the ICML 2020 multi-label format.");
+        group.MapGet("/export/real", ExportReal).WithName("ExportReal")
+            .Produces<int[][]>(200, "application/json")
+            .WithSummary("The dataset's reference multi-labels in the ReaL format: a list, in sorted file-name order, of lists of class indices (empty: excluded).");
         group.MapPost("/import/rater-votes", ImportRaterVotes).WithName("ImportRaterVotes").RequireAuthorization(Policies.Admin)
             .RawBody("CSV 'file_name,wnid,rater,answer' with answer no|maybe|yes; Content-Encoding: gzip accepted.", "text/csv")
             .WithSummary("Import crowd-rater votes as verdict events of external raters (yes = correct, no = wrong, maybe = unclear); golden=true imports expert answers and marks control questions.");
@@ -195,6 +198,27 @@ public static class InteropApi
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"{slug}-multilabel.json\"";
         await new MultilabelRelease(annotations, problematic, imagenetM).WriteAsync(context.Response.Body, context.RequestAborted);
         return TypedResults.Empty;
+    }
+
+    public static async Task<Results<Ok<short[][]>, ProblemHttpResult>> ExportReal(string slug, NpgsqlDataSource db)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        if (await DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        if (!await connection.ExecuteScalarAsync<bool>("select exists (select 1 from reference_label_sets where dataset_id = @Id)", new { dataset.Id }))
+            return Problems.NotFound($"Dataset '{slug}' has no reference labels: PUT /api/datasets/{slug}/reference-labels.");
+        var lists = new List<short[]>();
+        await using (var reader = await connection.BeginBinaryExportAsync(
+            $"""
+             copy (
+                 select coalesce(r.class_indices, array[]::smallint[]) from images i
+                 left join dataset_reference_labels r on r.dataset_id = i.dataset_id and r.image_id = i.id
+                 where i.dataset_id = {dataset.Id}
+                 order by i.file_name collate "C"
+             ) to stdout (format binary)
+             """))
+            while (await reader.StartRowAsync() != -1)
+                lists.Add(await reader.ReadAsync<short[]>(NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Smallint));
+        return TypedResults.Ok(lists.ToArray());
     }
 
     public static Task<Results<Accepted<JobAccepted>, Ok<ImportUnchanged>, ProblemHttpResult>> ImportRaterVotes(

@@ -130,6 +130,13 @@ public static class RaterVotesImporter
 
         // Events carry the label version their import creates; fixed below if nothing changed.
         var version = current + 1;
+        // A dataset's first votes: the states follow from the votes in hand, in the order their events get their ids.
+        var fresh = !await connection.ExecuteScalarAsync<bool>(
+            """
+            select exists (select 1 from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
+                           where i.dataset_id = @datasetId)
+            """,
+            new { datasetId }, transaction);
         long written = 0;
         await using (var copy = await connection.BeginBinaryImportAsync(
             "copy verdict_events (item_id, source_id, verdict, label_version) from stdin (format binary)"))
@@ -147,7 +154,9 @@ public static class RaterVotesImporter
         }
         Phase("events");
         await job.ReportAsync(written, rows.Count, "deriving item states", force: true);
-        var (changed, labelVersion) = await ReviewWriter.RederiveAsync(connection, transaction, datasetId, rule);
+        var (changed, labelVersion) = fresh
+            ? await DeriveFreshAsync(connection, transaction, datasetId, rule, rows, items, wnids, names, sourceIds)
+            : await ReviewWriter.RederiveAsync(connection, transaction, datasetId, rule);
         Phase("states");
         if (labelVersion != version)
             await connection.ExecuteAsync(
@@ -159,5 +168,42 @@ public static class RaterVotesImporter
         await transaction.CommitAsync();
         Phase("commit");
         return new { votes = rows.Count, questions = items.Count, raters = raters.Count, changedItems = changed, labelVersion, seconds = started.Elapsed.TotalSeconds, phases };
+    }
+
+    /// <summary>Item states from the imported votes alone (no earlier events exist), written in one statement.</summary>
+    private static async Task<(int Changed, long LabelVersion)> DeriveFreshAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, string rule, List<Row> rows,
+        Dictionary<(long ImageId, string Wnid), long> items, List<string> wnids, string[] names, Dictionary<string, long> sourceIds)
+    {
+        var states = new List<(long ItemId, string State)>();
+        var position = 0L;
+        foreach (var question in rows.GroupBy(r => items[(r.ImageId, wnids[r.Wnid])]))
+        {
+            var events = question.Select(r => new VerdictEvent(position++, $"s{sourceIds[names[r.Rater]]}", AnswerVerdicts[r.Answer], false));
+            var state = Consensus.Decide(events, rule);
+            if (state != ItemStates.Pending) states.Add((question.Key, state));
+        }
+        await connection.ExecuteAsync(
+            "create temporary table derived_states (item_id bigint not null, state text not null) on commit drop", transaction: transaction);
+        await using (var copy = await connection.BeginBinaryImportAsync("copy derived_states (item_id, state) from stdin (format binary)"))
+        {
+            foreach (var (itemId, state) in states)
+            {
+                await copy.StartRowAsync();
+                await copy.WriteAsync(itemId, NpgsqlDbType.Bigint);
+                await copy.WriteAsync(state, NpgsqlDbType.Text);
+            }
+            await copy.CompleteAsync();
+        }
+        var changed = await connection.ExecuteAsync(
+            """
+            update review_items r set state = t.state, version = r.version + 1
+            from derived_states t where r.id = t.item_id and r.state <> t.state
+            """,
+            transaction: transaction);
+        var labelVersion = changed == 0
+            ? await connection.ExecuteScalarAsync<long>("select label_version from datasets where id = @datasetId", new { datasetId }, transaction)
+            : await ReviewWriter.NewLabelVersionAsync(connection, transaction, datasetId, changed, 0);
+        return (changed, labelVersion);
     }
 }

@@ -65,7 +65,8 @@ public static class ReviewApi
         var wnids = ids.SubsetId is null ? null
             : (await connection.QueryAsync<string>("select wnid from subset_wnids(@SubsetId)", new { ids.SubsetId })).ToArray();
 
-        var parameters = new { datasetId = ids.DatasetId, me, wnid, wnids, skip, seconds = LeaseDuration.TotalSeconds };
+        var excluded = skip.ToList();
+        object Parameters() => new { datasetId = ids.DatasetId, me, wnid, wnids, skip = excluded.ToArray() };
         const string Filters =
             """
               and (@wnid::text is null or q.original_wnid = @wnid)
@@ -89,39 +90,54 @@ public static class ReviewApi
         await using var transaction = await connection.BeginTransactionAsync();
         // The caller's own unexpired lease first (a reload shows the same image), then the queue in priority order,
         // skipping images leased to others and rows another "next" is taking right now.
+        // Driven by the reviewer's few leases: scanning the queue for them would read every pending image.
+        var ownLease = source.Replace("from review_queue q",
+            "from review_leases l join review_queue q on q.image_id = l.image_id and l.reviewer_id = @me and l.expires_at > now()");
         var imageId = await connection.QueryFirstOrDefaultAsync<long?>(
             $"""
-             select q.image_id {source}
-               and exists (select 1 from review_leases l where l.image_id = q.image_id and l.reviewer_id = @me and l.expires_at > now())
+             select q.image_id {ownLease}
              {Filters}
              {order}
              limit 1
              """,
-            parameters, transaction);
-        imageId ??= await connection.QueryFirstOrDefaultAsync<long?>(
-            $"""
-             select q.image_id {source}
-               and not exists (select 1 from review_leases l where l.image_id = q.image_id and l.reviewer_id <> @me and l.expires_at > now())
-             {Filters}
-             {order}
-             limit 1
-             for update of q skip locked
-             """,
-            parameters, transaction);
-        if (imageId is null) return TypedResults.NoContent();
-        var expires = await connection.ExecuteScalarAsync<DateTime>(
+            Parameters(), transaction);
+        DateTime? expires = imageId is null ? null : await LeaseAsync(connection, transaction, imageId.Value, me);
+        // A "next" that committed after this statement's snapshot may hold the image already: the lease upsert sees
+        // it and refuses, and the image is skipped.
+        for (var attempt = 0; expires is null && attempt < 8; attempt++)
+        {
+            imageId = await connection.QueryFirstOrDefaultAsync<long?>(
+                $"""
+                 select q.image_id {source}
+                   and not exists (select 1 from review_leases l where l.image_id = q.image_id and l.reviewer_id <> @me and l.expires_at > now())
+                 {Filters}
+                 {order}
+                 limit 1
+                 for update of q skip locked
+                 """,
+                Parameters(), transaction);
+            if (imageId is null) return TypedResults.NoContent();
+            expires = await LeaseAsync(connection, transaction, imageId.Value, me);
+            if (expires is null) excluded.Add(imageId.Value);
+        }
+        if (imageId is null || expires is null) return TypedResults.NoContent();
+        await transaction.CommitAsync();
+
+        var image = await LoadAsync(connection, null, imageId.Value, me);
+        return TypedResults.Ok(image! with { LeaseExpiresAt = new DateTimeOffset(expires.Value, TimeSpan.Zero) });
+    }
+
+    /// <summary>Takes the lease, unless another reviewer holds an unexpired one; returns its expiry, or null.</summary>
+    private static Task<DateTime?> LeaseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long imageId, long me) =>
+        connection.QuerySingleOrDefaultAsync<DateTime?>(
             """
             insert into review_leases (image_id, reviewer_id, expires_at)
             values (@imageId, @me, now() + make_interval(secs => @seconds))
             on conflict (image_id) do update set reviewer_id = excluded.reviewer_id, expires_at = excluded.expires_at
+            where review_leases.reviewer_id = excluded.reviewer_id or review_leases.expires_at <= now()
             returning expires_at
             """,
             new { imageId, me, seconds = LeaseDuration.TotalSeconds }, transaction);
-        await transaction.CommitAsync();
-
-        var image = await LoadAsync(connection, null, imageId.Value, me);
-        return TypedResults.Ok(image! with { LeaseExpiresAt = new DateTimeOffset(expires, TimeSpan.Zero) });
-    }
 
     public static async Task<Results<Ok<ReviewImage>, ProblemHttpResult>> GetImage(ClaimsPrincipal user, NpgsqlDataSource db, long id)
     {

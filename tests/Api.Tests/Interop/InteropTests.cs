@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -154,6 +155,28 @@ public sealed class InteropTests(ApiFixture fixture, ITestOutputHelper output) :
         Assert.Equal(0, await EventsAsync("votes-bad"));
     }
 
+    /// <summary>Every item's stored state is what the consensus rule derives from its events, in id order.</summary>
+    private async Task AssertStatesFollowFromEventsAsync(string slug)
+    {
+        await using var connection = await fixture.App.Db.OpenConnectionAsync();
+        var events = (await connection.QueryAsync<(long ItemId, long Id, string Author, string Verdict, bool Adjudication)>(
+            """
+            select e.item_id, e.id, coalesce('u' || e.reviewer_id, 's' || e.source_id), e.verdict, e.adjudication
+            from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
+            join datasets d on d.id = i.dataset_id where d.slug = @slug
+            """,
+            new { slug })).ToLookup(e => e.ItemId);
+        var states = await connection.QueryAsync<(long Id, string State, string Rule)>(
+            """
+            select r.id, r.state, d.consensus_rule from review_items r join images i on i.id = r.image_id
+            join datasets d on d.id = i.dataset_id where d.slug = @slug
+            """,
+            new { slug });
+        var mismatches = states.Count(s => s.State != Relabel.Api.Features.Review.Consensus.Decide(
+            events[s.Id].Select(e => new Relabel.Api.Features.Review.VerdictEvent(e.Id, e.Author, e.Verdict, e.Adjudication)), s.Rule));
+        Assert.Equal(0, mismatches);
+    }
+
     [Fact]
     public async Task The_real_rater_votes_import_by_COPY_and_golden_answers_mark_control_questions()
     {
@@ -178,6 +201,7 @@ public sealed class InteropTests(ApiFixture fixture, ITestOutputHelper output) :
         Assert.Equal(924_810, votes.GetProperty("votes").GetInt32());
         Assert.Equal(184_962, votes.GetProperty("questions").GetInt32());
         Assert.Equal(85, votes.GetProperty("raters").GetInt32());
+        await AssertStatesFollowFromEventsAsync("real-votes");
         var golden = await ImportAsync("golden_votes.csv.gz", golden: true);
 
         await using var connection = await fixture.App.Db.OpenConnectionAsync();
@@ -198,5 +222,29 @@ public sealed class InteropTests(ApiFixture fixture, ITestOutputHelper output) :
         var again = await admin.PostAsync("/api/datasets/real-votes/import/rater-votes", content);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal(events, await EventsAsync("real-votes"));
+
+        // The crowd raters' answers to the control questions, then the ReaL reference labels (exported back unchanged).
+        await ImportAsync("rater_golden_votes.csv.gz", golden: false);
+        var realJson = await File.ReadAllTextAsync(Path.Combine(TestData.SharedData, "real", "real.json"));
+        Assert.True((await admin.PutAsync("/api/datasets/real-votes/reference-labels", new StringContent(realJson, Encoding.UTF8, "application/json"))).IsSuccessStatusCode);
+        var exported = await fixture.App.Anonymous().GetStringAsync("/api/datasets/real-votes/export/real");
+        Assert.Equal(JsonSerializer.Deserialize<int[][]>(realJson), JsonSerializer.Deserialize<int[][]>(exported));
+
+        // Dawid-Skene over all crowd votes, compared with ReaL.
+        var watch = Stopwatch.StartNew();
+        var aggregation = await WaitForJobAsync(admin, await admin.PostAsJsonAsync("/api/datasets/real-votes/aggregation", new { threshold = 0.9 }));
+        output.WriteLine($"aggregation: {watch.Elapsed.TotalSeconds:F1} s, {aggregation.GetProperty("result")}");
+        var report = await (await admin.GetAsync("/api/datasets/real-votes/aggregation")).JsonAsync();
+        var reference = report.GetProperty("reference");
+        output.WriteLine($"against ReaL: {reference}");
+        Assert.True(reference.GetProperty("identicalShare").GetDouble() > 0.85, reference.ToString());
+        Assert.True(reference.GetProperty("precision").GetDouble() > 0.95, reference.ToString());
+        Assert.True(reference.GetProperty("recall").GetDouble() > 0.90, reference.ToString());
+        var raters = report.GetProperty("raters").EnumerateArray().ToList();
+        Assert.Equal(85, raters.Count(r => r.GetProperty("kind").GetString() == "rater"));
+        var graded = raters.Where(r => r.GetProperty("controlVotes").GetInt32() > 0).ToList();
+        Assert.NotEmpty(graded);
+        Assert.All(graded, r => Assert.InRange(r.GetProperty("controlAccuracy").GetDouble(), 0, 1));
+        output.WriteLine($"raters graded on control questions: {graded.Count}, mean accuracy {graded.Average(r => r.GetProperty("controlAccuracy").GetDouble()):P1}");
     }
 }

@@ -9,11 +9,12 @@
  * Failures throw ApiError holding the problem+json of the response (see logic/problem.ts).
  */
 import type { paths } from './schema';
-import type { CsrfToken, CurrentUser, SignInRequest } from './types';
+import type { CsrfToken, CurrentUser, SignInRequest, UploadPredictionsResponse } from './types';
+import type { UploadFormat } from '../logic/uploadFormat';
 import { buildApiUrl, type PathValue, type QueryValue } from '../logic/url';
 import { networkProblem, parseProblem, problemSummary, type Problem } from '../logic/problem';
 
-type Method = 'get' | 'post' | 'put' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** The path templates that have an operation for this method. */
 type PathsWith<M extends Method> = {
@@ -98,6 +99,9 @@ export const api = {
   put<P extends PathsWith<'put'>>(path: P, ...args: InitArgs<Operation<P, 'put'>>): Promise<Success<Operation<P, 'put'>>> {
     return request('PUT', path, args[0]) as Promise<Success<Operation<P, 'put'>>>;
   },
+  patch<P extends PathsWith<'patch'>>(path: P, ...args: InitArgs<Operation<P, 'patch'>>): Promise<Success<Operation<P, 'patch'>>> {
+    return request('PATCH', path, args[0]) as Promise<Success<Operation<P, 'patch'>>>;
+  },
   delete<P extends PathsWith<'delete'>>(path: P, ...args: InitArgs<Operation<P, 'delete'>>): Promise<Success<Operation<P, 'delete'>>> {
     return request('DELETE', path, args[0]) as Promise<Success<Operation<P, 'delete'>>>;
   },
@@ -133,6 +137,77 @@ export async function fetchCurrentUser(signal?: AbortSignal): Promise<CurrentUse
   }
 }
 
+// --- Prediction uploads ------------------------------------------------------------------------
+
+export interface UploadProgress {
+  readonly loaded: number;
+  readonly total: number;
+}
+
+export interface PredictionUploadOptions {
+  readonly labels: 'wnid' | 'index';
+  readonly partial: boolean;
+  readonly onProgress?: (progress: UploadProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * PUT /api/models/{slug}/predictions/{dataset} with a file as the body, through XMLHttpRequest because fetch
+ * reports no upload progress. A gzipped file is sent as is with Content-Encoding: gzip.
+ */
+export async function uploadPredictions(
+  model: string,
+  dataset: string,
+  file: Blob,
+  format: UploadFormat,
+  options: PredictionUploadOptions,
+  retry = true,
+): Promise<UploadPredictionsResponse> {
+  const url = buildApiUrl(
+    '/api/models/{slug}/predictions/{dataset}',
+    { slug: model, dataset },
+    { labels: options.labels, partial: options.partial ? true : undefined },
+  );
+  const csrf = await getCsrfToken();
+  const result = await new Promise<{ status: number; statusText: string; text: string; type: string }>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', url);
+    xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
+    xhr.setRequestHeader('Content-Type', format.contentType);
+    if (format.gzip) xhr.setRequestHeader('Content-Encoding', 'gzip');
+    xhr.setRequestHeader(csrf.headerName, csrf.token);
+    xhr.upload.addEventListener('progress', (event) =>
+      options.onProgress?.({ loaded: event.loaded, total: event.lengthComputable ? event.total : file.size }),
+    );
+    xhr.addEventListener('load', () =>
+      resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText, type: xhr.getResponseHeader('Content-Type') ?? '' }),
+    );
+    xhr.addEventListener('error', () => reject(new ApiError(networkProblem())));
+    xhr.addEventListener('abort', () => reject(new DOMException('The upload was cancelled.', 'AbortError')));
+    if (options.signal?.aborted) {
+      reject(new DOMException('The upload was cancelled.', 'AbortError'));
+      return;
+    }
+    options.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(file);
+  });
+
+  if (result.status === 403 && retry) {
+    csrfToken = null;
+    return uploadPredictions(model, dataset, file, format, options, false);
+  }
+  let body: unknown = result.text;
+  if (result.text !== '' && result.type.includes('json')) {
+    try {
+      body = JSON.parse(result.text);
+    } catch {
+      /* keep the text */
+    }
+  }
+  if (result.status < 200 || result.status >= 300) throw new ApiError(parseProblem(result.status, result.statusText, body));
+  return body as UploadPredictionsResponse;
+}
+
 // --- Transport -----------------------------------------------------------------------------------
 
 let csrfToken: Promise<CsrfToken> | null = null;
@@ -153,7 +228,7 @@ function renewCsrfToken(): void {
   });
 }
 
-async function request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', template: string, init: unknown, retry = true): Promise<unknown> {
+async function request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', template: string, init: unknown, retry = true): Promise<unknown> {
   const options = (init ?? {}) as LooseInit;
   const url = buildApiUrl(template, options.path, options.query);
   const headers = new Headers({ Accept: 'application/json, application/problem+json' });

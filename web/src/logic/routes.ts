@@ -10,13 +10,16 @@ export type Route =
   | { page: 'dataset'; dataset: string; subset: string | null; q: string }
   | { page: 'class'; dataset: string; wnid: string }
   | { page: 'image'; id: number }
+  | { page: 'submit' }
+  | { page: 'model'; slug: string; dataset: string | null }
+  | { page: 'hard-images'; dataset: string | null; by: 'models' | 'humans' }
   | { page: 'sign-in'; next: string | null }
   | { page: 'not-found'; path: string };
 
 export type PageName = Route['page'];
 
 /** The top-level sections of the navigation header. */
-export type NavSection = 'leaderboard' | 'review' | 'browse' | 'sign-in';
+export type NavSection = 'leaderboard' | 'review' | 'browse' | 'submit' | 'sign-in';
 
 /**
  * The route of a path such as "/browse/ilsvrc2012/classes/n01440764" or "/browse/x?subset=dogs&q=ret".
@@ -46,6 +49,16 @@ export function matchRoute(location: string): Route {
       }
       if (third === 'classes' && fourth !== undefined) return { page: 'class', dataset: second, wnid: fourth };
       return notFound(pathname);
+    case 'submit':
+      return second === undefined ? { page: 'submit' } : notFound(pathname);
+    case 'models':
+      return second !== undefined && third === undefined
+        ? { page: 'model', slug: second, dataset: params.get('dataset') || null }
+        : notFound(pathname);
+    case 'hard-images':
+      return second === undefined
+        ? { page: 'hard-images', dataset: params.get('dataset') || null, by: params.get('by') === 'humans' ? 'humans' : 'models' }
+        : notFound(pathname);
     case 'images': {
       if (second === undefined || third !== undefined || !/^[1-9][0-9]{0,15}$/.test(second)) return notFound(pathname);
       const id = Number(second);
@@ -63,11 +76,16 @@ export function navSection(route: Route): NavSection | null {
     case 'review':
     case 'sign-in':
       return route.page;
+    case 'model':
+    case 'hard-images':
+      return 'leaderboard';
     case 'browse':
     case 'dataset':
     case 'class':
     case 'image':
       return 'browse';
+    case 'submit':
+      return 'submit';
     case 'not-found':
       return null;
   }
@@ -99,6 +117,11 @@ export const hrefs = {
   },
   class: (slug: string, wnid: string): string => `/browse/${enc(slug)}/classes/${enc(wnid)}`,
   image: (id: number): string => `/images/${id}`,
+  submit: (): string => '/submit',
+  model: (slug: string, dataset?: string | null): string =>
+    `/models/${enc(slug)}` + (dataset ? `?dataset=${enc(dataset)}` : ''),
+  hardImages: (dataset?: string | null, by: 'models' | 'humans' = 'models'): string =>
+    `/hard-images?by=${by}` + (dataset ? `&dataset=${enc(dataset)}` : ''),
   signIn(next?: string | null): string {
     const safe = safeNext(next ?? null);
     return safe && safe !== '/sign-in' ? `/sign-in?next=${enc(safe)}` : '/sign-in';

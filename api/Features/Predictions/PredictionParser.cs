@@ -1,0 +1,334 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dapper;
+using nietras.SeparatedValues;
+using Npgsql;
+using Relabel.Api.Infrastructure;
+
+namespace Relabel.Api.Features.Predictions;
+
+public enum LabelMode { Wnid, Index }
+
+/// <summary>One validated prediction, kept compact: the image id, class indices (top-1 first) and optional scores.</summary>
+public readonly record struct PredictionRow(long ImageId, short[] Labels, float[]? Scores);
+
+/// <summary>What an upload is checked against: the dataset's file names and its label space.</summary>
+public sealed class PredictionTargets(Dictionary<string, long> imageIds, string[] wnids)
+{
+    private readonly Dictionary<string, short> _indexByWnid =
+        wnids.Select((wnid, index) => (wnid, index)).ToDictionary(c => c.wnid, c => (short)c.index, StringComparer.Ordinal);
+
+    public Dictionary<string, long> ImageIds { get; } = imageIds;
+
+    /// <summary>The label space in class-index order.</summary>
+    public string[] Wnids { get; } = wnids;
+
+    public int ImageCount => ImageIds.Count;
+
+    public static async Task<PredictionTargets> LoadAsync(NpgsqlConnection connection, long datasetId, long labelSpaceId)
+    {
+        var images = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var reader = await connection.ExecuteReaderAsync(
+            "select file_name, id from images where dataset_id = @datasetId", new { datasetId }))
+            while (await reader.ReadAsync())
+                images[reader.GetString(0)] = reader.GetInt64(1);
+        // Class indices are stored as smallint: label spaces beyond 32,767 classes cannot take predictions.
+        var wnids = (await connection.QueryAsync<string>(
+            "select wnid from label_space_classes where label_space_id = @labelSpaceId and class_index < 32767 order by class_index",
+            new { labelSpaceId })).ToArray();
+        return new PredictionTargets(images, wnids);
+    }
+
+    public bool TryIndexOf(ReadOnlySpan<char> wnid, out short index) =>
+        _indexByWnid.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(wnid, out index);
+
+    public bool TryImageId(ReadOnlySpan<char> fileName, out long id) =>
+        ImageIds.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(fileName, out id);
+}
+
+/// <summary>
+/// Reads predictions from a JSON document, CSV or NDJSON stream and checks each row as it arrives
+/// (image known and not repeated, 1-5 distinct labels of the label space, the same k throughout, scores matching).
+/// Only the compact rows are kept; the body is never held whole.
+/// </summary>
+public sealed class PredictionParser(PredictionTargets targets, LabelMode mode)
+{
+    public const int MaxK = 5;
+    private readonly Dictionary<long, long> _lineOfImage = new(targets.ImageCount);
+    private readonly short[] _labels = new short[MaxK];
+    private long _kLine;
+
+    public List<PredictionRow> Rows { get; } = new(targets.ImageCount);
+    public LineErrors Errors { get; } = new();
+    public int K { get; private set; }
+    public long RowCount { get; private set; }
+
+    /// <summary>Checks one row and keeps it when valid. <paramref name="label"/> gives the j-th label: a wnid or a class index, as text.</summary>
+    public void Add(long line, ReadOnlySpan<char> image, int labelCount, Func<int, ReadOnlySpan<char>> label, float[]? scores)
+    {
+        RowCount++;
+        var valid = true;
+        long imageId = 0;
+        image = image.Trim();
+        if (image.IsEmpty) { Errors.Add(line, "image", "The image file name is missing."); valid = false; }
+        else if (!targets.TryImageId(image, out imageId))
+        {
+            Errors.Add(line, "image", $"'{Shorten(image)}' is not an image of this dataset.");
+            valid = false;
+        }
+        else if (_lineOfImage.TryGetValue(imageId, out var first))
+        {
+            Errors.Add(line, "image", $"'{Shorten(image)}' is predicted twice (first on {first}).");
+            valid = false;
+        }
+        else _lineOfImage[imageId] = line;
+
+        if (labelCount is < 1 or > MaxK)
+        {
+            Errors.Add(line, "labels", $"{labelCount} labels; give 1 to {MaxK} ranked labels.");
+            return;
+        }
+        if (K == 0) { K = labelCount; _kLine = line; }
+        else if (labelCount != K)
+        {
+            Errors.Add(line, "labels", $"{labelCount} labels, but the first row ({_kLine}) has {K}: every row must have the same k.");
+            valid = false;
+        }
+
+        for (var j = 0; j < labelCount && j < MaxK; j++)
+        {
+            var text = label(j).Trim();
+            if (!TryResolve(text, out var index, out var problem))
+            {
+                Errors.Add(line, $"labels[{j}]", problem);
+                valid = false;
+                continue;
+            }
+            _labels[j] = index;
+            for (var i = 0; i < j; i++)
+                if (_labels[i] == index)
+                {
+                    Errors.Add(line, $"labels[{j}]", $"'{Shorten(text)}' is listed twice in this row.");
+                    valid = false;
+                    break;
+                }
+        }
+
+        if (scores is not null)
+        {
+            if (scores.Length != labelCount)
+            {
+                Errors.Add(line, "scores", $"{scores.Length} scores for {labelCount} labels.");
+                valid = false;
+            }
+            else if (scores.Any(s => !float.IsFinite(s)))
+            {
+                Errors.Add(line, "scores", "Scores must be finite numbers.");
+                valid = false;
+            }
+        }
+
+        if (valid && !Errors.Any)
+            Rows.Add(new PredictionRow(imageId, _labels.AsSpan(0, labelCount).ToArray(), scores));
+    }
+
+    /// <summary>After the last row: the body had rows, and covers every image unless partial uploads are allowed.</summary>
+    public void Finish(bool partial)
+    {
+        if (RowCount == 0 && !Errors.Any)
+        {
+            Errors.Add(1, "body", "There are no predictions in the body.");
+            return;
+        }
+        if (partial || Errors.Any) return;
+        var missing = targets.ImageCount - _lineOfImage.Count;
+        if (missing <= 0) return;
+        var examples = targets.ImageIds.Where(p => !_lineOfImage.ContainsKey(p.Value)).Take(3).Select(p => p.Key);
+        Errors.Add(0, "coverage",
+            $"{missing} of the {targets.ImageCount} images of the dataset are not predicted (e.g. {string.Join(", ", examples)}); " +
+            "predict every image once, or send ?partial=true to upload a subset.");
+    }
+
+    private bool TryResolve(ReadOnlySpan<char> text, out short index, out string problem)
+    {
+        problem = "";
+        index = 0;
+        if (mode == LabelMode.Index)
+        {
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                if (value < targets.Wnids.Length) { index = (short)value; return true; }
+                problem = $"Class index {value} is out of range (0-{targets.Wnids.Length - 1}).";
+                return false;
+            }
+            problem = $"'{Shorten(text)}' is not a class index (labels=index); send ?labels=wnid for wnids.";
+            return false;
+        }
+        if (targets.TryIndexOf(text, out index)) return true;
+        problem = text.Length > 0 && text.ContainsAnyExcept("0123456789")
+            ? $"'{Shorten(text)}' is not a wnid of this dataset's label space."
+            : $"'{Shorten(text)}' is not a wnid (labels=wnid); send ?labels=index for class indices.";
+        return false;
+    }
+
+    private static string Shorten(ReadOnlySpan<char> text) => text.Length <= 80 ? text.ToString() : text[..80].ToString() + "…";
+
+    // --- Formats ----------------------------------------------------------------------------------
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    private sealed class JsonDocumentBody
+    {
+        public List<JsonPredictionRow>? Predictions { get; set; }
+    }
+
+    private sealed class JsonPredictionRow
+    {
+        public string? Image { get; set; }
+
+        [JsonConverter(typeof(LabelListConverter))]
+        public string[]? Labels { get; set; }
+
+        public float[]? Scores { get; set; }
+    }
+
+    /// <summary>Labels may be JSON strings (wnids, or indices as text) or numbers (class indices).</summary>
+    private sealed class LabelListConverter : JsonConverter<string[]>
+    {
+        public override string[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("labels must be an array.");
+            var labels = new List<string>(MaxK);
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                labels.Add(reader.TokenType switch
+                {
+                    JsonTokenType.String => reader.GetString()!,
+                    JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
+                    _ => throw new JsonException("Each label must be a string (wnid) or a number (class index)."),
+                });
+            return [.. labels];
+        }
+
+        public override void Write(Utf8JsonWriter writer, string[] value, JsonSerializerOptions options) =>
+            throw new NotSupportedException();
+    }
+
+    /// <summary>{"predictions":[{"image":"…","labels":["n…",…],"scores":[…]}]}; line = row number in the array, from 1.</summary>
+    public async Task ParseJsonAsync(Stream body, CancellationToken ct)
+    {
+        JsonDocumentBody? document;
+        try { document = await JsonSerializer.DeserializeAsync<JsonDocumentBody>(body, JsonOptions, ct); }
+        catch (JsonException e)
+        {
+            Errors.Add((e.LineNumber ?? 0) + 1, "body", $"Malformed JSON at {e.Path ?? "$"}: {e.Message}");
+            return;
+        }
+        if (document?.Predictions is null)
+        {
+            Errors.Add(1, "body", "Expected a JSON object {\"predictions\": [{\"image\": …, \"labels\": […]}, …]}.");
+            return;
+        }
+        var line = 0L;
+        foreach (var row in document.Predictions)
+        {
+            line++;
+            if (row is null) { RowCount++; Errors.Add(line, "row", "A row is null."); continue; }
+            AddJsonRow(line, row);
+        }
+        document.Predictions.Clear();
+    }
+
+    /// <summary>One JSON object per line; line = line number, from 1. Blank lines are skipped.</summary>
+    public async Task ParseNdjsonAsync(Stream body, CancellationToken ct)
+    {
+        using var reader = new StreamReader(body, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024);
+        var line = 0L;
+        while (await reader.ReadLineAsync(ct) is { } text)
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            JsonPredictionRow? row;
+            try { row = JsonSerializer.Deserialize<JsonPredictionRow>(text, JsonOptions); }
+            catch (JsonException e)
+            {
+                RowCount++;
+                Errors.Add(line, "row", $"Malformed JSON: {e.Message}");
+                continue;
+            }
+            if (row is null) { RowCount++; Errors.Add(line, "row", "Expected a JSON object."); continue; }
+            AddJsonRow(line, row);
+        }
+    }
+
+    private void AddJsonRow(long line, JsonPredictionRow row)
+    {
+        var labels = row.Labels ?? [];
+        Add(line, row.Image, labels.Length, j => labels[j], row.Scores);
+    }
+
+    /// <summary>CSV with a header "image,label1,…,labelk" and optionally ",score1,…,scorek"; line = line number, from 1.</summary>
+    public async Task ParseCsvAsync(Stream body, CancellationToken ct)
+    {
+        using var reader = await Sep.New(',').Reader(o => o with { HasHeader = true, Unescape = true, DisableColCountCheck = true })
+            .FromAsync(body, ct);
+        var header = reader.Header.ColNames;
+        if (reader.Header.IsEmpty || header.Count == 0 || (header.Count == 1 && header[0].Trim().Length == 0))
+        {
+            Errors.Add(1, "body", "The CSV is empty; expected a header 'image,label1,…,labelk'.");
+            return;
+        }
+        var labelColumns = new List<int>();
+        var scoreColumns = new List<int>();
+        var imageColumn = -1;
+        for (var c = 0; c < header.Count; c++)
+        {
+            var name = header[c].Trim().ToLowerInvariant();
+            if (name is "image" or "file_name" or "filename" or "file" && imageColumn < 0) imageColumn = c;
+            else if (name == $"label{labelColumns.Count + 1}") labelColumns.Add(c);
+            else if (name == $"score{scoreColumns.Count + 1}") scoreColumns.Add(c);
+            else
+            {
+                Errors.Add(1, "header", $"Unexpected column '{Shorten(name)}': expected 'image,label1,…,labelk' and optionally 'score1,…,scorek'.");
+                return;
+            }
+        }
+        if (imageColumn < 0) { Errors.Add(1, "header", "The header has no 'image' column."); return; }
+        if (labelColumns.Count is 0 or > MaxK) { Errors.Add(1, "header", $"The header has {labelColumns.Count} label columns; give 1 to {MaxK}."); return; }
+        if (scoreColumns.Count != 0 && scoreColumns.Count != labelColumns.Count)
+        {
+            Errors.Add(1, "header", $"{scoreColumns.Count} score columns for {labelColumns.Count} label columns.");
+            return;
+        }
+
+        var columns = header.Count;
+        var labelValues = new string[labelColumns.Count];
+        await foreach (var row in reader)
+        {
+            var line = row.LineNumberFrom;
+            if (row.ColCount == 1 && row[0].Span.Trim().IsEmpty) continue;
+            if (row.ColCount != columns)
+            {
+                RowCount++;
+                Errors.Add(line, "row", $"Expected {columns} columns as in the header, found {row.ColCount}.");
+                continue;
+            }
+            float[]? scores = null;
+            var anyScore = false;
+            foreach (var c in scoreColumns) anyScore |= !row[c].Span.Trim().IsEmpty;
+            if (anyScore)
+            {
+                scores = new float[scoreColumns.Count];
+                for (var j = 0; j < scores.Length; j++)
+                    if (!float.TryParse(row[scoreColumns[j]].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out scores[j]))
+                    {
+                        scores[j] = float.NaN;
+                    }
+            }
+            // Sep's columns are spans over its buffer: resolve labels before the next row is read.
+            for (var j = 0; j < labelValues.Length; j++) labelValues[j] = row[labelColumns[j]].ToString();
+            Add(line, row[imageColumn].Span, labelValues.Length, j => labelValues[j], scores);
+        }
+    }
+}

@@ -1,0 +1,385 @@
+using System.Data;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Models;
+using Relabel.Api.Infrastructure;
+
+namespace Relabel.Api.Features.Predictions;
+
+/// <param name="Images">Rows uploaded (one per image).</param>
+/// <param name="Labels">Labels uploaded (images x k).</param>
+/// <param name="Coverage">Predicted images / images of the dataset.</param>
+/// <param name="Outcome">applied (the new current set) or unchanged (identical to the current set: a no-op).</param>
+/// <param name="NewForReview">Top-1 (image, label) pairs of the current set that no verdict covers yet.</param>
+public sealed record UploadPredictionsResponse(
+    long UploadId,
+    string Outcome,
+    string Model,
+    string Dataset,
+    int Images,
+    int Labels,
+    int K,
+    bool Partial,
+    long DatasetImages,
+    double Coverage,
+    long NewForReview,
+    string Checksum,
+    double ElapsedMs);
+
+public sealed record PredictionSetResponse
+{
+    public required string Dataset { get; init; }
+    public required long UploadId { get; init; }
+    public required int K { get; init; }
+    public required int Rows { get; init; }
+    public required long DatasetImages { get; init; }
+    public required double Coverage { get; init; }
+    public required string Checksum { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+}
+
+public sealed record PredictionUploadResponse
+{
+    public required long Id { get; init; }
+    public required string Dataset { get; init; }
+    public required string UploadedBy { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required string Format { get; init; }
+    public required int Rows { get; init; }
+    public required int K { get; init; }
+    public required bool Partial { get; init; }
+    public required string Checksum { get; init; }
+    public required string Outcome { get; init; }
+    public required double ElapsedMs { get; init; }
+    /// <summary>Whether this upload's rows are the model's current predictions on the dataset.</summary>
+    public required bool Current { get; init; }
+}
+
+public static class PredictionsApi
+{
+    public const string Json = "application/json";
+    public const string Csv = "text/csv";
+    public const string Ndjson = "application/x-ndjson";
+
+    public static RouteGroupBuilder MapPredictions(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/models/{slug}").WithTags("Predictions");
+        group.MapGet("/predictions", Sets).WithName("ListPredictionSets")
+            .WithSummary("The datasets a model has predictions on, with k, rows and coverage.");
+        group.MapPut("/predictions/{dataset}", Upload).WithName("UploadPredictions").RequireAuthorization(Policies.Uploader)
+            .RawBody("JSON {\"predictions\":[{\"image\":\"…\",\"labels\":[…],\"scores\":[…]}]}, CSV 'image,label1,…,labelk[,score1,…,scorek]' or NDJSON (one row object per line); Content-Encoding: gzip accepted.",
+                Json, Csv, Ndjson)
+            .WithSummary("Replace the model's predictions on a dataset, atomically: 1-5 ranked labels per image (wnids or class indices). The owner or an admin.");
+        group.MapGet("/predictions/{dataset}", Download).WithName("DownloadPredictions")
+            .Produces(200, contentType: Json).Produces(200, contentType: Csv)
+            .WithSummary("The current predictions as stored, in JSON or CSV: uploading them again is a no-op.");
+        group.MapDelete("/predictions/{dataset}", Delete).WithName("DeletePredictions").RequireAuthorization(Policies.Uploader)
+            .WithSummary("Remove the model's predictions on a dataset (the upload history stays).");
+        group.MapGet("/uploads", Uploads).WithName("ListPredictionUploads")
+            .WithSummary("Every upload of the model, newest first: who, when, rows, checksum, outcome.");
+        return group;
+    }
+
+    private sealed record Target(long ModelId, long OwnerId, long? DatasetId, long? LabelSpaceId);
+
+    private static async Task<(Target? Target, ProblemHttpResult? Problem)> FindAsync(
+        NpgsqlConnection connection, string slug, string dataset)
+    {
+        var target = await connection.QuerySingleOrDefaultAsync<Target>(
+            """
+            select m.id as model_id, m.owner_id, d.id as dataset_id, d.label_space_id
+            from models m left join datasets d on d.slug = @dataset
+            where m.slug = @slug
+            """,
+            new { slug, dataset });
+        if (target is null) return (null, Problems.NotFound($"Model '{slug}' does not exist."));
+        if (target.DatasetId is null) return (null, Problems.NotFound($"Dataset '{dataset}' does not exist."));
+        return (target, null);
+    }
+
+    private static bool MayWrite(ClaimsPrincipal user, Target target) =>
+        user.IsInRole(Roles.Admin) || user.UserId() == target.OwnerId;
+
+    /// <param name="labels">How labels are written: wnid (default) or index (class indices of the dataset's label space).</param>
+    /// <param name="partial">Accept predictions for a subset of the images (default: every image exactly once).</param>
+    public static async Task<Results<Ok<UploadPredictionsResponse>, ProblemHttpResult>> Upload(
+        string slug, string dataset, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db,
+        IOptions<RelabelOptions> options, string? labels = null, bool partial = false)
+    {
+        var elapsed = Stopwatch.StartNew();
+        var request = context.Request;
+        var format = FormatOf(request.ContentType);
+        if (format is null)
+            return TypedResults.Problem(title: "Unsupported content type", statusCode: StatusCodes.Status415UnsupportedMediaType,
+                detail: $"Send {Json}, {Csv} or {Ndjson} (optionally with Content-Encoding: gzip).");
+        var encoding = request.Headers.ContentEncoding.ToString().Trim().ToLowerInvariant();
+        if (encoding is not ("" or "identity" or "gzip" or "x-gzip"))
+            return TypedResults.Problem(title: "Unsupported content encoding", statusCode: StatusCodes.Status415UnsupportedMediaType,
+                detail: $"Content-Encoding '{encoding}' is not supported; send gzip or no encoding.");
+        LabelMode mode;
+        switch (labels?.ToLowerInvariant())
+        {
+            case null or "wnid": mode = LabelMode.Wnid; break;
+            case "index": mode = LabelMode.Index; break;
+            default: return Problems.Unprocessable("Invalid labels", "labels must be 'wnid' or 'index'.");
+        }
+        var maxBytes = options.Value.MaxPredictionBytes;
+        if (RequestLimits.Apply(context, maxBytes) is { } tooLarge) return tooLarge;
+
+        PredictionTargets targets;
+        Target target;
+        await using (var connection = await db.OpenConnectionAsync(context.RequestAborted))
+        {
+            var (found, problem) = await FindAsync(connection, slug, dataset);
+            if (problem is not null) return problem;
+            target = found!;
+            if (!MayWrite(user, target)) return ModelsApi.Forbidden(slug);
+            targets = await PredictionTargets.LoadAsync(connection, target.DatasetId!.Value, target.LabelSpaceId!.Value);
+        }
+        if (targets.ImageCount == 0)
+            return Problems.Unprocessable("The dataset has no images", $"Register the images of '{dataset}' before uploading predictions.");
+
+        var parser = new PredictionParser(targets, mode);
+        // Decompressed bodies are bounded too, against compression bombs.
+        await using var gzip = encoding is "gzip" or "x-gzip"
+            ? new BoundedStream(new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true), maxBytes * 10)
+            : null;
+        var body = gzip ?? request.Body;
+        try
+        {
+            switch (format)
+            {
+                case "json": await parser.ParseJsonAsync(body, context.RequestAborted); break;
+                case "csv": await parser.ParseCsvAsync(body, context.RequestAborted); break;
+                default: await parser.ParseNdjsonAsync(body, context.RequestAborted); break;
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            parser.Errors.Add(1, "body", $"The body is not valid gzip: {e.Message}");
+        }
+        parser.Finish(partial);
+        if (parser.Errors.Any)
+            return parser.Errors.ToProblem("Invalid predictions (nothing was changed)");
+
+        var upload = new PredictionUpload(target.ModelId, target.DatasetId!.Value, user.UserId(), format, partial, parser.K, parser.Rows);
+        var rows = upload.Rows.Count;
+        var outcome = await PredictionStore.ApplyAsync(db, upload, elapsed, context.RequestAborted);
+        return TypedResults.Ok(new UploadPredictionsResponse(
+            outcome.UploadId, outcome.Outcome, slug, dataset, rows, rows * parser.K, parser.K, partial,
+            targets.ImageCount, (double)rows / targets.ImageCount, outcome.PairsPendingReview, outcome.Checksum,
+            elapsed.Elapsed.TotalMilliseconds));
+    }
+
+    private static string? FormatOf(string? contentType)
+    {
+        var type = contentType?.Split(';')[0].Trim().ToLowerInvariant();
+        return type switch
+        {
+            "application/json" => "json",
+            "text/csv" => "csv",
+            "application/x-ndjson" or "application/ndjson" or "application/jsonl" or "application/x-jsonlines" => "ndjson",
+            _ => null,
+        };
+    }
+
+    private sealed record CurrentSet(long UploadId, int K, bool HasScores);
+
+    /// <param name="format">json (default) or csv.</param>
+    /// <param name="labels">wnid (default) or index.</param>
+    public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Download(
+        string slug, string dataset, NpgsqlDataSource db, string? format = null, string? labels = null)
+    {
+        var csv = format?.ToLowerInvariant() switch
+        {
+            null or "json" => false,
+            "csv" => true,
+            _ => (bool?)null,
+        };
+        if (csv is null) return Problems.Unprocessable("Invalid format", "format must be 'json' or 'csv'.");
+        var indices = labels?.ToLowerInvariant() switch
+        {
+            null or "wnid" => false,
+            "index" => true,
+            _ => (bool?)null,
+        };
+        if (indices is null) return Problems.Unprocessable("Invalid labels", "labels must be 'wnid' or 'index'.");
+
+        // One snapshot for the pointer and the rows: a replace committed meanwhile is not seen half.
+        var connection = await db.OpenConnectionAsync();
+        NpgsqlTransaction? transaction = null;
+        CurrentSet? set;
+        string[] wnids;
+        try
+        {
+            transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead);
+            var (target, problem) = await FindAsync(connection, slug, dataset);
+            if (problem is not null)
+            {
+                await connection.DisposeAsync();
+                return problem;
+            }
+            set = await connection.QuerySingleOrDefaultAsync<CurrentSet>(
+                """
+                select s.upload_id, s.k::int as k,
+                       exists (select 1 from predictions p where p.upload_id = s.upload_id and p.scores is not null) as has_scores
+                from prediction_sets s where s.model_id = @ModelId and s.dataset_id = @DatasetId
+                """,
+                new { target!.ModelId, target.DatasetId }, transaction);
+            if (set is null)
+            {
+                await connection.DisposeAsync();
+                return Problems.NotFound($"Model '{slug}' has no predictions on '{dataset}'.");
+            }
+            wnids = (await connection.QueryAsync<string>(
+                "select wnid from label_space_classes where label_space_id = @LabelSpaceId order by class_index",
+                new { target.LabelSpaceId }, transaction)).ToArray();
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        return TypedResults.Stream(async stream =>
+        {
+            await using var _ = connection;
+            await using var __ = transaction;
+            await using var command = new NpgsqlCommand(
+                """
+                select i.file_name, p.labels, p.scores
+                from predictions p join images i on i.id = p.image_id
+                where p.upload_id = @uploadId
+                order by p.image_id
+                """,
+                connection, transaction);
+            command.Parameters.AddWithValue("uploadId", set.UploadId);
+            await using var reader = await command.ExecuteReaderAsync();
+            if (csv.Value) await WriteCsvAsync(stream, reader, set, wnids, indices.Value);
+            else await WriteJsonAsync(stream, reader, wnids, indices.Value);
+        }, csv.Value ? Csv + "; charset=utf-8" : Json, $"{slug}.{dataset}.{(csv.Value ? "csv" : "json")}");
+    }
+
+    private static async Task WriteJsonAsync(Stream stream, NpgsqlDataReader reader, string[] wnids, bool indices)
+    {
+        await using var json = new Utf8JsonWriter(stream);
+        json.WriteStartObject();
+        json.WriteStartArray("predictions");
+        while (await reader.ReadAsync())
+        {
+            json.WriteStartObject();
+            json.WriteString("image", reader.GetString(0));
+            json.WriteStartArray("labels");
+            foreach (var label in reader.GetFieldValue<short[]>(1))
+                if (indices) json.WriteNumberValue(label); else json.WriteStringValue(wnids[label]);
+            json.WriteEndArray();
+            if (!reader.IsDBNull(2))
+            {
+                json.WriteStartArray("scores");
+                foreach (var score in reader.GetFieldValue<float[]>(2)) json.WriteNumberValue(score);
+                json.WriteEndArray();
+            }
+            json.WriteEndObject();
+            if (json.BytesPending > 32 * 1024) await json.FlushAsync();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+        await json.FlushAsync();
+    }
+
+    private static async Task WriteCsvAsync(Stream stream, NpgsqlDataReader reader, CurrentSet set, string[] wnids, bool indices)
+    {
+        await using var writer = new StreamWriter(stream, new UTF8Encoding(false), 64 * 1024);
+        var header = new StringBuilder("image");
+        for (var j = 1; j <= set.K; j++) header.Append(",label").Append(j);
+        if (set.HasScores) for (var j = 1; j <= set.K; j++) header.Append(",score").Append(j);
+        await writer.WriteAsync(header.Append('\n'));
+        var line = new StringBuilder();
+        while (await reader.ReadAsync())
+        {
+            line.Clear();
+            line.Append(CsvField(reader.GetString(0)));
+            foreach (var label in reader.GetFieldValue<short[]>(1))
+                line.Append(',').Append(indices ? label.ToString(CultureInfo.InvariantCulture) : wnids[label]);
+            if (set.HasScores)
+            {
+                var scores = reader.IsDBNull(2) ? null : reader.GetFieldValue<float[]>(2);
+                for (var j = 0; j < set.K; j++)
+                    line.Append(',').Append(scores is null ? "" : scores[j].ToString("R", CultureInfo.InvariantCulture));
+            }
+            await writer.WriteAsync(line.Append('\n'));
+        }
+    }
+
+    private static string CsvField(string text) =>
+        text.AsSpan().ContainsAny(",\"\r\n") ? "\"" + text.Replace("\"", "\"\"") + "\"" : text;
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(
+        string slug, string dataset, ClaimsPrincipal user, NpgsqlDataSource db)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var (target, problem) = await FindAsync(connection, slug, dataset);
+        if (problem is not null) return problem;
+        if (!MayWrite(user, target!)) return ModelsApi.Forbidden(slug);
+        await using var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync(
+            "select pg_advisory_xact_lock(hashtextextended('prediction_sets:' || @ModelId || ':' || @DatasetId, 0))",
+            new { target!.ModelId, target.DatasetId }, transaction);
+        var previous = await connection.ExecuteScalarAsync<long?>(
+            "delete from prediction_sets where model_id = @ModelId and dataset_id = @DatasetId returning upload_id",
+            new { target.ModelId, target.DatasetId }, transaction);
+        if (previous is null) return Problems.NotFound($"Model '{slug}' has no predictions on '{dataset}'.");
+        await connection.ExecuteAsync("delete from predictions where upload_id = @previous", new { previous }, transaction);
+        await transaction.CommitAsync();
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<PredictionSetResponse[]>, ProblemHttpResult>> Sets(string slug, NpgsqlDataSource db)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var modelId = await connection.ExecuteScalarAsync<long?>("select id from models where slug = @slug", new { slug });
+        if (modelId is null) return Problems.NotFound($"Model '{slug}' does not exist.");
+        var rows = await connection.QueryAsync<PredictionSetResponse>(
+            """
+            select d.slug as dataset, s.upload_id, s.k::int as k, s.rows, n.images as dataset_images,
+                   case when n.images = 0 then 0 else s.rows::float8 / n.images end as coverage, s.checksum, s.updated_at
+            from prediction_sets s
+            join datasets d on d.id = s.dataset_id
+            cross join lateral (select count(*) as images from images i where i.dataset_id = d.id) n
+            where s.model_id = @modelId
+            order by d.slug
+            """,
+            new { modelId });
+        return TypedResults.Ok(rows.ToArray());
+    }
+
+    public static async Task<Results<Ok<PredictionUploadResponse[]>, ProblemHttpResult>> Uploads(string slug, NpgsqlDataSource db)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var modelId = await connection.ExecuteScalarAsync<long?>("select id from models where slug = @slug", new { slug });
+        if (modelId is null) return Problems.NotFound($"Model '{slug}' does not exist.");
+        var rows = await connection.QueryAsync<PredictionUploadResponse>(
+            """
+            select u.id, d.slug as dataset, b.name as uploaded_by, u.created_at, u.format, u.rows, u.k::int as k, u.partial,
+                   u.checksum, u.outcome, u.elapsed_ms,
+                   exists (select 1 from prediction_sets s where s.upload_id = u.id) as current
+            from prediction_uploads u
+            join datasets d on d.id = u.dataset_id
+            join users b on b.id = u.uploaded_by
+            where u.model_id = @modelId
+            order by u.id desc
+            limit 1000
+            """,
+            new { modelId });
+        return TypedResults.Ok(rows.ToArray());
+    }
+}

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace Relabel.Bench;
+
+/// <summary>
+/// A 50,000-image top-5 upload (JSON, wnids, about 6 MB) through HTTP, against psql's \copy of the same rows
+/// into the same predictions table, on the same database, in the same run.
+/// </summary>
+public sealed class PredictionUploadBenchmark : IBenchmark
+{
+    public string Name => "predictions-upload";
+
+    private const string Dataset = "ilsvrc2012-val";
+
+    public async Task RunAsync(BenchContext context)
+    {
+        var ct = context.CancellationToken;
+        var admin = context.Admin;
+        var classes = File.ReadLines(Path.Combine(BenchContext.SharedData, "ilsvrc2012", "synsets.tsv")).Skip(1)
+            .Select(line => line.Split('\t')).OrderBy(f => int.Parse(f[0])).Select(f => f[1]).ToArray();
+        var truth = File.ReadAllLines(Path.Combine(BenchContext.SharedData, "ilsvrc2012", "val_labels.txt"));
+        var files = truth.Select((_, i) => $"ILSVRC2012_val_{i + 1:D8}.JPEG").ToArray();
+
+        await Ensure(admin.PostAsJsonAsync("/api/datasets", new { slug = Dataset, name = "ILSVRC-2012 validation", classes }, ct));
+        var manifest = "file_name,label\n" + string.Join("\n", files.Select((f, i) => $"{f},{truth[i]}"));
+        await Ensure(admin.PostAsync($"/api/datasets/{Dataset}/images/manifest", new StringContent(manifest, Encoding.UTF8, "text/csv"), ct));
+
+        // The rows: a 76%-accurate top-1, then four other distinct classes; the same for both loaders.
+        var random = new Random(50_000);
+        var index = classes.Select((wnid, i) => (wnid, i)).ToDictionary(c => c.wnid, c => (short)c.i);
+        var rows = new short[files.Length][];
+        for (var i = 0; i < files.Length; i++)
+        {
+            var labels = new List<short>(5) { random.NextDouble() < 0.76 ? index[truth[i]] : (short)random.Next(1000) };
+            while (labels.Count < 5)
+            {
+                var next = (short)random.Next(1000);
+                if (!labels.Contains(next)) labels.Add(next);
+            }
+            rows[i] = [.. labels];
+        }
+        var json = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            predictions = rows.Select((labels, i) => new { image = files[i], labels = labels.Select(l => classes[l]) }),
+        });
+        BenchContext.Report("upload_50k_top5_json_mb", json.Length / 1e6, "F1");
+
+        // Warm up the API's code paths (JIT) on a separate small dataset, so the timed upload measures the work.
+        await Ensure(admin.PostAsJsonAsync("/api/datasets", new { slug = "warm-up", name = "Warm-up", labelSpaceOf = Dataset }, ct));
+        await Ensure(admin.PostAsync("/api/datasets/warm-up/images/manifest",
+            new StringContent(string.Join("\n", files.Take(500).Select((f, i) => $"{f},{truth[i]}")), Encoding.UTF8, "text/csv"), ct));
+        await Ensure(admin.PostAsJsonAsync("/api/models", new { slug = "warm-up", displayName = "Warm-up", kind = "model" }, ct));
+        var warmUp = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            predictions = rows.Take(500).Select((labels, i) => new { image = files[i], labels = labels.Select(l => classes[l]) }),
+        });
+        await Ensure(admin.PutAsync("/api/models/warm-up/predictions/warm-up", Json(warmUp), ct));
+        await Ensure(admin.PostAsJsonAsync("/api/models", new { slug = "bench-model", displayName = "Bench model", kind = "model" }, ct));
+
+        // psql \copy (text format) of the same rows under a fresh upload id.
+        var copyFile = Path.Combine(Path.GetTempPath(), $"relabel-bench-{Environment.ProcessId}.tsv");
+        try
+        {
+            long uploadId;
+            Dictionary<string, long> imageIds;
+            await using (var connection = await context.OpenConnectionAsync())
+            {
+                imageIds = new Dictionary<string, long>();
+                await using (var command = new NpgsqlCommand(
+                    "select i.file_name, i.id from images i join datasets d on d.id = i.dataset_id where d.slug = @Dataset", connection))
+                {
+                    command.Parameters.AddWithValue("Dataset", Dataset);
+                    await using var reader = await command.ExecuteReaderAsync(ct);
+                    while (await reader.ReadAsync(ct)) imageIds[reader.GetString(0)] = reader.GetInt64(1);
+                }
+                await using var insert = new NpgsqlCommand(
+                    """
+                    insert into prediction_uploads (model_id, dataset_id, uploaded_by, format, rows, k, partial, checksum, outcome, elapsed_ms)
+                    select m.id, d.id, m.owner_id, 'csv', @rows, 5, false, repeat('0', 64), 'applied', 0
+                    from models m, datasets d where m.slug = 'warm-up' and d.slug = @Dataset
+                    returning id
+                    """, connection);
+                insert.Parameters.AddWithValue("rows", rows.Length);
+                insert.Parameters.AddWithValue("Dataset", Dataset);
+                uploadId = (long)(await insert.ExecuteScalarAsync(ct))!;
+            }
+            await using (var writer = new StreamWriter(copyFile))
+                for (var i = 0; i < rows.Length; i++)
+                    await writer.WriteAsync($"{uploadId}\t{imageIds[files[i]]}\t{{{string.Join(',', rows[i])}}}\t\\N\n");
+
+            var copySeconds = await context.RunPsqlAsync(
+                $"\\copy predictions(upload_id,image_id,labels,scores) from '{copyFile}'");
+
+            var watch = Stopwatch.StartNew();
+            var (response, peakRss) = await context.WatchMemoryAsync(() => admin.PutAsync(
+                $"/api/models/bench-model/predictions/{Dataset}", Json(json), ct));
+            var uploadSeconds = watch.Elapsed.TotalSeconds;
+            await Ensure(Task.FromResult(response));
+            var result = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+            if (result.GetProperty("images").GetInt32() != 50_000) throw new InvalidOperationException(result.ToString());
+
+            BenchContext.Report("upload_50k_top5_seconds", uploadSeconds);
+            BenchContext.Report("psql_copy_50k_top5_seconds", copySeconds);
+            BenchContext.Report("upload_vs_copy_ratio", uploadSeconds / copySeconds, "F2");
+            BenchContext.Report("upload_peak_rss_mb", peakRss, "F0");
+            BenchContext.Report("upload_50k_top5_new_for_review", result.GetProperty("newForReview").GetInt64(), "F0");
+
+            // Replacing the set with other content (the old rows are deleted in the same transaction), then a no-op.
+            rows[0] = [rows[0][1], rows[0][0], rows[0][2], rows[0][3], rows[0][4]];
+            var changed = JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                predictions = rows.Select((labels, i) => new { image = files[i], labels = labels.Select(l => classes[l]) }),
+            });
+            watch.Restart();
+            await Ensure(admin.PutAsync($"/api/models/bench-model/predictions/{Dataset}", Json(changed), ct));
+            BenchContext.Report("replace_50k_top5_seconds", watch.Elapsed.TotalSeconds);
+            watch.Restart();
+            await Ensure(admin.PutAsync($"/api/models/bench-model/predictions/{Dataset}", Json(changed), ct));
+            BenchContext.Report("unchanged_50k_top5_seconds", watch.Elapsed.TotalSeconds);
+            BenchContext.Report("api_peak_rss_mb", context.Memory().PeakMb, "F0");
+        }
+        finally
+        {
+            File.Delete(copyFile);
+        }
+    }
+
+    private static ByteArrayContent Json(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+        return content;
+    }
+
+    private static async Task Ensure(Task<HttpResponseMessage> request)
+    {
+        var response = await request;
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException(
+                $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}: " +
+                await response.Content.ReadAsStringAsync());
+    }
+}

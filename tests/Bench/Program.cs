@@ -1,0 +1,36 @@
+using System.Reflection;
+using Relabel.Bench;
+
+// Runs every IBenchmark of this assembly (or those whose name contains an argument), each against its own
+// database and API process, and prints "bench: <figure> = <value>" lines.
+var connectionString = Environment.GetEnvironmentVariable("RELABEL_BENCH_PG")
+    ?? "Host=127.0.0.1;Port=54359;Username=relabel;Timeout=10;Command Timeout=600";
+var benchmarks = Assembly.GetExecutingAssembly().GetTypes()
+    .Where(t => typeof(IBenchmark).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false })
+    .Select(t => (IBenchmark)Activator.CreateInstance(t)!)
+    .Where(b => args.Length == 0 || args.Any(a => b.Name.Contains(a, StringComparison.OrdinalIgnoreCase)))
+    .OrderBy(b => b.Name)
+    .ToList();
+if (benchmarks.Count == 0)
+{
+    Console.Error.WriteLine("No benchmark matches.");
+    return 2;
+}
+
+var failed = 0;
+foreach (var benchmark in benchmarks)
+{
+    Console.WriteLine($"bench: running {benchmark.Name}");
+    using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+    try
+    {
+        await using var context = await BenchContext.StartAsync(connectionString, benchmark.Name, timeout.Token);
+        await benchmark.RunAsync(context);
+    }
+    catch (Exception e)
+    {
+        failed++;
+        Console.Error.WriteLine($"bench: {benchmark.Name} failed: {e}");
+    }
+}
+return failed == 0 ? 0 : 1;

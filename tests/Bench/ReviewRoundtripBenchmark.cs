@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Relabel.Bench;
+
+/// <summary>
+/// The review loop under load: 50,000 ILSVRC-2012 validation images with 100 models' top-1 predictions (seeded by
+/// binary COPY), then 16 reviewers on loopback each doing GET /api/review/next + POST /api/review/images/{id} as
+/// fast as they can for a fixed time. Reports the round-trip latency (next + submit) and the verdicts written per second.
+/// </summary>
+public sealed class ReviewRoundtripBenchmark : IBenchmark
+{
+    public string Name => "review-roundtrip";
+
+    private const string Dataset = "ilsvrc2012-val";
+    private const int Models = 100;
+    private const int Reviewers = 16;
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(20);
+
+    public async Task RunAsync(BenchContext context)
+    {
+        var ct = context.CancellationToken;
+        var admin = context.Admin;
+        var classes = File.ReadLines(Path.Combine(BenchContext.SharedData, "ilsvrc2012", "synsets.tsv")).Skip(1)
+            .Select(line => line.Split('\t')).OrderBy(f => int.Parse(f[0])).Select(f => f[1]).ToArray();
+        var truth = File.ReadAllLines(Path.Combine(BenchContext.SharedData, "ilsvrc2012", "val_labels.txt"));
+        var files = truth.Select((_, i) => $"ILSVRC2012_val_{i + 1:D8}.JPEG").ToArray();
+        await Ensure(admin.PostAsJsonAsync("/api/datasets", new { slug = Dataset, name = "ILSVRC-2012 validation", classes }, ct));
+        await Ensure(admin.PostAsync($"/api/datasets/{Dataset}/images/manifest",
+            new StringContent(string.Join("\n", files.Select((f, i) => $"{f},{truth[i]}")), Encoding.UTF8, "text/csv"), ct));
+
+        var seeding = Stopwatch.StartNew();
+        await SeedPredictionsAsync(context, classes, truth);
+        BenchContext.Report("review_seed_seconds", seeding.Elapsed.TotalSeconds, "F1");
+
+        var clients = new List<HttpClient>();
+        for (var r = 0; r < Reviewers; r++)
+        {
+            var name = $"bench-reviewer-{r}";
+            await Ensure(admin.PostAsJsonAsync("/api/users", new { name, roles = new[] { "reviewer" } }, ct));
+            var token = await (await Ensure(admin.PostAsJsonAsync($"/api/users/{name}/tokens", new { name = "bench" }, ct)))
+                .Content.ReadFromJsonAsync<JsonElement>(ct);
+            var client = new HttpClient { BaseAddress = context.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.GetProperty("token").GetString());
+            clients.Add(client);
+        }
+
+        await RunLoadAsync(clients, WarmUp, ct);
+        Interlocked.Exchange(ref conflicts, 0);
+        var (latencies, verdicts, elapsed) = await RunLoadAsync(clients, Duration, ct);
+        latencies.Sort();
+        BenchContext.Report("review_roundtrips", latencies.Count, "F0");
+        BenchContext.Report("review_roundtrip_p50_ms", Percentile(latencies, 0.50), "F2");
+        BenchContext.Report("review_roundtrip_p99_ms", Percentile(latencies, 0.99), "F2");
+        BenchContext.Report("review_verdicts_per_second", verdicts / elapsed.TotalSeconds, "F0");
+        BenchContext.Report("review_submit_conflicts", Interlocked.Read(ref conflicts), "F0");
+        foreach (var client in clients) client.Dispose();
+    }
+
+    /// <summary>
+    /// 100 models, each right on about 70-85% of the images; their errors fall on four confusable classes per image
+    /// (as real models' do), so an image has 1-5 review items. Items are the original label and every top-1.
+    /// </summary>
+    private static async Task SeedPredictionsAsync(BenchContext context, string[] classes, string[] truth)
+    {
+        var ct = context.CancellationToken;
+        await using var connection = await context.OpenConnectionAsync();
+        var (datasetId, labelSpaceId) = (0L, 0L);
+        await using (var command = new NpgsqlCommand("select id, label_space_id from datasets where slug = @slug", connection))
+        {
+            command.Parameters.AddWithValue("slug", Dataset);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            (datasetId, labelSpaceId) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        var imageIds = new long[truth.Length];
+        await using (var command = new NpgsqlCommand("select id from images where dataset_id = @datasetId order by file_name", connection))
+        {
+            command.Parameters.AddWithValue("datasetId", datasetId);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            for (var i = 0; await reader.ReadAsync(ct); i++) imageIds[i] = reader.GetInt64(0);
+        }
+        var index = classes.Select((wnid, i) => (wnid, i)).ToDictionary(c => c.wnid, c => (short)c.i);
+        var random = new Random(2012);
+        var confusable = truth.Select(_ => Enumerable.Range(0, 4).Select(_ => (short)random.Next(1000)).ToArray()).ToArray();
+
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // The rows are consistent by construction: skip the per-row foreign-key triggers while copying predictions.
+        await using (var replica = new NpgsqlCommand("set local session_replication_role = replica", connection, transaction))
+            await replica.ExecuteNonQueryAsync(ct);
+        var uploads = new long[Models];
+        for (var m = 0; m < Models; m++)
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                with model as (
+                    insert into models (slug, display_name, kind, owner_id)
+                    values (@slug, @slug, 'model', (select id from users where name = 'admin')) returning id
+                ), upload as (
+                    insert into prediction_uploads (model_id, dataset_id, uploaded_by, format, rows, k, partial, checksum, outcome, elapsed_ms)
+                    select id, @datasetId, (select id from users where name = 'admin'), 'json', @rows, 1, false, repeat('0', 64), 'applied', 0
+                    from model returning id, model_id
+                )
+                insert into prediction_sets (model_id, dataset_id, upload_id, k, rows, checksum)
+                select model_id, @datasetId, id, 1, @rows, repeat('0', 64) from upload
+                returning upload_id
+                """,
+                connection, transaction);
+            command.Parameters.AddWithValue("slug", $"bench-model-{m:D3}");
+            command.Parameters.AddWithValue("datasetId", datasetId);
+            command.Parameters.AddWithValue("rows", truth.Length);
+            uploads[m] = (long)(await command.ExecuteScalarAsync(ct))!;
+        }
+
+        var items = truth.Select(t => new HashSet<short> { index[t] }).ToArray();
+        await using (var writer = await connection.BeginBinaryImportAsync("copy predictions (upload_id, image_id, labels) from stdin (format binary)", ct))
+        {
+            for (var m = 0; m < Models; m++)
+            {
+                var accuracy = 0.70 + 0.15 * m / Models;
+                for (var i = 0; i < truth.Length; i++)
+                {
+                    var top1 = random.NextDouble() < accuracy ? index[truth[i]] : confusable[i][random.Next(4)];
+                    items[i].Add(top1);
+                    await writer.StartRowAsync(ct);
+                    await writer.WriteAsync(uploads[m], NpgsqlDbType.Bigint, ct);
+                    await writer.WriteAsync(imageIds[i], NpgsqlDbType.Bigint, ct);
+                    await writer.WriteAsync(new[] { top1 }, NpgsqlDbType.Array | NpgsqlDbType.Smallint, ct);
+                }
+            }
+            await writer.CompleteAsync(ct);
+        }
+        // Review items go in with triggers on: the review queue is kept by them.
+        await using (var origin = new NpgsqlCommand("set local session_replication_role = origin", connection, transaction))
+            await origin.ExecuteNonQueryAsync(ct);
+        await using (var writer = await connection.BeginBinaryImportAsync("copy review_items (image_id, wnid) from stdin (format binary)", ct))
+        {
+            for (var i = 0; i < truth.Length; i++)
+                foreach (var label in items[i])
+                {
+                    await writer.StartRowAsync(ct);
+                    await writer.WriteAsync(imageIds[i], NpgsqlDbType.Bigint, ct);
+                    await writer.WriteAsync(classes[label], NpgsqlDbType.Text, ct);
+                }
+            await writer.CompleteAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        await using var analyze = new NpgsqlCommand("analyze", connection);
+        await analyze.ExecuteNonQueryAsync(ct);
+        BenchContext.Report("review_items", items.Sum(i => i.Count), "F0");
+    }
+
+    private static long conflicts;
+
+    private static async Task<(List<double> Latencies, long Verdicts, TimeSpan Elapsed)> RunLoadAsync(
+        List<HttpClient> clients, TimeSpan duration, CancellationToken ct)
+    {
+        var latencies = new List<double>();
+        long verdicts = 0;
+        var clock = Stopwatch.StartNew();
+        var workers = clients.Select((client, r) => Task.Run(async () =>
+        {
+            var random = new Random(r);
+            var mine = new List<double>();
+            long written = 0;
+            while (clock.Elapsed < duration && !ct.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var next = await client.GetAsync($"/api/review/next?dataset={Dataset}", ct);
+                if (next.StatusCode == System.Net.HttpStatusCode.NoContent) break;
+                next.EnsureSuccessStatusCode();
+                var review = await next.Content.ReadFromJsonAsync<JsonElement>(ct);
+                var image = review.GetProperty("image").GetProperty("id").GetInt64();
+                var original = review.GetProperty("image").GetProperty("originalWnid").GetString();
+                var body = new
+                {
+                    verdicts = review.GetProperty("labels").EnumerateArray().Select(l => new
+                    {
+                        itemId = l.GetProperty("itemId").GetInt64(),
+                        version = l.GetProperty("version").GetInt32(),
+                        verdict = l.GetProperty("wnid").GetString() == original ? "correct" : random.Next(10) == 0 ? "unclear" : "wrong",
+                    }).ToArray(),
+                    secondsSpent = 5.0,
+                };
+                var submit = await client.PostAsJsonAsync($"/api/review/images/{image}", body, ct);
+                if (submit.StatusCode == System.Net.HttpStatusCode.Conflict) { Interlocked.Increment(ref conflicts); continue; }
+                submit.EnsureSuccessStatusCode();
+                var result = await submit.Content.ReadFromJsonAsync<JsonElement>(ct);
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                written += result.GetProperty("eventsWritten").GetInt32();
+            }
+            lock (latencies) latencies.AddRange(mine);
+            Interlocked.Add(ref verdicts, written);
+        }, ct)).ToList();
+        await Task.WhenAll(workers);
+        return (latencies, verdicts, clock.Elapsed);
+    }
+
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+    private static async Task<HttpResponseMessage> Ensure(Task<HttpResponseMessage> call)
+    {
+        var response = await call;
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: " +
+                $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return response;
+    }
+}

@@ -1,0 +1,273 @@
+/**
+ * "/submit": an uploader picks (or creates) a model and a dataset, chooses a predictions file (JSON, CSV or
+ * NDJSON, optionally gzipped) and uploads it with a progress bar; then sees the result or the table of errors.
+ */
+import { api, isAbortError, toProblem, uploadPredictions, type UploadProgress } from '../api/client';
+import type { Dataset, Model, UploadPredictionsResponse } from '../api/types';
+import { childController, el, setHidden, setHref, setText } from '../components/dom';
+import { mountProblemBox } from '../components/problemBox';
+import { mountTable } from '../components/table';
+import { formatBytes, formatCount } from '../logic/format';
+import type { Problem, ProblemLine } from '../logic/problem';
+import { hasRole } from '../logic/roles';
+import { hrefs } from '../logic/routes';
+import { formatPercent, uploadFormatOf } from '../logic/uploadFormat';
+import type { PageContext } from '../pageContext';
+
+const NewModel = '__new__';
+
+interface SubmitState {
+  models: Model[] | null;
+  datasets: Dataset[] | null;
+  uploading: boolean;
+  progress: UploadProgress | null;
+  result: UploadPredictionsResponse | null;
+  problem: Problem | null;
+}
+
+export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
+  ctx.setTitle('Submit predictions');
+  const state: SubmitState = { models: null, datasets: null, uploading: false, progress: null, result: null, problem: null };
+
+  const signInNotice = el('p', { class: 'notice', testid: 'submit-sign-in' });
+  const signInLink = el('a', { text: 'Sign in' });
+  signInNotice.append(signInLink, ' with an uploader account to submit predictions.');
+
+  const modelSelect = el('select', { testid: 'submit-model', attrs: { id: 'submit-model', required: '' } });
+  const newSlug = el('input', { testid: 'new-model-slug', attrs: { id: 'new-model-slug', placeholder: 'resnet50', pattern: '[a-z0-9][a-z0-9._\\-]{0,99}' } });
+  const newName = el('input', { testid: 'new-model-name', attrs: { id: 'new-model-name', placeholder: 'ResNet-50' } });
+  const newKind = el(
+    'select',
+    { testid: 'new-model-kind', attrs: { id: 'new-model-kind' } },
+    el('option', { attrs: { value: 'model' }, text: 'Model trained on ImageNet-1k only' }),
+    el('option', { attrs: { value: 'model-extra-data' }, text: 'Model trained with more data' }),
+    el('option', { attrs: { value: 'human' }, text: 'Human' }),
+    el('option', { attrs: { value: 'ensemble' }, text: 'Ensemble' }),
+  );
+  const newModel = el(
+    'fieldset',
+    { class: 'new-model' },
+    el('legend', { text: 'New model' }),
+    el('div', { class: 'field' }, el('label', { attrs: { for: 'new-model-slug' }, text: 'Slug' }), newSlug),
+    el('div', { class: 'field' }, el('label', { attrs: { for: 'new-model-name' }, text: 'Display name' }), newName),
+    el('div', { class: 'field' }, el('label', { attrs: { for: 'new-model-kind' }, text: 'Kind' }), newKind),
+  );
+  const datasetSelect = el('select', { testid: 'submit-dataset', attrs: { id: 'submit-dataset', required: '' } });
+  const file = el('input', {
+    testid: 'submit-file',
+    attrs: { id: 'submit-file', type: 'file', required: '', accept: '.json,.csv,.ndjson,.jsonl,.gz' },
+  });
+  const labels = el(
+    'select',
+    { testid: 'submit-labels', attrs: { id: 'submit-labels' } },
+    el('option', { attrs: { value: 'wnid' }, text: 'wnids (n01440764)' }),
+    el('option', { attrs: { value: 'index' }, text: 'class indices (0-999)' }),
+  );
+  const partial = el('input', { testid: 'submit-partial', attrs: { id: 'submit-partial', type: 'checkbox' } });
+  const submit = el('button', { class: 'button button-primary', testid: 'submit-upload', attrs: { type: 'submit' }, text: 'Upload' });
+  const progress = el('progress', { testid: 'submit-progress', attrs: { max: '1', value: '0' } });
+  const progressText = el('span', { class: 'status', attrs: { 'aria-live': 'polite' } });
+  const progressRow = el('div', { class: 'upload-progress' }, progress, progressText);
+
+  const form = el(
+    'form',
+    { class: 'form', testid: 'submit-form' },
+    el('div', { class: 'field' }, el('label', { attrs: { for: 'submit-model' }, text: 'Model' }), modelSelect),
+    newModel,
+    el('div', { class: 'field' }, el('label', { attrs: { for: 'submit-dataset' }, text: 'Dataset' }), datasetSelect),
+    el(
+      'div',
+      { class: 'field' },
+      el('label', { attrs: { for: 'submit-file' }, text: 'Predictions file (JSON, CSV or NDJSON; .gz accepted)' }),
+      file,
+    ),
+    el('div', { class: 'field' }, el('label', { attrs: { for: 'submit-labels' }, text: 'Labels are' }), labels),
+    el('div', { class: 'field field-inline' }, partial, el('label', { attrs: { for: 'submit-partial' }, text: 'Only some images (partial)' })),
+    el('div', { class: 'form-actions' }, submit),
+    progressRow,
+  );
+
+  const result = el('section', { class: 'section upload-result', testid: 'submit-result' });
+  const resultHeading = el('h2');
+  const resultList = el('dl', { class: 'facts' });
+  const modelLink = el('a', { text: 'See the model and its uploads' });
+  result.append(resultHeading, resultList, el('p', {}, modelLink));
+
+  root.append(
+    el('h1', { text: 'Submit predictions' }),
+    el('p', {
+      class: 'lead',
+      text: 'Every image of the dataset with 1 to 5 ranked labels. Uploading replaces the model’s predictions on that dataset as one step.',
+    }),
+    signInNotice,
+    form,
+  );
+  const problem = mountProblemBox(root);
+  const errorTable = mountTable<ProblemLine & { index: number }>(root, {
+    testid: 'submit-errors',
+    caption: 'Errors (row or line, field, message)',
+    key: (e) => String(e.index),
+    columns: [
+      { header: 'Row', cell: (e) => (e.line === null || e.line === 0 ? '' : formatCount(e.line)), class: 'number' },
+      { header: 'Field', cell: (e) => e.field ?? '' },
+      { header: 'Message', cell: (e) => e.message },
+    ],
+  });
+  root.append(result);
+
+  modelSelect.addEventListener('change', update);
+  file.addEventListener('change', () => {
+    state.problem = null;
+    state.result = null;
+    update();
+  });
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (state.uploading) return;
+    void upload();
+  });
+
+  async function ensureModel(signal: AbortSignal): Promise<string> {
+    if (modelSelect.value !== NewModel) return modelSelect.value;
+    const created = await api.post('/api/models', {
+      body: { slug: newSlug.value.trim(), displayName: newName.value.trim(), kind: newKind.value },
+      signal,
+    });
+    state.models = [...(state.models ?? []), created];
+    return created.slug;
+  }
+
+  async function upload(): Promise<void> {
+    const chosen = file.files?.[0];
+    const format = chosen ? uploadFormatOf(chosen.name) : null;
+    state.result = null;
+    state.problem = null;
+    if (!chosen || !format) {
+      state.problem = {
+        status: 0,
+        title: 'Choose a predictions file',
+        detail: 'A .json, .csv, .ndjson or .jsonl file, optionally gzipped (.gz).',
+        errors: [],
+        errorCount: 0,
+        traceId: null,
+      };
+      update();
+      return;
+    }
+    const request = childController(ctx.signal);
+    state.uploading = true;
+    state.progress = { loaded: 0, total: chosen.size };
+    update();
+    try {
+      const model = await ensureModel(request.signal);
+      modelSelect.value = model;
+      state.result = await uploadPredictions(model, datasetSelect.value, chosen, format, {
+        labels: labels.value === 'index' ? 'index' : 'wnid',
+        partial: partial.checked,
+        signal: request.signal,
+        onProgress: (p) => {
+          state.progress = p;
+          update();
+        },
+      });
+    } catch (error) {
+      if (isAbortError(error) || ctx.signal.aborted) return;
+      state.problem = toProblem(error);
+    }
+    state.uploading = false;
+    update();
+  }
+
+  function fillSelect(select: HTMLSelectElement, options: readonly { value: string; text: string }[]): void {
+    const key = options.map((o) => `${o.value}\u0000${o.text}`).join('\u0001');
+    if (select.dataset['key'] === key) return;
+    const selected = select.value;
+    select.replaceChildren(...options.map((o) => el('option', { attrs: { value: o.value }, text: o.text })));
+    select.dataset['key'] = key;
+    if (options.some((o) => o.value === selected)) select.value = selected;
+  }
+
+  let shownResult: UploadPredictionsResponse | null = null;
+  function update(): void {
+    const session = ctx.session.state;
+    const user = session.status === 'signed-in' ? session.user : null;
+    const mayUpload = user !== null && hasRole(user.roles, 'uploader');
+    setHidden(signInNotice, mayUpload || session.status === 'unknown');
+    setHref(signInLink, hrefs.signIn(hrefs.submit()));
+    setHidden(form, !mayUpload);
+
+    const mine = (state.models ?? []).filter((m) => user !== null && (m.owner === user.name || hasRole(user.roles, 'admin')));
+    fillSelect(modelSelect, [
+      ...mine.map((m) => ({ value: m.slug, text: `${m.displayName} (${m.slug})` })),
+      { value: NewModel, text: 'New model…' },
+    ]);
+    setHidden(newModel, modelSelect.value !== NewModel);
+    fillSelect(datasetSelect, (state.datasets ?? []).map((d) => ({ value: d.slug, text: `${d.name} (${formatCount(d.imageCount)} images)` })));
+
+    submit.disabled = state.uploading;
+    setText(submit, state.uploading ? 'Uploading…' : 'Upload');
+    setHidden(progressRow, state.progress === null);
+    if (state.progress) {
+      const { loaded, total } = state.progress;
+      const fraction = total > 0 ? Math.min(1, loaded / total) : 0;
+      progress.value = fraction;
+      setText(
+        progressText,
+        !state.uploading
+          ? state.problem
+            ? 'Upload failed.'
+            : 'Done.'
+          : fraction < 1
+            ? `Sent ${formatBytes(loaded)} of ${formatBytes(total)} (${formatPercent(fraction)})`
+            : 'Sent; the server is checking and storing the predictions…',
+      );
+    }
+
+    problem.update(state.problem === null ? null : { ...state.problem, errors: [] });
+    errorTable.update((state.problem?.errors ?? []).map((e, index) => ({ ...e, index })));
+
+    const r = state.result;
+    setHidden(result, r === null);
+    if (r && r !== shownResult) {
+      shownResult = r;
+      setText(resultHeading, r.outcome === 'unchanged' ? 'Unchanged: identical to the current predictions' : 'Predictions stored');
+      resultList.replaceChildren(
+        ...(
+          [
+            ['Model / dataset', `${r.model} / ${r.dataset}`],
+            ['Images', formatCount(r.images)],
+            ['Labels', `${formatCount(r.labels)} (top-${r.k})`],
+            ['Coverage', `${formatPercent(r.coverage)} of ${formatCount(r.datasetImages)} images`],
+            ['New for review', formatCount(r.newForReview)],
+            ['Upload', `#${r.uploadId} · ${(r.elapsedMs / 1000).toFixed(2)} s`],
+            ['Checksum', r.checksum],
+          ] as const
+        ).flatMap(([term, value]) => [el('dt', { text: term }), el('dd', { text: value })]),
+      );
+      setHref(modelLink, hrefs.model(r.model));
+    }
+  }
+
+  ctx.session.subscribe(update, ctx.signal);
+  api
+    .get('/api/models', { signal: ctx.signal })
+    .then((models) => {
+      state.models = models;
+      update();
+    })
+    .catch(fail);
+  api
+    .get('/api/datasets', { signal: ctx.signal })
+    .then((datasets) => {
+      state.datasets = datasets;
+      update();
+    })
+    .catch(fail);
+
+  function fail(error: unknown): void {
+    if (isAbortError(error) || ctx.signal.aborted) return;
+    state.problem ??= toProblem(error);
+    update();
+  }
+}
