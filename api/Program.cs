@@ -7,6 +7,7 @@ using Relabel.Api.Features.Datasets;
 using Relabel.Api.Features.Demo;
 using Relabel.Api.Features.Health;
 using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Interop;
 using Relabel.Api.Features.Jobs;
 using Relabel.Api.Features.Leaderboard;
 using Relabel.Api.Features.Models;
@@ -44,8 +45,8 @@ builder.Services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>()
 builder.Services.AddSingleton<ImageStore>();
 builder.Services.AddSingleton<DemoSeeder>();
 builder.Services.AddRelabelJobs();
-builder.Services.AddSingleton<DemoPredictionsSeeder>();
 builder.Services.AddSingleton<DemoVerdictsSeeder>();
+builder.Services.AddSingleton<DemoPredictionsSeeder>();
 builder.Services.AddSingleton<ScoringStore>();
 builder.Services.AddSingleton<LeaderboardService>();
 // Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.
@@ -88,6 +89,8 @@ app.MapSynsets();
 app.MapDatasets();
 app.MapImages();
 app.MapJobs();
+app.MapInterop();
+app.MapAggregation();
 app.MapLeaderboard();
 app.MapModels();
 app.MapPredictions();

@@ -21,6 +21,8 @@ public sealed class RelabelOptions
 
     public long MaxManifestBytes { get; set; } = 100 * 1024 * 1024;
 
+    /// <summary>Imports (multi-label releases, rater votes): on the wire, and again after decompression.</summary>
+    public long MaxImportBytes { get; set; } = 500L * 1024 * 1024;
     /// <summary>Per prediction upload, as sent (compressed or not); a gzipped body may expand to ten times this.</summary>
     public long MaxPredictionBytes { get; set; } = 200 * 1024 * 1024;
 

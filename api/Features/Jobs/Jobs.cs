@@ -109,8 +109,9 @@ public static class JobsApi
             .WithSummary("A background job (import, aggregation): status, progress and, when done, its result.");
     }
 
+    // timestamptz arrives as a UTC DateTime.
     private sealed record JobRow(long Id, string Kind, string? Dataset, string Status, long Done, long Total, string Message,
-        string? Result, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
+        string? Result, DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt);
 
     public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> Get(long id, NpgsqlDataSource db)
     {
@@ -126,6 +127,7 @@ public static class JobsApi
         if (row is null) return Problems.NotFound($"Job {id} does not exist.");
         var progress = row.Status == "succeeded" ? 1.0 : row.Total > 0 ? Math.Min(1.0, (double)row.Done / row.Total) : 0.0;
         return TypedResults.Ok(new JobResponse(row.Id, row.Kind, row.Dataset, row.Status, row.Done, row.Total, progress, row.Message,
-            row.Result is null ? null : JsonDocument.Parse(row.Result).RootElement.Clone(), row.CreatedAt, row.StartedAt, row.FinishedAt));
+            row.Result is null ? null : JsonDocument.Parse(row.Result).RootElement.Clone(),
+            new DateTimeOffset(row.CreatedAt), row.StartedAt is { } s ? new DateTimeOffset(s) : null, row.FinishedAt is { } f ? new DateTimeOffset(f) : null));
     }
 }

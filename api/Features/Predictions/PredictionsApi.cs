@@ -151,7 +151,7 @@ public static class PredictionsApi
         var parser = new PredictionParser(targets, mode);
         // Decompressed bodies are bounded too, against compression bombs.
         await using var gzip = encoding is "gzip" or "x-gzip"
-            ? new LimitedReadStream(new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true), maxBytes * 10)
+            ? new BoundedStream(new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true), maxBytes * 10)
             : null;
         var body = gzip ?? request.Body;
         try
@@ -381,51 +381,5 @@ public static class PredictionsApi
             """,
             new { modelId });
         return TypedResults.Ok(rows.ToArray());
-    }
-}
-
-/// <summary>A read-only stream that fails with 413 once more than a given number of bytes have been read.</summary>
-public sealed class LimitedReadStream(Stream inner, long maxBytes) : Stream
-{
-    private long _read;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Count(await inner.ReadAsync(buffer, cancellationToken));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    private int Count(int read)
-    {
-        _read += read;
-        if (_read > maxBytes)
-            throw new BadHttpRequestException(
-                $"The decompressed body exceeds {maxBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
-        return read;
-    }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) inner.Dispose();
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync();
-        await base.DisposeAsync();
     }
 }

@@ -120,17 +120,7 @@ public static class ReviewWriter
 
         if (changedItems > 0 || changedFlags > 0)
         {
-            labelVersion = await connection.ExecuteScalarAsync<long>(
-                """
-                with bumped as (
-                    update datasets set label_version = label_version + 1 where id = @datasetId
-                    returning id, label_version, consensus_rule
-                )
-                insert into label_versions (dataset_id, version, changed_items, changed_flags, consensus_rule)
-                select id, label_version, @changedItems, @changedFlags, consensus_rule from bumped
-                returning version
-                """,
-                new { datasetId, changedItems, changedFlags }, transaction);
+            labelVersion = await NewLabelVersionAsync(connection, transaction, datasetId, changedItems, changedFlags);
             await connection.ExecuteAsync(
                 """
                 update verdict_events set label_version = @labelVersion where id = any(@eventIds);
@@ -177,17 +167,24 @@ public static class ReviewWriter
             from unnest(@ids, @states) as t(id, state) where r.id = t.id
             """,
             new { ids = changed.Select(c => c.Id).ToArray(), states = changed.Select(c => c.New).ToArray() }, transaction);
-        var version = await connection.ExecuteScalarAsync<long>(
+        var version = await NewLabelVersionAsync(connection, transaction, datasetId, changed.Count, 0);
+        return (changed.Count, version);
+    }
+
+    /// <summary>
+    /// Opens the next label version of a dataset, recording how many item states and flags changed and the rule
+    /// in force. It locks the dataset row until commit, so call it last in the transaction.
+    /// </summary>
+    public static Task<long> NewLabelVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, int changedItems, int changedFlags) =>
+        connection.ExecuteScalarAsync<long>(
             """
             with bumped as (
                 update datasets set label_version = label_version + 1 where id = @datasetId
-                returning id, label_version
+                returning id, label_version, consensus_rule
             )
             insert into label_versions (dataset_id, version, changed_items, changed_flags, consensus_rule)
-            select id, label_version, @count, 0, @rule from bumped
+            select id, label_version, @changedItems, @changedFlags, consensus_rule from bumped
             returning version
             """,
-            new { datasetId, count = changed.Count, rule }, transaction);
-        return (changed.Count, version);
-    }
+            new { datasetId, changedItems, changedFlags }, transaction);
 }

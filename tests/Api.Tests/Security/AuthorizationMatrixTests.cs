@@ -87,6 +87,12 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["GET /api/images/{id}/predictions"] = Access.Public,
         ["GET /api/analysis/hard-images"] = Access.Public,
         ["PUT /api/datasets/{slug}/reference-labels"] = Access.Admin,
+        ["POST /api/datasets/{slug}/import/multilabel"] = Access.Admin,
+        ["GET /api/datasets/{slug}/export/multilabel"] = Access.Public,
+        ["GET /api/datasets/{slug}/export/real"] = Access.Public,
+        ["POST /api/datasets/{slug}/import/rater-votes"] = Access.Admin,
+        ["POST /api/datasets/{slug}/aggregation"] = Access.Admin,
+        ["GET /api/datasets/{slug}/aggregation"] = Access.Public,
     };
 
     private static IEnumerable<string> MappedEndpoints(IServiceProvider services) =>
