@@ -12,6 +12,7 @@ import { mountHardImagesPage } from './pages/hardImages';
 import { mountLeaderboardPage } from './pages/leaderboard';
 import { mountModelPage as mountModelUploads } from './pages/model';
 import { mountModelPage } from './pages/modelPage';
+import { mountImportsPage } from './pages/imports';
 import { mountNotFoundPage } from './pages/notFound';
 import { mountReviewPage } from './pages/review';
 import { mountSignInPage } from './pages/signIn';
@@ -46,6 +47,8 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
       return mountSignInPage(root, route, ctx);
     case 'submit':
       return mountSubmitPage(root, ctx);
+    case 'imports':
+      return mountImportsPage(root, ctx);
     case 'not-found':
       return mountNotFoundPage(root, route.path, ctx);
   }

@@ -208,6 +208,47 @@ export async function uploadPredictions(
   return body as UploadPredictionsResponse;
 }
 
+// --- Imports -------------------------------------------------------------------------------------
+
+/** What an import answers: 202 with the job that writes it, or 200 when the content was already imported. */
+export interface ImportStarted {
+  readonly status: number;
+  readonly body: { jobId?: number; location?: string; status?: string; detail?: string } & Record<string, unknown>;
+}
+
+/**
+ * Sends a file as the body of an import (POST or PUT). A file whose name ends in .gz is sent as is with
+ * Content-Encoding: gzip. Problems are thrown as ApiError, like every other call.
+ */
+export async function sendImportFile(
+  method: 'POST' | 'PUT',
+  path: string,
+  file: Blob,
+  contentType: string,
+  gzip: boolean,
+  signal?: AbortSignal,
+  retry = true,
+): Promise<ImportStarted> {
+  const csrf = await getCsrfToken();
+  const headers = new Headers({ Accept: 'application/json, application/problem+json', 'Content-Type': contentType });
+  if (gzip) headers.set('Content-Encoding', 'gzip');
+  headers.set(csrf.headerName, csrf.token);
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body: file, credentials: 'same-origin', signal: signal ?? null });
+  } catch (error) {
+    if (isAbortError(error)) throw error;
+    throw new ApiError(networkProblem());
+  }
+  if (response.status === 403 && retry) {
+    csrfToken = null;
+    return sendImportFile(method, path, file, contentType, gzip, signal, false);
+  }
+  if (!response.ok) throw new ApiError(await readProblem(response));
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as ImportStarted['body']) };
+}
+
 // --- Transport -----------------------------------------------------------------------------------
 
 let csrfToken: Promise<CsrfToken> | null = null;

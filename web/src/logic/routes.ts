@@ -11,6 +11,7 @@ export type Route =
   | { page: 'class'; dataset: string; wnid: string }
   | { page: 'image'; id: number }
   | { page: 'submit' }
+  | { page: 'imports' }
   | { page: 'model'; slug: string; dataset: string | null }
   | { page: 'hard-images'; dataset: string | null; by: 'models' | 'humans' }
   | { page: 'sign-in'; next: string | null }
@@ -51,6 +52,8 @@ export function matchRoute(location: string): Route {
       return notFound(pathname);
     case 'submit':
       return second === undefined ? { page: 'submit' } : notFound(pathname);
+    case 'imports':
+      return second === undefined ? { page: 'imports' } : notFound(pathname);
     case 'models':
       return second !== undefined && third === undefined
         ? { page: 'model', slug: second, dataset: params.get('dataset') || null }
@@ -86,6 +89,8 @@ export function navSection(route: Route): NavSection | null {
       return 'browse';
     case 'submit':
       return 'submit';
+    case 'imports':
+      return null;
     case 'not-found':
       return null;
   }
@@ -118,6 +123,7 @@ export const hrefs = {
   class: (slug: string, wnid: string): string => `/browse/${enc(slug)}/classes/${enc(wnid)}`,
   image: (id: number): string => `/images/${id}`,
   submit: (): string => '/submit',
+  imports: (): string => '/imports',
   model: (slug: string, dataset?: string | null): string =>
     `/models/${enc(slug)}` + (dataset ? `?dataset=${enc(dataset)}` : ''),
   hardImages: (dataset?: string | null, by: 'models' | 'humans' = 'models'): string =>

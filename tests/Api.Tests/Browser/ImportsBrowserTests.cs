@@ -1,0 +1,51 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Dapper;
+using Microsoft.Playwright;
+using Relabel.Api.Features.Demo;
+using Relabel.Api.Tests.Infrastructure;
+using Xunit;
+
+namespace Relabel.Api.Tests.Browser;
+
+public sealed class ImportsBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task An_admin_imports_a_multilabel_release_and_watches_the_job_finish()
+    {
+        var images = DemoSeeder.Images(DemoSeeder.Validation).Take(5).ToList();
+        var release = new JsonObject
+        {
+            ["initial_annots"] = new JsonObject(images.Select(i => KeyValuePair.Create<string, JsonNode?>(i.FileName,
+                new JsonObject { ["correct"] = new JsonArray(i.Wnid), ["wrong"] = new JsonArray(), ["unclear"] = new JsonArray() }))),
+            ["problematic_images"] = new JsonObject(),
+            ["imagenet_m"] = new JsonArray(),
+        };
+
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.GetByTestId("signin-name").FillAsync("demo-admin");
+        await page.GetByTestId("signin-password").FillAsync("demo-admin-password");
+        await page.GetByTestId("signin-submit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("current-user")).ToBeVisibleAsync();
+
+        await page.GotoAsync("/imports");
+        await page.GetByTestId("import-dataset").SelectOptionAsync("demo-val");
+        await page.GetByTestId("import-kind").SelectOptionAsync("multilabel");
+        await page.GetByTestId("import-source").FillAsync("browser-test");
+        await page.GetByTestId("import-file").SetInputFilesAsync(new FilePayload
+        {
+            Name = "release.json",
+            MimeType = "application/json",
+            Buffer = Encoding.UTF8.GetBytes(release.ToJsonString()),
+        });
+        await page.GetByTestId("import-start").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Done.", new() { Timeout = 30_000 });
+        Assert.Equal("1", await page.GetByTestId("job-progress").GetAttributeAsync("value") ?? (await page.GetByTestId("job-progress").EvaluateAsync<double>("p => p.value")).ToString());
+        await Assertions.Expect(page.GetByTestId("job-result")).ToContainTextAsync("\"events\": 5");
+
+        await using var connection = await fixture.App.Db.OpenConnectionAsync();
+        Assert.Equal(5, await connection.ExecuteScalarAsync<int>(
+            "select count(*) from verdict_events e join verdict_sources s on s.id = e.source_id where s.name = 'import:browser-test'"));
+    }
+}

@@ -1,0 +1,166 @@
+/**
+ * "/imports" (admins): import a multi-label release, rater or expert votes, or reference labels into a dataset;
+ * the import is checked at once (errors with their lines) and written by a background job whose progress is
+ * shown; then run the Dawid-Skene aggregation and read each rater's quality.
+ */
+import { api, isAbortError, sendImportFile, toProblem } from '../api/client';
+import type { Dataset } from '../api/types';
+import { childController, el, setHidden, setText } from '../components/dom';
+import { mountProblemBox } from '../components/problemBox';
+import { mountTable } from '../components/table';
+import { describeJob, importKinds, importTarget, type ImportKind } from '../logic/imports';
+import { hasRole } from '../logic/roles';
+import type { PageContext } from '../pageContext';
+
+interface Job { status: string; done: number; total: number; message: string; result?: unknown }
+
+interface RaterRow { rater: string; kind: string; votes: number; controlVotes: number; controlAccuracy?: number | null; consensusAgreement?: number | null }
+
+const percent = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
+
+export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
+  ctx.setTitle('Imports');
+  const notice = el('p', { class: 'notice', text: 'Sign in as an admin to import labels and votes.' });
+  const datasetSelect = el('select', { testid: 'import-dataset', attrs: { id: 'import-dataset' } });
+  const kindSelect = el('select', { testid: 'import-kind', attrs: { id: 'import-kind' } },
+    ...importKinds.map((k) => el('option', { text: k.label, attrs: { value: k.kind } })));
+  const source = el('input', { testid: 'import-source', attrs: { id: 'import-source', placeholder: 'icml2020' } });
+  const file = el('input', { testid: 'import-file', attrs: { id: 'import-file', type: 'file', required: '' } });
+  const start = el('button', { testid: 'import-start', text: 'Import', attrs: { type: 'submit' } });
+  const form = el('form', { class: 'stack', testid: 'import-form' },
+    el('label', { text: 'Dataset', attrs: { for: 'import-dataset' } }), datasetSelect,
+    el('label', { text: 'What', attrs: { for: 'import-kind' } }), kindSelect,
+    el('label', { text: 'Source name (multi-label releases)', attrs: { for: 'import-source' } }), source,
+    el('label', { text: 'File (.gz is sent compressed)', attrs: { for: 'import-file' } }), file,
+    start);
+
+  const progress = el('progress', { testid: 'job-progress', attrs: { max: '1', value: '0' } });
+  const progressText = el('span', { testid: 'job-status' });
+  const progressRow = el('div', { class: 'upload-progress' }, progress, progressText);
+  progressRow.hidden = true;
+  const result = el('pre', { class: 'job-result', testid: 'job-result' });
+  result.hidden = true;
+
+  const threshold = el('input', { testid: 'aggregate-threshold', attrs: { id: 'aggregate-threshold', type: 'number', min: '0.51', max: '0.99', step: '0.01', value: '0.9' } });
+  const apply = el('input', { testid: 'aggregate-apply', attrs: { id: 'aggregate-apply', type: 'checkbox' } });
+  const aggregate = el('button', { testid: 'aggregate-start', text: 'Aggregate votes (Dawid-Skene)', attrs: { type: 'button' } });
+  const summary = el('p', { testid: 'aggregate-summary' });
+  const aggregation = el('section', {},
+    el('h2', { text: 'Aggregation of rater votes' }),
+    el('label', { text: 'Threshold ', attrs: { for: 'aggregate-threshold' } }), threshold,
+    el('label', { text: ' Make the outcomes the labels ', attrs: { for: 'aggregate-apply' } }), apply, ' ', aggregate, summary);
+
+  const body = el('div', {}, form, progressRow, result, aggregation);
+  root.append(el('h1', { text: 'Imports' }), notice, body);
+  const problems = mountProblemBox(body);
+  body.insertBefore(progressRow, aggregation);
+  const raters = mountTable<RaterRow>(aggregation, {
+    testid: 'rater-quality',
+    caption: 'Raters: accuracy on control questions and agreement with the aggregated labels',
+    key: (r) => r.rater,
+    columns: [
+      { header: 'Rater', cell: (r) => r.rater },
+      { header: 'Votes', cell: (r) => r.votes.toLocaleString('en'), class: 'number' },
+      { header: 'Control votes', cell: (r) => r.controlVotes.toLocaleString('en'), class: 'number' },
+      { header: 'Control accuracy', cell: (r) => percent(r.controlAccuracy), class: 'number' },
+      { header: 'Agreement', cell: (r) => percent(r.consensusAgreement), class: 'number' },
+    ],
+  });
+
+  let loaded = false;
+  ctx.session.subscribe((state) => {
+    const isAdmin = state.status === 'signed-in' && hasRole(state.user.roles, 'admin');
+    setHidden(notice, isAdmin);
+    setHidden(body, !isAdmin);
+    if (!isAdmin || loaded) return;
+    loaded = true;
+    api.get('/api/datasets', { signal: ctx.signal }).then((datasets: Dataset[]) => {
+      datasetSelect.replaceChildren(...datasets.map((d) => el('option', { text: `${d.name} (${d.slug})`, attrs: { value: d.slug } })));
+      void showAggregation();
+    }, (error: unknown) => { if (!isAbortError(error)) problems.update(toProblem(error)); });
+  }, ctx.signal);
+
+  const dataset = (): string => datasetSelect.value;
+  datasetSelect.addEventListener('change', () => void showAggregation());
+
+  /** Follows a job until it ends, showing its progress. */
+  async function follow(jobId: number, signal: AbortSignal): Promise<Job> {
+    setHidden(progressRow, false);
+    for (;;) {
+      const job = (await api.get('/api/jobs/{id}', { path: { id: jobId }, signal })) as unknown as Job;
+      const view = describeJob(job);
+      progress.value = view.fraction;
+      setText(progressText, view.text);
+      if (job.status === 'succeeded' || job.status === 'failed') return job;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const chosen = file.files?.[0];
+    if (!chosen || dataset() === '') return;
+    const controller = childController(ctx.signal);
+    const target = importTarget(kindSelect.value as ImportKind, dataset(), chosen.name, source.value.trim());
+    start.disabled = true;
+    problems.update(null);
+    setHidden(result, true);
+    setText(progressText, 'Checking…');
+    setHidden(progressRow, false);
+    progress.removeAttribute('value');
+    sendImportFile(target.method, target.path, chosen, target.contentType, target.gzip, controller.signal)
+      .then(async (started) => {
+        if (started.status === 202 && typeof started.body.jobId === 'number') {
+          const job = await follow(started.body.jobId, controller.signal);
+          setText(result, JSON.stringify(job.result ?? job.message, null, 2));
+        } else {
+          progress.value = 1;
+          setText(progressText, 'Done.');
+          setText(result, JSON.stringify(started.body, null, 2));
+        }
+        setHidden(result, false);
+      })
+      .catch((error: unknown) => {
+        if (isAbortError(error)) return;
+        setHidden(progressRow, true);
+        problems.update(toProblem(error));
+      })
+      .finally(() => { start.disabled = false; });
+  });
+
+  aggregate.addEventListener('click', () => {
+    const controller = childController(ctx.signal);
+    aggregate.disabled = true;
+    problems.update(null);
+    api.post('/api/datasets/{slug}/aggregation', {
+      path: { slug: dataset() },
+      body: { threshold: Number(threshold.value), apply: apply.checked },
+      signal: controller.signal,
+    })
+      .then(async (started) => {
+        const job = await follow((started as unknown as { jobId: number }).jobId, controller.signal);
+        if (job.status === 'succeeded') await showAggregation();
+      })
+      .catch((error: unknown) => { if (!isAbortError(error)) problems.update(toProblem(error)); })
+      .finally(() => { aggregate.disabled = false; });
+  });
+
+  async function showAggregation(): Promise<void> {
+    if (dataset() === '') return;
+    try {
+      const report = (await api.get('/api/datasets/{slug}/aggregation', { path: { slug: dataset() }, signal: ctx.signal })) as unknown as {
+        iterations: number; converged: boolean; votes: number; correct: number; wrong: number; unclear: number; threshold: number;
+        raters: RaterRow[]; reference?: { images: number; identicalShare: number; precision: number; recall: number } | null;
+      };
+      const reference = report.reference
+        ? ` Against the reference labels on ${report.reference.images.toLocaleString('en')} images: identical sets ${percent(report.reference.identicalShare)}, precision ${percent(report.reference.precision)}, recall ${percent(report.reference.recall)}.`
+        : '';
+      setText(summary, `Dawid-Skene over ${report.votes.toLocaleString('en')} votes, threshold ${report.threshold}: ${report.iterations} iterations${report.converged ? ', converged' : ''}; ${report.correct.toLocaleString('en')} correct, ${report.wrong.toLocaleString('en')} wrong, ${report.unclear.toLocaleString('en')} unclear.${reference}`);
+      raters.update(report.raters);
+    } catch (error) {
+      if (isAbortError(error)) return;
+      setText(summary, 'Not aggregated yet.');
+      raters.update([]);
+    }
+  }
+}
