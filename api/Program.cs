@@ -8,6 +8,7 @@ using Relabel.Api.Features.Demo;
 using Relabel.Api.Features.Health;
 using Relabel.Api.Features.Images;
 using Relabel.Api.Features.Jobs;
+using Relabel.Api.Features.Labeling;
 using Relabel.Api.Features.Models;
 using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Review;
@@ -89,6 +90,7 @@ app.MapModels();
 app.MapPredictions();
 app.MapReview();
 app.MapGuideNotes();
+app.MapLabeling();
 
 app.MapFallback("/api/{**path}", (string path) => Problems.NotFound($"There is no endpoint /api/{path}."))
     .ExcludeFromDescription();
