@@ -8,6 +8,7 @@ import { mountClassPage } from './pages/classPage';
 import type { PageContext } from './pageContext';
 import { mountDatasetPage } from './pages/dataset';
 import { mountImagePage } from './pages/image';
+import { mountLabelingPage, mountLabelingTaskPage } from './pages/labeling';
 import { mountLeaderboardPage } from './pages/leaderboard';
 import { mountModelPage } from './pages/model';
 import { mountNotFoundPage } from './pages/notFound';
@@ -37,6 +38,10 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
       return mountSubmitPage(root, ctx);
     case 'model':
       return mountModelPage(root, route, ctx);
+    case 'labeling':
+      return mountLabelingPage(root, ctx);
+    case 'labeling-task':
+      return mountLabelingTaskPage(root, route, ctx);
     case 'not-found':
       return mountNotFoundPage(root, route.path, ctx);
   }

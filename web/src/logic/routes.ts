@@ -12,13 +12,15 @@ export type Route =
   | { page: 'image'; id: number }
   | { page: 'submit' }
   | { page: 'model'; slug: string }
+  | { page: 'labeling' }
+  | { page: 'labeling-task'; id: number }
   | { page: 'sign-in'; next: string | null }
   | { page: 'not-found'; path: string };
 
 export type PageName = Route['page'];
 
 /** The top-level sections of the navigation header. */
-export type NavSection = 'leaderboard' | 'review' | 'browse' | 'submit' | 'sign-in';
+export type NavSection = 'leaderboard' | 'review' | 'labeling' | 'browse' | 'submit' | 'sign-in';
 
 /**
  * The route of a path such as "/browse/ilsvrc2012/classes/n01440764" or "/browse/x?subset=dogs&q=ret".
@@ -50,6 +52,12 @@ export function matchRoute(location: string): Route {
       return notFound(pathname);
     case 'submit':
       return second === undefined ? { page: 'submit' } : notFound(pathname);
+    case 'labeling': {
+      if (second === undefined) return { page: 'labeling' };
+      if (third !== undefined || !/^[1-9][0-9]{0,15}$/.test(second)) return notFound(pathname);
+      const id = Number(second);
+      return Number.isSafeInteger(id) ? { page: 'labeling-task', id } : notFound(pathname);
+    }
     case 'models':
       return second !== undefined && third === undefined ? { page: 'model', slug: second } : notFound(pathname);
     case 'images': {
@@ -77,6 +85,9 @@ export function navSection(route: Route): NavSection | null {
     case 'submit':
     case 'model':
       return 'submit';
+    case 'labeling':
+    case 'labeling-task':
+      return 'labeling';
     case 'not-found':
       return null;
   }
@@ -109,6 +120,8 @@ export const hrefs = {
   class: (slug: string, wnid: string): string => `/browse/${enc(slug)}/classes/${enc(wnid)}`,
   image: (id: number): string => `/images/${id}`,
   submit: (): string => '/submit',
+  labeling: (): string => '/labeling',
+  labelingTask: (id: number): string => `/labeling/${id}`,
   model: (slug: string): string => `/models/${enc(slug)}`,
   signIn(next?: string | null): string {
     const safe = safeNext(next ?? null);
