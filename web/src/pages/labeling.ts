@@ -175,6 +175,9 @@ export function mountLabelingTaskPage(root: HTMLElement, route: Extract<Route, {
         item = i;
         problemBox.update(null);
         setHidden(pausedNote, true);
+        search.value = '';
+        hits = [];
+        renderHits();
         ctx.replaceQuietly(`${hrefs.labelingTask(taskId)}?position=${pos}`);
         render();
         search.focus();
@@ -333,7 +336,8 @@ export function mountLabelingTaskPage(root: HTMLElement, route: Extract<Route, {
       .catch(fail);
   });
   const onKey = (event: KeyboardEvent): void => {
-    if (event.key === '/' && document.activeElement !== search) {
+    // "/" never starts a lemma: it always (re)starts the search.
+    if (event.key === '/') {
       event.preventDefault();
       search.focus();
       search.select();
