@@ -90,6 +90,7 @@ app.MapModels();
 app.MapPredictions();
 app.MapReview();
 app.MapGuideNotes();
+app.MapGuide();
 app.MapLabeling();
 
 app.MapFallback("/api/{**path}", (string path) => Problems.NotFound($"There is no endpoint /api/{path}."))

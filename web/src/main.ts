@@ -8,6 +8,7 @@ import { mountClassPage } from './pages/classPage';
 import type { PageContext } from './pageContext';
 import { mountDatasetPage } from './pages/dataset';
 import { mountImagePage } from './pages/image';
+import { mountGuidePage } from './pages/guide';
 import { mountLabelingPage, mountLabelingTaskPage } from './pages/labeling';
 import { mountLeaderboardPage } from './pages/leaderboard';
 import { mountModelPage } from './pages/model';
@@ -40,6 +41,8 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
       return mountModelPage(root, route, ctx);
     case 'labeling':
       return mountLabelingPage(root, ctx);
+    case 'guide':
+      return mountGuidePage(root, route, ctx);
     case 'labeling-task':
       return mountLabelingTaskPage(root, route, ctx);
     case 'not-found':

@@ -79,4 +79,25 @@ public sealed class LabelingBrowserTests(BrowserFixture fixture) : IClassFixture
         }
         Assert.Empty(scriptErrors);
     }
+
+    [Fact]
+    public async Task The_guide_is_browsed_by_wordnet_branch()
+    {
+        await using (var connection = await fixture.App.Db.OpenConnectionAsync())
+            await connection.ExecuteAsync(
+                """
+                insert into guide_notes (wnid, body, updated_by) values ('n02085620', 'Browser guide note: *tiny*.', (select id from users where name = 'admin'))
+                on conflict (wnid, coalesce(other_wnid, '')) do update set body = excluded.body
+                """);
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString("/guide"));
+        await page.GetByTestId("signin-name").FillAsync("demo-reviewer");
+        await page.GetByTestId("signin-password").FillAsync("demo-reviewer-password");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("[data-testid=guide-branches] li")).Not.ToHaveCountAsync(0);
+        await page.GotoAsync("/guide?under=n02084071");
+        await Assertions.Expect(page.GetByTestId("guide-entries")).ToContainTextAsync("Browser guide note: tiny.");
+        await Assertions.Expect(page.GetByTestId("guide-crumbs")).ToContainTextAsync("dog");
+        await Assertions.Expect(page.GetByTestId("guide-editor")).ToBeHiddenAsync();
+    }
 }

@@ -243,3 +243,30 @@ public sealed class LabelingTests(ApiFixture fixture) : IClassFixture<ApiFixture
         Assert.Equal(1, bobsTask.GetProperty("nextPosition").GetInt32());
     }
 }
+
+public sealed class GuideTests(ApiFixture fixture) : IClassFixture<ApiFixture>
+{
+    [Fact]
+    public async Task The_guide_places_every_note_on_its_wordnet_path_and_filters_by_branch()
+    {
+        using var admin = fixture.App.Admin();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/guide-notes", new { wnid = "n02085620", body = "Tiny dog." })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/guide-notes", new { wnid = "n01443537", otherWnid = "n01440764", body = "Colour." })).StatusCode);
+        using var reader = await fixture.App.UserAsync("guide-reader");
+
+        var all = (await (await reader.GetAsync("/api/guide")).JsonAsync()).EnumerateArray().ToList();
+        Assert.Equal(2, all.Count);
+        var chihuahua = all.Single(e => e.GetProperty("note").GetProperty("wnid").GetString() == "n02085620");
+        var path = chihuahua.GetProperty("path").EnumerateArray().Select(p => p.GetProperty("wnid").GetString()).ToList();
+        Assert.Equal("n00001740", path[0]);
+        Assert.Equal("n02085620", path[^1]);
+        Assert.Contains("n02084071", path);
+        Assert.Equal("Chihuahua", chihuahua.GetProperty("lemma").GetString());
+
+        var dogs = (await (await reader.GetAsync("/api/guide?under=n02084071")).JsonAsync()).EnumerateArray().ToList();
+        Assert.Equal("Tiny dog.", Assert.Single(dogs).GetProperty("note").GetProperty("body").GetString());
+        var fish = Assert.Single((await (await reader.GetAsync("/api/guide?under=n01440764")).JsonAsync()).EnumerateArray());
+        Assert.Equal(("tench", "goldfish"), (fish.GetProperty("lemma").GetString(), fish.GetProperty("otherLemma").GetString()));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await fixture.App.Anonymous().GetAsync("/api/guide")).StatusCode);
+    }
+}

@@ -82,6 +82,7 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["GET /api/guide-notes"] = Access.SignedIn,
         ["PUT /api/guide-notes"] = Access.Admin,
         ["DELETE /api/guide-notes/{id}"] = Access.Admin,
+        ["GET /api/guide"] = Access.SignedIn,
         ["POST /api/labeling/tasks"] = Access.Admin,
         // Signed-in callers that are not labelers of a task get 404, as if it did not exist.
         ["GET /api/labeling/tasks"] = Access.SignedIn,

@@ -29,3 +29,4 @@ export type AnswerResponse = Schemas['AnswerResponse'];
 export type TrainingFeedback = Schemas['TrainingFeedback'];
 export type SynsetSummary = Schemas['SynsetSummary'];
 export type SynsetChild = Schemas['SynsetChild'];
+export type GuideEntry = Schemas['GuideEntry'];

@@ -13,6 +13,7 @@ export type Route =
   | { page: 'submit' }
   | { page: 'model'; slug: string }
   | { page: 'labeling' }
+  | { page: 'guide'; under: string | null }
   | { page: 'labeling-task'; id: number }
   | { page: 'sign-in'; next: string | null }
   | { page: 'not-found'; path: string };
@@ -20,7 +21,7 @@ export type Route =
 export type PageName = Route['page'];
 
 /** The top-level sections of the navigation header. */
-export type NavSection = 'leaderboard' | 'review' | 'labeling' | 'browse' | 'submit' | 'sign-in';
+export type NavSection = 'leaderboard' | 'review' | 'labeling' | 'guide' | 'browse' | 'submit' | 'sign-in';
 
 /**
  * The route of a path such as "/browse/ilsvrc2012/classes/n01440764" or "/browse/x?subset=dogs&q=ret".
@@ -52,6 +53,8 @@ export function matchRoute(location: string): Route {
       return notFound(pathname);
     case 'submit':
       return second === undefined ? { page: 'submit' } : notFound(pathname);
+    case 'guide':
+      return second === undefined ? { page: 'guide', under: params.get('under') || null } : notFound(pathname);
     case 'labeling': {
       if (second === undefined) return { page: 'labeling' };
       if (third !== undefined || !/^[1-9][0-9]{0,15}$/.test(second)) return notFound(pathname);
@@ -88,6 +91,8 @@ export function navSection(route: Route): NavSection | null {
     case 'labeling':
     case 'labeling-task':
       return 'labeling';
+    case 'guide':
+      return 'guide';
     case 'not-found':
       return null;
   }
@@ -122,6 +127,7 @@ export const hrefs = {
   submit: (): string => '/submit',
   labeling: (): string => '/labeling',
   labelingTask: (id: number): string => `/labeling/${id}`,
+  guide: (under?: string | null): string => (under ? `/guide?under=${enc(under)}` : '/guide'),
   model: (slug: string): string => `/models/${enc(slug)}`,
   signIn(next?: string | null): string {
     const safe = safeNext(next ?? null);

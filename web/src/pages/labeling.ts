@@ -87,7 +87,8 @@ export function mountLabelingTaskPage(root: HTMLElement, route: Extract<Route, {
   const detailGloss = el('p', { class: 'muted' });
   const answerButton = el('button', { testid: 'labeling-choose', attrs: { type: 'button' }, text: 'Answer' });
   const examples = el('div');
-  const details = el('div', { class: 'labeling-details' }, detailName, detailGloss, answerButton, examples);
+  const detailNotes = el('div', { class: 'guide-notes', testid: 'labeling-notes' });
+  const details = el('div', { class: 'labeling-details' }, detailName, detailGloss, answerButton, detailNotes, examples);
   details.hidden = true;
   const strip = mountExampleStrip(examples, ctx.signal);
   const chooser = el('div', { class: 'labeling-chooser' }, search, results, details, el('h2', { text: 'By WordNet branch' }), tree);
@@ -216,7 +217,20 @@ export function mountLabelingTaskPage(root: HTMLElement, route: Extract<Route, {
     selected = { wnid, name };
     names.set(wnid, name);
     setText(detailGloss, '');
+    detailNotes.replaceChildren();
     if (task) strip.update(task.dataset, wnid);
+    // The guide's notes about this class (its own and its "X vs Y" pairs), in place.
+    api
+      .get('/api/guide-notes', { query: { wnid }, signal: ctx.signal })
+      .then((found) => {
+        if (selected?.wnid !== wnid) return;
+        detailNotes.replaceChildren(
+          ...found.map((n) => el('div', { class: 'guide-note' },
+            el('strong', { text: n.otherWnid ? `${names.get(n.wnid) ?? n.wnid} vs ${names.get(n.otherWnid) ?? n.otherWnid}` : 'Guide' }),
+            renderMarkdown(n.body))),
+        );
+      })
+      .catch(fail);
     api
       .get('/api/synsets/{wnid}', { path: { wnid }, signal: ctx.signal })
       .then((s) => {
