@@ -10,8 +10,10 @@ import { mountDatasetPage } from './pages/dataset';
 import { mountImagePage } from './pages/image';
 import { mountGuidePage } from './pages/guide';
 import { mountLabelingPage, mountLabelingTaskPage } from './pages/labeling';
+import { mountHardImagesPage } from './pages/hardImages';
 import { mountLeaderboardPage } from './pages/leaderboard';
-import { mountModelPage } from './pages/model';
+import { mountModelPage as mountModelUploads } from './pages/model';
+import { mountModelPage } from './pages/modelPage';
 import { mountNotFoundPage } from './pages/notFound';
 import { mountReviewPage } from './pages/review';
 import { mountSignInPage } from './pages/signIn';
@@ -33,12 +35,19 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
       return mountClassPage(root, route, ctx);
     case 'image':
       return mountImagePage(root, route, ctx);
+    case 'model': {
+      // Results on the leaderboard's datasets, then the model's prediction sets and upload history.
+      mountModelPage(root, route, ctx);
+      const uploads = document.createElement('section');
+      root.append(uploads);
+      return mountModelUploads(uploads, route, ctx);
+    }
+    case 'hard-images':
+      return mountHardImagesPage(root, route, ctx);
     case 'sign-in':
       return mountSignInPage(root, route, ctx);
     case 'submit':
       return mountSubmitPage(root, ctx);
-    case 'model':
-      return mountModelPage(root, route, ctx);
     case 'labeling':
       return mountLabelingPage(root, ctx);
     case 'guide':

@@ -35,11 +35,11 @@ describe('matchRoute', () => {
 
   it('matches the submit page and model pages', () => {
     assert.deepEqual(matchRoute('/submit'), { page: 'submit' });
-    assert.deepEqual(matchRoute('/models/resnet50'), { page: 'model', slug: 'resnet50' });
-    assert.deepEqual(matchRoute(hrefs.model('vit l/16')), { page: 'model', slug: 'vit l/16' });
+    assert.deepEqual(matchRoute('/models/resnet50'), { page: 'model', slug: 'resnet50', dataset: null });
+    assert.deepEqual(matchRoute(hrefs.model('vit l/16')), { page: 'model', slug: 'vit l/16', dataset: null });
     assert.equal(matchRoute('/models').page, 'not-found');
     assert.equal(matchRoute('/models/a/b').page, 'not-found');
-    assert.equal(navSection({ page: 'model', slug: 'x' }), 'submit');
+    assert.equal(navSection({ page: 'model', slug: 'x', dataset: null }), 'leaderboard');
   });
 
   it('matches an image page with a positive integer id only', () => {

@@ -90,10 +90,12 @@ public static class ReviewApi
         await using var transaction = await connection.BeginTransactionAsync();
         // The caller's own unexpired lease first (a reload shows the same image), then the queue in priority order,
         // skipping images leased to others and rows another "next" is taking right now.
+        // Driven by the reviewer's few leases: scanning the queue for them would read every pending image.
+        var ownLease = source.Replace("from review_queue q",
+            "from review_leases l join review_queue q on q.image_id = l.image_id and l.reviewer_id = @me and l.expires_at > now()");
         var imageId = await connection.QueryFirstOrDefaultAsync<long?>(
             $"""
-             select q.image_id {source}
-               and exists (select 1 from review_leases l where l.image_id = q.image_id and l.reviewer_id = @me and l.expires_at > now())
+             select q.image_id {ownLease}
              {Filters}
              {order}
              limit 1

@@ -57,48 +57,32 @@ public static class ReviewWriter
         var finalFlags = flags.GroupBy(f => f.ImageId).ToDictionary(g => g.Key, g => g.Last());
         var changedFlags = finalFlags.Count(f => f.Value.Problematic != currentFlags.GetValueOrDefault(f.Key));
 
-        long labelVersion;
-        if (changedItems > 0 || changedFlags > 0)
-        {
-            labelVersion = await connection.ExecuteScalarAsync<long>(
-                """
-                with bumped as (
-                    update datasets set label_version = label_version + 1 where id = @datasetId
-                    returning id, label_version, consensus_rule
-                )
-                insert into label_versions (dataset_id, version, changed_items, changed_flags, consensus_rule)
-                select id, label_version, @changedItems, @changedFlags, consensus_rule from bumped
-                returning version
-                """,
-                new { datasetId, changedItems, changedFlags }, transaction);
-        }
-        else
-        {
-            labelVersion = await connection.ExecuteScalarAsync<long>(
-                "select label_version from datasets where id = @datasetId", new { datasetId }, transaction);
-        }
+        // Events are written with the current version and restamped below: the dataset row, which orders label
+        // versions, is locked only for the last statements of the transaction.
+        var labelVersion = await connection.ExecuteScalarAsync<long>(
+            "select label_version from datasets where id = @datasetId", new { datasetId }, transaction);
 
         var seconds = secondsSpent is { } s && verdicts.Count > 0 ? (float?)(s / verdicts.Count) : null;
-        if (verdicts.Count > 0)
-            await connection.ExecuteAsync(
-                """
-                insert into verdict_events (item_id, reviewer_id, source_id, verdict, adjudication, note, seconds_spent, label_version)
-                select t.item_id, @reviewerId, @sourceId, t.verdict, t.adjudication, t.note, @seconds, @labelVersion
-                from unnest(@ids, @values, @adjudications, @notes) with ordinality as t(item_id, verdict, adjudication, note, position)
-                order by t.position
-                """,
-                new
-                {
-                    reviewerId,
-                    sourceId,
-                    seconds,
-                    labelVersion,
-                    ids = verdicts.Select(v => v.ItemId).ToArray(),
-                    values = verdicts.Select(v => v.Verdict).ToArray(),
-                    adjudications = verdicts.Select(v => v.Adjudication).ToArray(),
-                    notes = verdicts.Select(v => v.Note).ToArray(),
-                },
-                transaction);
+        var eventIds = verdicts.Count == 0 ? [] : (await connection.QueryAsync<long>(
+            """
+            insert into verdict_events (item_id, reviewer_id, source_id, verdict, adjudication, note, seconds_spent, label_version)
+            select t.item_id, @reviewerId, @sourceId, t.verdict, t.adjudication, t.note, @seconds, @labelVersion
+            from unnest(@ids, @values, @adjudications, @notes) with ordinality as t(item_id, verdict, adjudication, note, position)
+            order by t.position
+            returning id
+            """,
+            new
+            {
+                reviewerId,
+                sourceId,
+                seconds,
+                labelVersion,
+                ids = verdicts.Select(v => v.ItemId).ToArray(),
+                values = verdicts.Select(v => v.Verdict).ToArray(),
+                adjudications = verdicts.Select(v => v.Adjudication).ToArray(),
+                notes = verdicts.Select(v => v.Note).ToArray(),
+            },
+            transaction)).ToArray();
 
         var updated = (await connection.QueryAsync<ItemStateResponse>(
             """
@@ -109,15 +93,15 @@ public static class ReviewWriter
             """,
             new { itemIds, states = itemIds.Select(id => newStates[id]).ToArray() }, transaction)).OrderBy(i => i.ItemId).ToList();
 
+        var flagEventIds = new List<long>();
         foreach (var flag in flags)
-        {
-            await connection.ExecuteAsync(
+            flagEventIds.Add(await connection.ExecuteScalarAsync<long>(
                 """
                 insert into image_flag_events (image_id, reviewer_id, source_id, problematic, reason, note, label_version)
                 values (@ImageId, @reviewerId, @sourceId, @Problematic, @Reason, @Note, @labelVersion)
+                returning id
                 """,
-                new { flag.ImageId, reviewerId, sourceId, flag.Problematic, flag.Reason, flag.Note, labelVersion }, transaction);
-        }
+                new { flag.ImageId, reviewerId, sourceId, flag.Problematic, flag.Reason, flag.Note, labelVersion }, transaction));
         if (finalFlags.Count > 0)
             await connection.ExecuteAsync(
                 """
@@ -133,6 +117,27 @@ public static class ReviewWriter
                     reasons = finalFlags.Values.Select(f => f.Reason).ToArray(),
                 },
                 transaction);
+
+        if (changedItems > 0 || changedFlags > 0)
+        {
+            labelVersion = await connection.ExecuteScalarAsync<long>(
+                """
+                with bumped as (
+                    update datasets set label_version = label_version + 1 where id = @datasetId
+                    returning id, label_version, consensus_rule
+                )
+                insert into label_versions (dataset_id, version, changed_items, changed_flags, consensus_rule)
+                select id, label_version, @changedItems, @changedFlags, consensus_rule from bumped
+                returning version
+                """,
+                new { datasetId, changedItems, changedFlags }, transaction);
+            await connection.ExecuteAsync(
+                """
+                update verdict_events set label_version = @labelVersion where id = any(@eventIds);
+                update image_flag_events set label_version = @labelVersion where id = any(@flagEventIds);
+                """,
+                new { labelVersion, eventIds, flagEventIds = flagEventIds.ToArray() }, transaction);
+        }
 
         return new WriteOutcome(verdicts.Count + flags.Count, changedItems, changedFlags, labelVersion, updated);
     }

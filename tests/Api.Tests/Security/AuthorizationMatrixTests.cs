@@ -93,6 +93,11 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["POST /api/labeling/tasks/{id}/pause"] = Access.SignedIn,
         ["POST /api/labeling/tasks/{id}/submit"] = Access.SignedIn,
         ["GET /api/labeling/timing"] = Access.Admin,
+        ["GET /api/leaderboard"] = Access.Public,
+        ["GET /api/models/{slug}/results"] = Access.Public,
+        ["GET /api/images/{id}/predictions"] = Access.Public,
+        ["GET /api/analysis/hard-images"] = Access.Public,
+        ["PUT /api/datasets/{slug}/reference-labels"] = Access.Admin,
     };
 
     private static IEnumerable<string> MappedEndpoints(IServiceProvider services) =>

@@ -30,3 +30,7 @@ export type TrainingFeedback = Schemas['TrainingFeedback'];
 export type SynsetSummary = Schemas['SynsetSummary'];
 export type SynsetChild = Schemas['SynsetChild'];
 export type GuideEntry = Schemas['GuideEntry'];
+export type Leaderboard = Schemas['LeaderboardResponse'];
+export type LeaderboardRow = Schemas['LeaderboardRow'];
+export type ModelResults = Schemas['ModelResultsResponse'];
+export type HardImages = Schemas['HardImagesResponse'];

@@ -11,10 +11,11 @@ export type Route =
   | { page: 'class'; dataset: string; wnid: string }
   | { page: 'image'; id: number }
   | { page: 'submit' }
-  | { page: 'model'; slug: string }
   | { page: 'labeling' }
   | { page: 'guide'; under: string | null }
   | { page: 'labeling-task'; id: number }
+  | { page: 'model'; slug: string; dataset: string | null }
+  | { page: 'hard-images'; dataset: string | null; by: 'models' | 'humans' }
   | { page: 'sign-in'; next: string | null }
   | { page: 'not-found'; path: string };
 
@@ -62,7 +63,13 @@ export function matchRoute(location: string): Route {
       return Number.isSafeInteger(id) ? { page: 'labeling-task', id } : notFound(pathname);
     }
     case 'models':
-      return second !== undefined && third === undefined ? { page: 'model', slug: second } : notFound(pathname);
+      return second !== undefined && third === undefined
+        ? { page: 'model', slug: second, dataset: params.get('dataset') || null }
+        : notFound(pathname);
+    case 'hard-images':
+      return second === undefined
+        ? { page: 'hard-images', dataset: params.get('dataset') || null, by: params.get('by') === 'humans' ? 'humans' : 'models' }
+        : notFound(pathname);
     case 'images': {
       if (second === undefined || third !== undefined || !/^[1-9][0-9]{0,15}$/.test(second)) return notFound(pathname);
       const id = Number(second);
@@ -80,13 +87,15 @@ export function navSection(route: Route): NavSection | null {
     case 'review':
     case 'sign-in':
       return route.page;
+    case 'model':
+    case 'hard-images':
+      return 'leaderboard';
     case 'browse':
     case 'dataset':
     case 'class':
     case 'image':
       return 'browse';
     case 'submit':
-    case 'model':
       return 'submit';
     case 'labeling':
     case 'labeling-task':
@@ -128,7 +137,10 @@ export const hrefs = {
   labeling: (): string => '/labeling',
   labelingTask: (id: number): string => `/labeling/${id}`,
   guide: (under?: string | null): string => (under ? `/guide?under=${enc(under)}` : '/guide'),
-  model: (slug: string): string => `/models/${enc(slug)}`,
+  model: (slug: string, dataset?: string | null): string =>
+    `/models/${enc(slug)}` + (dataset ? `?dataset=${enc(dataset)}` : ''),
+  hardImages: (dataset?: string | null, by: 'models' | 'humans' = 'models'): string =>
+    `/hard-images?by=${by}` + (dataset ? `&dataset=${enc(dataset)}` : ''),
   signIn(next?: string | null): string {
     const safe = safeNext(next ?? null);
     return safe && safe !== '/sign-in' ? `/sign-in?next=${enc(safe)}` : '/sign-in';

@@ -1,0 +1,303 @@
+using System.Globalization;
+using System.Text;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Relabel.Api.Infrastructure;
+using Relabel.Api.Metrics;
+
+namespace Relabel.Api.Features.Leaderboard;
+
+public sealed record ModelRef(string Slug, string DisplayName, string Kind, bool Computed);
+
+public sealed record ModelSubsetResult(string Subset, Score Top1, Score? Top5, MultiLabelResult Strict, MultiLabelResult Lenient, Score? Real);
+
+public sealed record ClassResult(int Index, string Wnid, string Lemma, long Images, double? Top1, double? Strict, double? Lenient, long Decided, long Pending);
+
+public sealed record WrongImage(long ImageId, string OriginalWnid, string OriginalLemma, string PredictedWnid, string PredictedLemma, string State);
+
+public sealed record ModelResultsResponse(
+    ModelRef Model, string Dataset, long LabelVersion, double Alpha, ModelSubsetResult[] Subsets, ClassResult[] Classes,
+    long WrongCount, WrongImage[] WrongImages);
+
+public sealed record ImagePrediction
+{
+    public required string Model { get; init; }
+    public required string DisplayName { get; init; }
+    public required string Kind { get; init; }
+    /// <summary>The ranked labels as wnids, best first.</summary>
+    public required string[] Labels { get; init; }
+    public required string Top1Wnid { get; init; }
+    public required string Top1Lemma { get; init; }
+    /// <summary>The state of the (image, top-1) review item: pending, correct, wrong, unclear or conflict.</summary>
+    public required string State { get; init; }
+    public required bool Top1MatchesOriginal { get; init; }
+    /// <summary>Whether it counts as correct under the strict definition; null while pending or when the image is problematic.</summary>
+    public required bool? Strict { get; init; }
+    /// <summary>Whether it counts as correct under the lenient definition ('unclear' counts); null as for Strict.</summary>
+    public required bool? Lenient { get; init; }
+}
+
+public sealed record ImagePredictionsResponse(
+    long ImageId, string Dataset, string OriginalWnid, string OriginalLemma, bool Problematic, long LabelVersion, ImagePrediction[] Predictions);
+
+public sealed record HardImage(long ImageId, string OriginalWnid, string OriginalLemma, bool HasFile);
+
+public sealed record SubsetCount(string Subset, long Count);
+
+public sealed record HardImageGroup(string Group, int Entries, long Count, SubsetCount[] BySubset, HardImage[] Images);
+
+public sealed record HardImagesResponse(string Dataset, string By, long LabelVersion, string Unclear, HardImageGroup Hard, HardImageGroup Both);
+
+public static class LeaderboardApi
+{
+    public static void MapLeaderboard(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api").WithTags("Leaderboard");
+        group.MapGet("/leaderboard", Get).WithName("GetLeaderboard").Produces<LeaderboardResponse>(200, "application/json")
+            .WithSummary("One row per model, human and ensemble with every metric, interval, coverage and bound; JSON, or CSV with Accept: text/csv or format=csv.");
+        group.MapGet("/models/{slug}/results", ModelResults).WithName("GetModelResults")
+            .WithSummary("A model's accuracies per subset and per class, and the images it gets wrong.");
+        group.MapGet("/images/{id:long}/predictions", ImagePredictions).WithName("GetImagePredictions")
+            .WithSummary("What every entry predicts for an image and whether it counts as correct.");
+        group.MapGet("/analysis/hard-images", HardImages).WithName("GetHardImages")
+            .WithSummary("Images every model (or every human) gets wrong, with counts by subset, and the images wrong for all of both.");
+        routes.MapReferenceLabels();
+    }
+
+    private static ProblemHttpResult? Parse(string? metric, string? average, string? unclear, double? alpha, out string m, out MultiLabelDefinition definition, out double a)
+    {
+        m = metric ?? "multilabel";
+        a = alpha ?? ClopperPearson.DefaultAlpha;
+        definition = MultiLabelDefinition.Strict;
+        if (!Boards.Metrics.Contains(m)) return Problems.Unprocessable("Invalid metric", "metric: multilabel, top1, top5 or real.");
+        if (average is not (null or "micro" or "per-class")) return Problems.Unprocessable("Invalid average", "average: micro or per-class.");
+        if (unclear is not (null or "wrong" or "correct")) return Problems.Unprocessable("Invalid unclear", "unclear: wrong or correct.");
+        if (a is <= 0 or > 0.5) return Problems.Unprocessable("Invalid alpha", "alpha: above 0 and at most 0.5 (0.05 gives 95 % intervals).");
+        definition = new MultiLabelDefinition(average == "per-class" ? Average.PerClass : Average.Micro, unclear == "correct");
+        return null;
+    }
+
+    /// <summary>The dataset named, or the first one that is not a shifted copy of another.</summary>
+    private static async Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, ScoringStore store, string? dataset)
+    {
+        if (dataset is not null) return await store.HeadAsync(connection, dataset);
+        var slug = await connection.QuerySingleOrDefaultAsync<string>("select slug from datasets order by shift_of is not null, id limit 1");
+        return slug is null ? null : await store.HeadAsync(connection, slug);
+    }
+
+    /// <param name="dataset">Dataset slug (default: the first dataset that is not a shifted one).</param>
+    /// <param name="subset">The subset of the label space the main columns are computed on (default all).</param>
+    /// <param name="metric">What ranks the rows: multilabel (default), top1, top5 or real.</param>
+    /// <param name="average">Multi-label average: micro (mean over images, default) or per-class.</param>
+    /// <param name="unclear">How 'unclear' items count: wrong (default) or correct.</param>
+    /// <param name="alpha">1 - confidence level of the Clopper-Pearson intervals (default 0.05).</param>
+    /// <param name="version">Recompute at this earlier label version (default: the current one).</param>
+    /// <param name="format">csv for CSV (also with Accept: text/csv).</param>
+    public static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> Get(
+        HttpContext context, LeaderboardService service, string? dataset = null, string? subset = null, string? metric = null,
+        string? average = null, string? unclear = null, double? alpha = null, long? version = null, string? format = null)
+    {
+        if (Parse(metric, average, unclear, alpha, out var m, out var definition, out var a) is { } invalid) return invalid;
+        if (format is not (null or "json" or "csv")) return Problems.Unprocessable("Invalid format", "format: json or csv.");
+        var csv = format == "csv" || (format is null && context.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase));
+        await using var connection = await service.Db.OpenConnectionAsync();
+        // The fast path: one query tells whether a board computed earlier still holds.
+        var fingerprint = dataset is null ? null : await LeaderboardService.FingerprintAsync(connection, dataset);
+        var fastQuery = new BoardQuery(subset ?? "all", m, definition, a, version);
+        if (fingerprint is not null && service.Cached(fingerprint, fastQuery) is { } cached)
+            return csv ? TypedResults.Text(Csv(cached.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(cached.Json, "application/json");
+
+        var head = await HeadAsync(connection, service.Store, dataset);
+        if (head is null) return Problems.NotFound(dataset is null ? "There is no dataset yet." : $"Dataset '{dataset}' does not exist.");
+        if (version is { } v && (v < 0 || v > head.LabelVersion))
+            return Problems.Unprocessable("Invalid version", $"version: 0 to the current label version {head.LabelVersion}.");
+        var data = await service.Store.DataAsync(connection, head);
+        var subsetName = subset ?? "all";
+        if (data.Subsets.All(s => s.Name != subsetName)) return Problems.NotFound($"Dataset '{head.Slug}' has no subset '{subsetName}'.");
+
+        var board = await service.BoardAsync(connection, head, new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version));
+        // The fingerprint was read before the board's data, so a change in between only makes the next request recompute.
+        if (fingerprint is not null) service.Remember(fingerprint, fastQuery, board);
+        // The JSON is serialized once per computed board: a cached answer only copies bytes.
+        return csv ? TypedResults.Text(Csv(board.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(board.Json, "application/json");
+    }
+
+    private static string Csv(LeaderboardResponse board)
+    {
+        static string F(double? value) => value?.ToString("0.######", CultureInfo.InvariantCulture) ?? "";
+        static string Q(string text) => text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"") + "\"";
+        var sb = new StringBuilder();
+        var subsets = board.Subsets;
+        sb.Append("rank,model,display_name,kind,value,top1,top1_lower,top1_upper,top5,multilabel,multilabel_lower,multilabel_upper,decided,pending,")
+          .Append("bound_lower,bound_upper,provisional,strict,lenient,real,real_top5,")
+          .Append(string.Concat(subsets.Select(s => Q("subset_" + s) + ",")))
+          .Append("shifted,drop,effective_robustness,label_version\n");
+        foreach (var r in board.Rows)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{r.Rank},{Q(r.Slug)},{Q(r.DisplayName)},{r.Kind},{F(r.Value)},")
+              .Append(CultureInfo.InvariantCulture, $"{F(r.Top1.Value)},{F(r.Top1.Lower)},{F(r.Top1.Upper)},{F(r.Top5?.Value)},")
+              .Append(CultureInfo.InvariantCulture, $"{F(r.MultiLabel.Value)},{F(r.MultiLabel.Lower)},{F(r.MultiLabel.Upper)},{r.MultiLabel.Decided},{r.MultiLabel.Pending},")
+              .Append(CultureInfo.InvariantCulture, $"{F(r.MultiLabel.BoundLower)},{F(r.MultiLabel.BoundUpper)},{(r.Provisional ? "true" : "false")},")
+              .Append(CultureInfo.InvariantCulture, $"{F(r.Strict.Value)},{F(r.Lenient.Value)},{F(r.Real?.Value)},{F(r.RealTop5?.Value)},");
+            foreach (var s in subsets) sb.Append(F(r.Subsets.FirstOrDefault(x => x.Subset == s)?.Value)).Append(',');
+            sb.Append(CultureInfo.InvariantCulture, $"{F(r.Shift?.Value)},{F(r.Shift?.Drop)},{F(r.Shift?.EffectiveRobustness)},{board.LabelVersion}\n");
+        }
+        return sb.ToString();
+    }
+
+    /// <param name="slug">A model slug, or human-majority / model-majority.</param>
+    /// <param name="dataset">Dataset slug (default: the first dataset the model has predictions on).</param>
+    /// <param name="unclear">How 'unclear' counts for the wrong images: wrong (default) or correct.</param>
+    /// <param name="alpha">1 - confidence level of the intervals (default 0.05).</param>
+    /// <param name="limit">At most this many wrong images (default 200, at most 5,000).</param>
+    public static async Task<Results<Ok<ModelResultsResponse>, ProblemHttpResult>> ModelResults(
+        LeaderboardService service, string slug, string? dataset = null, string? unclear = null, double? alpha = null, int limit = 200)
+    {
+        if (Parse(null, null, unclear, alpha, out _, out var definition, out var a) is { } invalid) return invalid;
+        if (limit is < 0 or > 5000) return Problems.Unprocessable("Invalid limit", "limit: 0 to 5000.");
+        await using var connection = await service.Db.OpenConnectionAsync();
+        dataset ??= await connection.QuerySingleOrDefaultAsync<string>(
+            """
+            select d.slug from prediction_sets ps join models m on m.id = ps.model_id join datasets d on d.id = ps.dataset_id
+            where m.slug = @slug order by d.shift_of is not null, d.id limit 1
+            """, new { slug })
+            ?? await connection.QuerySingleOrDefaultAsync<string>("select slug from datasets order by shift_of is not null, id limit 1");
+        var head = dataset is null ? null : await service.Store.HeadAsync(connection, dataset);
+        if (head is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
+        var scored = await service.ScoreAsync(connection, head, await ScoringStore.EntriesAsync(connection, head.Id), head.LabelVersion);
+        var entry = scored.Entries.FirstOrDefault(e => e.Slug == slug);
+        if (entry is null) return Problems.NotFound($"Model '{slug}' has no predictions on dataset '{head.Slug}'.");
+
+        var c = entry.Counts;
+        var hasReference = scored.Data.Images.HasReference;
+        var subsets = scored.Data.Subsets.Select(s => new ModelSubsetResult(
+            s.Name,
+            Score.From(Scoring.Top1(c, s.Classes, a)),
+            entry.K == 5 ? Score.From(Scoring.Top5(c, s.Classes, a)) : null,
+            MultiLabelResult.From(Scoring.MultiLabel(c, s.Classes, MultiLabelDefinition.Strict, a)),
+            MultiLabelResult.From(Scoring.MultiLabel(c, s.Classes, MultiLabelDefinition.Lenient, a)),
+            hasReference ? Score.From(Scoring.Real(c, s.Classes, a)) : null)).ToArray();
+        var data = scored.Data;
+        var classes = Enumerable.Range(0, data.Images.ClassCount).Where(i => data.Wnids[i] is not null).Select(i =>
+        {
+            long decided = c.Correct[i] + c.Unclear[i] + c.Wrong[i];
+            return new ClassResult(i, data.Wnids[i], data.Lemmas[i], c.Predicted[i],
+                c.Predicted[i] == 0 ? null : (double)c.Top1[i] / c.Predicted[i],
+                decided == 0 ? null : (double)c.Correct[i] / decided,
+                decided == 0 ? null : (double)(c.Correct[i] + c.Unclear[i]) / decided,
+                decided, c.Pending[i]);
+        }).ToArray();
+
+        var wrong = new List<WrongImage>();
+        long wrongCount = 0;
+        for (var i = 0; i < data.Images.Count; i++)
+        {
+            var p = entry.Predictions.Top1(i);
+            if (p < 0 || scored.Labels.Problematic[i]) continue;
+            var state = scored.Labels.StateOf(i, p);
+            if (!(state == ItemState.Wrong || (state == ItemState.Unclear && !definition.UnclearCountsCorrect))) continue;
+            wrongCount++;
+            if (wrong.Count >= limit) continue;
+            var o = data.Images.OriginalClass[i];
+            wrong.Add(new WrongImage(data.ImageIds[i], data.Wnids[o], data.Lemmas[o], data.Wnids[p], data.Lemmas[p], state == ItemState.Wrong ? "wrong" : "unclear"));
+        }
+        return TypedResults.Ok(new ModelResultsResponse(
+            new ModelRef(entry.Slug, entry.DisplayName, entry.Kind, entry.Computed), head.Slug, head.LabelVersion, a,
+            subsets, classes, wrongCount, wrong.ToArray()));
+    }
+
+    private sealed record ImageRow
+    {
+        public required long Id { get; init; }
+        public required string Dataset { get; init; }
+        public required string OriginalWnid { get; init; }
+        public required string OriginalLemma { get; init; }
+        public required bool Problematic { get; init; }
+        public required long LabelVersion { get; init; }
+    }
+
+    public static async Task<Results<Ok<ImagePredictionsResponse>, ProblemHttpResult>> ImagePredictions(NpgsqlDataSource db, long id)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var image = await connection.QuerySingleOrDefaultAsync<ImageRow>(
+            """
+            select i.id, d.slug as dataset, i.original_wnid, s.lemmas[1] as original_lemma,
+                   coalesce(st.problematic, false) as problematic, d.label_version
+            from images i join datasets d on d.id = i.dataset_id join synsets s on s.wnid = i.original_wnid
+            left join image_states st on st.image_id = i.id
+            where i.id = @id
+            """, new { id });
+        if (image is null) return Problems.NotFound($"Image {id} does not exist.");
+        var rows = await connection.QueryAsync<ImagePrediction>(
+            """
+            select m.slug as model, m.display_name, m.kind,
+                   array(select c.wnid from unnest(p.labels) with ordinality l(ix, n)
+                         join label_space_classes c on c.label_space_id = d.label_space_id and c.class_index = l.ix order by l.n) as labels,
+                   top.wnid as top1_wnid, s.lemmas[1] as top1_lemma, coalesce(r.state, 'pending') as state,
+                   top.wnid = i.original_wnid as top1_matches_original,
+                   case when coalesce(st.problematic, false) or coalesce(r.state, 'pending') in ('pending', 'conflict') then null
+                        else r.state = 'correct' end as strict,
+                   case when coalesce(st.problematic, false) or coalesce(r.state, 'pending') in ('pending', 'conflict') then null
+                        else r.state in ('correct', 'unclear') end as lenient
+            from images i
+            join datasets d on d.id = i.dataset_id
+            join prediction_sets ps on ps.dataset_id = i.dataset_id
+            join models m on m.id = ps.model_id
+            join predictions p on p.upload_id = ps.upload_id and p.image_id = i.id
+            join label_space_classes top on top.label_space_id = d.label_space_id and top.class_index = p.labels[1]
+            join synsets s on s.wnid = top.wnid
+            left join review_items r on r.image_id = i.id and r.wnid = top.wnid
+            left join image_states st on st.image_id = i.id
+            where i.id = @id
+            order by m.kind, m.display_name
+            """, new { id });
+        return TypedResults.Ok(new ImagePredictionsResponse(image.Id, image.Dataset, image.OriginalWnid, image.OriginalLemma,
+            image.Problematic, image.LabelVersion, rows.ToArray()));
+    }
+
+    /// <param name="dataset">Dataset slug (default: the first dataset that is not a shifted one).</param>
+    /// <param name="by">models (kinds model and model-extra-data, default) or humans.</param>
+    /// <param name="unclear">How 'unclear' counts: wrong (default) or correct.</param>
+    /// <param name="limit">At most this many images per list (default 100, at most 2,000).</param>
+    public static async Task<Results<Ok<HardImagesResponse>, ProblemHttpResult>> HardImages(
+        LeaderboardService service, string? dataset = null, string? by = null, string? unclear = null, int limit = 100)
+    {
+        if (Parse(null, null, unclear, null, out _, out var definition, out _) is { } invalid) return invalid;
+        by ??= "models";
+        if (by is not ("models" or "humans")) return Problems.Unprocessable("Invalid by", "by: models or humans.");
+        if (limit is < 0 or > 2000) return Problems.Unprocessable("Invalid limit", "limit: 0 to 2000.");
+        await using var connection = await service.Db.OpenConnectionAsync();
+        var head = await HeadAsync(connection, service.Store, dataset);
+        if (head is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
+        var scored = await service.ScoreAsync(connection, head, await ScoringStore.EntriesAsync(connection, head.Id), head.LabelVersion);
+        var models = scored.Entries.Where(e => e.Kind is "model" or "model-extra-data").Select(e => e.Predictions).ToList();
+        var humans = scored.Entries.Where(e => e.Kind == "human").Select(e => e.Predictions).ToList();
+        var n = scored.Data.Images.Count;
+        var hardModels = Scoring.AllWrong(models, scored.Labels, n, definition.UnclearCountsCorrect);
+        var hardHumans = Scoring.AllWrong(humans, scored.Labels, n, definition.UnclearCountsCorrect);
+        var chosen = by == "models" ? hardModels : hardHumans;
+        var both = Enumerable.Range(0, n).Select(i => hardModels[i] && hardHumans[i]).ToArray();
+
+        var groups = new[] { (by, by == "models" ? models.Count : humans.Count, chosen), ("models-and-humans", models.Count + humans.Count, both) };
+        var listed = groups.SelectMany(g => Enumerable.Range(0, n).Where(i => g.Item3[i]).Take(limit)).Select(i => scored.Data.ImageIds[i]).Distinct().ToArray();
+        var hasFile = (await connection.QueryAsync<(long Id, bool HasFile)>(
+            "select id, sha256 is not null from images where id = any(@listed)", new { listed })).ToDictionary(r => r.Id, r => r.HasFile);
+
+        HardImageGroup Group(string name, int entries, bool[] hard)
+        {
+            var images = scored.Data.Images;
+            var bySubset = scored.Data.Subsets.Select(s =>
+                new SubsetCount(s.Name, Enumerable.Range(0, n).LongCount(i => hard[i] && s.Classes[images.OriginalClass[i]]))).ToArray();
+            var list = Enumerable.Range(0, n).Where(i => hard[i]).Take(limit).Select(i =>
+            {
+                var o = images.OriginalClass[i];
+                var imageId = scored.Data.ImageIds[i];
+                return new HardImage(imageId, scored.Data.Wnids[o], scored.Data.Lemmas[o], hasFile.GetValueOrDefault(imageId));
+            }).ToArray();
+            return new HardImageGroup(name, entries, hard.LongCount(h => h), bySubset, list);
+        }
+        return TypedResults.Ok(new HardImagesResponse(head.Slug, by, head.LabelVersion, definition.UnclearCountsCorrect ? "correct" : "wrong",
+            Group(groups[0].Item1, groups[0].Item2, groups[0].Item3), Group(groups[1].Item1, groups[1].Item2, groups[1].Item3)));
+    }
+}

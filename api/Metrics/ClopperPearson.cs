@@ -1,0 +1,116 @@
+namespace Relabel.Api.Metrics;
+
+/// <summary>A two-sided confidence interval for a proportion.</summary>
+public sealed record Interval(double Lower, double Upper);
+
+/// <summary>
+/// The Clopper-Pearson ("exact") interval for a binomial proportion with x successes in n trials at level 1 - alpha:
+/// lower = B(alpha/2; x, n - x + 1) and upper = B(1 - alpha/2; x + 1, n - x), where B(p; a, b) is the p-quantile of
+/// the Beta(a, b) distribution, with lower = 0 when x = 0 and upper = 1 when x = n (Clopper and Pearson, 1934).
+/// </summary>
+public static class ClopperPearson
+{
+    public const double DefaultAlpha = 0.05;
+
+    // A board recomputed after a label change asks again for most of the same (x, n): top-1 and top-5 counts do not
+    // depend on the labels. The function is pure, so its results are kept.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(long, long, double), Interval> Memo = new();
+
+    public static Interval? Of(long x, long n, double alpha = DefaultAlpha)
+    {
+        if (n <= 0) return null;
+        if (x < 0 || x > n) throw new ArgumentOutOfRangeException(nameof(x), $"x = {x} is not within 0..{n}.");
+        if (alpha is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be within (0, 1).");
+        if (Memo.TryGetValue((x, n, alpha), out var known)) return known;
+        var lower = x == 0 ? 0 : Beta.Quantile(alpha / 2, x, n - x + 1);
+        var upper = x == n ? 1 : Beta.Quantile(1 - alpha / 2, x + 1, n - x);
+        if (Memo.Count > 1_000_000) Memo.Clear();
+        return Memo[(x, n, alpha)] = new Interval(lower, upper);
+    }
+}
+
+/// <summary>The Beta distribution's CDF (the regularized incomplete beta function I_x(a, b)) and its inverse.</summary>
+public static class Beta
+{
+    /// <summary>I_x(a, b), by the continued fraction of Numerical Recipes (6.4) evaluated with Lentz's method.</summary>
+    public static double Cdf(double x, double a, double b)
+    {
+        if (x <= 0) return 0;
+        if (x >= 1) return 1;
+        var logFront = LogGamma(a + b) - LogGamma(a) - LogGamma(b) + a * Math.Log(x) + b * Math.Log(1 - x);
+        // The continued fraction converges fast for x below the mean-ish point; use the symmetry I_x(a,b) = 1 - I_{1-x}(b,a) above it.
+        return x < (a + 1) / (a + b + 2)
+            ? Math.Exp(logFront) * ContinuedFraction(x, a, b) / a
+            : 1 - Math.Exp(logFront) * ContinuedFraction(1 - x, b, a) / b;
+    }
+
+    /// <summary>The p-quantile: the x with I_x(a, b) = p, by Newton steps kept inside a shrinking bisection bracket.</summary>
+    public static double Quantile(double p, double a, double b)
+    {
+        if (p <= 0) return 0;
+        if (p >= 1) return 1;
+        double low = 0, high = 1;
+        var x = a / (a + b);
+        var logBeta = LogGamma(a) + LogGamma(b) - LogGamma(a + b);
+        for (var i = 0; i < 200; i++)
+        {
+            var f = Cdf(x, a, b) - p;
+            if (f < 0) low = x; else high = x;
+            if (high - low < 1e-15) break;
+            var density = Math.Exp((a - 1) * Math.Log(x) + (b - 1) * Math.Log(1 - x) - logBeta);
+            var next = density > 0 ? x - f / density : double.NaN;
+            if (!(next > low && next < high)) next = (low + high) / 2;
+            // Newton approaches from one side, so the bracket alone would not shrink: stop on a negligible step.
+            if (Math.Abs(next - x) <= 1e-14 * x) return next;
+            x = next;
+        }
+        return x;
+    }
+
+    private static double ContinuedFraction(double x, double a, double b)
+    {
+        const double tiny = 1e-300;
+        var qab = a + b;
+        var qap = a + 1;
+        var qam = a - 1;
+        var c = 1.0;
+        var d = 1 - qab * x / qap;
+        if (Math.Abs(d) < tiny) d = tiny;
+        d = 1 / d;
+        var h = d;
+        for (var m = 1; m <= 10_000; m++)
+        {
+            var m2 = 2 * m;
+            var aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+            d = 1 + aa * d; if (Math.Abs(d) < tiny) d = tiny;
+            c = 1 + aa / c; if (Math.Abs(c) < tiny) c = tiny;
+            d = 1 / d;
+            h *= d * c;
+            aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+            d = 1 + aa * d; if (Math.Abs(d) < tiny) d = tiny;
+            c = 1 + aa / c; if (Math.Abs(c) < tiny) c = tiny;
+            d = 1 / d;
+            var delta = d * c;
+            h *= delta;
+            if (Math.Abs(delta - 1) < 1e-16) break;
+        }
+        return h;
+    }
+
+    private static readonly double[] Lanczos =
+    [
+        0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+        -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    ];
+
+    /// <summary>ln Γ(x) for x > 0 by the Lanczos approximation (g = 7, 9 terms; relative error about 1e-15).</summary>
+    public static double LogGamma(double x)
+    {
+        if (x < 0.5) return Math.Log(Math.PI / Math.Sin(Math.PI * x)) - LogGamma(1 - x);
+        x -= 1;
+        var sum = Lanczos[0];
+        for (var i = 1; i < Lanczos.Length; i++) sum += Lanczos[i] / (x + i);
+        var t = x + 7.5;
+        return 0.5 * Math.Log(2 * Math.PI) + (x + 0.5) * Math.Log(t) - t + Math.Log(sum);
+    }
+}

@@ -1,0 +1,344 @@
+namespace Relabel.Api.Metrics;
+
+/// <summary>The state of a review item as grading sees it; a conflict is as undecided as a pending item.</summary>
+public enum ItemState : byte { Pending = 0, Correct = 1, Wrong = 2, Unclear = 3 }
+
+/// <summary>
+/// A dataset's images as grading needs them, by position 0..n-1: the original class index of each, and the
+/// imported reference multi-labels (the ReaL format) in compressed rows, or none.
+/// </summary>
+public sealed class DatasetImages
+{
+    public DatasetImages(int classCount, short[] originalClass, int[]? referenceStart = null, short[]? referenceClass = null)
+    {
+        if ((referenceStart is null) != (referenceClass is null)) throw new ArgumentException("Give both reference arrays or neither.");
+        if (referenceStart is not null && referenceStart.Length != originalClass.Length + 1)
+            throw new ArgumentException("referenceStart needs one entry per image plus one.");
+        ClassCount = classCount;
+        OriginalClass = originalClass;
+        ReferenceStart = referenceStart;
+        ReferenceClass = referenceClass;
+    }
+
+    public int ClassCount { get; }
+    public int Count => OriginalClass.Length;
+    public short[] OriginalClass { get; }
+    public int[]? ReferenceStart { get; }
+    public short[]? ReferenceClass { get; }
+    public bool HasReference => ReferenceStart is not null;
+
+    public ReadOnlySpan<short> Reference(int image) =>
+        ReferenceStart is null ? [] : ReferenceClass.AsSpan(ReferenceStart[image], ReferenceStart[image + 1] - ReferenceStart[image]);
+}
+
+/// <summary>
+/// The decided labels of a dataset at one label version: which images are problematic, and the review items of each
+/// image (class, state) in compressed rows. A class with no item is pending.
+/// </summary>
+public sealed class LabelState(bool[] problematic, int[] itemStart, short[] itemClass, ItemState[] itemState)
+{
+    public bool[] Problematic { get; } = problematic;
+    public int[] ItemStart { get; } = itemStart;
+    public short[] ItemClass { get; } = itemClass;
+    public ItemState[] ItemStates { get; } = itemState;
+
+    public ItemState StateOf(int image, int classIndex)
+    {
+        for (var j = ItemStart[image]; j < ItemStart[image + 1]; j++)
+            if (ItemClass[j] == classIndex) return ItemStates[j];
+        return ItemState.Pending;
+    }
+
+    /// <summary>Builds the compressed rows from (image position, class, state) triples in any order.</summary>
+    public static LabelState Build(int imageCount, bool[] problematic, IReadOnlyList<(int Image, short Class, ItemState State)> items)
+    {
+        var start = new int[imageCount + 1];
+        foreach (var item in items) start[item.Image + 1]++;
+        for (var i = 0; i < imageCount; i++) start[i + 1] += start[i];
+        var fill = start[..^1].ToArray();
+        var classes = new short[items.Count];
+        var states = new ItemState[items.Count];
+        foreach (var (image, cls, state) in items)
+        {
+            classes[fill[image]] = cls;
+            states[fill[image]++] = state;
+        }
+        return new LabelState(problematic, start, classes, states);
+    }
+}
+
+/// <summary>
+/// One entry's ranked predictions by image position: Ranked[5 i .. 5 i + 4] are the class indices of image i, best
+/// first, -1 where absent (an image without prediction has Ranked[5 i] = -1). K is how many labels each row holds.
+/// </summary>
+public sealed class RankedPredictions(short[] ranked, int k)
+{
+    public const int Width = 5;
+    public short[] Ranked { get; } = ranked;
+    public int K { get; } = k;
+    public int Count => Ranked.Length / Width;
+    public short Top1(int image) => Ranked[image * Width];
+
+    public static RankedPredictions Empty(int imageCount, int k) => new(Enumerable.Repeat((short)-1, imageCount * Width).ToArray(), k);
+}
+
+/// <summary>
+/// Counts of one entry by original class; every metric on every subset is a sum or an average of these.
+/// Multi-label counts cover the predicted images that are not problematic; their top-1 item is correct, unclear,
+/// wrong or pending.
+/// </summary>
+public sealed class ClassCounts
+{
+    public ClassCounts(int classCount)
+    {
+        Predicted = new int[classCount]; Top1 = new int[classCount]; Top5 = new int[classCount];
+        Correct = new int[classCount]; Unclear = new int[classCount]; Wrong = new int[classCount]; Pending = new int[classCount];
+        RealImages = new int[classCount]; RealTop1 = new int[classCount]; RealTop5 = new int[classCount];
+    }
+
+    public int[] Predicted { get; }
+    public int[] Top1 { get; }
+    public int[] Top5 { get; }
+    public int[] Correct { get; }
+    public int[] Unclear { get; }
+    public int[] Wrong { get; }
+    public int[] Pending { get; }
+    public int[] RealImages { get; }
+    public int[] RealTop1 { get; }
+    public int[] RealTop5 { get; }
+}
+
+/// <summary>Which multi-label accuracy: how unclear items count, and whether images or classes are averaged.</summary>
+public enum Average { Micro, PerClass }
+
+public sealed record MultiLabelDefinition(Average Average, bool UnclearCountsCorrect)
+{
+    /// <summary>Only 'correct' counts; the mean over images (the code of Shankar et al. 2020).</summary>
+    public static readonly MultiLabelDefinition Strict = new(Average.Micro, false);
+
+    /// <summary>'correct' or 'unclear' counts; accuracy per original class, then the mean over classes (the published dataset's recommendation).</summary>
+    public static readonly MultiLabelDefinition Lenient = new(Average.PerClass, true);
+
+    public string Name =>
+        this == Strict ? "strict" : this == Lenient ? "lenient"
+        : $"{(Average == Average.Micro ? "micro" : "per-class")}, unclear counts {(UnclearCountsCorrect ? "correct" : "wrong")}";
+}
+
+/// <summary>A proportion with its Clopper-Pearson interval; Value and Interval are null when Total is 0.</summary>
+public sealed record Proportion(long Correct, long Total, double? Value, Interval? Interval)
+{
+    public static Proportion Of(long correct, long total, double alpha) =>
+        new(correct, total, total == 0 ? null : (double)correct / total, ClopperPearson.Of(correct, total, alpha));
+}
+
+/// <summary>
+/// Multi-label accuracy over decided images, with coverage and bounds: Lower counts every pending top-1 wrong,
+/// Upper counts it right. Correct and Decided are image counts; Value follows the definition's average.
+/// </summary>
+public sealed record MultiLabelScore(
+    double? Value, Interval? Interval, long Correct, long Decided, long Pending, double? Lower, double? Upper)
+{
+    public bool Provisional => Pending > 0;
+}
+
+/// <summary>The pure grading engine: counts per class, then the metrics of a subset from them.</summary>
+public static class Scoring
+{
+    /// <summary>
+    /// One pass over the images. For image i with original class c and top-1 prediction p:
+    /// top-1 is right when p = c; top-5 when c is among the first five (counted only when K = 5);
+    /// multi-label (not problematic images only) takes the state of the item (i, p); ReaL (images whose reference set
+    /// is not empty) is right when p is in the set, top-5 when any of the first five is.
+    /// </summary>
+    public static ClassCounts Count(DatasetImages images, LabelState labels, RankedPredictions predictions)
+    {
+        var counts = new ClassCounts(images.ClassCount);
+        var ranked = predictions.Ranked;
+        var original = images.OriginalClass;
+        var problematic = labels.Problematic;
+        var itemStart = labels.ItemStart;
+        var itemClass = labels.ItemClass;
+        var itemState = labels.ItemStates;
+        var referenceStart = images.ReferenceStart;
+        var referenceClass = images.ReferenceClass;
+        const int w = RankedPredictions.Width;
+        // Plain loops over arrays: this runs for every entry on every label change.
+        for (var i = 0; i < original.Length; i++)
+        {
+            var o = i * w;
+            var top1 = ranked[o];
+            if (top1 < 0) continue;
+            var c = original[i];
+            counts.Predicted[c]++;
+            if (top1 == c) { counts.Top1[c]++; counts.Top5[c]++; }
+            else if (ranked[o + 1] == c || ranked[o + 2] == c || ranked[o + 3] == c || ranked[o + 4] == c) counts.Top5[c]++;
+            if (!problematic[i])
+            {
+                var state = ItemState.Pending;
+                for (var j = itemStart[i]; j < itemStart[i + 1]; j++)
+                    if (itemClass[j] == top1) { state = itemState[j]; break; }
+                switch (state)
+                {
+                    case ItemState.Correct: counts.Correct[c]++; break;
+                    case ItemState.Unclear: counts.Unclear[c]++; break;
+                    case ItemState.Wrong: counts.Wrong[c]++; break;
+                    default: counts.Pending[c]++; break;
+                }
+            }
+            if (referenceStart is null) continue;
+            int from = referenceStart[i], to = referenceStart[i + 1];
+            if (from == to) continue;
+            counts.RealImages[c]++;
+            bool hit1 = false, hit5 = false;
+            for (var j = from; j < to; j++)
+            {
+                var r = referenceClass![j];
+                if (r == top1) { hit1 = true; hit5 = true; break; }
+                if (!hit5 && (ranked[o + 1] == r || ranked[o + 2] == r || ranked[o + 3] == r || ranked[o + 4] == r)) hit5 = true;
+            }
+            if (hit1) counts.RealTop1[c]++;
+            if (hit5) counts.RealTop5[c]++;
+        }
+        return counts;
+    }
+
+    /// <summary>Sum of a count over the classes of a subset (a mask over class indices).</summary>
+    public static long Sum(int[] perClass, bool[] subset)
+    {
+        long sum = 0;
+        for (var c = 0; c < perClass.Length; c++) if (subset[c]) sum += perClass[c];
+        return sum;
+    }
+
+    public static Proportion Top1(ClassCounts counts, bool[] subset, double alpha) =>
+        Proportion.Of(Sum(counts.Top1, subset), Sum(counts.Predicted, subset), alpha);
+
+    public static Proportion Top5(ClassCounts counts, bool[] subset, double alpha) =>
+        Proportion.Of(Sum(counts.Top5, subset), Sum(counts.Predicted, subset), alpha);
+
+    public static Proportion Real(ClassCounts counts, bool[] subset, double alpha) =>
+        Proportion.Of(Sum(counts.RealTop1, subset), Sum(counts.RealImages, subset), alpha);
+
+    public static Proportion RealTop5(ClassCounts counts, bool[] subset, double alpha) =>
+        Proportion.Of(Sum(counts.RealTop5, subset), Sum(counts.RealImages, subset), alpha);
+
+    /// <summary>
+    /// Multi-label accuracy on a subset. With r_c right (correct, plus unclear when it counts correct), d_c decided and
+    /// q_c pending images of class c:
+    /// micro: value = Σr / Σd, lower = Σr / (Σd + Σq), upper = (Σr + Σq) / (Σd + Σq), interval Clopper-Pearson(Σr, Σd);
+    /// per-class: value = mean of r_c / d_c over classes with d_c > 0, lower and upper the means of r_c / (d_c + q_c)
+    /// and (r_c + q_c) / (d_c + q_c) over classes with d_c + q_c > 0, and the interval Clopper-Pearson at
+    /// round(value · Σd) of Σd (an approximation: the per-class mean is not a binomial proportion).
+    /// </summary>
+    public static MultiLabelScore MultiLabel(ClassCounts counts, bool[] subset, MultiLabelDefinition definition, double alpha)
+    {
+        long right = 0, decided = 0, pending = 0;
+        double sumValue = 0, sumLower = 0, sumUpper = 0;
+        int valueClasses = 0, boundClasses = 0;
+        for (var c = 0; c < subset.Length; c++)
+        {
+            if (!subset[c]) continue;
+            long r = counts.Correct[c] + (definition.UnclearCountsCorrect ? counts.Unclear[c] : 0);
+            long d = counts.Correct[c] + counts.Unclear[c] + counts.Wrong[c];
+            long q = counts.Pending[c];
+            right += r; decided += d; pending += q;
+            if (d > 0) { sumValue += (double)r / d; valueClasses++; }
+            if (d + q > 0) { sumLower += (double)r / (d + q); sumUpper += (double)(r + q) / (d + q); boundClasses++; }
+        }
+        if (definition.Average == Average.Micro)
+        {
+            var all = decided + pending;
+            return new MultiLabelScore(
+                decided == 0 ? null : (double)right / decided,
+                ClopperPearson.Of(right, decided, alpha),
+                right, decided, pending,
+                all == 0 ? null : (double)right / all,
+                all == 0 ? null : (double)(right + pending) / all);
+        }
+        double? value = valueClasses == 0 ? null : sumValue / valueClasses;
+        return new MultiLabelScore(
+            value,
+            value is null ? null : ClopperPearson.Of((long)Math.Round(value.Value * decided), decided, alpha),
+            right, decided, pending,
+            boundClasses == 0 ? null : sumLower / boundClasses,
+            boundClasses == 0 ? null : sumUpper / boundClasses);
+    }
+
+    /// <summary>
+    /// The majority vote of the members' top-1 predictions on each image (among the members that predicted it). A tie
+    /// goes to the class the members predict more often over the whole dataset, then to the smaller class index.
+    /// </summary>
+    public static RankedPredictions Majority(IReadOnlyList<RankedPredictions> members, int imageCount, int classCount)
+    {
+        var frequency = new long[classCount];
+        foreach (var member in members)
+            for (var i = 0; i < imageCount; i++)
+                if (member.Top1(i) is var p and >= 0) frequency[p]++;
+
+        var result = RankedPredictions.Empty(imageCount, 1);
+        var votes = new Dictionary<short, int>();
+        for (var i = 0; i < imageCount; i++)
+        {
+            votes.Clear();
+            foreach (var member in members)
+                if (member.Top1(i) is var p and >= 0) votes[p] = votes.GetValueOrDefault(p) + 1;
+            if (votes.Count == 0) continue;
+            short best = -1;
+            foreach (var (cls, n) in votes)
+            {
+                if (best < 0) { best = cls; continue; }
+                var bestVotes = votes[best];
+                if (n > bestVotes || (n == bestVotes && (frequency[cls] > frequency[best] || (frequency[cls] == frequency[best] && cls < best))))
+                    best = cls;
+            }
+            result.Ranked[i * RankedPredictions.Width] = best;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Whether each image is hard for a group: not problematic, predicted by at least one member, and every member that
+    /// predicted it has a decided top-1 item that does not count as correct (unclear counts as the definition says).
+    /// </summary>
+    public static bool[] AllWrong(IReadOnlyList<RankedPredictions> members, LabelState labels, int imageCount, bool unclearCountsCorrect)
+    {
+        var hard = new bool[imageCount];
+        for (var i = 0; i < imageCount; i++)
+        {
+            if (labels.Problematic[i]) continue;
+            var any = false;
+            var allWrong = true;
+            foreach (var member in members)
+            {
+                var p = member.Top1(i);
+                if (p < 0) continue;
+                any = true;
+                var state = labels.StateOf(i, p);
+                if (state == ItemState.Wrong || (state == ItemState.Unclear && !unclearCountsCorrect)) continue;
+                allWrong = false;
+                break;
+            }
+            hard[i] = any && allWrong;
+        }
+        return hard;
+    }
+}
+
+/// <summary>The least-squares line y = Slope x + Intercept and Pearson's r.</summary>
+public sealed record LinearFit(double Slope, double Intercept, double R, int Points)
+{
+    /// <summary>Null with fewer than two points or when all x (or all y) are equal.</summary>
+    public static LinearFit? Of(IReadOnlyList<(double X, double Y)> points)
+    {
+        if (points.Count < 2) return null;
+        double mx = points.Average(p => p.X), my = points.Average(p => p.Y);
+        double sxx = 0, syy = 0, sxy = 0;
+        foreach (var (x, y) in points) { sxx += (x - mx) * (x - mx); syy += (y - my) * (y - my); sxy += (x - mx) * (y - my); }
+        if (sxx == 0 || syy == 0) return null;
+        var slope = sxy / sxx;
+        return new LinearFit(slope, my - slope * mx, sxy / Math.Sqrt(sxx * syy), points.Count);
+    }
+
+    /// <summary>Effective robustness: how far a point lies above the fit (Taori et al. 2020).</summary>
+    public double EffectiveRobustness(double x, double y) => y - (Slope * x + Intercept);
+}

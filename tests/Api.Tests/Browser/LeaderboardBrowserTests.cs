@@ -1,0 +1,76 @@
+using Microsoft.Playwright;
+using Relabel.Api.Tests.Leaderboard;
+using Xunit;
+
+namespace Relabel.Api.Tests.Browser;
+
+public sealed class LeaderboardBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    /// <summary>Three models, one with extra data, and two humans on both demo datasets, some of their top-1s reviewed.</summary>
+    private async Task SeedAsync()
+    {
+        var seed = new ScoringSeed(fixture.App.Db);
+        var random = new Random(7);
+        foreach (var dataset in new[] { "demo-val", "demo-v2" })
+        {
+            var images = await seed.ImageIdsAsync(dataset);
+            var entries = new[] { ("resnet-50", "model", 0.7), ("vit-b16", "model", 0.8), ("effnet-l2", "model-extra-data", 0.88), ("human-a", "human", 0.9), ("human-b", "human", 0.85) };
+                        foreach (var (slug, kind, accuracy) in entries)
+            {
+                var shift = dataset == "demo-v2" ? 0.1 : 0;
+                await seed.PredictionsAsync(dataset, slug, kind, 1, images.Select(id => (id, new[] { (short)(random.NextDouble() < accuracy - shift ? 0 : 1 + random.Next(3)) })));
+            }
+            // Review most images: class 0 is right, classes 1-3 are wrong; the rest stay pending.
+            var classes = Relabel.Api.Features.Demo.DemoSeeder.Classes;
+            await seed.ItemStatesAsync(dataset, images.Where((_, i) => i % 10 != 0)
+                .SelectMany(id => new[] { (id, classes[0], "correct"), (id, classes[1], "wrong"), (id, classes[2], "wrong"), (id, classes[3], "unclear") }));
+        }
+    }
+
+    [Fact]
+    public async Task The_leaderboard_shows_every_entry_sorts_and_plots_original_against_shifted_accuracy()
+    {
+        await SeedAsync();
+        var page = await fixture.NewPageAsync();
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+
+        await page.GotoAsync("/leaderboard");
+        var rows = page.GetByTestId("board-rows").Locator("tr");
+        // Five entries plus the human- and model-majority ensembles.
+        await Assertions.Expect(rows).ToHaveCountAsync(7);
+        await Assertions.Expect(page.GetByTestId("label-version")).ToContainTextAsync("Label version 1");
+        await Assertions.Expect(page.GetByTestId("provisional").First).ToBeVisibleAsync();
+
+        // Sorting by name puts effnet-l2 first.
+        await page.Locator("button[data-sort=name]").ClickAsync();
+        await Assertions.Expect(rows.First).ToHaveAttributeAsync("data-slug", "effnet-l2");
+
+        // Filtering by kind.
+        await page.GetByTestId("kind-human").UncheckAsync();
+        await Assertions.Expect(rows).ToHaveCountAsync(5);
+
+        // The scatter plot: a mark per entry with both accuracies, by kind, the y = x line and the fit; hover names the model.
+        var points = page.GetByTestId("point");
+        await Assertions.Expect(points).ToHaveCountAsync(7);
+        await Assertions.Expect(page.Locator("[data-testid=point][data-kind=human] polygon")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("[data-testid=point][data-kind=model-extra-data] rect")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("identity-line")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("fit-line")).ToHaveCountAsync(1);
+        await page.Locator("[data-testid=point][data-slug=vit-b16]").HoverAsync();
+        await Assertions.Expect(page.GetByTestId("scatter-hover")).ToContainTextAsync("vit-b16");
+
+        // The lenient toggle asks the API again and says so.
+        await page.GetByTestId("unclear-correct").CheckAsync();
+        await Assertions.Expect(page.GetByTestId("label-version")).ToContainTextAsync("'unclear' counts correct");
+
+        // A model's page.
+        await page.Locator("tr[data-slug=vit-b16] a").ClickAsync();
+        await page.WaitForURLAsync("**/models/vit-b16?dataset=demo-val");
+        await Assertions.Expect(page.GetByTestId("subset-bars").Locator(".bar-row")).ToHaveCountAsync(5);
+        await Assertions.Expect(page.GetByTestId("class-rows").Locator("tr")).ToHaveCountAsync(100);
+        await page.GetByTestId("class-filter").FillAsync("chihuahua");
+        await Assertions.Expect(page.GetByTestId("class-rows").Locator("tr")).ToHaveCountAsync(1);
+        Assert.Empty(scriptErrors);
+    }
+}
