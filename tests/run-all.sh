@@ -7,7 +7,7 @@ passed=0; failed=0; skipped=0; status=0
 
 # .NET: API, metrics and browser tests (xunit against the real PostgreSQL of RELABEL_TEST_PG).
 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet test Backend.sln --no-build --no-restore \
-  --logger "console;verbosity=minimal" 2>&1 | tee "$log" | grep -vE "^\s+at |^\s*$|^\[xUnit.net [0-9:.]+\]\s+(/|at )" || true
+  --logger "console;verbosity=minimal" 2>&1 | tee "$log" | grep -vE "^\s+at |^\s*$|^\[xUnit.net [0-9:.]+\]\s+(/|at )"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 while read -r f p s; do
   failed=$((failed + f)); passed=$((passed + p)); skipped=$((skipped + s))
@@ -24,5 +24,7 @@ passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 [ -n "$p" ] || { echo "web tests produced no results:"; tail -n 40 "$log"; status=1; failed=$((failed + 1)); }
 
 rm -f "$log"
+# The counts decide as well as the exit codes: any failed test fails the run.
+[ "$failed" -eq 0 ] || status=1
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
