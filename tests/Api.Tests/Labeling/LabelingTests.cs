@@ -270,3 +270,43 @@ public sealed class GuideTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(HttpStatusCode.Unauthorized, (await fixture.App.Anonymous().GetAsync("/api/guide")).StatusCode);
     }
 }
+
+public sealed class HumanLeaderboardTests(ApiFixture fixture) : IClassFixture<ApiFixture>
+{
+    private const string Tench = "n01440764", Goldfish = "n01443537", Chihuahua = "n02085620";
+
+    private static JsonElement Row(JsonElement board, string slug) =>
+        board.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("slug").GetString() == slug);
+
+    [Fact]
+    public async Task Humans_are_graded_like_models_and_the_leaderboard_restricts_everyone_to_the_images_humans_labeled()
+    {
+        var app = fixture.App;
+        await CreateDatasetAsync(app, "fair", Tench, Tench, Chihuahua, Goldfish);
+        // A model right on the three images the humans will label and wrong on the fourth.
+        await AddPredictionsAsync(app, "fair", "fair-model", new Dictionary<string, string>
+            { ["img_1"] = Tench, ["img_2"] = Tench, ["img_3"] = Chihuahua, ["img_4"] = Tench });
+        using var ann = await app.UserAsync("fair-ann");
+        using var admin = app.Admin();
+        var created = await admin.PostAsJsonAsync("/api/labeling/tasks",
+            new { name = "f", dataset = "fair", mode = "evaluation", labelers = new[] { "fair-ann" }, fileNames = new[] { "img_1", "img_2", "img_3" } });
+        var task = (await created.JsonAsync()).GetProperty("id").GetInt64();
+        foreach (var (position, wnid) in new[] { (1, Tench), (2, Goldfish), (3, Chihuahua) })
+            Assert.Equal(HttpStatusCode.OK, (await ann.PutAsJsonAsync($"/api/labeling/tasks/{task}/items/{position}", new { wnid })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ann.PostAsync($"/api/labeling/tasks/{task}/submit", null)).StatusCode);
+
+        var all = await (await app.Anonymous().GetAsync("/api/leaderboard?dataset=fair&metric=top1")).JsonAsync();
+        Assert.Equal((2, 3), (Row(all, "human-fair-ann").GetProperty("top1").GetProperty("correct").GetInt64(), Row(all, "human-fair-ann").GetProperty("top1").GetProperty("total").GetInt64()));
+        Assert.Equal(3, Row(all, "fair-model").GetProperty("top1").GetProperty("correct").GetInt64());
+        Assert.Equal(4, Row(all, "fair-model").GetProperty("top1").GetProperty("total").GetInt64());
+
+        var fair = await (await app.Anonymous().GetAsync("/api/leaderboard?dataset=fair&metric=top1&imageSet=humans-labeled")).JsonAsync();
+        Assert.Equal("humans-labeled", fair.GetProperty("imageSet").GetString());
+        Assert.Equal(1.0, Row(fair, "fair-model").GetProperty("top1").GetProperty("value").GetDouble());
+        Assert.Equal(3, Row(fair, "fair-model").GetProperty("top1").GetProperty("total").GetInt64());
+        Assert.Equal(2, Row(fair, "human-fair-ann").GetProperty("top1").GetProperty("correct").GetInt64());
+
+        var missing = await app.Anonymous().GetAsync("/api/leaderboard?dataset=fair&imageSet=nothing");
+        await missing.ProblemAsync(HttpStatusCode.NotFound);
+    }
+}
