@@ -9,6 +9,7 @@ using Relabel.Api.Features.Health;
 using Relabel.Api.Features.Images;
 using Relabel.Api.Features.Interop;
 using Relabel.Api.Features.Jobs;
+using Relabel.Api.Features.Labeling;
 using Relabel.Api.Features.Leaderboard;
 using Relabel.Api.Features.Models;
 using Relabel.Api.Features.Predictions;
@@ -96,6 +97,8 @@ app.MapModels();
 app.MapPredictions();
 app.MapReview();
 app.MapGuideNotes();
+app.MapGuide();
+app.MapLabeling();
 
 app.MapFallback("/api/{**path}", (string path) => Problems.NotFound($"There is no endpoint /api/{path}."))
     .ExcludeFromDescription();

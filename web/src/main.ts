@@ -8,6 +8,8 @@ import { mountClassPage } from './pages/classPage';
 import type { PageContext } from './pageContext';
 import { mountDatasetPage } from './pages/dataset';
 import { mountImagePage } from './pages/image';
+import { mountGuidePage } from './pages/guide';
+import { mountLabelingPage, mountLabelingTaskPage } from './pages/labeling';
 import { mountHardImagesPage } from './pages/hardImages';
 import { mountLeaderboardPage } from './pages/leaderboard';
 import { mountModelPage as mountModelUploads } from './pages/model';
@@ -49,6 +51,12 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
       return mountSubmitPage(root, ctx);
     case 'imports':
       return mountImportsPage(root, ctx);
+    case 'labeling':
+      return mountLabelingPage(root, ctx);
+    case 'guide':
+      return mountGuidePage(root, route, ctx);
+    case 'labeling-task':
+      return mountLabelingTaskPage(root, route, ctx);
     case 'not-found':
       return mountNotFoundPage(root, route.path, ctx);
   }

@@ -124,3 +124,13 @@ describe('navSection', () => {
     assert.equal(navSection(matchRoute('/nope')), null);
   });
 });
+
+describe('labeling routes', () => {
+  it('matches the task list and a task', () => {
+    assert.deepEqual(matchRoute('/labeling'), { page: 'labeling' });
+    assert.deepEqual(matchRoute('/labeling/12'), { page: 'labeling-task', id: 12 });
+    assert.deepEqual(matchRoute('/labeling/x'), { page: 'not-found', path: '/labeling/x' });
+    assert.equal(navSection(matchRoute('/labeling/3')), 'labeling');
+    assert.equal(hrefs.labelingTask(3), '/labeling/3');
+  });
+});

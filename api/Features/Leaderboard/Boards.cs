@@ -69,6 +69,8 @@ public sealed record LeaderboardResponse
     public required string? ShiftedDataset { get; init; }
     public required string Subset { get; init; }
     public required string[] Subsets { get; init; }
+    /// <summary>The image set every entry was restricted to (e.g. humans-labeled, humans-fast), or null for all images.</summary>
+    public string? ImageSet { get; init; }
     /// <summary>top1, top5, multilabel or real.</summary>
     public required string Metric { get; init; }
     public required string Average { get; init; }
@@ -211,6 +213,7 @@ public static class Boards
             ShiftedDataset = shifted?.Head.Slug,
             Subset = query.Subset,
             Subsets = scored.Data.Subsets.Select(s => s.Name).ToArray(),
+            ImageSet = query.ImageSet,
             Metric = query.Metric,
             Average = query.Definition.Average == Average.Micro ? "micro" : "per-class",
             Unclear = query.Definition.UnclearCountsCorrect ? "correct" : "wrong",

@@ -94,16 +94,20 @@ public static class LeaderboardApi
     /// <param name="alpha">1 - confidence level of the Clopper-Pearson intervals (default 0.05).</param>
     /// <param name="version">Recompute at this earlier label version (default: the current one).</param>
     /// <param name="format">csv for CSV (also with Accept: text/csv).</param>
+    /// <param name="imageSet">Grade every entry on this image set of the dataset only, e.g. humans-labeled (the images
+    /// humans labeled, for a fair comparison) or humans-fast (median labeling time under 60 s).</param>
     public static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> Get(
         HttpContext context, LeaderboardService service, string? dataset = null, string? subset = null, string? metric = null,
-        string? average = null, string? unclear = null, double? alpha = null, long? version = null, string? format = null)
+        string? average = null, string? unclear = null, double? alpha = null, long? version = null, string? format = null,
+        string? imageSet = null)
     {
         if (Parse(metric, average, unclear, alpha, out var m, out var definition, out var a) is { } invalid) return invalid;
         if (format is not (null or "json" or "csv")) return Problems.Unprocessable("Invalid format", "format: json or csv.");
         var csv = format == "csv" || (format is null && context.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase));
         await using var connection = await service.Db.OpenConnectionAsync();
         // The fast path: one query tells whether a board computed earlier still holds.
-        var fingerprint = dataset is null ? null : await LeaderboardService.FingerprintAsync(connection, dataset);
+        // Image sets change apart from the fingerprint's inputs: boards restricted to one skip the fast path.
+        var fingerprint = dataset is null || imageSet is not null ? null : await LeaderboardService.FingerprintAsync(connection, dataset);
         var fastQuery = new BoardQuery(subset ?? "all", m, definition, a, version);
         if (fingerprint is not null && service.Cached(fingerprint, fastQuery) is { } cached)
             return csv ? TypedResults.Text(Csv(cached.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(cached.Json, "application/json");
@@ -116,7 +120,17 @@ public static class LeaderboardApi
         var subsetName = subset ?? "all";
         if (data.Subsets.All(s => s.Name != subsetName)) return Problems.NotFound($"Dataset '{head.Slug}' has no subset '{subsetName}'.");
 
-        var board = await service.BoardAsync(connection, head, new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version));
+        long[]? imageSetIds = null;
+        if (imageSet is not null)
+        {
+            var setId = await connection.QuerySingleOrDefaultAsync<long?>(
+                "select id from image_sets where dataset_id = @Id and name = @imageSet", new { head.Id, imageSet });
+            if (setId is null) return Problems.NotFound($"Dataset '{head.Slug}' has no image set '{imageSet}'.");
+            imageSetIds = (await connection.QueryAsync<long>(
+                "select image_id from image_set_members where image_set_id = @setId", new { setId })).ToArray();
+        }
+        var board = await service.BoardAsync(connection, head,
+            new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version, imageSet, imageSetIds));
         // The fingerprint was read before the board's data, so a change in between only makes the next request recompute.
         if (fingerprint is not null) service.Remember(fingerprint, fastQuery, board);
         // The JSON is serialized once per computed board: a cached answer only copies bytes.

@@ -25,7 +25,10 @@ public sealed record ScoredDataset(DatasetHead Head, DatasetData Data, LabelStat
 public sealed record CachedBoard(LeaderboardResponse Board, byte[] Json);
 
 /// <summary>The parameters of a board.</summary>
-public sealed record BoardQuery(string Subset, string Metric, MultiLabelDefinition Definition, double Alpha, long? Version);
+/// <param name="ImageSet">Restrict every entry to the images of this image set of the dataset (a fair comparison of
+/// humans and models on the images the humans labeled); its members are <paramref name="ImageSetIds"/>.</param>
+public sealed record BoardQuery(string Subset, string Metric, MultiLabelDefinition Definition, double Alpha, long? Version,
+    string? ImageSet = null, long[]? ImageSetIds = null);
 
 /// <summary>
 /// Computes boards from the in-memory data of <see cref="ScoringStore"/> and caches them by everything they depend on:
@@ -86,29 +89,52 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
     private static string FastKey(string fingerprint, BoardQuery q) =>
         $"{fingerprint}|{q.Subset}|{q.Metric}|{q.Definition.Average}|{q.Definition.UnclearCountsCorrect}|{q.Alpha}|{q.Version}";
 
-    public async Task<ScoredDataset> ScoreAsync(NpgsqlConnection connection, DatasetHead head, EntryHead[] entries, long version)
+    public async Task<ScoredDataset> ScoreAsync(
+        NpgsqlConnection connection, DatasetHead head, EntryHead[] entries, long version, long[]? imageSetIds = null)
     {
         var data = await store.DataAsync(connection, head);
         var labels = await store.LabelsAsync(connection, head, data, version);
         var counts = _counts.GetValue(labels, _ => new ConcurrentDictionary<string, ClassCounts>());
+        // An image set keeps each entry's predictions on its images only: the others count as not predicted.
+        bool[]? keep = null;
+        var setKey = "";
+        if (imageSetIds is not null)
+        {
+            keep = new bool[data.ImageIds.Length];
+            foreach (var id in imageSetIds)
+                if (data.Position.TryGetValue(id, out var position)) keep[position] = true;
+            setKey = ":set:" + string.Join(',', imageSetIds.Order());
+        }
         var predictions = new RankedPredictions[entries.Length];
-        for (var i = 0; i < entries.Length; i++) predictions[i] = await store.PredictionsAsync(connection, data, entries[i]);
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var loaded = await store.PredictionsAsync(connection, data, entries[i]);
+            predictions[i] = keep is null ? loaded : Restrict(loaded, keep);
+        }
         // Counting is independent per entry: spread it over the cores.
         Parallel.For(0, entries.Length, i =>
-            counts.GetOrAdd("u" + entries[i].UploadId, _ => Scoring.Count(data.Images, labels, predictions[i])));
+            counts.GetOrAdd("u" + entries[i].UploadId + setKey, _ => Scoring.Count(data.Images, labels, predictions[i])));
         var scored = entries.Select((entry, i) => new ScoredEntry(
-            entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions[i], counts["u" + entry.UploadId])).ToList();
-        AddMajority(scored, data, labels, counts, HumanMajority, "Human majority vote", e => e.Kind == "human");
-        AddMajority(scored, data, labels, counts, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data");
+            entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions[i], counts["u" + entry.UploadId + setKey])).ToList();
+        AddMajority(scored, data, labels, counts, HumanMajority, "Human majority vote", e => e.Kind == "human", setKey);
+        AddMajority(scored, data, labels, counts, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data", setKey);
         return new ScoredDataset(head, data, labels, version, scored);
     }
 
+    private static RankedPredictions Restrict(RankedPredictions predictions, bool[] keep)
+    {
+        var ranked = (short[])predictions.Ranked.Clone();
+        for (var i = 0; i < keep.Length; i++)
+            if (!keep[i]) Array.Fill(ranked, (short)-1, i * RankedPredictions.Width, RankedPredictions.Width);
+        return new RankedPredictions(ranked, predictions.K);
+    }
+
     private static void AddMajority(List<ScoredEntry> scored, DatasetData data, LabelState labels,
-        ConcurrentDictionary<string, ClassCounts> counts, string slug, string name, Func<EntryHead, bool> member)
+        ConcurrentDictionary<string, ClassCounts> counts, string slug, string name, Func<EntryHead, bool> member, string setKey)
     {
         var members = scored.Where(s => s.Entry is { } e && member(e)).ToList();
         if (members.Count < 2) return;
-        var key = slug + ":" + string.Join(',', members.Select(m => m.Entry!.UploadId));
+        var key = slug + ":" + string.Join(',', members.Select(m => m.Entry!.UploadId)) + setKey;
         var predictions = data.Ensembles.GetOrAdd(key, _ => Scoring.Majority(members.Select(m => m.Predictions).ToList(), data.Images.Count, data.Images.ClassCount));
         var c = counts.GetOrAdd(key, _ => Scoring.Count(data.Images, labels, predictions));
         scored.Add(new ScoredEntry(null, slug, $"{name} ({members.Count})", "ensemble", 1, predictions, c));
@@ -122,7 +148,8 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
         var shiftedEntries = shifted is null ? [] : await ScoringStore.EntriesAsync(connection, shifted.Id);
         var key = string.Join('|',
             Key(head, entries), shifted is null ? "-" : Key(shifted, shiftedEntries),
-            query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, query.Alpha, query.Version);
+            query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, query.Alpha, query.Version,
+            query.ImageSet, query.ImageSetIds is null ? "" : string.Join(',', query.ImageSetIds.Order()));
         if (_boards.TryGetValue(key, out var board)) return board;
 
         await _computing.WaitAsync();
@@ -130,7 +157,7 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
         {
             if (_boards.TryGetValue(key, out board)) return board;
             var watch = Stopwatch.StartNew();
-            var scored = await ScoreAsync(connection, head, entries, query.Version ?? head.LabelVersion);
+            var scored = await ScoreAsync(connection, head, entries, query.Version ?? head.LabelVersion, query.ImageSetIds);
             // An earlier version applies to the dataset asked for; the shifted dataset is shown at its current labels.
             var scoredShift = shifted is null ? null : await ScoreAsync(connection, shifted, shiftedEntries, shifted.LabelVersion);
             var built = Boards.Build(scored, scoredShift, query, watch);

@@ -82,6 +82,17 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["GET /api/guide-notes"] = Access.SignedIn,
         ["PUT /api/guide-notes"] = Access.Admin,
         ["DELETE /api/guide-notes/{id}"] = Access.Admin,
+        ["GET /api/guide"] = Access.SignedIn,
+        ["POST /api/labeling/tasks"] = Access.Admin,
+        // Signed-in callers that are not labelers of a task get 404, as if it did not exist.
+        ["GET /api/labeling/tasks"] = Access.SignedIn,
+        ["GET /api/labeling/tasks/{id}"] = Access.SignedIn,
+        ["GET /api/labeling/tasks/{id}/progress"] = Access.Admin,
+        ["GET /api/labeling/tasks/{id}/items/{position}"] = Access.SignedIn,
+        ["PUT /api/labeling/tasks/{id}/items/{position}"] = Access.SignedIn,
+        ["POST /api/labeling/tasks/{id}/pause"] = Access.SignedIn,
+        ["POST /api/labeling/tasks/{id}/submit"] = Access.SignedIn,
+        ["GET /api/labeling/timing"] = Access.Admin,
         ["GET /api/leaderboard"] = Access.Public,
         ["GET /api/models/{slug}/results"] = Access.Public,
         ["GET /api/images/{id}/predictions"] = Access.Public,
@@ -162,7 +173,7 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
             var path = endpoint.Split(' ')[1]
                 .Replace("{slug}", endpoint.Contains("/models/") ? "matrix-model" : "matrix")
                 .Replace("{dataset}", "matrix").Replace("{wnid}", "n02084071").Replace("{name}", "matrix-owner")
-                .Replace("/api/tokens/{id}", $"/api/tokens/{spareToken}").Replace("/api/images/{id}", $"/api/images/{imageId}").Replace("{id}", "1");
+                .Replace("/api/tokens/{id}", $"/api/tokens/{spareToken}").Replace("/api/images/{id}", $"/api/images/{imageId}").Replace("{id}", "1").Replace("{position}", "1");
             foreach (var caller in callers)
             {
                 // Signing in or out would change the cookie caller itself, and deleting the model its owner's rights.

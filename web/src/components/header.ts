@@ -16,6 +16,8 @@ export interface HeaderOptions {
 const Links: readonly { section: NavSection; href: string; text: string }[] = [
   { section: 'leaderboard', href: hrefs.leaderboard(), text: 'Leaderboard' },
   { section: 'review', href: hrefs.review(), text: 'Review' },
+  { section: 'labeling', href: hrefs.labeling(), text: 'Labeling' },
+  { section: 'guide', href: hrefs.guide(), text: 'Guide' },
   { section: 'browse', href: hrefs.browse(), text: 'Browse' },
   { section: 'submit', href: hrefs.submit(), text: 'Submit predictions' },
   { section: 'sign-in', href: hrefs.signIn(), text: 'Sign in' },

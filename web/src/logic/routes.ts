@@ -12,6 +12,9 @@ export type Route =
   | { page: 'image'; id: number }
   | { page: 'submit' }
   | { page: 'imports' }
+  | { page: 'labeling' }
+  | { page: 'guide'; under: string | null }
+  | { page: 'labeling-task'; id: number }
   | { page: 'model'; slug: string; dataset: string | null }
   | { page: 'hard-images'; dataset: string | null; by: 'models' | 'humans' }
   | { page: 'sign-in'; next: string | null }
@@ -20,7 +23,7 @@ export type Route =
 export type PageName = Route['page'];
 
 /** The top-level sections of the navigation header. */
-export type NavSection = 'leaderboard' | 'review' | 'browse' | 'submit' | 'sign-in';
+export type NavSection = 'leaderboard' | 'review' | 'labeling' | 'guide' | 'browse' | 'submit' | 'sign-in';
 
 /**
  * The route of a path such as "/browse/ilsvrc2012/classes/n01440764" or "/browse/x?subset=dogs&q=ret".
@@ -54,6 +57,14 @@ export function matchRoute(location: string): Route {
       return second === undefined ? { page: 'submit' } : notFound(pathname);
     case 'imports':
       return second === undefined ? { page: 'imports' } : notFound(pathname);
+    case 'guide':
+      return second === undefined ? { page: 'guide', under: params.get('under') || null } : notFound(pathname);
+    case 'labeling': {
+      if (second === undefined) return { page: 'labeling' };
+      if (third !== undefined || !/^[1-9][0-9]{0,15}$/.test(second)) return notFound(pathname);
+      const id = Number(second);
+      return Number.isSafeInteger(id) ? { page: 'labeling-task', id } : notFound(pathname);
+    }
     case 'models':
       return second !== undefined && third === undefined
         ? { page: 'model', slug: second, dataset: params.get('dataset') || null }
@@ -91,6 +102,11 @@ export function navSection(route: Route): NavSection | null {
       return 'submit';
     case 'imports':
       return null;
+    case 'labeling':
+    case 'labeling-task':
+      return 'labeling';
+    case 'guide':
+      return 'guide';
     case 'not-found':
       return null;
   }
@@ -124,6 +140,9 @@ export const hrefs = {
   image: (id: number): string => `/images/${id}`,
   submit: (): string => '/submit',
   imports: (): string => '/imports',
+  labeling: (): string => '/labeling',
+  labelingTask: (id: number): string => `/labeling/${id}`,
+  guide: (under?: string | null): string => (under ? `/guide?under=${enc(under)}` : '/guide'),
   model: (slug: string, dataset?: string | null): string =>
     `/models/${enc(slug)}` + (dataset ? `?dataset=${enc(dataset)}` : ''),
   hardImages: (dataset?: string | null, by: 'models' | 'humans' = 'models'): string =>

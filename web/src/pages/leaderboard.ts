@@ -14,6 +14,8 @@ import type { PageContext } from '../pageContext';
 interface State {
   dataset: string | null;
   subset: string;
+  /** An image set every entry is graded on (humans-labeled, humans-fast), or '' for all images. */
+  imageSet: string;
   average: 'micro' | 'per-class';
   unclear: 'wrong' | 'correct';
   sort: SortKey;
@@ -35,12 +37,16 @@ function radio(name: string, value: string, label: string, checked: boolean, onC
 export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void {
   ctx.setTitle('Leaderboard');
   const state: State = {
-    dataset: null, subset: 'all', average: 'micro', unclear: 'wrong', sort: 'rank', descending: false, text: '', kinds: new Set(KINDS),
+    dataset: null, subset: 'all', imageSet: '', average: 'micro', unclear: 'wrong', sort: 'rank', descending: false, text: '', kinds: new Set(KINDS),
   };
   let board: Leaderboard | null = null;
 
   const datasetSelect = el('select', { testid: 'board-dataset' });
   const subsetSelect = el('select', { testid: 'board-subset' });
+  const imageSetSelect = el('select', { testid: 'board-image-set' },
+    el('option', { text: 'all images', attrs: { value: '' } }),
+    el('option', { text: 'images labeled by humans', attrs: { value: 'humans-labeled' } }),
+    el('option', { text: 'fast images (humans under 60 s)', attrs: { value: 'humans-fast' } }));
   const search = el('input', { attrs: { type: 'search', placeholder: 'Filter models' }, testid: 'board-filter' });
   const kindBoxes = KINDS.map((kind) => {
     const box = el('input', { attrs: { type: 'checkbox' }, testid: `kind-${kind}` });
@@ -77,11 +83,12 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
 
   root.append(
     el('h1', { text: 'Leaderboard' }),
-    el('div', { class: 'controls' }, el('label', {}, 'Dataset ', datasetSelect), el('label', {}, ' Subset ', subsetSelect), search, ...kindBoxes),
+    el('div', { class: 'controls' }, el('label', {}, 'Dataset ', datasetSelect), el('label', {}, ' Subset ', subsetSelect), el('label', {}, ' Images ', imageSetSelect), search, ...kindBoxes),
     definition, version, status, table, howTo, plotBox, el('p', {}, hardLink),
   );
 
-  datasetSelect.addEventListener('change', () => { state.dataset = datasetSelect.value; state.subset = 'all'; void load(); });
+  datasetSelect.addEventListener('change', () => { state.dataset = datasetSelect.value; state.subset = 'all'; state.imageSet = ''; imageSetSelect.value = ''; void load(); });
+  imageSetSelect.addEventListener('change', () => { state.imageSet = imageSetSelect.value; void load(); });
   subsetSelect.addEventListener('change', () => { state.subset = subsetSelect.value; void load(); });
   search.addEventListener('input', () => { state.text = search.value; render(); });
 
@@ -161,6 +168,7 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     try {
       const query: Record<string, string> = { subset: state.subset, average: state.average, unclear: state.unclear };
       if (state.dataset) query['dataset'] = state.dataset;
+      if (state.imageSet !== '') query['imageSet'] = state.imageSet;
       show(await api.get('/api/leaderboard', { query, signal: controller.signal }));
     } catch (error) {
       if (!isAbortError(error)) problem.update(toProblem(error));
