@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -41,6 +42,23 @@ public sealed class BenchContext : IAsyncDisposable
 
     /// <summary>../shared/data beside the repository: the real ILSVRC-2012 class list and validation labels.</summary>
     public static string SharedData => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data"));
+
+    /// <summary>The real ILSVRC-2012 validation set of ../shared/data: classes in index order, and each image's label.</summary>
+    public sealed record Ilsvrc(string[] Classes, string[] Truth, string[] Files);
+
+    /// <summary>Creates a dataset of the 1,000 ILSVRC-2012 classes and registers the 50,000 validation images by manifest.</summary>
+    public async Task<Ilsvrc> RegisterIlsvrcValidationAsync(string slug)
+    {
+        var classes = File.ReadLines(Path.Combine(SharedData, "ilsvrc2012", "synsets.tsv")).Skip(1)
+            .Select(line => line.Split('\t')).OrderBy(f => int.Parse(f[0])).Select(f => f[1]).ToArray();
+        var truth = File.ReadAllLines(Path.Combine(SharedData, "ilsvrc2012", "val_labels.txt"));
+        var files = truth.Select((_, i) => $"ILSVRC2012_val_{i + 1:D8}.JPEG").ToArray();
+        (await Admin.PostAsJsonAsync("/api/datasets", new { slug, name = "ILSVRC-2012 validation", classes }, CancellationToken)).EnsureSuccessStatusCode();
+        var manifest = string.Join("\n", files.Select((f, i) => $"{f},{truth[i]}"));
+        (await Admin.PostAsync($"/api/datasets/{slug}/images/manifest",
+            new StringContent(manifest, System.Text.Encoding.UTF8, "text/csv"), CancellationToken)).EnsureSuccessStatusCode();
+        return new Ilsvrc(classes, truth, files);
+    }
 
     /// <summary>Prints one figure as "bench: name = value".</summary>
     public static void Report(string name, double value, string format = "F3") =>

@@ -21,13 +21,8 @@ public sealed class LeaderboardBenchmark : IBenchmark
     {
         var ct = context.CancellationToken;
         var admin = context.Admin;
-        var classes = File.ReadLines(Path.Combine(BenchContext.SharedData, "ilsvrc2012", "synsets.tsv")).Skip(1)
-            .Select(line => line.Split('\t')).OrderBy(f => int.Parse(f[0])).Select(f => f[1]).ToArray();
-        var truth = File.ReadAllLines(Path.Combine(BenchContext.SharedData, "ilsvrc2012", "val_labels.txt"));
+        var (classes, truth, _) = await context.RegisterIlsvrcValidationAsync(Dataset);
         var index = classes.Select((wnid, i) => (wnid, i)).ToDictionary(c => c.wnid, c => (short)c.i);
-        (await admin.PostAsJsonAsync("/api/datasets", new { slug = Dataset, name = "ILSVRC-2012 validation", classes }, ct)).EnsureSuccessStatusCode();
-        var manifest = "file_name,label\n" + string.Join("\n", truth.Select((w, i) => $"ILSVRC2012_val_{i + 1:D8}.JPEG,{w}"));
-        (await admin.PostAsync($"/api/datasets/{Dataset}/images/manifest", new StringContent(manifest, Encoding.UTF8, "text/csv"), ct)).EnsureSuccessStatusCode();
 
         var seedWatch = Stopwatch.StartNew();
         await using var connection = await context.OpenConnectionAsync();

@@ -20,12 +20,7 @@ public sealed class RaterVotesBenchmark : IBenchmark
     {
         var ct = context.CancellationToken;
         var admin = context.Admin;
-        var classes = File.ReadLines(Path.Combine(BenchContext.SharedData, "ilsvrc2012", "synsets.tsv")).Skip(1)
-            .Select(line => line.Split('\t')).OrderBy(f => int.Parse(f[0])).Select(f => f[1]).ToArray();
-        var truth = File.ReadAllLines(Path.Combine(BenchContext.SharedData, "ilsvrc2012", "val_labels.txt"));
-        (await admin.PostAsJsonAsync("/api/datasets", new { slug = Dataset, name = "ILSVRC-2012 validation", classes }, ct)).EnsureSuccessStatusCode();
-        var manifest = string.Join("\n", truth.Select((w, i) => $"ILSVRC2012_val_{i + 1:D8}.JPEG,{w}"));
-        (await admin.PostAsync($"/api/datasets/{Dataset}/images/manifest", new StringContent(manifest, Encoding.UTF8, "text/csv"), ct)).EnsureSuccessStatusCode();
+        await context.RegisterIlsvrcValidationAsync(Dataset);
 
         var votes = new ByteArrayContent(await File.ReadAllBytesAsync(Path.Combine(BenchContext.SharedData, "real", "rater_votes.csv.gz"), ct));
         votes.Headers.ContentType = new MediaTypeHeaderValue("text/csv");

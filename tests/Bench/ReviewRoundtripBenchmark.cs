@@ -27,13 +27,7 @@ public sealed class ReviewRoundtripBenchmark : IBenchmark
     {
         var ct = context.CancellationToken;
         var admin = context.Admin;
-        var classes = File.ReadLines(Path.Combine(BenchContext.SharedData, "ilsvrc2012", "synsets.tsv")).Skip(1)
-            .Select(line => line.Split('\t')).OrderBy(f => int.Parse(f[0])).Select(f => f[1]).ToArray();
-        var truth = File.ReadAllLines(Path.Combine(BenchContext.SharedData, "ilsvrc2012", "val_labels.txt"));
-        var files = truth.Select((_, i) => $"ILSVRC2012_val_{i + 1:D8}.JPEG").ToArray();
-        await Ensure(admin.PostAsJsonAsync("/api/datasets", new { slug = Dataset, name = "ILSVRC-2012 validation", classes }, ct));
-        await Ensure(admin.PostAsync($"/api/datasets/{Dataset}/images/manifest",
-            new StringContent(string.Join("\n", files.Select((f, i) => $"{f},{truth[i]}")), Encoding.UTF8, "text/csv"), ct));
+        var (classes, truth, _) = await context.RegisterIlsvrcValidationAsync(Dataset);
 
         var seeding = Stopwatch.StartNew();
         await SeedPredictionsAsync(context, classes, truth);
