@@ -139,7 +139,8 @@ public static class InteropApi
             "insert into imports (dataset_id, kind, checksum, job_id) values (@datasetId, @kind, @checksum, @jobId) on conflict do nothing",
             new { datasetId = dataset.Id, kind = "multilabel:" + source, checksum, jobId = job.Id }, transaction);
         await transaction.CommitAsync();
-        return new { events = outcome.Events, changedItems = outcome.ChangedItems, changedFlags = outcome.ChangedFlags, labelVersion = outcome.LabelVersion, imagenetM = release.ImagenetM.Count };
+        var labelVersion = await ReviewWriter.CommittedLabelVersionAsync(connection, dataset.Id, outcome);
+        return new { events = outcome.Events, changedItems = outcome.ChangedItems, changedFlags = outcome.ChangedFlags, labelVersion, imagenetM = release.ImagenetM.Count };
     }
 
     private sealed record FlagRow(string FileName, string? Reason, string Note, string? Author, DateTime CreatedAt);

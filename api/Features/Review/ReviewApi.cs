@@ -277,8 +277,9 @@ public static class ReviewApi
         var finalFlag = await connection.QuerySingleOrDefaultAsync<ImageFlagState>(
             "select problematic, reason, version from image_states where image_id = @id", new { id }, transaction);
         await transaction.CommitAsync();
+        var labelVersion = await ReviewWriter.CommittedLabelVersionAsync(connection, dataset.Value.Id, outcome);
         return TypedResults.Ok(new SubmitReviewResponse(id, outcome.Events, finalItems.ToList(),
-            finalFlag ?? new ImageFlagState(false, null, 0), outcome.LabelVersion));
+            finalFlag ?? new ImageFlagState(false, null, 0), labelVersion));
     }
 
     public static async Task<Results<Ok<ItemStateResponse>, ValidationProblem, ProblemHttpResult>> Adjudicate(

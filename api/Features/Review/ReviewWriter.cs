@@ -9,7 +9,11 @@ public sealed record NewVerdict(long ItemId, string Verdict, string Note, bool A
 /// <summary>A problematic flag to append to an image's log.</summary>
 public sealed record NewFlag(long ImageId, bool Problematic, string? Reason, string Note);
 
-public sealed record WriteOutcome(int Events, int ChangedItems, int ChangedFlags, long LabelVersion, IReadOnlyList<ItemStateResponse> Items);
+/// <summary>
+/// What a write appended and changed. When it changed labels, its label version is taken at commit (see
+/// migration 0009): read it afterwards with <see cref="ReviewWriter.CommittedLabelVersionAsync"/>.
+/// </summary>
+public sealed record WriteOutcome(int Events, int ChangedItems, int ChangedFlags, long? FirstEventId, long? FirstFlagEventId, IReadOnlyList<ItemStateResponse> Items);
 
 /// <summary>
 /// Appends verdict and flag events and re-derives what they decide, inside the caller's transaction.
@@ -57,8 +61,7 @@ public static class ReviewWriter
         var finalFlags = flags.GroupBy(f => f.ImageId).ToDictionary(g => g.Key, g => g.Last());
         var changedFlags = finalFlags.Count(f => f.Value.Problematic != currentFlags.GetValueOrDefault(f.Key));
 
-        // Events are written with the current version and restamped below: the dataset row, which orders label
-        // versions, is locked only for the last statements of the transaction.
+        // Events are written with the current version; a write that changes labels is restamped at commit.
         var labelVersion = await connection.ExecuteScalarAsync<long>(
             "select label_version from datasets where id = @datasetId", new { datasetId }, transaction);
 
@@ -119,17 +122,15 @@ public static class ReviewWriter
                 transaction);
 
         if (changedItems > 0 || changedFlags > 0)
-        {
-            labelVersion = await NewLabelVersionAsync(connection, transaction, datasetId, changedItems, changedFlags);
             await connection.ExecuteAsync(
                 """
-                update verdict_events set label_version = @labelVersion where id = any(@eventIds);
-                update image_flag_events set label_version = @labelVersion where id = any(@flagEventIds);
+                insert into label_version_requests (dataset_id, changed_items, changed_flags, event_ids, flag_event_ids)
+                values (@datasetId, @changedItems, @changedFlags, @eventIds, @flagEventIds)
                 """,
-                new { labelVersion, eventIds, flagEventIds = flagEventIds.ToArray() }, transaction);
-        }
+                new { datasetId, changedItems, changedFlags, eventIds, flagEventIds = flagEventIds.ToArray() }, transaction);
 
-        return new WriteOutcome(verdicts.Count + flags.Count, changedItems, changedFlags, labelVersion, updated);
+        return new WriteOutcome(verdicts.Count + flags.Count, changedItems, changedFlags,
+            eventIds.Length > 0 ? eventIds[0] : null, flagEventIds.Count > 0 ? flagEventIds[0] : null, updated);
     }
 
     /// <summary>
@@ -187,4 +188,15 @@ public static class ReviewWriter
             returning version
             """,
             new { datasetId, changedItems, changedFlags }, transaction);
+
+    /// <summary>The label version a committed write carries (the current one when it changed nothing).</summary>
+    public static Task<long> CommittedLabelVersionAsync(NpgsqlConnection connection, long datasetId, WriteOutcome outcome) =>
+        connection.ExecuteScalarAsync<long>(
+            """
+            select coalesce(
+                (select label_version from verdict_events where id = @FirstEventId),
+                (select label_version from image_flag_events where id = @FirstFlagEventId),
+                (select label_version from datasets where id = @datasetId))
+            """,
+            new { outcome.FirstEventId, outcome.FirstFlagEventId, datasetId });
 }
