@@ -93,7 +93,7 @@ public static class LeaderboardApi
     /// <param name="unclear">How 'unclear' items count: wrong (default) or correct.</param>
     /// <param name="alpha">1 - confidence level of the Clopper-Pearson intervals (default 0.05).</param>
     /// <param name="version">Recompute at this earlier label version (default: the current one).</param>
-    /// <param name="format">csv for CSV (also with Accept: text/csv).</param>
+    /// <param name="format">csv for CSV (also with Accept: text/csv); timm for pytorch-image-models' result columns.</param>
     /// <param name="imageSet">Grade every entry on this image set of the dataset only, e.g. humans-labeled (the images
     /// humans labeled, for a fair comparison) or humans-fast (median labeling time under 60 s).</param>
     public static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> Get(
@@ -102,7 +102,7 @@ public static class LeaderboardApi
         string? imageSet = null)
     {
         if (Parse(metric, average, unclear, alpha, out var m, out var definition, out var a) is { } invalid) return invalid;
-        if (format is not (null or "json" or "csv")) return Problems.Unprocessable("Invalid format", "format: json or csv.");
+        if (format is not (null or "json" or "csv" or "timm")) return Problems.Unprocessable("Invalid format", "format: json, csv or timm.");
         var csv = format == "csv" || (format is null && context.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase));
         await using var connection = await service.Db.OpenConnectionAsync();
         // The fast path: one query tells whether a board computed earlier still holds.
@@ -110,7 +110,8 @@ public static class LeaderboardApi
         var fingerprint = dataset is null || imageSet is not null ? null : await LeaderboardService.FingerprintAsync(connection, dataset);
         var fastQuery = new BoardQuery(subset ?? "all", m, definition, a, version);
         if (fingerprint is not null && service.Cached(fingerprint, fastQuery) is { } cached)
-            return csv ? TypedResults.Text(Csv(cached.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(cached.Json, "application/json");
+            return format == "timm" ? TypedResults.Text(TimmCsv(cached.Board), "text/csv; charset=utf-8")
+                : csv ? TypedResults.Text(Csv(cached.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(cached.Json, "application/json");
 
         var head = await HeadAsync(connection, service.Store, dataset);
         if (head is null) return Problems.NotFound(dataset is null ? "There is no dataset yet." : $"Dataset '{dataset}' does not exist.");
@@ -134,7 +135,25 @@ public static class LeaderboardApi
         // The fingerprint was read before the board's data, so a change in between only makes the next request recompute.
         if (fingerprint is not null) service.Remember(fingerprint, fastQuery, board);
         // The JSON is serialized once per computed board: a cached answer only copies bytes.
-        return csv ? TypedResults.Text(Csv(board.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(board.Json, "application/json");
+        return format == "timm" ? TypedResults.Text(TimmCsv(board.Board), "text/csv; charset=utf-8")
+            : csv ? TypedResults.Text(Csv(board.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(board.Json, "application/json");
+    }
+
+    /// <summary>
+    /// The columns of pytorch-image-models' results files (percent, 3 decimals; param_count in millions), followed by
+    /// the multi-label accuracy of the board's definition, so existing tooling reads the board as it reads timm's.
+    /// </summary>
+    private static string TimmCsv(LeaderboardResponse board)
+    {
+        static string P(double? value) => value is { } v ? (100 * v).ToString("0.000", CultureInfo.InvariantCulture) : "";
+        static string E(double? value) => value is { } v ? (100 - 100 * v).ToString("0.000", CultureInfo.InvariantCulture) : "";
+        var sb = new StringBuilder("model,top1,top1_err,top5,top5_err,param_count,multilabel,multilabel_err\n");
+        foreach (var r in board.Rows)
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{r.Slug},{P(r.Top1.Value)},{E(r.Top1.Value)},{P(r.Top5?.Value)},{E(r.Top5?.Value)},")
+              .Append(r.ParameterCount is { } count ? (count / 1e6).ToString("0.00", CultureInfo.InvariantCulture) : "")
+              .Append(CultureInfo.InvariantCulture, $",{P(r.MultiLabel.Value)},{E(r.MultiLabel.Value)}\n");
+        return sb.ToString();
     }
 
     private static string Csv(LeaderboardResponse board)

@@ -192,6 +192,26 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task The_board_is_served_with_the_columns_of_timm_results_files()
+    {
+        await fixture.SeedAsync();
+        using var client = fixture.App.Anonymous();
+        var json = await (await client.GetAsync("/api/leaderboard?dataset=tiny")).JsonAsync();
+        var text = await client.GetStringAsync("/api/leaderboard?dataset=tiny&format=timm");
+        var lines = text.TrimEnd('\n').Split('\n');
+        Assert.Equal("model,top1,top1_err,top5,top5_err,param_count,multilabel,multilabel_err", lines[0]);
+        Assert.Equal(json.GetProperty("rows").GetArrayLength() + 1, lines.Length);
+        foreach (var (row, line) in json.GetProperty("rows").EnumerateArray().Zip(lines.Skip(1)))
+        {
+            var cells = line.Split(',');
+            Assert.Equal(row.GetProperty("slug").GetString(), cells[0]);
+            var top1 = 100 * row.GetProperty("top1").GetProperty("value").GetDouble();
+            Assert.Equal(top1, double.Parse(cells[1], System.Globalization.CultureInfo.InvariantCulture), 3);
+            Assert.Equal(100 - top1, double.Parse(cells[2], System.Globalization.CultureInfo.InvariantCulture), 3);
+        }
+    }
+
+    [Fact]
     public async Task Model_results_list_subsets_classes_and_the_images_it_gets_wrong()
     {
         var results = await GetAsync("/api/models/m1/results?dataset=tiny");
