@@ -13,7 +13,8 @@ public static class TestDatabase
     public const string AdminPassword = "test-admin-password";
     private const string Template = "relabel_template";
     private static readonly SemaphoreSlim CloneLock = new(1, 1);
-    private static Task? _template;
+    // Built once for the whole run, whichever test class asks first.
+    private static readonly Lazy<Task> Template_ = new(CreateTemplateAsync, LazyThreadSafetyMode.ExecutionAndPublication);
 
     public static string ServerConnectionString =>
         Environment.GetEnvironmentVariable("RELABEL_TEST_PG")
@@ -25,7 +26,7 @@ public static class TestDatabase
 
     public static async Task<string> CreateAsync()
     {
-        await (_template ??= CreateTemplateAsync());
+        await Template_.Value;
         var name = "relabel_t_" + Guid.NewGuid().ToString("N")[..16];
         await CloneLock.WaitAsync();
         try { await ExecuteAsync($"create database {name} template {Template}"); }
