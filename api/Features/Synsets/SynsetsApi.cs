@@ -63,29 +63,31 @@ public static class SynsetsApi
 
         var escaped = text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
         // Rank: an exact lemma, then a lemma starting with q, then q inside a lemma; earlier lemmas and shorter names first.
+        // Within a label space the search starts from its classes (a few thousand lemmas); over all of WordNet it
+        // uses the prefix (btree) and substring (trigram) indexes of synset_lemmas.
+        var candidates = labelSpace is null
+            ? "from synset_lemmas l"
+            : "from label_space_classes lc join synset_lemmas l on l.wnid = lc.wnid and lc.label_space_id = @labelSpace";
         var hits = await connection.QueryAsync<Hit>(
-            """
-            with matches as (
-                select l.wnid,
-                       min(case when l.lemma_lower = @text then 0
-                                when l.lemma_lower like @prefix then 1
-                                else 2 end) as rank,
-                       min(l.position) as position,
-                       min(length(l.lemma)) as length
-                from synset_lemmas l
-                where (l.lemma_lower like @prefix or (@substring and l.lemma_lower like @contains))
-                  and (@labelSpace::bigint is null or exists (
-                        select 1 from label_space_classes c
-                        where c.label_space_id = @labelSpace and c.wnid = l.wnid))
-                group by l.wnid
-            )
-            select s.wnid, s.lemmas, s.gloss, c.class_index
-            from matches m
-            join synsets s on s.wnid = m.wnid
-            left join label_space_classes c on c.label_space_id = @labelSpace and c.wnid = s.wnid
-            order by m.rank, m.position, m.length, coalesce(c.class_index, 0), s.wnid
-            limit @limit
-            """,
+            $"""
+             with matches as (
+                 select l.wnid,
+                        min(case when l.lemma_lower = @text then 0
+                                 when l.lemma_lower like @prefix then 1
+                                 else 2 end) as rank,
+                        min(l.position) as position,
+                        min(length(l.lemma)) as length
+                 {candidates}
+                 where l.lemma_lower like @prefix or (@substring and l.lemma_lower like @contains)
+                 group by l.wnid
+             )
+             select s.wnid, s.lemmas, s.gloss, c.class_index
+             from matches m
+             join synsets s on s.wnid = m.wnid
+             left join label_space_classes c on c.label_space_id = @labelSpace and c.wnid = s.wnid
+             order by m.rank, m.position, m.length, coalesce(c.class_index, 0), s.wnid
+             limit @limit
+             """,
             new
             {
                 text,
