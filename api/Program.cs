@@ -52,7 +52,12 @@ builder.Services.AddSingleton<ScoringStore>();
 builder.Services.AddSingleton<LeaderboardService>();
 // Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+    // Request documents are shallow; a deeper one is refused (400) before it costs anything.
+    o.SerializerOptions.MaxDepth = 32;
+});
 
 var app = builder.Build();
 

@@ -91,6 +91,13 @@ public sealed class ApiExceptionHandler(IProblemDetailsService problems, ILogger
             (413, "Request body too large", bad.Message),
         BadHttpRequestException bad => (bad.StatusCode, "Bad request", Describe(bad)),
         JsonException json => (400, "Malformed JSON", json.Message),
+        // A body sent as gzip that is not, or is cut short.
+        InvalidDataException data => (400, "Malformed compressed body", data.Message),
+        System.Text.DecoderFallbackException or InvalidOperationException { InnerException: System.Text.DecoderFallbackException } =>
+            (400, "Body is not valid UTF-8", exception.InnerException?.Message ?? exception.Message),
+        // Text PostgreSQL cannot store (a NUL character): the client's fault, not the server's.
+        PostgresException { SqlState: PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter } pg =>
+            (422, "Text contains a character that cannot be stored", pg.MessageText),
         AntiforgeryValidationException => (403, "Missing or invalid anti-forgery token",
             "Cookie-authenticated writes need the X-CSRF-Token header from GET /api/auth/csrf."),
         PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg =>

@@ -26,6 +26,9 @@ public sealed class RelabelOptions
     /// <summary>Per prediction upload, as sent (compressed or not); a gzipped body may expand to ten times this.</summary>
     public long MaxPredictionBytes { get; set; } = 200 * 1024 * 1024;
 
+    /// <summary>Rows (images) per prediction upload; more is refused with 413 before anything is written.</summary>
+    public int MaxRowsPerUpload { get; set; } = 2_000_000;
+
     public int SignInAttemptsPerMinute { get; set; } = 10;
 
     /// <summary>How long a sign-in cookie lasts without use (sliding).</summary>

@@ -2,7 +2,9 @@ using System.Text;
 using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Relabel.Api.Features.Images;
 using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Datasets;
@@ -228,8 +230,9 @@ public static class DatasetsApi
     }
 
     public static async Task<Results<Ok<ReplaceClassesResponse>, ProblemHttpResult>> ReplaceClasses(
-        string slug, HttpRequest request, NpgsqlDataSource db)
+        string slug, HttpRequest request, NpgsqlDataSource db, IOptions<RelabelOptions> options)
     {
+        if (RequestLimits.Apply(request.HttpContext, options.Value.MaxManifestBytes) is { } tooLarge) return tooLarge;
         var json = request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true;
         var text = request.ContentType?.StartsWith("text/", StringComparison.OrdinalIgnoreCase) == true;
         if (!json && !text)

@@ -271,8 +271,19 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode)
     /// <summary>CSV with a header "image,label1,…,labelk" and optionally ",score1,…,scorek"; line = line number, from 1.</summary>
     public async Task ParseCsvAsync(Stream body, CancellationToken ct)
     {
-        using var reader = await Sep.New(',').Reader(o => o with { HasHeader = true, Unescape = true, DisableColCountCheck = true })
-            .FromAsync(body, ct);
+        SepReader reader;
+        try
+        {
+            reader = await Sep.New(',').Reader(o => o with { HasHeader = true, Unescape = true, DisableColCountCheck = true })
+                .FromAsync(body, ct);
+        }
+        catch (ArgumentException e)
+        {
+            // Sep refuses a header that names a column twice.
+            Errors.Add(1, "header", $"The header is not valid: {Shorten(e.Message)}");
+            return;
+        }
+        using var _ = reader;
         var header = reader.Header.ColNames;
         if (reader.Header.IsEmpty || header.Count == 0 || (header.Count == 1 && header[0].Trim().Length == 0))
         {

@@ -167,6 +167,9 @@ public static class PredictionsApi
         {
             parser.Errors.Add(1, "body", $"The body is not valid gzip: {e.Message}");
         }
+        if (parser.RowCount > options.Value.MaxRowsPerUpload)
+            return TypedResults.Problem(title: "Too many rows", statusCode: StatusCodes.Status413PayloadTooLarge,
+                detail: $"The upload has {parser.RowCount} rows; the limit is {options.Value.MaxRowsPerUpload}.");
         parser.Finish(partial);
         if (parser.Errors.Any)
             return parser.Errors.ToProblem("Invalid predictions (nothing was changed)");
