@@ -70,6 +70,14 @@ bench: build
 	RELABEL_BENCH_PG="Host=127.0.0.1;Port=$(BENCH_PG_PORT);Username=relabel;Timeout=10;Command Timeout=600" \
 	  $(DOTNET) run --project tests/Bench --no-build -c Debug
 
+## Mixed traffic (reads, reviews, uploads) at the highest rate that keeps p99 under 100 ms, held for 60 s.
+bench-load: build
+	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy
+	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh start
+	trap 'RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy' EXIT
+	RELABEL_BENCH_PG="Host=127.0.0.1;Port=$(BENCH_PG_PORT);Username=relabel;Timeout=10;Command Timeout=600" \
+	  $(DOTNET) run --project tests/Bench --no-build -c Debug -- mixed-load
+
 stop:
 	RELABEL_PG_NAME=pg RELABEL_PG_PORT=$(PG_PORT) db/cluster.sh stop || true
 	RELABEL_PG_NAME=test-pg RELABEL_PG_PORT=$(TEST_PG_PORT) db/cluster.sh stop || true
