@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Dapper;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -256,18 +255,4 @@ public sealed class LabelResolver(Dictionary<int, string> byIndex, HashSet<strin
     public bool IsWnid(string label) => wnids.Contains(label);
 
     public string? ByIndex(int index) => byIndex.GetValueOrDefault(index);
-}
-
-public static class RequestLimits
-{
-    /// <summary>Sets the body limit for this request; a declared length over it is refused at once with 413.</summary>
-    public static ProblemHttpResult? Apply(HttpContext context, long maxBytes)
-    {
-        if (context.Request.ContentLength > maxBytes)
-            return TypedResults.Problem(title: "Request body too large", statusCode: 413,
-                detail: $"The body has {context.Request.ContentLength} bytes; the limit is {maxBytes}.");
-        var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = maxBytes;
-        return null;
-    }
 }
