@@ -12,7 +12,7 @@ DOTNET      := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIR
 CONNECTION   = Host=127.0.0.1;Port=$(1);Username=relabel;Database=relabel;Timeout=5;Command Timeout=300
 
 .SILENT:
-.PHONY: run test bench bench-load stop clean openapi deps system-deps web build db-start
+.PHONY: run test bench bench-build bench-load stop clean openapi deps system-deps web build db-start
 
 ## Install what is missing: Debian packages, then npm and NuGet packages.
 system-deps:
@@ -63,20 +63,25 @@ test: web build
 	RELABEL_TEST_PG="Host=127.0.0.1;Port=$(TEST_PG_PORT);Username=relabel;Timeout=10;Command Timeout=300" \
 	  tests/run-all.sh
 
-bench: build
+## Benchmarks measure a Release build of the API (tests use Debug).
+bench-build: deps
+	$(DOTNET) build tests/Bench --no-restore -c Release --verbosity quiet -clp:ErrorsOnly -nologo
+	$(DOTNET) build api --no-restore -c Release --verbosity quiet -clp:ErrorsOnly -nologo
+
+bench: bench-build
 	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy
 	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh start
 	trap 'RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy' EXIT
 	RELABEL_BENCH_PG="Host=127.0.0.1;Port=$(BENCH_PG_PORT);Username=relabel;Timeout=10;Command Timeout=600" \
-	  $(DOTNET) run --project tests/Bench --no-build -c Debug
+	  $(DOTNET) run --project tests/Bench --no-build -c Release
 
 ## Mixed traffic (reads, reviews, uploads) at the highest rate that keeps p99 under 100 ms, held for 60 s.
-bench-load: build
+bench-load: bench-build
 	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy
 	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh start
 	trap 'RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy' EXIT
 	RELABEL_BENCH_PG="Host=127.0.0.1;Port=$(BENCH_PG_PORT);Username=relabel;Timeout=10;Command Timeout=600" \
-	  $(DOTNET) run --project tests/Bench --no-build -c Debug -- mixed-load
+	  $(DOTNET) run --project tests/Bench --no-build -c Release -- mixed-load
 
 stop:
 	RELABEL_PG_NAME=pg RELABEL_PG_PORT=$(PG_PORT) db/cluster.sh stop || true

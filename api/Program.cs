@@ -46,6 +46,8 @@ builder.Services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>()
 builder.Services.AddSingleton<ImageStore>();
 builder.Services.AddSingleton<DemoSeeder>();
 builder.Services.AddRelabelJobs();
+builder.Services.AddPredictionFollowups();
+builder.Services.AddSingleton<PredictionTargetsCache>();
 builder.Services.AddSingleton<DemoVerdictsSeeder>();
 builder.Services.AddSingleton<DemoPredictionsSeeder>();
 builder.Services.AddSingleton<ScoringStore>();

@@ -1,9 +1,10 @@
-using System.Net.Http.Json;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Reflection;
 using Npgsql;
 
 namespace Relabel.Bench;
@@ -70,7 +71,9 @@ public sealed class BenchContext : IAsyncDisposable
         await ExecuteAsync(serverConnectionString, $"drop database if exists {database} with (force)", ct);
         await ExecuteAsync(serverConnectionString, $"create database {database}", ct);
 
-        var dll = Path.Combine(RepositoryRoot, "api", "bin", "Debug", "net10.0", "Relabel.Api.dll");
+        // The API runs in the configuration the benchmark was built in: Release under make bench.
+        var configuration = typeof(BenchContext).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
+        var dll = Path.Combine(RepositoryRoot, "api", "bin", configuration, "net10.0", "Relabel.Api.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build first (make bench does).");
         var port = FreePort();
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
@@ -196,7 +199,9 @@ public sealed class BenchContext : IAsyncDisposable
         }
         _api.Dispose();
         NpgsqlConnection.ClearAllPools();
-        await ExecuteAsync(_serverConnectionString, $"drop database if exists {Database} with (force)", CancellationToken.None);
+        // BENCH_KEEP_DATABASE=1 leaves the database behind for a look with psql.
+        if (Environment.GetEnvironmentVariable("BENCH_KEEP_DATABASE") is null)
+            await ExecuteAsync(_serverConnectionString, $"drop database if exists {Database} with (force)", CancellationToken.None);
         if (Environment.GetEnvironmentVariable("BENCH_KEEP_LOG") is null) File.Delete(_logPath); else Console.WriteLine(File.ReadAllText(_logPath));
     }
 

@@ -12,7 +12,7 @@ namespace Relabel.Api.Features.Demo;
 /// a second object in the picture is a frequent "mistake" that a reviewer would accept, and every model loses
 /// accuracy on demo-v2. The same on every run (seeded).
 /// </summary>
-public sealed class DemoPredictionsSeeder(NpgsqlDataSource db, ILogger<DemoPredictionsSeeder> logger)
+public sealed class DemoPredictionsSeeder(NpgsqlDataSource db, PredictionFollowups followups, ILogger<DemoPredictionsSeeder> logger)
 {
     public sealed record DemoModel(string Slug, string DisplayName, string Kind, string TrainingData, long? Parameters, double Accuracy, double Drop, int K);
 
@@ -59,10 +59,12 @@ public sealed class DemoPredictionsSeeder(NpgsqlDataSource db, ILogger<DemoPredi
                 var random = new Random(StableSeed(model.Slug + (shifted ? ":v2" : ":val")));
                 var accuracy = shifted ? model.Accuracy - model.Drop : model.Accuracy;
                 var rows = images.Select((image, i) => new PredictionRow(imageIds[i], Predict(image, accuracy, model.K, random), null)).ToList();
-                await PredictionStore.ApplyAsync(db,
+                await PredictionStore.ApplyAsync(db, followups,
                     new PredictionUpload(modelId, datasetId, ownerId, "json", Partial: false, model.K, rows), Stopwatch.StartNew());
             }
         }
+        // The demo verdicts that follow need the review items.
+        await followups.EnsureDoneAsync();
         logger.LogInformation("Demo predictions of {Models} models loaded in {Seconds:F1} s", Models.Length, started.Elapsed.TotalSeconds);
     }
 

@@ -7,6 +7,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Relabel.Api.Features.Aggregation;
 using Relabel.Api.Features.Jobs;
+using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Review;
 using Relabel.Api.Infrastructure;
 
@@ -44,7 +45,7 @@ public static class AggregationApi
 
     public static void MapAggregation(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/datasets/{slug}/aggregation").WithTags("Interop");
+        var group = routes.MapGroup("/api/datasets/{slug}/aggregation").WithTags("Interop").AfterPredictionFollowups();
         group.MapPost("/", Start).WithName("AggregateVotes").RequireAuthorization(Policies.Admin)
             .WithSummary("Run Dawid-Skene over the external raters' votes (a job); apply=true makes the outcomes the dataset's labels.");
         group.MapGet("/", Get).WithName("GetAggregation")

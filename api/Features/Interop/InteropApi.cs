@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Relabel.Api.Features.Jobs;
+using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Review;
 using Relabel.Api.Features.Images;
 using Relabel.Api.Infrastructure;
@@ -21,7 +22,7 @@ public static class InteropApi
 {
     public static void MapInterop(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/datasets/{slug}").WithTags("Interop");
+        var group = routes.MapGroup("/api/datasets/{slug}").WithTags("Interop").AfterPredictionFollowups();
         group.MapPost("/import/multilabel", ImportMultilabel).WithName("ImportMultilabel").RequireAuthorization(Policies.Admin)
             .RawBody("The ICML 2020 multi-label release: {initial_annots, problematic_images, imagenet_m}.", "application/json")
             .WithSummary("Import a multi-label release as verdict events of an import source (provenance kept), problematic flags and the imagenet-m image set. Validated first; written by a job.");

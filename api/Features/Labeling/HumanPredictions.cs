@@ -35,7 +35,7 @@ public static class HumanPredictions
           and not exists (select 1 from labeling_task_labelers l where l.task_id = t.id and l.submitted_at is null)
         """;
 
-    public static async Task PublishAsync(NpgsqlDataSource db, long datasetId, long ownerId, CancellationToken ct = default)
+    public static async Task PublishAsync(NpgsqlDataSource db, PredictionFollowups followups, long datasetId, long ownerId, CancellationToken ct = default)
     {
         List<Answer> answers;
         await using (var connection = await db.OpenConnectionAsync(ct))
@@ -76,7 +76,7 @@ public static class HumanPredictions
             }
             if (modelId is null) continue;
             var rows = labeler.Select(a => new PredictionRow(a.ImageId, [a.ClassIndex], null)).ToList();
-            await PredictionStore.ApplyAsync(db,
+            await PredictionStore.ApplyAsync(db, followups,
                 new PredictionUpload(modelId.Value, datasetId, ownerId, "json", Partial: true, K: 1, rows), Stopwatch.StartNew(), ct);
         }
     }

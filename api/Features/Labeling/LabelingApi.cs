@@ -4,6 +4,7 @@ using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Review;
 using Relabel.Api.Infrastructure;
 
@@ -14,7 +15,8 @@ public static class LabelingApi
 {
     public static RouteGroupBuilder MapLabeling(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/labeling").WithTags("Labeling").RequireAuthorization(Policies.SignedIn);
+        var group = routes.MapGroup("/api/labeling").WithTags("Labeling").RequireAuthorization(Policies.SignedIn)
+            .AfterPredictionFollowups();
         group.MapPost("/tasks", Create).WithName("CreateLabelingTask").RequireAuthorization(Policies.Admin)
             .WithSummary("Create a training or evaluation task: a dataset, its images (list, class-balanced sample or subset) and its labelers.");
         group.MapGet("/tasks", List).WithName("ListLabelingTasks")
@@ -276,7 +278,8 @@ public static class LabelingApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<Ok<LabelingTaskResponse>, ProblemHttpResult>> Submit(long id, ClaimsPrincipal user, NpgsqlDataSource db)
+    public static async Task<Results<Ok<LabelingTaskResponse>, ProblemHttpResult>> Submit(
+        long id, ClaimsPrincipal user, NpgsqlDataSource db, PredictionFollowups followups)
     {
         var me = user.UserId();
         await using var connection = await db.OpenConnectionAsync();
@@ -289,7 +292,7 @@ public static class LabelingApi
         if (task.Mode == LabelingModes.Evaluation)
         {
             var owner = await connection.ExecuteScalarAsync<long>("select created_by from labeling_tasks where id = @id", new { id });
-            await HumanPredictions.PublishAsync(db, task.DatasetId, owner);
+            await HumanPredictions.PublishAsync(db, followups, task.DatasetId, owner);
         }
         var updated = await connection.QuerySingleAsync<TaskRow>(TaskSelect + " where t.id = @id", new { id, me });
         return TypedResults.Ok(await ResponseAsync(connection, updated, me));

@@ -3,6 +3,7 @@ using System.Text;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Relabel.Api.Features.Predictions;
 using Relabel.Api.Infrastructure;
 using Relabel.Api.Metrics;
 
@@ -53,7 +54,7 @@ public static class LeaderboardApi
 {
     public static void MapLeaderboard(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api").WithTags("Leaderboard");
+        var group = routes.MapGroup("/api").WithTags("Leaderboard").AfterPredictionFollowups();
         group.MapGet("/leaderboard", Get).WithName("GetLeaderboard").Produces<LeaderboardResponse>(200, "application/json")
             .WithSummary("One row per model, human and ensemble with every metric, interval, coverage and bound; JSON, or CSV with Accept: text/csv or format=csv.");
         group.MapGet("/models/{slug}/results", ModelResults).WithName("GetModelResults")

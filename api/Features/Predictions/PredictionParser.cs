@@ -49,13 +49,46 @@ public sealed class PredictionTargets(Dictionary<string, long> imageIds, string[
 }
 
 /// <summary>
+/// The targets of the datasets uploaded to lately, kept while their images do not change (the image epoch, bumped
+/// by a trigger on every change of a dataset's images, says so): a 1,000-row upload to a 50,000-image dataset
+/// then does not read 50,000 file names first.
+/// </summary>
+public sealed class PredictionTargetsCache
+{
+    private const int Datasets = 16;
+    private readonly Dictionary<long, (long LabelSpaceId, long Epoch, PredictionTargets Targets, long Used)> _entries = new();
+    private long _clock;
+
+    /// <param name="epoch">The dataset's image epoch, read before this call.</param>
+    public async Task<PredictionTargets> GetAsync(NpgsqlConnection connection, long datasetId, long labelSpaceId, long epoch)
+    {
+        lock (_entries)
+            if (_entries.TryGetValue(datasetId, out var entry) && entry.Epoch == epoch && entry.LabelSpaceId == labelSpaceId)
+            {
+                _entries[datasetId] = entry with { Used = ++_clock };
+                return entry.Targets;
+            }
+        var targets = await PredictionTargets.LoadAsync(connection, datasetId, labelSpaceId);
+        lock (_entries)
+        {
+            if (_entries.Count >= Datasets && !_entries.ContainsKey(datasetId))
+                _entries.Remove(_entries.MinBy(e => e.Value.Used).Key);
+            _entries[datasetId] = (labelSpaceId, epoch, targets, ++_clock);
+        }
+        return targets;
+    }
+}
+
+/// <summary>
 /// Reads predictions from a JSON document, CSV or NDJSON stream and checks each row as it arrives
 /// (image known and not repeated, 1-5 distinct labels of the label space, the same k throughout, scores matching).
 /// Only the compact rows are kept; the body is never held whole.
 /// </summary>
-public sealed class PredictionParser(PredictionTargets targets, LabelMode mode)
+public sealed class PredictionParser(PredictionTargets targets, LabelMode mode, long maxRows = long.MaxValue)
 {
     public const int MaxK = 5;
+    /// <summary>A single JSON row larger than this is refused rather than buffered.</summary>
+    public const int MaxJsonRowBytes = 1 << 20;
     private readonly Dictionary<long, long> _lineOfImage = new(targets.ImageCount);
     private readonly short[] _labels = new short[MaxK];
     private long _kLine;
@@ -64,6 +97,9 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode)
     public LineErrors Errors { get; } = new();
     public int K { get; private set; }
     public long RowCount { get; private set; }
+
+    /// <summary>Called with each valid row as it is read, while no error has been seen: the store streams them on.</summary>
+    public Action<PredictionRow>? RowAdded { get; set; }
 
     /// <summary>Checks one row and keeps it when valid. <paramref name="label"/> gives the j-th label: a wnid or a class index, as text.</summary>
     public void Add(long line, ReadOnlySpan<char> image, int labelCount, Func<int, ReadOnlySpan<char>> label, float[]? scores)
@@ -130,8 +166,12 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode)
             }
         }
 
-        if (valid && !Errors.Any)
-            Rows.Add(new PredictionRow(imageId, _labels.AsSpan(0, labelCount).ToArray(), scores));
+        if (valid && !Errors.Any && RowCount <= maxRows)
+        {
+            var row = new PredictionRow(imageId, _labels.AsSpan(0, labelCount).ToArray(), scores);
+            Rows.Add(row);
+            RowAdded?.Invoke(row);
+        }
     }
 
     /// <summary>After the last row: the body had rows, and covers every image unless partial uploads are allowed.</summary>
@@ -179,11 +219,6 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode)
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
-    private sealed class JsonDocumentBody
-    {
-        public List<JsonPredictionRow>? Predictions { get; set; }
-    }
-
     private sealed class JsonPredictionRow
     {
         public string? Image { get; set; }
@@ -215,29 +250,120 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode)
             throw new NotSupportedException();
     }
 
-    /// <summary>{"predictions":[{"image":"…","labels":["n…",…],"scores":[…]}]}; line = row number in the array, from 1.</summary>
+    private enum JsonPhase { Start, InRoot, InPredictions, Done }
+
+    /// <summary>Where the incremental JSON reader stands between two buffers of the body.</summary>
+    private sealed class JsonCursor
+    {
+        public JsonReaderState State = new(new JsonReaderOptions { MaxDepth = 32 });
+        public JsonPhase Phase = JsonPhase.Start;
+        public bool SawPredictions;
+        public long Row;
+    }
+
+    /// <summary>
+    /// {"predictions":[{"image":"…","labels":["n…",…],"scores":[…]}]}; line = row number in the array, from 1.
+    /// Read incrementally: each row is checked (and streamed on) as soon as its bytes have arrived.
+    /// </summary>
     public async Task ParseJsonAsync(Stream body, CancellationToken ct)
     {
-        JsonDocumentBody? document;
-        try { document = await JsonSerializer.DeserializeAsync<JsonDocumentBody>(body, JsonOptions, ct); }
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var cursor = new JsonCursor();
+        var length = 0;
+        var final = false;
+        try
+        {
+            while (true)
+            {
+                if (!final)
+                {
+                    if (length == buffer.Length)
+                    {
+                        // One value does not fit the buffer: grow it, up to the largest row we accept.
+                        if (buffer.Length >= MaxJsonRowBytes * 2)
+                        {
+                            Errors.Add(cursor.Row + 1, "row", $"A row is larger than {MaxJsonRowBytes / 1024} KiB.");
+                            return;
+                        }
+                        var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                    var read = await body.ReadAsync(buffer.AsMemory(length), ct);
+                    if (read == 0) final = true;
+                    length += read;
+                }
+                var consumed = ReadJson(buffer.AsSpan(0, length), final, cursor);
+                buffer.AsSpan(consumed, length - consumed).CopyTo(buffer);
+                length -= consumed;
+                if (cursor.Phase == JsonPhase.Done && final) break;
+                if (final && consumed == 0)
+                {
+                    Errors.Add(cursor.Row + 1, "body", "The JSON document ends too early.");
+                    return;
+                }
+            }
+        }
         catch (JsonException e)
         {
-            Errors.Add((e.LineNumber ?? 0) + 1, "body", $"Malformed JSON at {e.Path ?? "$"}: {e.Message}");
+            Errors.Add((e.LineNumber ?? 0) + 1, "body", $"Malformed JSON at {(cursor.Row > 0 ? $"row {cursor.Row + 1}" : "$")}: {e.Message}");
             return;
         }
-        if (document?.Predictions is null)
+        finally
         {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        if (!cursor.SawPredictions)
             Errors.Add(1, "body", "Expected a JSON object {\"predictions\": [{\"image\": …, \"labels\": […]}, …]}.");
-            return;
-        }
-        var line = 0L;
-        foreach (var row in document.Predictions)
+    }
+
+    /// <summary>Reads as many whole tokens and rows as the buffer holds; returns the bytes consumed.</summary>
+    private int ReadJson(ReadOnlySpan<byte> data, bool final, JsonCursor cursor)
+    {
+        var reader = new Utf8JsonReader(data, final, cursor.State);
+        while (true)
         {
-            line++;
-            if (row is null) { RowCount++; Errors.Add(line, "row", "A row is null."); continue; }
-            AddJsonRow(line, row);
+            var checkpoint = reader;
+            if (!reader.Read()) { reader = checkpoint; break; }
+            switch (cursor.Phase)
+            {
+                case JsonPhase.Start:
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                        throw new JsonException("Expected a JSON object {\"predictions\": […]}.", null, 0, 0);
+                    cursor.Phase = JsonPhase.InRoot;
+                    continue;
+                case JsonPhase.InRoot:
+                    if (reader.TokenType == JsonTokenType.EndObject) { cursor.Phase = JsonPhase.Done; continue; }
+                    var isPredictions = string.Equals(reader.GetString(), "predictions", StringComparison.OrdinalIgnoreCase);
+                    if (!reader.Read()) { reader = checkpoint; goto end; }
+                    if (isPredictions && reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        cursor.SawPredictions = true;
+                        cursor.Phase = JsonPhase.InPredictions;
+                    }
+                    else if (isPredictions && reader.TokenType != JsonTokenType.Null)
+                        throw new JsonException("\"predictions\" must be an array of rows.", null, 0, 0);
+                    else if (!reader.TrySkip()) { reader = checkpoint; goto end; }
+                    continue;
+                case JsonPhase.InPredictions:
+                    if (reader.TokenType == JsonTokenType.EndArray) { cursor.Phase = JsonPhase.InRoot; continue; }
+                    var endOfRow = reader;
+                    if (!endOfRow.TrySkip()) { reader = checkpoint; goto end; }
+                    var line = ++cursor.Row;
+                    if (reader.TokenType == JsonTokenType.Null) { RowCount++; Errors.Add(line, "row", "A row is null."); }
+                    else if (reader.TokenType != JsonTokenType.StartObject) { RowCount++; Errors.Add(line, "row", "A row must be a JSON object."); }
+                    else ReadJsonRow(ref reader, line);
+                    reader = endOfRow;
+                    continue;
+                default:
+                    // Only whitespace may follow the document; the reader throws on anything else.
+                    continue;
+            }
         }
-        document.Predictions.Clear();
+        end:
+        cursor.State = reader.CurrentState;
+        return (int)reader.BytesConsumed;
     }
 
     /// <summary>One JSON object per line; line = line number, from 1. Blank lines are skipped.</summary>
@@ -260,6 +386,98 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode)
             if (row is null) { RowCount++; Errors.Add(line, "row", "Expected a JSON object."); continue; }
             AddJsonRow(line, row);
         }
+    }
+
+    // The labels of the row being read, as text; reused from row to row.
+    private readonly char[][] _labelText = Enumerable.Range(0, MaxK).Select(_ => new char[64]).ToArray();
+    private readonly int[] _labelLength = new int[MaxK];
+    private readonly char[] _imageText = new char[1024];
+    private Func<int, ReadOnlySpan<char>>? _labelAt;
+
+    /// <summary>
+    /// One row object, read token by token from the reader (on its StartObject) without allocating per label:
+    /// "image" a string, "labels" strings (wnids) or numbers (class indices), "scores" numbers or null.
+    /// </summary>
+    private void ReadJsonRow(ref Utf8JsonReader reader, long line)
+    {
+        _labelAt ??= j => _labelText[j].AsSpan(0, _labelLength[j]);
+        var imageLength = -1;
+        var labelCount = 0;
+        float[]? scores = null;
+        string? problem = null, field = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var isImage = NameIs(ref reader, "image");
+            var isLabels = !isImage && NameIs(ref reader, "labels");
+            var isScores = !isImage && !isLabels && NameIs(ref reader, "scores");
+            reader.Read();
+            if (isImage)
+            {
+                if (reader.TokenType == JsonTokenType.Null) imageLength = 0;
+                else if (reader.TokenType != JsonTokenType.String) (field, problem) = ("image", "The image must be a string (a file name).");
+                else if (!TryCopy(ref reader, _imageText, out imageLength)) (field, problem) = ("image", "The image file name is too long.");
+            }
+            else if (isLabels)
+            {
+                if (reader.TokenType == JsonTokenType.Null) continue;
+                if (reader.TokenType != JsonTokenType.StartArray) { (field, problem) = ("labels", "labels must be an array."); reader.TrySkip(); continue; }
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    var j = labelCount++;
+                    if (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject) reader.TrySkip();
+                    if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Number))
+                        (field, problem) = ($"labels[{j}]", "Each label must be a string (wnid) or a number (class index).");
+                    else if (j < MaxK && !TryCopy(ref reader, _labelText[j], out _labelLength[j]))
+                        (field, problem) = ($"labels[{j}]", "The label is too long to be a wnid or class index.");
+                }
+            }
+            else if (isScores)
+            {
+                if (reader.TokenType == JsonTokenType.Null) continue;
+                if (reader.TokenType != JsonTokenType.StartArray) { (field, problem) = ("scores", "scores must be an array of numbers."); reader.TrySkip(); continue; }
+                var values = new List<float>(MaxK);
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out var score)) values.Add(score);
+                    else
+                    {
+                        if (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject) reader.TrySkip();
+                        (field, problem) = ("scores", "Each score must be a number.");
+                    }
+                }
+                scores = [.. values];
+            }
+            else reader.TrySkip();
+        }
+        if (problem is not null)
+        {
+            RowCount++;
+            Errors.Add(line, field!, problem);
+            return;
+        }
+        Add(line, imageLength < 0 ? [] : _imageText.AsSpan(0, imageLength), labelCount, _labelAt, scores);
+    }
+
+    /// <summary>Property names match as System.Text.Json's web defaults do: ignoring case.</summary>
+    private static bool NameIs(ref Utf8JsonReader reader, string property) =>
+        reader.ValueIsEscaped
+            ? string.Equals(reader.GetString(), property, StringComparison.OrdinalIgnoreCase)
+            : System.Text.Ascii.EqualsIgnoreCase(reader.ValueSpan, property);
+
+    /// <summary>A string or number token as text, unescaped, into a fixed buffer; false when it does not fit.</summary>
+    private static bool TryCopy(ref Utf8JsonReader reader, char[] buffer, out int length)
+    {
+        length = 0;
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            if (reader.ValueSpan.Length > buffer.Length) return false;
+            length = reader.CopyString(buffer);
+            return true;
+        }
+        var digits = reader.ValueSpan;
+        if (digits.Length > buffer.Length) return false;
+        length = System.Text.Encoding.UTF8.GetChars(digits, buffer);
+        return true;
     }
 
     private void AddJsonRow(long line, JsonPredictionRow row)

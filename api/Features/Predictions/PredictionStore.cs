@@ -1,13 +1,141 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Relabel.Api.Features.Predictions;
 
-/// <summary>A validated upload: the rows of one model on one dataset, and how they came.</summary>
+/// <summary>What an upload did: applied (the new current set) or unchanged (identical to the current set).</summary>
+public sealed record PredictionUploadOutcome(long UploadId, string Outcome, string Checksum);
+
+/// <summary>
+/// Writes one upload while it is being parsed: valid rows are streamed by binary COPY under a new upload id as they
+/// arrive, so parsing and the database's work overlap. Nothing is visible until <see cref="CommitAsync"/> points the
+/// model's set at the new rows (readers go through prediction_sets: they see the old rows or the new, never a
+/// mixture); an upload with errors is rolled back whole by disposing. The database is not touched until the first
+/// valid row, so bad bodies cost it nothing.
+/// </summary>
+public sealed class PredictionWriter : IAsyncDisposable
+{
+    public const string Applied = "applied";
+    public const string Unchanged = "unchanged";
+
+    private readonly NpgsqlDataSource _db;
+    private readonly long _modelId, _datasetId, _uploadedBy;
+    private readonly string _format;
+    private readonly bool _partial;
+    private readonly CancellationToken _ct;
+    private readonly Channel<PredictionRow> _rows =
+        Channel.CreateUnbounded<PredictionRow>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly Task _copy;
+    private NpgsqlConnection? _connection;
+    private NpgsqlTransaction? _transaction;
+    private (long UploadId, string Checksum)? _current;
+    private long _uploadId;
+
+    public PredictionWriter(NpgsqlDataSource db, long modelId, long datasetId, long uploadedBy, string format, bool partial, CancellationToken ct)
+    {
+        (_db, _modelId, _datasetId, _uploadedBy, _format, _partial, _ct) = (db, modelId, datasetId, uploadedBy, format, partial, ct);
+        _copy = Task.Run(CopyAsync, CancellationToken.None);
+    }
+
+    /// <summary>Takes a valid row (the parser's <see cref="PredictionParser.RowAdded"/>).</summary>
+    public void Add(PredictionRow row) => _rows.Writer.TryWrite(row);
+
+    private async Task CopyAsync()
+    {
+        if (!await _rows.Reader.WaitToReadAsync(_ct)) return;
+        _connection = await _db.OpenConnectionAsync(_ct);
+        _transaction = await _connection.BeginTransactionAsync(_ct);
+        // Uploads of one model on one dataset are serialised: the last to take the lock wins, whole.
+        await _connection.ExecuteAsync(
+            "select pg_advisory_xact_lock(hashtextextended('prediction_sets:' || @modelId || ':' || @datasetId, 0))",
+            new { modelId = _modelId, datasetId = _datasetId }, _transaction);
+        _current = await _connection.QuerySingleOrDefaultAsync<(long UploadId, string Checksum)?>(
+            "select upload_id, checksum from prediction_sets where model_id = @modelId and dataset_id = @datasetId",
+            new { modelId = _modelId, datasetId = _datasetId }, _transaction);
+        // Counts and checksum are known at the end; the row is completed then, in the same transaction.
+        _uploadId = await _connection.ExecuteScalarAsync<long>(
+            """
+            insert into prediction_uploads (model_id, dataset_id, uploaded_by, format, rows, k, partial, checksum, outcome, elapsed_ms)
+            values (@modelId, @datasetId, @uploadedBy, @format, 0, 1, @partial, repeat('0', 64), 'applied', 0)
+            returning id
+            """,
+            new { modelId = _modelId, datasetId = _datasetId, uploadedBy = _uploadedBy, format = _format, partial = _partial },
+            _transaction);
+        await _connection.ExecuteAsync("savepoint before_rows", transaction: _transaction);
+        await using var copy = await _connection.BeginBinaryImportAsync(
+            "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", _ct);
+        // This loop has a thread of its own: synchronous writes, which block only when a buffer goes out, cost
+        // far less per value than the asynchronous ones.
+        await foreach (var row in _rows.Reader.ReadAllAsync(_ct))
+        {
+            copy.StartRow();
+            copy.Write(_uploadId, NpgsqlDbType.Bigint);
+            copy.Write(row.ImageId, NpgsqlDbType.Bigint);
+            copy.Write(row.Labels, NpgsqlDbType.Array | NpgsqlDbType.Smallint);
+            if (row.Scores is null) copy.WriteNull();
+            else copy.Write(row.Scores, NpgsqlDbType.Array | NpgsqlDbType.Real);
+        }
+        await copy.CompleteAsync(_ct);
+    }
+
+    /// <summary>
+    /// After the last row of a valid body: unless the content equals the current set's (then the copied rows are
+    /// dropped and the upload is recorded as unchanged), points the set at the new rows and records the follow-up
+    /// (review items, deletion of the replaced rows; see <see cref="PredictionFollowups"/>). One commit.
+    /// </summary>
+    public async Task<PredictionUploadOutcome> CommitAsync(int k, List<PredictionRow> rows, Stopwatch elapsed)
+    {
+        _rows.Writer.TryComplete();
+        await _copy;
+        if (_connection is null || _transaction is null) throw new InvalidOperationException("An upload without rows cannot be committed.");
+        rows.Sort((a, b) => a.ImageId.CompareTo(b.ImageId));
+        var checksum = PredictionStore.Checksum(rows);
+        var unchanged = _current?.Checksum == checksum;
+        if (unchanged)
+            await _connection.ExecuteAsync("rollback to savepoint before_rows", transaction: _transaction);
+        else
+        {
+            await _connection.ExecuteAsync(
+                """
+                insert into prediction_sets (model_id, dataset_id, upload_id, k, rows, checksum, updated_at)
+                values (@modelId, @datasetId, @uploadId, @k, @rows, @checksum, now())
+                on conflict (model_id, dataset_id) do update
+                set upload_id = excluded.upload_id, k = excluded.k, rows = excluded.rows,
+                    checksum = excluded.checksum, updated_at = excluded.updated_at;
+                insert into prediction_followups (upload_id, replaced_upload_id) values (@uploadId, @replaced);
+                """,
+                new { modelId = _modelId, datasetId = _datasetId, uploadId = _uploadId, k, rows = rows.Count, checksum, replaced = _current?.UploadId },
+                _transaction);
+        }
+        await _connection.ExecuteAsync(
+            """
+            update prediction_uploads set rows = @rows, k = @k, checksum = @checksum, outcome = @outcome, elapsed_ms = @ms
+            where id = @uploadId
+            """,
+            new { rows = rows.Count, k, checksum, outcome = unchanged ? Unchanged : Applied, ms = elapsed.Elapsed.TotalMilliseconds, uploadId = _uploadId },
+            _transaction);
+        await _transaction.CommitAsync(_ct);
+        return new PredictionUploadOutcome(_uploadId, unchanged ? Unchanged : Applied, checksum);
+    }
+
+    /// <summary>Rolls back whatever was not committed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _rows.Writer.TryComplete();
+        // A failed copy was reported by CommitAsync, or the upload was abandoned: either way it is rolled back here.
+        try { await _copy; }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or InvalidOperationException or IOException) { }
+        if (_transaction is not null) await _transaction.DisposeAsync();
+        if (_connection is not null) await _connection.DisposeAsync();
+    }
+}
+
+/// <summary>A whole set of rows to store at once (the demo and human-labeling paths; HTTP uploads stream).</summary>
 public sealed record PredictionUpload(
     long ModelId,
     long DatasetId,
@@ -17,95 +145,46 @@ public sealed record PredictionUpload(
     int K,
     List<PredictionRow> Rows);
 
-/// <summary>What an upload did: applied (the new current set) or unchanged (identical to the current set).</summary>
-public sealed record PredictionUploadOutcome(long UploadId, string Outcome, string Checksum, long PairsPendingReview);
-
-/// <summary>
-/// Replaces a model's predictions on a dataset as one atomic step. Readers go through prediction_sets, so they see
-/// the old upload's rows or the new upload's rows, never a mixture.
-/// </summary>
+/// <summary>The canonical checksum of a prediction set, and the review pairs an upload leaves pending.</summary>
 public static class PredictionStore
 {
-    public const string Applied = "applied";
-    public const string Unchanged = "unchanged";
+    /// <summary>Stores a whole set of rows as one upload (see <see cref="PredictionWriter"/>).</summary>
+    public static async Task<PredictionUploadOutcome> ApplyAsync(
+        NpgsqlDataSource db, PredictionFollowups followups, PredictionUpload upload, Stopwatch elapsed, CancellationToken ct = default)
+    {
+        PredictionUploadOutcome outcome;
+        await using (var writer = new PredictionWriter(db, upload.ModelId, upload.DatasetId, upload.UploadedBy, upload.Format, upload.Partial, ct))
+        {
+            foreach (var row in upload.Rows) writer.Add(row);
+            outcome = await writer.CommitAsync(upload.K, upload.Rows, elapsed);
+        }
+        if (outcome.Outcome == PredictionWriter.Applied) followups.Notify();
+        return outcome;
+    }
 
     /// <summary>
-    /// In one transaction, serialised per model and dataset by an advisory lock: record the upload; unless the
-    /// content equals the current set's, COPY the rows under the new upload id, point the set at it, drop the old
-    /// upload's rows and add the review items. The last upload to take the lock wins, whole.
+    /// The (image, class index) pairs of a dataset that verdicts have decided (or left in conflict), as
+    /// image id * 32768 + class index: an upload's top-1 pairs outside this set are new for review.
     /// </summary>
-    public static async Task<PredictionUploadOutcome> ApplyAsync(
-        NpgsqlDataSource db, PredictionUpload upload, Stopwatch elapsed, CancellationToken ct = default)
+    public static async Task<HashSet<long>> DecidedPairsAsync(NpgsqlDataSource db, long datasetId, long labelSpaceId, CancellationToken ct)
     {
-        upload.Rows.Sort((a, b) => a.ImageId.CompareTo(b.ImageId));
-        var checksum = Checksum(upload.Rows);
-
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(
-            "select pg_advisory_xact_lock(hashtextextended('prediction_sets:' || @ModelId || ':' || @DatasetId, 0))",
-            new { upload.ModelId, upload.DatasetId }, transaction);
-        var current = await connection.QuerySingleOrDefaultAsync<(long UploadId, string Checksum)?>(
-            "select upload_id, checksum from prediction_sets where model_id = @ModelId and dataset_id = @DatasetId",
-            new { upload.ModelId, upload.DatasetId }, transaction);
-        var unchanged = current?.Checksum == checksum;
-
-        var uploadId = await connection.ExecuteScalarAsync<long>(
+        var pairs = new HashSet<long>();
+        await using var reader = await connection.ExecuteReaderAsync(
             """
-            insert into prediction_uploads (model_id, dataset_id, uploaded_by, format, rows, k, partial, checksum, outcome, elapsed_ms)
-            values (@ModelId, @DatasetId, @UploadedBy, @Format, @rows, @K, @Partial, @checksum, @outcome, 0)
-            returning id
+            select r.image_id * 32768 + c.class_index
+            from review_items r
+            join images i on i.id = r.image_id
+            join label_space_classes c on c.label_space_id = @labelSpaceId and c.wnid = r.wnid
+            where i.dataset_id = @datasetId and r.state <> 'pending' and c.class_index < 32767
             """,
-            new
-            {
-                upload.ModelId, upload.DatasetId, upload.UploadedBy, upload.Format, rows = upload.Rows.Count,
-                upload.K, upload.Partial, checksum, outcome = unchanged ? Unchanged : Applied,
-            },
-            transaction);
-
-        long pending;
-        if (unchanged)
-            pending = await ReviewItemsWriter.CountPendingAsync(connection, transaction, current!.Value.UploadId);
-        else
-        {
-            await CopyRowsAsync(connection, uploadId, upload.Rows, ct);
-            await connection.ExecuteAsync(
-                """
-                insert into prediction_sets (model_id, dataset_id, upload_id, k, rows, checksum, updated_at)
-                values (@ModelId, @DatasetId, @uploadId, @K, @rows, @checksum, now())
-                on conflict (model_id, dataset_id) do update
-                set upload_id = excluded.upload_id, k = excluded.k, rows = excluded.rows,
-                    checksum = excluded.checksum, updated_at = excluded.updated_at
-                """,
-                new { upload.ModelId, upload.DatasetId, uploadId, upload.K, rows = upload.Rows.Count, checksum }, transaction);
-            if (current is not null)
-                await connection.ExecuteAsync(
-                    "delete from predictions where upload_id = @previous", new { previous = current.Value.UploadId }, transaction);
-            pending = await ReviewItemsWriter.EnsureForUploadAsync(connection, transaction, uploadId);
-        }
-
-        await connection.ExecuteAsync(
-            "update prediction_uploads set elapsed_ms = @ms where id = @uploadId",
-            new { ms = elapsed.Elapsed.TotalMilliseconds, uploadId }, transaction);
-        await transaction.CommitAsync(ct);
-        return new PredictionUploadOutcome(uploadId, unchanged ? Unchanged : Applied, checksum, pending);
+            new { datasetId, labelSpaceId });
+        while (await reader.ReadAsync(ct)) pairs.Add(reader.GetInt64(0));
+        return pairs;
     }
 
-    private static async Task CopyRowsAsync(NpgsqlConnection connection, long uploadId, List<PredictionRow> rows, CancellationToken ct)
-    {
-        await using var copy = await connection.BeginBinaryImportAsync(
-            "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", ct);
-        foreach (var row in rows)
-        {
-            await copy.StartRowAsync(ct);
-            await copy.WriteAsync(uploadId, NpgsqlDbType.Bigint, ct);
-            await copy.WriteAsync(row.ImageId, NpgsqlDbType.Bigint, ct);
-            await copy.WriteAsync(row.Labels, NpgsqlDbType.Array | NpgsqlDbType.Smallint, ct);
-            if (row.Scores is null) await copy.WriteNullAsync(ct);
-            else await copy.WriteAsync(row.Scores, NpgsqlDbType.Array | NpgsqlDbType.Real, ct);
-        }
-        await copy.CompleteAsync(ct);
-    }
+    public static long CountPending(List<PredictionRow> rows, HashSet<long> decided) =>
+        rows.Count(r => !decided.Contains(r.ImageId * 32768 + r.Labels[0]));
 
     /// <summary>
     /// SHA-256 of the canonical content: rows by image id, each as the image id, k, the class indices and the scores

@@ -89,14 +89,15 @@ public static class PredictionsApi
         return group;
     }
 
-    private sealed record Target(long ModelId, long OwnerId, long? DatasetId, long? LabelSpaceId);
+    private sealed record Target(long ModelId, long OwnerId, long? DatasetId, long? LabelSpaceId, long ImageEpoch);
 
     private static async Task<(Target? Target, ProblemHttpResult? Problem)> FindAsync(
         NpgsqlConnection connection, string slug, string dataset)
     {
         var target = await connection.QuerySingleOrDefaultAsync<Target>(
             """
-            select m.id as model_id, m.owner_id, d.id as dataset_id, d.label_space_id
+            select m.id as model_id, m.owner_id, d.id as dataset_id, d.label_space_id,
+                   coalesce((select e.epoch from dataset_image_epochs e where e.dataset_id = d.id), -1) as image_epoch
             from models m left join datasets d on d.slug = @dataset
             where m.slug = @slug
             """,
@@ -113,7 +114,8 @@ public static class PredictionsApi
     /// <param name="partial">Accept predictions for a subset of the images (default: every image exactly once).</param>
     public static async Task<Results<Ok<UploadPredictionsResponse>, ProblemHttpResult>> Upload(
         string slug, string dataset, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db,
-        IOptions<RelabelOptions> options, string? labels = null, bool partial = false)
+        PredictionTargetsCache targetsCache, PredictionFollowups followups, IOptions<RelabelOptions> options,
+        string? labels = null, bool partial = false)
     {
         var elapsed = Stopwatch.StartNew();
         var request = context.Request;
@@ -143,12 +145,23 @@ public static class PredictionsApi
             if (problem is not null) return problem;
             target = found!;
             if (!MayWrite(user, target)) return ModelsApi.Forbidden(slug);
-            targets = await PredictionTargets.LoadAsync(connection, target.DatasetId!.Value, target.LabelSpaceId!.Value);
+            targets = await targetsCache.GetAsync(connection, target.DatasetId!.Value, target.LabelSpaceId!.Value, target.ImageEpoch);
         }
         if (targets.ImageCount == 0)
             return Problems.Unprocessable("The dataset has no images", $"Register the images of '{dataset}' before uploading predictions.");
 
-        var parser = new PredictionParser(targets, mode);
+        var datasetId = target.DatasetId!.Value;
+        var maxRows = options.Value.MaxRowsPerUpload;
+        var parser = new PredictionParser(targets, mode, maxRows);
+        // Valid rows go to the database while the body is still being read; errors roll it all back.
+        await using var writer = new PredictionWriter(db, target.ModelId, datasetId, user.UserId(), format, partial, context.RequestAborted);
+        // Read beside the parsing, once the body proves valid so far: which top-1 pairs verdicts have decided.
+        Task<HashSet<long>>? decided = null;
+        parser.RowAdded = row =>
+        {
+            decided ??= PredictionStore.DecidedPairsAsync(db, datasetId, target.LabelSpaceId!.Value, context.RequestAborted);
+            writer.Add(row);
+        };
         // Decompressed bodies are bounded too, against compression bombs.
         await using var gzip = encoding is "gzip" or "x-gzip"
             ? new BoundedStream(new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true), maxBytes * 10)
@@ -167,19 +180,20 @@ public static class PredictionsApi
         {
             parser.Errors.Add(1, "body", $"The body is not valid gzip: {e.Message}");
         }
-        if (parser.RowCount > options.Value.MaxRowsPerUpload)
+        if (parser.RowCount > maxRows)
             return TypedResults.Problem(title: "Too many rows", statusCode: StatusCodes.Status413PayloadTooLarge,
-                detail: $"The upload has {parser.RowCount} rows; the limit is {options.Value.MaxRowsPerUpload}.");
+                detail: $"The upload has {parser.RowCount} rows; the limit is {maxRows}.");
         parser.Finish(partial);
         if (parser.Errors.Any)
             return parser.Errors.ToProblem("Invalid predictions (nothing was changed)");
 
-        var upload = new PredictionUpload(target.ModelId, target.DatasetId!.Value, user.UserId(), format, partial, parser.K, parser.Rows);
-        var rows = upload.Rows.Count;
-        var outcome = await PredictionStore.ApplyAsync(db, upload, elapsed, context.RequestAborted);
+        var rows = parser.Rows;
+        var outcome = await writer.CommitAsync(parser.K, rows, elapsed);
+        if (outcome.Outcome == PredictionWriter.Applied) followups.Notify();
+        var pending = PredictionStore.CountPending(rows, await decided!);
         return TypedResults.Ok(new UploadPredictionsResponse(
-            outcome.UploadId, outcome.Outcome, slug, dataset, rows, rows * parser.K, parser.K, partial,
-            targets.ImageCount, (double)rows / targets.ImageCount, outcome.PairsPendingReview, outcome.Checksum,
+            outcome.UploadId, outcome.Outcome, slug, dataset, rows.Count, rows.Count * parser.K, parser.K, partial,
+            targets.ImageCount, (double)rows.Count / targets.ImageCount, pending, outcome.Checksum,
             elapsed.Elapsed.TotalMilliseconds));
     }
 

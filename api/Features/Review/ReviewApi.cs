@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Predictions;
 using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Review;
@@ -16,7 +17,8 @@ public static class ReviewApi
 
     public static RouteGroupBuilder MapReview(this IEndpointRouteBuilder routes)
     {
-        var review = routes.MapGroup("/api/review").WithTags("Review").RequireAuthorization(Policies.Reviewer);
+        var review = routes.MapGroup("/api/review").WithTags("Review").RequireAuthorization(Policies.Reviewer)
+            .AfterPredictionFollowups();
         review.MapGet("/next", Next).WithName("NextReviewImage")
             .WithSummary("The next image for the caller to review, reserved for a few minutes; 204 when the queue is empty.");
         review.MapGet("/images/{id:long}", GetImage).WithName("GetReviewImage")
@@ -29,9 +31,10 @@ public static class ReviewApi
             .WithSummary("An admin's final word on an item ('unreviewed' withdraws the adjudication).");
 
         routes.MapGet("/api/images/{id:long}/history", History).WithTags("Review").WithName("ImageHistory")
-            .RequireAuthorization(Policies.SignedIn).WithSummary("Every verdict and flag event of an image, oldest first.");
+            .RequireAuthorization(Policies.SignedIn).AfterPredictionFollowups()
+            .WithSummary("Every verdict and flag event of an image, oldest first.");
         routes.MapPut("/api/datasets/{slug}/consensus", SetConsensus).WithTags("Review").WithName("SetConsensusRule")
-            .RequireAuthorization(Policies.Admin)
+            .RequireAuthorization(Policies.Admin).AfterPredictionFollowups()
             .WithSummary("Set the dataset's consensus rule ('latest' or 'agreement:N') and re-derive every item state.");
         return review;
     }

@@ -81,6 +81,7 @@ public sealed class FuzzTests(FuzzFixture fixture, ITestOutputHelper output) : I
         var valid = PredictionData.Json(PredictionData.Rows(5, 2));
         Assert.Equal(HttpStatusCode.OK, (await PredictionData.PutAsync(admin, "fuzz-model", "fuzz", PredictionData.Body(valid, "application/json"))).StatusCode);
 
+        await fixture.App.FollowupsDoneAsync();
         var before = await CountsAsync();
         fixture.App.Logs.MinimumLevel = LogLevel.Warning;
         var bombs = Bombs();

@@ -37,6 +37,12 @@ public sealed class RelabelApp(string database, IDictionary<string, string?>? se
 
     public NpgsqlDataSource Db => Services.GetRequiredService<NpgsqlDataSource>();
 
+    /// <summary>
+    /// Waits for the work that follows prediction uploads (review items, deletion of replaced rows), for tests that
+    /// look at those tables directly; the API's own readers of review items wait by themselves.
+    /// </summary>
+    public Task FollowupsDoneAsync() => Services.GetRequiredService<Relabel.Api.Features.Predictions.PredictionFollowups>().EnsureDoneAsync();
+
     public HttpClient Anonymous() => CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
 
     public HttpClient WithToken(string token)

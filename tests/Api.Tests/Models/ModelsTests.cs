@@ -117,6 +117,7 @@ public sealed class ModelsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(["m-delete"], model.GetProperty("datasets").EnumerateArray().Select(d => d.GetString()));
         const string reviewItems =
             "select count(*) from review_items r join images i on i.id = r.image_id join datasets d on d.id = i.dataset_id where d.slug = 'm-delete'";
+        await App.FollowupsDoneAsync();
         Assert.Equal(12, await PredictionData.CountAsync(App, reviewItems));
 
         Assert.Equal(HttpStatusCode.NoContent, (await owner.DeleteAsync("/api/models/doomed")).StatusCode);

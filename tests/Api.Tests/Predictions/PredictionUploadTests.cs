@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Dapper;
 using Relabel.Api.Tests.Infrastructure;
 using Xunit;
 using static Relabel.Api.Tests.Predictions.PredictionData;
@@ -40,6 +41,7 @@ public sealed class PredictionUploadTests(ApiFixture fixture) : IClassFixture<Ap
         var stored = await StoredAsync(App, "json-up", "json-up");
         Assert.Equal("img_000.JPEG:0 1:-", stored[0]);
         Assert.Equal("img_004.JPEG:4 0:-", stored[4]);
+        await App.FollowupsDoneAsync();
         Assert.Equal(6, await CountAsync(App,
             "select count(*) from review_items r join images i on i.id = r.image_id join datasets d on d.id = i.dataset_id where d.slug = 'json-up'"));
 
@@ -47,8 +49,47 @@ public sealed class PredictionUploadTests(ApiFixture fixture) : IClassFixture<Ap
         await CreateModelAsync(owner, "json-up-2");
         var second = await (await PutAsync(owner, "json-up-2", "json-up", Body(Json(Rows(6, 1, shift: 1)), "application/json"))).JsonAsync();
         Assert.Equal(6, second.GetProperty("newForReview").GetInt64());
+        await App.FollowupsDoneAsync();
         Assert.Equal(12, await CountAsync(App,
             "select count(*) from review_items r join images i on i.id = r.image_id join datasets d on d.id = i.dataset_id where d.slug = 'json-up'"));
+    }
+
+    [Fact]
+    public async Task A_follow_up_left_by_a_crash_is_done_by_the_worker_and_readers_of_review_items_wait_for_uploads()
+    {
+        using var owner = await SetUpAsync("followup");
+        var first = await (await PutAsync(owner, "followup", "followup", Body(Json(Rows(6, 1)), "application/json"))).JsonAsync();
+        // The review queue answers with the new items at once: its readers wait for this process's follow-ups.
+        using var reviewer = await App.UserAsync("followup-reviewer", "reviewer");
+        var next = await reviewer.GetAsync("/api/review/next?dataset=followup");
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+
+        // A crash after the commit of a replacement: its follow-up is recorded, the items and the old rows not done.
+        var second = await (await PutAsync(owner, "followup", "followup", Body(Json(Rows(6, 1, shift: 1)), "application/json"))).JsonAsync();
+        await App.FollowupsDoneAsync();
+        await using (var connection = await App.Db.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                """
+                delete from review_items r using images i, datasets d
+                where i.id = r.image_id and d.id = i.dataset_id and d.slug = 'followup' and r.wnid <> i.original_wnid;
+                insert into predictions (upload_id, image_id, labels)
+                select @old, image_id, labels from predictions where upload_id = @current;
+                insert into prediction_followups (upload_id, replaced_upload_id) values (@current, @old);
+                """,
+                new { old = first.GetProperty("uploadId").GetInt64(), current = second.GetProperty("uploadId").GetInt64() });
+        }
+        // The worker finds it by itself (as at start-up, or from another API process) within seconds.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (await CountAsync(App, "select count(*) from prediction_followups") > 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(200);
+        Assert.Equal(0, await CountAsync(App, "select count(*) from prediction_followups"));
+        Assert.Equal(12, await CountAsync(App,
+            "select count(*) from review_items r join images i on i.id = r.image_id join datasets d on d.id = i.dataset_id where d.slug = 'followup'"));
+        Assert.Equal(0, await CountAsync(App, "select count(*) from predictions where upload_id = @old",
+            new { old = first.GetProperty("uploadId").GetInt64() }));
+        Assert.Equal(6, await CountAsync(App, "select count(*) from predictions where upload_id = @current",
+            new { current = second.GetProperty("uploadId").GetInt64() }));
     }
 
     [Fact]
@@ -133,7 +174,29 @@ public sealed class PredictionUploadTests(ApiFixture fixture) : IClassFixture<Ap
         { "empty NDJSON", "application/x-ndjson", "\n\n", 1, "body" },
         { "incomplete coverage", "application/json", """{"predictions":[{"image":"img_000.JPEG","labels":["n01440764"]}]}""", 0, "coverage" },
         { "a wnid in index mode", "text/csv", "image,label1\nimg_000.JPEG,n01440764\n", 2, "labels[0]" },
+        { "image not a string", "application/json", """{"predictions":[{"image":"img_000.JPEG","labels":["n01440764"]},{"image":7,"labels":["n01440764"]}]}""", 2, "image" },
+        { "row not an object", "application/json", """{"predictions":[["img_000.JPEG","n01440764"]]}""", 1, "row" },
+        { "label an object", "application/json", """{"predictions":[{"image":"img_000.JPEG","labels":[{"wnid":"n01440764"}]}]}""", 1, "labels[0]" },
+        { "predictions not an array", "application/json", """{"predictions":{"image":"img_000.JPEG"}}""", 1, "body" },
+        { "content after the document", "application/json", """{"predictions":[{"image":"img_000.JPEG","labels":["n01440764"]}]} {}""", 1, "body" },
     };
+
+    [Fact]
+    public async Task JSON_names_match_ignoring_case_and_escapes_and_unknown_properties_are_ignored()
+    {
+        using var owner = await SetUpAsync("json-names", images: 2);
+        var body = """
+            {"Predictions": [{"IMAGE": "img_000.JPEG", "lab\u0065ls": ["n01440764"], "note": {"x": [1, 2]}},
+                             {"image": "img_\u0030\u00301.JPEG", "labels": [1], "scores": [0.75]}], "version": 2}
+            """;
+        var response = await PutAsync(owner, "json-names", "json-names", Body(body, "application/json"), "?labels=index");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode); // "n01440764" is not an index: labels=index
+        var result = await (await PutAsync(owner, "json-names", "json-names",
+            Body(body.Replace("\"n01440764\"", "0"), "application/json"), "?labels=index")).JsonAsync();
+        Assert.Equal(2, result.GetProperty("images").GetInt32());
+        var stored = await StoredAsync(App, "json-names", "json-names");
+        Assert.Equal(["img_000.JPEG:0:-", "img_001.JPEG:1:0.75"], stored);
+    }
 
     [Theory]
     [MemberData(nameof(BadBodies))]
@@ -256,6 +319,7 @@ public sealed class PredictionUploadTests(ApiFixture fixture) : IClassFixture<Ap
         stop.Cancel();
         await readerTask;
         Assert.True(reads > 0);
+        await App.FollowupsDoneAsync();
         Assert.Equal(300, await CountAsync(App,
             "select count(*) from predictions p join prediction_uploads u on u.id = p.upload_id join models m on m.id = u.model_id where m.slug = 'atomic'"));
     }
@@ -278,6 +342,7 @@ public sealed class PredictionUploadTests(ApiFixture fixture) : IClassFixture<Ap
         Assert.All(stored.Select((row, i) => (row, i)), r =>
             Assert.Equal((r.i + shift) % 5, int.Parse(r.row.Split(':')[1].Split(' ')[0])));
         // Only the current upload's rows remain; every upload is in the history.
+        await App.FollowupsDoneAsync();
         Assert.Equal(200, await CountAsync(App,
             "select count(*) from predictions p join prediction_uploads u on u.id = p.upload_id join models m on m.id = u.model_id where m.slug = 'race'"));
         Assert.Equal(4, await CountAsync(App, "select count(*) from prediction_uploads where id = any(@results)", new { results }));
