@@ -21,7 +21,7 @@ public sealed class MixedLoadBenchmark : IBenchmark, IExplicitBenchmark
     private const string Dataset = "ilsvrc2012-val";
     private const int Models = 10;
     private const int ImagesPerModel = 5_000;
-    private static readonly int[] Ladder = [5, 10, 20, 40, 80, 160];
+    private static readonly int[] Ladder = [5, 10, 15, 20, 30, 40, 60, 80, 120, 160];
     private static readonly TimeSpan Probe = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan Hold = TimeSpan.FromSeconds(60);
     private const double P99TargetMs = 100;

@@ -107,7 +107,7 @@ public static class DatasetsApi
         """
         select d.slug, d.name, d.description,
                (select count(*)::int from label_space_classes c where c.label_space_id = d.label_space_id) as class_count,
-               (select count(*) from images i where i.dataset_id = d.id) as image_count,
+               coalesce((select e.images from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_count,
                (select s.slug from datasets s where s.id = d.shift_of) as shift_of,
                array(select o.slug from datasets o where o.label_space_id = d.label_space_id and o.id <> d.id order by o.slug) as shares_label_space_with,
                d.consensus_rule, d.images_public, d.created_at

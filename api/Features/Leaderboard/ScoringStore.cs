@@ -84,7 +84,7 @@ public sealed class ScoringStore
         """
         select d.id, d.slug, d.name, d.label_space_id, d.label_version, d.consensus_rule, d.shift_of,
                (select s.id from datasets s where s.shift_of = d.id order by s.id limit 1) as shifted_by,
-               (select count(*) from images i where i.dataset_id = d.id) as image_count,
+               coalesce((select e.images from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_count,
                coalesce((select e.epoch from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_epoch,
                (select count(*) from subsets s where s.dataset_id = d.id) as subset_count,
                coalesce((select r.id from reference_label_sets r where r.dataset_id = d.id), 0) as reference_set

@@ -163,22 +163,22 @@ public static class PredictionStore
     }
 
     /// <summary>
-    /// The (image, class index) pairs of a dataset that verdicts have decided (or left in conflict), as
+    /// Of the given images, the (image, class index) pairs that verdicts have decided (or left in conflict), as
     /// image id * 32768 + class index: an upload's top-1 pairs outside this set are new for review.
     /// </summary>
-    public static async Task<HashSet<long>> DecidedPairsAsync(NpgsqlDataSource db, long datasetId, long labelSpaceId, CancellationToken ct)
+    public static async Task<HashSet<long>> DecidedPairsAsync(NpgsqlDataSource db, long labelSpaceId, long[] imageIds, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var pairs = new HashSet<long>();
         await using var reader = await connection.ExecuteReaderAsync(
             """
             select r.image_id * 32768 + c.class_index
-            from review_items r
-            join images i on i.id = r.image_id
+            from unnest(@imageIds) as u (image_id)
+            join review_items r on r.image_id = u.image_id
             join label_space_classes c on c.label_space_id = @labelSpaceId and c.wnid = r.wnid
-            where i.dataset_id = @datasetId and r.state <> 'pending' and c.class_index < 32767
+            where r.state <> 'pending' and c.class_index < 32767
             """,
-            new { datasetId, labelSpaceId });
+            new { labelSpaceId, imageIds });
         while (await reader.ReadAsync(ct)) pairs.Add(reader.GetInt64(0));
         return pairs;
     }

@@ -114,7 +114,7 @@ public static class PredictionsApi
     /// <param name="partial">Accept predictions for a subset of the images (default: every image exactly once).</param>
     public static async Task<Results<Ok<UploadPredictionsResponse>, ProblemHttpResult>> Upload(
         string slug, string dataset, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db,
-        PredictionTargetsCache targetsCache, PredictionFollowups followups, IOptions<RelabelOptions> options,
+        PredictionTargetsCache targetsCache, PredictionFollowups followups, IOptions<RelabelOptions> options, ILoggerFactory loggers,
         string? labels = null, bool partial = false)
     {
         var elapsed = Stopwatch.StartNew();
@@ -155,13 +155,7 @@ public static class PredictionsApi
         var parser = new PredictionParser(targets, mode, maxRows);
         // Valid rows go to the database while the body is still being read; errors roll it all back.
         await using var writer = new PredictionWriter(db, target.ModelId, datasetId, user.UserId(), format, partial, context.RequestAborted);
-        // Read beside the parsing, once the body proves valid so far: which top-1 pairs verdicts have decided.
-        Task<HashSet<long>>? decided = null;
-        parser.RowAdded = row =>
-        {
-            decided ??= PredictionStore.DecidedPairsAsync(db, datasetId, target.LabelSpaceId!.Value, context.RequestAborted);
-            writer.Add(row);
-        };
+        parser.RowAdded = writer.Add;
         // Decompressed bodies are bounded too, against compression bombs.
         await using var gzip = encoding is "gzip" or "x-gzip"
             ? new BoundedStream(new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true), maxBytes * 10)
@@ -188,9 +182,16 @@ public static class PredictionsApi
             return parser.Errors.ToProblem("Invalid predictions (nothing was changed)");
 
         var rows = parser.Rows;
+        var parsed = elapsed.Elapsed.TotalMilliseconds;
+        // Beside the commit: which of the new top-1 pairs verdicts have decided already.
+        var decided = PredictionStore.DecidedPairsAsync(db, target.LabelSpaceId!.Value,
+            rows.Select(r => r.ImageId).ToArray(), context.RequestAborted);
         var outcome = await writer.CommitAsync(parser.K, rows, elapsed);
         if (outcome.Outcome == PredictionWriter.Applied) followups.Notify();
-        var pending = PredictionStore.CountPending(rows, await decided!);
+        var pending = PredictionStore.CountPending(rows, await decided);
+        loggers.CreateLogger(typeof(PredictionsApi)).LogInformation(
+            "Upload {UploadId} ({Outcome}) of {Rows} rows to {Model} on {Dataset}: body read in {ReadMs:F0} ms, done in {ElapsedMs:F0} ms",
+            outcome.UploadId, outcome.Outcome, rows.Count, slug, dataset, parsed, elapsed.Elapsed.TotalMilliseconds);
         return TypedResults.Ok(new UploadPredictionsResponse(
             outcome.UploadId, outcome.Outcome, slug, dataset, rows.Count, rows.Count * parser.K, parser.K, partial,
             targets.ImageCount, (double)rows.Count / targets.ImageCount, pending, outcome.Checksum,

@@ -55,7 +55,7 @@ public static class ReviewWriter
         var changedItems = itemIds.Count(id => newStates[id] != items[id].State);
 
         var flagImages = flags.Select(f => f.ImageId).Distinct().ToArray();
-        var currentFlags = (await connection.QueryAsync<(long ImageId, bool Problematic)>(
+        var currentFlags = flagImages.Length == 0 ? [] : (await connection.QueryAsync<(long ImageId, bool Problematic)>(
             "select image_id, problematic from image_states where image_id = any(@flagImages)", new { flagImages }, transaction))
             .ToDictionary(r => r.ImageId, r => r.Problematic);
         var finalFlags = flags.GroupBy(f => f.ImageId).ToDictionary(g => g.Key, g => g.Last());

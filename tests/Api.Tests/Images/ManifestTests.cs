@@ -40,6 +40,32 @@ public sealed class ManifestTests(ApiFixture fixture) : IClassFixture<ApiFixture
     }
 
     [Fact]
+    public async Task Datasets_report_image_counts_kept_by_triggers_through_inserts_moves_and_deletes()
+    {
+        using var admin = fixture.App.Admin();
+        await TestData.CreateDatasetAsync(admin, "count-a", TestData.IlsvrcClasses());
+        await TestData.CreateDatasetAsync(admin, "count-b", TestData.IlsvrcClasses());
+        var csv = "file_name,label\n" + string.Join("\n", Enumerable.Range(0, 30).Select(i => $"c_{i:D3}.JPEG,n01440764"));
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/datasets/count-a/images/manifest", Csv(csv))).StatusCode);
+        async Task<long> Listed(string slug) => (await (await admin.GetAsync($"/api/datasets/{slug}")).JsonAsync()).GetProperty("imageCount").GetInt64();
+        Assert.Equal(30, await Listed("count-a"));
+
+        await using (var connection = await fixture.App.Db.OpenConnectionAsync())
+            await connection.ExecuteAsync(
+                """
+                update images set dataset_id = (select id from datasets where slug = 'count-b')
+                where file_name in ('c_000.JPEG', 'c_001.JPEG', 'c_002.JPEG') and dataset_id = (select id from datasets where slug = 'count-a');
+                update images set original_wnid = 'n01443537' where file_name = 'c_010.JPEG';
+                delete from images where file_name in ('c_020.JPEG', 'c_021.JPEG') and dataset_id = (select id from datasets where slug = 'count-a');
+                """);
+        Assert.Equal(25, await Listed("count-a"));
+        Assert.Equal(3, await Listed("count-b"));
+        Assert.Equal(25, await CountAsync("count-a"));
+        Assert.Contains((await (await admin.GetAsync("/api/datasets")).JsonAsync()).EnumerateArray(),
+            d => d.GetProperty("slug").GetString() == "count-b" && d.GetProperty("imageCount").GetInt64() == 3);
+    }
+
+    [Fact]
     public async Task Bad_rows_are_listed_with_their_lines_and_nothing_is_registered()
     {
         using var admin = fixture.App.Admin();
