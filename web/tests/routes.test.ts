@@ -104,6 +104,13 @@ describe('hrefs', () => {
     assert.equal(imageFileUrl(7), '/api/images/7/file');
   });
 
+  it('builds review queue addresses, leaving out the default mode', () => {
+    assert.equal(hrefs.reviewQueue('demo-val'), '/review?dataset=demo-val');
+    assert.equal(hrefs.reviewQueue('demo-val', { subset: null, mode: 'pending' }), '/review?dataset=demo-val');
+    assert.equal(hrefs.reviewQueue('a&b', { subset: 'dogs', mode: 'conflicts' }), '/review?dataset=a%26b&subset=dogs&mode=conflicts');
+    assert.deepEqual(matchRoute(hrefs.reviewQueue('demo-val', { mode: 'problematic' })), { page: 'review' });
+  });
+
   it('carries a safe return path to the sign-in page', () => {
     assert.equal(hrefs.signIn(), '/sign-in');
     assert.equal(hrefs.signIn('/images/7'), '/sign-in?next=%2Fimages%2F7');

@@ -1,5 +1,10 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.Playwright;
+using Relabel.Api.Tests.Infrastructure;
+using Relabel.Api.Tests.Review;
 using Xunit;
 
 namespace Relabel.Api.Tests.Browser;
@@ -71,6 +76,98 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
             """,
             new { imageId }));
         Assert.Equal("unreviewed", await page.GetByTestId("review-row").First.GetAttributeAsync("data-choice"));
+        Assert.Empty(scriptErrors);
+    }
+
+    private async Task<IPage> SignInAsync(string name, string next, List<string> scriptErrors)
+    {
+        var page = await fixture.NewPageAsync();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString(next));
+        await page.GetByTestId("signin-name").FillAsync(name);
+        await page.GetByTestId("signin-password").FillAsync(name + "-password");
+        await page.Keyboard.PressAsync("Enter");
+        return page;
+    }
+
+    [Fact]
+    public async Task An_admin_settles_a_conflict_from_the_conflict_queue_and_a_reviewer_sees_no_adjudication_control()
+    {
+        const string Tench = "n01440764", Goldfish = "n01443537";
+        var app = fixture.App;
+        using var admin = app.Admin();
+        var images = await ReviewTestData.CreateDatasetAsync(app, "adjudicate", Tench, Tench, Tench);
+        await ReviewTestData.AddPredictionsAsync(app, "adjudicate", "adjudicate-m", images.Keys.ToDictionary(f => f, _ => Goldfish));
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/datasets/adjudicate/consensus", new { rule = "agreement:2" })).StatusCode);
+        using var ann = await app.UserAsync("adj-ann", "reviewer");
+        using var bob = await app.UserAsync("adj-bob", "reviewer");
+        foreach (var id in images.Values)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await ann.SubmitAsync(await ann.ReviewAsync(id), new Dictionary<string, string> { [Tench] = "correct", [Goldfish] = "correct" })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await bob.SubmitAsync(await bob.ReviewAsync(id), new Dictionary<string, string> { [Tench] = "correct", [Goldfish] = "wrong" })).StatusCode);
+        }
+        Assert.Equal(3, await ScalarAsync<long>(
+            "select count(*) from review_items where image_id = any(@ids) and state = 'conflict'", new { ids = images.Values.ToArray() }));
+        var scriptErrors = new List<string>();
+        const string ConflictQueue = "/review?dataset=adjudicate&mode=conflicts";
+
+        // A reviewer sees the conflict marked and the queue switch, but neither the control nor who said what.
+        var reviewer = await SignInAsync("demo-reviewer", ConflictQueue, scriptErrors);
+        await Assertions.Expect(reviewer.Locator("[data-testid=review-panel][data-image-id]")).ToHaveCountAsync(1);
+        var conflictRow = reviewer.Locator($"[data-testid=review-row][data-wnid='{Goldfish}']");
+        await Assertions.Expect(conflictRow).ToHaveClassAsync(new Regex(@"\bconflict\b"));
+        await Assertions.Expect(conflictRow.Locator(".state")).ToHaveTextAsync("conflict");
+        await Assertions.Expect(reviewer.Locator("[data-testid=review-modes] a[aria-current=page]")).ToHaveAttributeAsync("data-mode", "conflicts");
+        await Assertions.Expect(reviewer.GetByTestId("review-row")).ToHaveCountAsync(2);
+        foreach (var control in await reviewer.GetByTestId("review-adjudicate").AllAsync()) await Assertions.Expect(control).ToBeHiddenAsync();
+        foreach (var line in await reviewer.GetByTestId("review-verdicts").AllAsync()) await Assertions.Expect(line).ToBeHiddenAsync();
+
+        // The admin gets another conflict image (the reviewer holds theirs), sees who said what, and adjudicates.
+        var page = await SignInAsync("demo-admin", ConflictQueue, scriptErrors);
+        var panel = page.Locator("[data-testid=review-panel][data-image-id]");
+        await Assertions.Expect(panel).ToHaveCountAsync(1);
+        var imageId = long.Parse((await panel.GetAttributeAsync("data-image-id"))!);
+        var row = page.Locator($"[data-testid=review-row][data-wnid='{Goldfish}']");
+        var itemId = long.Parse((await row.GetAttributeAsync("data-item-id"))!);
+        await Assertions.Expect(row).ToHaveClassAsync(new Regex(@"\bconflict\b"));
+        await Assertions.Expect(row.GetByTestId("review-verdicts")).ToHaveTextAsync("adj-ann: correct · adj-bob: wrong");
+        await Assertions.Expect(row.GetByTestId("review-adjudicate")).ToBeVisibleAsync();
+        await Assertions.Expect(row.GetByTestId("adjudicate-unreviewed")).ToBeDisabledAsync();
+
+        await row.GetByTestId("adjudicate-wrong").ClickAsync();
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("wrong");
+        await Assertions.Expect(row).Not.ToHaveClassAsync(new Regex(@"\bconflict\b"));
+        await Assertions.Expect(row.GetByTestId("review-verdicts")).ToHaveTextAsync("Adjudicated wrong by demo-admin");
+        Assert.Equal("wrong", await ScalarAsync<string>("select state from review_items where id = @itemId", new { itemId }));
+
+        // Withdrawing hands the item back to the rule (a conflict again); a second adjudication settles it.
+        await row.GetByTestId("adjudicate-unreviewed").ClickAsync();
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("conflict");
+        await Assertions.Expect(row.GetByTestId("review-verdicts")).ToHaveTextAsync("adj-ann: correct · adj-bob: wrong");
+        await row.GetByTestId("adjudicate-correct").ClickAsync();
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("correct");
+        await Assertions.Expect(row.GetByTestId("adjudicate-correct")).ToHaveAttributeAsync("aria-pressed", "true");
+
+        Assert.Equal("correct", await ScalarAsync<string>("select state from review_items where id = @itemId", new { itemId }));
+        Assert.Equal("wrong,unreviewed,correct", await ScalarAsync<string>(
+            """
+            select string_agg(e.verdict, ',' order by e.id) from verdict_events e join users u on u.id = e.reviewer_id
+            where e.item_id = @itemId and e.adjudication and u.name = 'demo-admin'
+            """,
+            new { itemId }));
+
+        // The rows carry the new versions: Enter submits the image without a stale-version refusal.
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("review-status")).ToHaveTextAsync(new Regex(@"^Saved img_\d\.$"));
+        Assert.True(await ScalarAsync<bool>(
+            "select exists (select 1 from review_done d join users u on u.id = d.reviewer_id where u.name = 'demo-admin' and d.image_id = @imageId)",
+            new { imageId }));
+
+        // The switch leads to another queue by its address.
+        await page.Locator("[data-testid=review-modes] a[data-mode=pending]").ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"/review\?dataset=adjudicate$"));
+        await Assertions.Expect(page.Locator("[data-testid=review-modes] a[aria-current=page]")).ToHaveAttributeAsync("data-mode", "pending");
+        await Assertions.Expect(page.GetByTestId("review-empty")).ToBeVisibleAsync();
         Assert.Empty(scriptErrors);
     }
 }

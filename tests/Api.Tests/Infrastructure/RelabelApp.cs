@@ -43,7 +43,10 @@ public sealed class RelabelApp(string database, IDictionary<string, string?>? se
     /// </summary>
     public Task FollowupsDoneAsync() => Services.GetRequiredService<Relabel.Api.Features.Predictions.PredictionFollowups>().EnsureDoneAsync();
 
-    public HttpClient Anonymous() => CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
+    /// <summary>Where clients send requests: the in-memory server, or the Kestrel address of a browser test's server.</summary>
+    public Uri ClientBaseAddress { get; set; } = new("http://localhost");
+
+    public HttpClient Anonymous() => CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, BaseAddress = ClientBaseAddress });
 
     public HttpClient WithToken(string token)
     {

@@ -128,6 +128,13 @@ const enc = encodeURIComponent;
 export const hrefs = {
   leaderboard: (): string => '/leaderboard',
   review: (): string => '/review',
+  /** A dataset's review queue; pending, the default mode, is left out of the address. */
+  reviewQueue(dataset: string, options: { subset?: string | null; mode?: string } = {}): string {
+    const params = new URLSearchParams({ dataset });
+    if (options.subset) params.set('subset', options.subset);
+    if (options.mode && options.mode !== 'pending') params.set('mode', options.mode);
+    return `/review?${params.toString()}`;
+  },
   browse: (): string => '/browse',
   dataset(slug: string, options: { subset?: string | null; q?: string } = {}): string {
     const params = new URLSearchParams();

@@ -2,9 +2,12 @@
  * "/review?dataset=…[&subset=…&mode=…]": the review tool. One image large, one row per candidate label with five
  * choices, the problematic flag; keyboard first (1-4 and 0 choose, j/k or arrows move, Enter submits, p flags,
  * u undoes the last submit). The next image is fetched while the reviewer works, so the switch is instant.
+ * Links switch between the pending, conflicts and problematic queues; admins also give the final word on a label
+ * (adjudication) and see who stands on what behind a conflict.
  */
 import { api, ApiError, isAbortError, toProblem } from '../api/client';
 import type { Dataset, GuideNote, ReviewImage, ReviewLabel, ReviewProgress, SubmitReviewResponse } from '../api/types';
+import { ADJUDICATIONS, itemVerdicts, parseMode, REVIEW_MODES, verdictsLine, type AdjudicationVerdict, type ItemVerdicts, type ReviewMode } from '../logic/adjudication';
 import { el, setAttr, setHidden, setText } from '../components/dom';
 import { mountExampleStrip } from '../components/exampleStrip';
 import { mountKeyedList } from '../components/keyedList';
@@ -30,7 +33,7 @@ export function mountReviewPage(root: HTMLElement, ctx: PageContext): void {
   const params = new URLSearchParams(ctx.location().split('?')[1]?.split('#')[0] ?? '');
   const dataset = params.get('dataset');
   const subset = params.get('subset');
-  const mode = params.get('mode') ?? 'pending';
+  const mode = parseMode(params.get('mode'));
 
   const message = el('p', { class: 'lead' });
   const signIn = el('a', { attrs: { href: hrefs.signIn(ctx.location()) }, text: 'Sign in' });
@@ -71,7 +74,7 @@ export function mountReviewPage(root: HTMLElement, ctx: PageContext): void {
       .then((datasets: Dataset[]) => {
         picker.replaceChildren(
           ...datasets.map((d) =>
-            el('li', { attrs: { 'data-slug': d.slug } }, el('a', { attrs: { href: `/review?dataset=${encodeURIComponent(d.slug)}` }, text: d.name })),
+            el('li', { attrs: { 'data-slug': d.slug } }, el('a', { attrs: { href: hrefs.reviewQueue(d.slug) }, text: d.name })),
           ),
         );
       })
@@ -82,17 +85,27 @@ export function mountReviewPage(root: HTMLElement, ctx: PageContext): void {
 
   function startReview(slug: string): void {
     ctx.setTitle('Review', slug);
-    mountWorkspace(workspace, ctx, { dataset: slug, subset, mode }, problemBox);
+    const isAdmin = (): boolean => {
+      const state = ctx.session.state;
+      return state.status === 'signed-in' && hasRole(state.user.roles, 'admin');
+    };
+    mountWorkspace(workspace, ctx, { dataset: slug, subset, mode }, problemBox, isAdmin);
   }
 }
 
 interface Query {
   readonly dataset: string;
   readonly subset: string | null;
-  readonly mode: string;
+  readonly mode: ReviewMode;
 }
 
-function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, problemBox: { update(p: Problem | null): void }): void {
+function mountWorkspace(
+  root: HTMLElement,
+  ctx: PageContext,
+  query: Query,
+  problemBox: { update(p: Problem | null): void },
+  isAdmin: () => boolean,
+): void {
   // --- State ---
   let current: ReviewImage | null = null;
   let prefetch: Prefetch | null = null;
@@ -107,8 +120,26 @@ function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, probl
   let submits = 0;
   let status = '';
   let empty = false;
+  /** Who stands on what for the current image's items; loaded for admins only. */
+  let standing: { readonly imageId: number; readonly items: ReadonlyMap<number, ItemVerdicts> } | null = null;
 
   // --- Markup ---
+  // Links, not buttons: each queue has its own address, and the keyboard shortcuts stay with the review.
+  const modes = el(
+    'nav',
+    { class: 'review-modes', testid: 'review-modes', attrs: { 'aria-label': 'Review queue' } },
+    ...REVIEW_MODES.map((m) =>
+      el('a', {
+        class: 'review-mode',
+        attrs: {
+          href: hrefs.reviewQueue(query.dataset, { subset: query.subset, mode: m.value }),
+          'data-mode': m.value,
+          ...(m.value === query.mode ? { 'aria-current': 'page' } : {}),
+        },
+        text: m.label,
+      }),
+    ),
+  );
   const progressBar = el('progress', { testid: 'review-progress', attrs: { max: '1', value: '0' } });
   const progressText = el('span', { class: 'muted' });
   const todayText = el('span', { testid: 'review-today' });
@@ -132,9 +163,9 @@ function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, probl
   const statusLine = el('p', { class: 'review-status', testid: 'review-status', attrs: { role: 'status', 'aria-live': 'polite' } });
   const help = el('p', { class: 'muted', text: 'Keys: 1 correct · 2 wrong · 3 unclear · 4 don\'t know · 0 unreviewed · j/k or ↑/↓ move · Enter submit · p problematic · u undo' });
   const side = el('div', { class: 'review-side' }, rows, flagRow, el('p', { class: 'review-actions' }, submit, ' ', undo), statusLine, help);
-  const emptyText = el('p', { class: 'lead', testid: 'review-empty', text: 'Nothing left to review here. Thank you!' });
+  const emptyText = el('p', { class: 'lead', testid: 'review-empty', text: REVIEW_MODES.find((m) => m.value === query.mode)?.empty ?? '' });
   const layout = el('div', { class: 'review-layout' }, figure, side);
-  root.append(bar, layout, emptyText);
+  root.append(modes, bar, layout, emptyText);
   root.hidden = false;
 
   // --- Label rows ---
@@ -162,8 +193,20 @@ function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, probl
         return { choice: c.value, input, label: el('label', { class: `choice choice-${c.value}` }, input, ` ${c.label} `, el('kbd', { text: c.key })) };
       });
       const group = el('div', { class: 'choices', attrs: { role: 'radiogroup' } }, ...radios.map((r) => r.label));
+      const verdicts = el('p', { class: 'review-verdicts', testid: 'review-verdicts' });
+      const adjudicateButtons = ADJUDICATIONS.map((a) => {
+        const button = el('button', { class: 'button button-small', testid: `adjudicate-${a.value}`, attrs: { type: 'button' }, text: a.label });
+        button.addEventListener('click', () => {
+          // Enter belongs to "submit and next" again once the adjudication is sent.
+          button.blur();
+          void adjudicate(itemId, a.value);
+        });
+        return { verdict: a.value, button };
+      });
+      const adjudication = el('span', { class: 'adjudicate', testid: 'review-adjudicate', attrs: { role: 'group', 'aria-label': 'Adjudicate: the final word' } },
+        el('span', { class: 'muted', text: 'Adjudicate:' }), ...adjudicateButtons.flatMap((b) => [' ', b.button]));
       const row = el('li', { class: 'review-row', testid: 'review-row' },
-        el('div', { class: 'label-head' }, lemma, ' ', wnid, ' ', badge, ' ', models, ' ', state), gloss, notes, examples, group);
+        el('div', { class: 'label-head' }, lemma, ' ', wnid, ' ', badge, ' ', models, ' ', state, adjudication), verdicts, gloss, notes, examples, group);
       row.addEventListener('click', () => {
         focus = current?.labels.findIndex((l) => l.itemId === itemId) ?? 0;
         render();
@@ -184,6 +227,20 @@ function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, probl
           setText(models, label.models === 1 ? '1 model' : `${label.models} models`);
           setText(state, label.state);
           state.className = `state state-${label.state}`;
+          row.classList.toggle('conflict', label.state === 'conflict');
+          const admin = isAdmin();
+          const mine = admin ? standingOf(label.itemId) : undefined;
+          setHidden(adjudication, !admin);
+          for (const b of adjudicateButtons) {
+            b.button.disabled = busy || (b.verdict === 'unreviewed' && !mine?.adjudication);
+            if (b.verdict !== 'unreviewed') setAttr(b.button, 'aria-pressed', mine?.adjudication?.verdict === b.verdict ? 'true' : 'false');
+          }
+          const said = [
+            label.state === 'conflict' && mine ? verdictsLine(mine.verdicts) : '',
+            mine?.adjudication ? `Adjudicated ${mine.adjudication.verdict} by ${mine.adjudication.author}` : '',
+          ].filter((part) => part !== '').join(' · ');
+          setText(verdicts, said);
+          setHidden(verdicts, said === '');
           setText(gloss, label.gloss);
           for (const r of radios) if (r.input.checked !== (r.choice === choice)) r.input.checked = r.choice === choice;
           const relevant = (current?.notes ?? []).filter((n) => n.wnid === label.wnid || n.otherWnid === label.wnid);
@@ -197,6 +254,10 @@ function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, probl
       };
     },
   );
+
+  function standingOf(itemId: number): ItemVerdicts | undefined {
+    return standing !== null && standing.imageId === current?.image.id ? standing.items.get(itemId) : undefined;
+  }
 
   function noteView(note: GuideNote, labels: readonly ReviewLabel[]): HTMLElement {
     const name = (wnid: string): string => labels.find((l) => l.wnid === wnid)?.lemmas[0] ?? wnid;
@@ -236,6 +297,10 @@ function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, probl
 
   function show(image: ReviewImage | null): void {
     current = image;
+    standing = null;
+    if (image) loadStanding(image.image.id).catch((error: unknown) => {
+      if (!isAbortError(error)) console.warn('Verdicts could not be loaded', error);
+    });
     choices = new Map();
     focus = 0;
     flag = image ? { problematic: image.flag.problematic, reason: image.flag.reason ?? null, note: '' } : { problematic: false, reason: null, note: '' };
@@ -261,6 +326,27 @@ function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, probl
     prefetch?.catch(() => {
       prefetch = null;
     });
+  }
+
+  /** For admins: the image's history, read as who stands on what per item. */
+  async function loadStanding(imageId: number): Promise<void> {
+    if (!isAdmin()) return;
+    const events = await api.get('/api/images/{id}/history', { path: { id: imageId }, signal: ctx.signal });
+    if (current?.image.id !== imageId) return;
+    standing = { imageId, items: itemVerdicts(events) };
+    render();
+  }
+
+  /** Reloads the image's labels (states and versions) and verdicts, keeping the choices made so far. */
+  async function refreshLabels(imageId: number): Promise<void> {
+    const history = loadStanding(imageId).catch((error: unknown) => {
+      if (!isAbortError(error)) console.warn('Verdicts could not be loaded', error);
+    });
+    const fresh = await api.get('/api/review/images/{id}', { path: { id: imageId }, signal: ctx.signal });
+    await history;
+    if (current?.image.id !== imageId) return;
+    current = { ...current, labels: fresh.labels };
+    render();
   }
 
   function loadProgress(): void {
@@ -354,6 +440,33 @@ function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, probl
     }
   }
 
+  async function adjudicate(itemId: number, verdict: AdjudicationVerdict): Promise<void> {
+    const image = current;
+    const label = image?.labels.find((l) => l.itemId === itemId);
+    if (!image || !label || busy) return;
+    busy = true;
+    problemBox.update(null);
+    const name = label.lemmas[0] ?? label.wnid;
+    render();
+    try {
+      try {
+        const item = await api.post('/api/review/items/{id}/adjudicate', { path: { id: itemId }, body: { verdict, version: label.version, note: null } });
+        status = verdict === 'unreviewed' ? `Withdrew the adjudication of ${name}: it is ${item.state} again.` : `Adjudicated ${name}: ${item.state}.`;
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 409)) throw error;
+        status = `${name} changed meanwhile: nothing was written. Its state is shown afresh; adjudicate again if needed.`;
+      }
+      // The item's version moved on: the rows must carry it, or the next submit would be refused as stale.
+      await refreshLabels(image.image.id);
+      loadProgress();
+    } catch (error) {
+      fail(error);
+    } finally {
+      busy = false;
+      render();
+    }
+  }
+
   function choose(choice: Choice): void {
     const label = current?.labels[focus];
     if (!label) return;
@@ -370,7 +483,7 @@ function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, probl
       if (event.key === 'Escape') target.blur();
       return;
     }
-    if (target && target.tagName === 'BUTTON' && event.key === 'Enter') return;
+    if (target && (target.tagName === 'BUTTON' || target.tagName === 'A') && event.key === 'Enter') return;
     const action = keyAction(event.key);
     if (!action || current === null) return;
     event.preventDefault();
@@ -413,7 +526,7 @@ function mountWorkspace(root: HTMLElement, ctx: PageContext, query: Query, probl
     flag = { ...flag, note: flagNote.value };
   });
 
-  render();
+  ctx.session.subscribe(() => render(), ctx.signal);
   loadProgress();
   fetchNext([])
     .then((image) => {
