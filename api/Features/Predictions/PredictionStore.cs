@@ -37,11 +37,24 @@ public static class PredictionStore
     public static async Task<PredictionUploadOutcome> ApplyAsync(
         NpgsqlDataSource db, PredictionUpload upload, Stopwatch elapsed, CancellationToken ct = default)
     {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var outcome = await ApplyAsync(connection, transaction, upload, elapsed, recordUnchanged: true, ct);
+        await transaction.CommitAsync(ct);
+        return outcome;
+    }
+
+    /// <summary>
+    /// The same inside the caller's transaction (a bundle import writes many sets at once). With
+    /// <paramref name="recordUnchanged"/> false, content equal to the current set's records nothing.
+    /// </summary>
+    public static async Task<PredictionUploadOutcome> ApplyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, PredictionUpload upload, Stopwatch elapsed, bool recordUnchanged,
+        CancellationToken ct = default)
+    {
         upload.Rows.Sort((a, b) => a.ImageId.CompareTo(b.ImageId));
         var checksum = Checksum(upload.Rows);
 
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(
             "select pg_advisory_xact_lock(hashtextextended('prediction_sets:' || @ModelId || ':' || @DatasetId, 0))",
             new { upload.ModelId, upload.DatasetId }, transaction);
@@ -49,6 +62,9 @@ public static class PredictionStore
             "select upload_id, checksum from prediction_sets where model_id = @ModelId and dataset_id = @DatasetId",
             new { upload.ModelId, upload.DatasetId }, transaction);
         var unchanged = current?.Checksum == checksum;
+        if (unchanged && !recordUnchanged)
+            return new PredictionUploadOutcome(current!.Value.UploadId, Unchanged, checksum,
+                await ReviewItemsWriter.CountPendingAsync(connection, transaction, current.Value.UploadId));
 
         var uploadId = await connection.ExecuteScalarAsync<long>(
             """
@@ -87,7 +103,6 @@ public static class PredictionStore
         await connection.ExecuteAsync(
             "update prediction_uploads set elapsed_ms = @ms where id = @uploadId",
             new { ms = elapsed.Elapsed.TotalMilliseconds, uploadId }, transaction);
-        await transaction.CommitAsync(ct);
         return new PredictionUploadOutcome(uploadId, unchanged ? Unchanged : Applied, checksum, pending);
     }
 
