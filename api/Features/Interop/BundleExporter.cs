@@ -130,7 +130,8 @@ public static class BundleExporter
                 Version = BundleFormat.Version,
                 CreatedAt = created,
                 RelabelVersion = BundleFormat.RelabelVersion,
-                Datasets = datasets.Select(d => d.Slug).ToArray(),
+                // The datasets asked for first: an import's job is shown under the first one.
+                Datasets = asked.Concat(datasets.Select(d => d.Slug).Except(asked)).ToArray(),
                 Files = files.Select(f => f.Entry).ToArray(),
             };
             var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, new JsonSerializerOptions(BundleFormat.Json) { WriteIndented = true });

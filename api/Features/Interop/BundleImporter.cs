@@ -226,6 +226,14 @@ public static class BundleImporter
     private static async Task<object> WriteAsync(JobContext job, BundleContent bundle, long admin, ImageStore store)
     {
         var started = Stopwatch.StartNew();
+        // Seconds per phase, summed over the datasets.
+        var phases = new Dictionary<string, double>();
+        var lap = Stopwatch.StartNew();
+        void Phase(string name)
+        {
+            phases[name] = Math.Round(phases.GetValueOrDefault(name) + lap.Elapsed.TotalSeconds, 2);
+            lap.Restart();
+        }
         var total = bundle.Rows;
         long done = 0;
         await using var connection = await job.Db.OpenConnectionAsync();
@@ -237,6 +245,7 @@ public static class BundleImporter
         if (errors.Any)
             throw new JobFailedException("The data changed since the bundle was checked: " +
                 string.Join(" ", errors.First.Take(5).Select(e => $"{e.File} line {e.Line}: {e.Message}")));
+        Phase("check");
         await job.ReportAsync(done, total, "writing accounts, datasets and images", force: true);
 
         var accountNames = bundle.Accounts.Select(a => a.Name!).ToArray();
@@ -289,6 +298,8 @@ public static class BundleImporter
                 "select id from models where slug = @Slug", new { model.Slug }, transaction);
         }
 
+        Phase("accounts and models");
+
         var outcomes = new List<DatasetOutcome>();
         foreach (var d in bundle.Datasets)
         {
@@ -334,6 +345,7 @@ public static class BundleImporter
                     """,
                     new { datasetId, s.Name, s.Description, s.IncludeRoot, s.ExcludeRoot, s.Wnids }, transaction);
 
+            Phase("datasets");
             var (imageIds, added) = await WriteImagesAsync(connection, transaction, datasetId, d, store);
             outcome.ImagesAdded = added;
             done += d.Images.Count;
@@ -354,6 +366,7 @@ public static class BundleImporter
                     new { datasetId, set.Name, set.Description, members = set.Images.Select(i => imageIds[i]).ToArray() }, transaction);
 
             if (d.ReferenceLabels is { } reference) await WriteReferenceLabelsAsync(connection, transaction, datasetId, admin, reference, imageIds);
+            Phase("images, image sets and reference labels");
 
             foreach (var set in d.Predictions)
             {
@@ -365,8 +378,9 @@ public static class BundleImporter
                 await job.ReportAsync(done, total, $"{d.Slug}: writing predictions");
             }
 
+            Phase("predictions");
             await job.ReportAsync(done, total, $"{d.Slug}: writing review items and events", force: true);
-            await WriteReviewAsync(connection, transaction, datasetId, rule, target, d, outcome, imageIds, accountIds, sourceIds);
+            await WriteReviewAsync(connection, transaction, datasetId, rule, target, d, outcome, imageIds, accountIds, sourceIds, Phase);
             done += d.Items.Count + d.Verdicts.Count + d.Flags.Count;
             await job.ReportAsync(done, total, $"{d.Slug}: done", force: true);
         }
@@ -395,6 +409,7 @@ public static class BundleImporter
         await connection.ExecuteAsync("update jobs set dataset_id = @datasetId where id = @jobId",
             new { datasetId = targets[bundle.Manifest.Datasets![0]].Id, jobId = job.Id }, transaction);
         await transaction.CommitAsync();
+        Phase("guide notes and commit");
         return new
         {
             datasets = outcomes,
@@ -404,6 +419,7 @@ public static class BundleImporter
             guideNotesWritten = notes,
             checksum = bundle.Checksum,
             seconds = Math.Round(started.Elapsed.TotalSeconds, 2),
+            phases,
         };
     }
 
@@ -512,7 +528,7 @@ public static class BundleImporter
     /// </summary>
     private static async Task WriteReviewAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, string rule, Target target, BundleDataset d,
-        DatasetOutcome outcome, long[] imageIds, long[] accountIds, long[] sourceIds)
+        DatasetOutcome outcome, long[] imageIds, long[] accountIds, long[] sourceIds, Action<string> phase)
     {
         var control = d.Items.Where(i => i.Control).Select(i => (imageIds[i.Image], d.Classes[i.Class])).ToList();
         var items = control.Count == 0 ? new Dictionary<(long ImageId, string Wnid), long>() : await ReviewItemsBulk.EnsureAsync(connection, transaction, control, control: true, CancellationToken.None);
@@ -544,6 +560,7 @@ public static class BundleImporter
                 seenFlags.Add((f.Item1, f.Item2, f.Item3, f.Item4, f.Item5, f.Item6.Ticks));
         }
         long Author(BundleAuthor a) => a.IsSource ? -sourceIds[a.Index] : accountIds[a.Index];
+        phase("review items");
 
         // A dataset with history gets the new events under one new label version (fixed below if nothing changes).
         var placeholder = target.LabelVersion + 1;
@@ -574,6 +591,7 @@ public static class BundleImporter
             }
             await copy.CompleteAsync();
         }
+        phase("verdict events");
         var flaggedImages = new HashSet<long>();
         await using (var copy = await connection.BeginBinaryImportAsync(
             """
@@ -601,6 +619,7 @@ public static class BundleImporter
             await copy.CompleteAsync();
         }
 
+        phase("flag events");
         if (outcome.VerdictsAdded > 0) outcome.ChangedItems = await DeriveItemStatesAsync(connection, transaction, datasetId, rule);
         if (flaggedImages.Count > 0) outcome.ChangedFlags = await DeriveImageStatesAsync(connection, transaction, flaggedImages.ToArray());
 
@@ -648,6 +667,7 @@ public static class BundleImporter
             new { datasetId }, transaction)).ToDictionary(r => r.Item1, r => r.Item2);
         outcome.StatesDifferingFromBundle = d.Items.Count(i =>
             items.TryGetValue((imageIds[i.Image], d.Classes[i.Class]), out var id) && derived.GetValueOrDefault(id) != i.State);
+        phase("states and label versions");
     }
 
     /// <summary>Re-derives every item of the dataset from its events under the rule; returns how many changed.</summary>

@@ -35,7 +35,7 @@ public static class InteropApi
             .RawBody("CSV 'file_name,wnid,rater,answer' with answer no|maybe|yes; Content-Encoding: gzip accepted.", "text/csv")
             .WithSummary("Import crowd-rater votes as verdict events of external raters (yes = correct, no = wrong, maybe = unclear); golden=true imports expert answers and marks control questions.");
         group.MapGet("/export/bundle", BundleExporter.ExportAsync).WithName("ExportBundle").RequireAuthorization(Policies.Admin)
-            .Produces(200, contentType: BundleFormat.ContentType)
+            .Produces<Stream>(200, BundleFormat.ContentType)
             .WithSummary("The portable bundle (.tar.gz) of the dataset, its shift partners and the datasets named by 'with': label space, images (no pixels), subsets, image sets, reference labels, models, predictions, every verdict and flag event, label versions and guide notes, with a manifest of SHA-256 checksums.");
         routes.MapPost("/api/import/bundle", BundleImporter.ImportAsync).WithTags("Interop").WithName("ImportBundle").RequireAuthorization(Policies.Admin)
             .RawBody("A bundle from GET /api/datasets/{slug}/export/bundle (application/gzip: .tar.gz; application/x-tar: .tar).", BundleFormat.ContentType, "application/x-tar")

@@ -378,7 +378,10 @@ public sealed class BundleTests(BundleSourceFixture source, ITestOutputHelper ou
         Assert.Contains(errors, e => e.File == "extra.txt" && e.Message.Contains("not listed in the manifest"));
         Assert.Equal(0, (await CountsAsync(target.App)).Datasets);
 
-        // Not a bundle at all.
+        // Cut short, or not a bundle at all.
+        var whole = await source.BundleAsync();
+        await (await admin.PostAsync("/api/import/bundle", Gzip(whole[..100]))).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        await (await admin.PostAsync("/api/import/bundle", Gzip(whole[..(whole.Length / 2)]))).ProblemAsync(HttpStatusCode.UnprocessableEntity);
         await (await admin.PostAsync("/api/import/bundle", Gzip("not a tarball"u8.ToArray()))).ProblemAsync(HttpStatusCode.UnprocessableEntity);
         await (await admin.PostAsync("/api/import/bundle", Gzip(Pack(new SortedDictionary<string, byte[]> { ["a.txt"] = "x"u8.ToArray() }, false))))
             .ProblemAsync(HttpStatusCode.UnprocessableEntity);
