@@ -92,18 +92,22 @@ public static class BundleImporter
         if (errors.Any) return errors.ToProblem(Title);
         var manifest = reader.CheckManifest();
         if (manifest is null) return errors.ToProblem(Title);
+
+        // The files are those of the manifest, so its checksums name the content: imported before, nothing to read.
+        await using var connection = await db.OpenConnectionAsync();
+        var slugs = manifest.Datasets!.Distinct().ToArray();
+        if (await connection.ExecuteScalarAsync<long>(
+                """
+                select count(*) from imports i join datasets d on d.id = i.dataset_id
+                where d.slug = any(@slugs) and i.kind = 'bundle' and i.checksum = @checksum
+                """,
+                new { slugs, checksum = BundleFormat.ContentChecksum(manifest.Files!) }) == slugs.Length)
+            return TypedResults.Ok(new ImportUnchanged("unchanged", "This bundle's content was already imported; nothing was written."));
+
         var bundle = await reader.ReadAsync(manifest, context.RequestAborted);
         if (bundle is null) return errors.ToProblem(Title);
-
-        await using var connection = await db.OpenConnectionAsync();
         var targets = await CheckTargetAsync(connection, null, bundle, errors);
         if (errors.Any) return errors.ToProblem("The bundle does not fit this server's data (nothing was imported)");
-
-        var existing = targets.Values.Where(t => t.Id is not null).Select(t => t.Id!.Value).ToArray();
-        if (existing.Length == bundle.Datasets.Count && await connection.ExecuteScalarAsync<long>(
-                "select count(*) from imports where dataset_id = any(@existing) and kind = 'bundle' and checksum = @Checksum",
-                new { existing, bundle.Checksum }) == existing.Length)
-            return TypedResults.Ok(new ImportUnchanged("unchanged", "This bundle's content was already imported; nothing was written."));
 
         var admin = user.UserId();
         var jobId = await jobs.EnqueueAsync("import-bundle", targets[bundle.Manifest.Datasets![0]].Id, admin, bundle.Rows,
@@ -566,6 +570,9 @@ public static class BundleImporter
         var placeholder = target.LabelVersion + 1;
         var firstEvent = await connection.ExecuteScalarAsync<long>("select coalesce(max(id), 0) from verdict_events", transaction: transaction);
         var firstFlag = await connection.ExecuteScalarAsync<long>("select coalesce(max(id), 0) from image_flag_events", transaction: transaction);
+        // On a fresh dataset these are all of its events: its states follow from them without reading them back.
+        var log = target.Fresh ? new List<(long Item, VerdictEvent Event)>(d.Verdicts.Count) : null;
+        // The job owns its thread: synchronous writes spare a state machine per field of a million rows.
         await using (var copy = await connection.BeginBinaryImportAsync(
             """
             copy verdict_events (item_id, reviewer_id, source_id, verdict, adjudication, note, seconds_spent, label_version, created_at)
@@ -577,16 +584,17 @@ public static class BundleImporter
                 var item = items[(imageIds[v.Image], d.Classes[v.Class])];
                 var author = Author(v.Author);
                 if (!target.Fresh && !seenVerdicts.Add((item, author, v.Verdict, v.Adjudication, v.Note, v.CreatedAt.Ticks))) continue;
-                await copy.StartRowAsync();
-                await copy.WriteAsync(item, NpgsqlDbType.Bigint);
-                await WriteNullableAsync(copy, author > 0 ? author : (long?)null, NpgsqlDbType.Bigint);
-                await WriteNullableAsync(copy, author < 0 ? -author : (long?)null, NpgsqlDbType.Bigint);
-                await copy.WriteAsync(v.Verdict, NpgsqlDbType.Text);
-                await copy.WriteAsync(v.Adjudication, NpgsqlDbType.Boolean);
-                await copy.WriteAsync(v.Note, NpgsqlDbType.Text);
-                await WriteNullableAsync(copy, v.SecondsSpent, NpgsqlDbType.Real);
-                await copy.WriteAsync(target.Fresh ? v.LabelVersion : placeholder, NpgsqlDbType.Bigint);
-                await copy.WriteAsync(v.CreatedAt, NpgsqlDbType.TimestampTz);
+                copy.StartRow();
+                copy.Write(item, NpgsqlDbType.Bigint);
+                if (author > 0) copy.Write(author, NpgsqlDbType.Bigint); else copy.WriteNull();
+                if (author < 0) copy.Write(-author, NpgsqlDbType.Bigint); else copy.WriteNull();
+                copy.Write(v.Verdict, NpgsqlDbType.Text);
+                copy.Write(v.Adjudication, NpgsqlDbType.Boolean);
+                copy.Write(v.Note, NpgsqlDbType.Text);
+                if (v.SecondsSpent is { } seconds) copy.Write(seconds, NpgsqlDbType.Real); else copy.WriteNull();
+                copy.Write(target.Fresh ? v.LabelVersion : placeholder, NpgsqlDbType.Bigint);
+                copy.Write(v.CreatedAt, NpgsqlDbType.TimestampTz);
+                log?.Add((item, new VerdictEvent(outcome.VerdictsAdded, (author > 0 ? "u" : "s") + Math.Abs(author), v.Verdict, v.Adjudication)));
                 outcome.VerdictsAdded++;
             }
             await copy.CompleteAsync();
@@ -604,15 +612,15 @@ public static class BundleImporter
                 var image = imageIds[f.Image];
                 var author = Author(f.Author);
                 if (!target.Fresh && !seenFlags.Add((image, author, f.Problematic, f.Reason, f.Note, f.CreatedAt.Ticks))) continue;
-                await copy.StartRowAsync();
-                await copy.WriteAsync(image, NpgsqlDbType.Bigint);
-                await WriteNullableAsync(copy, author > 0 ? author : (long?)null, NpgsqlDbType.Bigint);
-                await WriteNullableAsync(copy, author < 0 ? -author : (long?)null, NpgsqlDbType.Bigint);
-                await copy.WriteAsync(f.Problematic, NpgsqlDbType.Boolean);
-                if (f.Reason is null) await copy.WriteNullAsync(); else await copy.WriteAsync(f.Reason, NpgsqlDbType.Text);
-                await copy.WriteAsync(f.Note, NpgsqlDbType.Text);
-                await copy.WriteAsync(target.Fresh ? f.LabelVersion : placeholder, NpgsqlDbType.Bigint);
-                await copy.WriteAsync(f.CreatedAt, NpgsqlDbType.TimestampTz);
+                copy.StartRow();
+                copy.Write(image, NpgsqlDbType.Bigint);
+                if (author > 0) copy.Write(author, NpgsqlDbType.Bigint); else copy.WriteNull();
+                if (author < 0) copy.Write(-author, NpgsqlDbType.Bigint); else copy.WriteNull();
+                copy.Write(f.Problematic, NpgsqlDbType.Boolean);
+                if (f.Reason is null) copy.WriteNull(); else copy.Write(f.Reason, NpgsqlDbType.Text);
+                copy.Write(f.Note, NpgsqlDbType.Text);
+                copy.Write(target.Fresh ? f.LabelVersion : placeholder, NpgsqlDbType.Bigint);
+                copy.Write(f.CreatedAt, NpgsqlDbType.TimestampTz);
                 flaggedImages.Add(image);
                 outcome.FlagsAdded++;
             }
@@ -620,7 +628,8 @@ public static class BundleImporter
         }
 
         phase("flag events");
-        if (outcome.VerdictsAdded > 0) outcome.ChangedItems = await DeriveItemStatesAsync(connection, transaction, datasetId, rule);
+        var states = new Dictionary<long, string>();
+        if (outcome.VerdictsAdded > 0) (outcome.ChangedItems, states) = await DeriveItemStatesAsync(connection, transaction, datasetId, rule, log);
         if (flaggedImages.Count > 0) outcome.ChangedFlags = await DeriveImageStatesAsync(connection, transaction, flaggedImages.ToArray());
 
         if (target.Fresh)
@@ -662,16 +671,18 @@ public static class BundleImporter
                     new { outcome.LabelVersion, firstEvent, firstFlag, placeholder }, transaction);
         }
 
-        var derived = (await connection.QueryAsync<(long, string)>(
-            "select r.id, r.state from review_items r join images i on i.id = r.image_id where i.dataset_id = @datasetId",
-            new { datasetId }, transaction)).ToDictionary(r => r.Item1, r => r.Item2);
         outcome.StatesDifferingFromBundle = d.Items.Count(i =>
-            items.TryGetValue((imageIds[i.Image], d.Classes[i.Class]), out var id) && derived.GetValueOrDefault(id) != i.State);
+            items.TryGetValue((imageIds[i.Image], d.Classes[i.Class]), out var id) && states.GetValueOrDefault(id, ItemStates.Pending) != i.State);
         phase("states and label versions");
     }
 
-    /// <summary>Re-derives every item of the dataset from its events under the rule; returns how many changed.</summary>
-    private static async Task<int> DeriveItemStatesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, string rule)
+    /// <summary>
+    /// Re-derives every item of the dataset from its events under the rule: from <paramref name="fresh"/> when those
+    /// are all of its events (in order), otherwise from every event read back. Writes the changes; returns how many
+    /// items changed and the state of every item.
+    /// </summary>
+    private static async Task<(int Changed, Dictionary<long, string> States)> DeriveItemStatesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, string rule, List<(long Item, VerdictEvent Event)>? fresh)
     {
         var id = datasetId.ToString(CultureInfo.InvariantCulture);
         var states = new Dictionary<long, string>();
@@ -691,26 +702,33 @@ public static class BundleImporter
             var state = Consensus.Decide(log, rule);
             if (states.GetValueOrDefault(current) != state) changed.Add((current, state));
         }
-        await using (var reader = await connection.BeginBinaryExportAsync(
-            $"""
-             copy (select e.item_id, e.id, coalesce('u' || e.reviewer_id, 's' || e.source_id), e.verdict, e.adjudication
-                   from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
-                   where i.dataset_id = {id} order by e.item_id, e.id) to stdout (format binary)
-             """))
-            while (await reader.StartRowAsync() != -1)
+        void Add(long item, VerdictEvent e)
+        {
+            if (item != current)
             {
-                var item = await reader.ReadAsync<long>(NpgsqlDbType.Bigint);
-                if (item != current)
-                {
-                    Decide();
-                    current = item;
-                    log.Clear();
-                }
-                log.Add(new VerdictEvent(await reader.ReadAsync<long>(NpgsqlDbType.Bigint), await reader.ReadAsync<string>(NpgsqlDbType.Text),
-                    await reader.ReadAsync<string>(NpgsqlDbType.Text), await reader.ReadAsync<bool>(NpgsqlDbType.Boolean)));
+                Decide();
+                current = item;
+                log.Clear();
             }
+            log.Add(e);
+        }
+        if (fresh is not null)
+            // Grouped by item, each item's events in their order (a stable sort keeps it).
+            foreach (var (item, e) in fresh.OrderBy(f => f.Item)) Add(item, e);
+        else
+            await using (var reader = await connection.BeginBinaryExportAsync(
+                $"""
+                 copy (select e.item_id, e.id, coalesce('u' || e.reviewer_id, 's' || e.source_id), e.verdict, e.adjudication
+                       from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
+                       where i.dataset_id = {id} order by e.item_id, e.id) to stdout (format binary)
+                 """))
+                while (await reader.StartRowAsync() != -1)
+                    Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint), new VerdictEvent(await reader.ReadAsync<long>(NpgsqlDbType.Bigint),
+                        await reader.ReadAsync<string>(NpgsqlDbType.Text), await reader.ReadAsync<string>(NpgsqlDbType.Text),
+                        await reader.ReadAsync<bool>(NpgsqlDbType.Boolean)));
         Decide();
-        if (changed.Count == 0) return 0;
+        foreach (var (item, state) in changed) states[item] = state;
+        if (changed.Count == 0) return (0, states);
 
         await connection.ExecuteAsync(
             "create temporary table bundle_states (item_id bigint not null, state text not null) on commit drop", transaction: transaction);
@@ -730,7 +748,7 @@ public static class BundleImporter
             drop table bundle_states;
             """,
             transaction: transaction);
-        return changed.Count;
+        return (changed.Count, states);
     }
 
     /// <summary>An image's problematic state is its latest flag event; returns how many images changed.</summary>
