@@ -62,11 +62,12 @@ public static class BundleFormat
 
     public static string PredictionsFile(string slug, string model) => $"datasets/{slug}/predictions/{model}.ndjson";
 
-    /// <summary>camelCase, nulls left out, and text kept readable (the files are not HTML).</summary>
+    /// <summary>camelCase, nulls left out, text kept readable (the files are not HTML), and only text PostgreSQL can store.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new StorableStringConverter() },
     };
 
     public static string RelabelVersion { get; } =
@@ -85,6 +86,29 @@ public static class BundleFormat
 
     /// <summary>Timestamps are stored with microseconds, as PostgreSQL keeps them, so that equal events compare equal.</summary>
     public static DateTime Microseconds(DateTimeOffset time) => new((time.UtcTicks + 5) / 10 * 10, DateTimeKind.Utc);
+}
+
+/// <summary>
+/// Reads strings as usual but refuses what a text column cannot hold (NUL, a lone UTF-16 surrogate), so that such a
+/// line is a fault with its line number rather than a failed write later.
+/// </summary>
+public sealed class StorableStringConverter : JsonConverter<string>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var text = reader.GetString();
+        if (text is null) return null;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0') throw new JsonException("A string holds a NUL character, which cannot be stored.");
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(c)) throw new JsonException("A string holds a lone UTF-16 surrogate, which cannot be stored.");
+        }
+        return text;
+    }
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }
 
 public sealed record BundleManifest

@@ -572,6 +572,9 @@ public static class BundleImporter
         var firstFlag = await connection.ExecuteScalarAsync<long>("select coalesce(max(id), 0) from image_flag_events", transaction: transaction);
         // On a fresh dataset these are all of its events: its states follow from them without reading them back.
         var log = target.Fresh ? new List<(long Item, VerdictEvent Event)>(d.Verdicts.Count) : null;
+        // The consensus tells authors apart by these keys (as ReviewWriter writes them), made once per author.
+        var authorKeys = accountIds.ToDictionary(id => id, id => "u" + id);
+        foreach (var id in sourceIds) authorKeys[-id] = "s" + id;
         // The job owns its thread: synchronous writes spare a state machine per field of a million rows.
         await using (var copy = await connection.BeginBinaryImportAsync(
             """
@@ -594,7 +597,7 @@ public static class BundleImporter
                 if (v.SecondsSpent is { } seconds) copy.Write(seconds, NpgsqlDbType.Real); else copy.WriteNull();
                 copy.Write(target.Fresh ? v.LabelVersion : placeholder, NpgsqlDbType.Bigint);
                 copy.Write(v.CreatedAt, NpgsqlDbType.TimestampTz);
-                log?.Add((item, new VerdictEvent(outcome.VerdictsAdded, (author > 0 ? "u" : "s") + Math.Abs(author), v.Verdict, v.Adjudication)));
+                log?.Add((item, new VerdictEvent(outcome.VerdictsAdded, authorKeys[author], v.Verdict, v.Adjudication)));
                 outcome.VerdictsAdded++;
             }
             await copy.CompleteAsync();
@@ -713,8 +716,11 @@ public static class BundleImporter
             log.Add(e);
         }
         if (fresh is not null)
-            // Grouped by item, each item's events in their order (a stable sort keeps it).
-            foreach (var (item, e) in fresh.OrderBy(f => f.Item)) Add(item, e);
+        {
+            // Grouped by item, each item's events in their order (their ids are their positions).
+            fresh.Sort((a, b) => a.Item != b.Item ? a.Item.CompareTo(b.Item) : a.Event.Id.CompareTo(b.Event.Id));
+            foreach (var (item, e) in fresh) Add(item, e);
+        }
         else
             await using (var reader = await connection.BeginBinaryExportAsync(
                 $"""

@@ -455,6 +455,7 @@ public sealed partial class BundleReader : IDisposable
             {
                 if (!TryImage(reference, line, "image", r.Image, out var image)) return;
                 if (!seen.Add(image)) { _errors.Add(reference, line, "image", $"'{r.Image}' is listed twice."); return; }
+                if (r.Labels?.Length > 1000) { _errors.Add(reference, line, "labels", "At most 1,000 labels."); return; }
                 var labels = new short[r.Labels?.Length ?? 0];
                 for (var j = 0; j < labels.Length; j++)
                     if (!TryClass(reference, line, $"labels[{j}]", r.Labels![j], out labels[j])) return;
