@@ -94,19 +94,21 @@ public static class BundleImporter
         if (manifest is null) return errors.ToProblem(Title);
 
         // The files are those of the manifest, so its checksums name the content: imported before, nothing to read.
-        await using var connection = await db.OpenConnectionAsync();
         var slugs = manifest.Datasets!.Distinct().ToArray();
-        if (await connection.ExecuteScalarAsync<long>(
-                """
-                select count(*) from imports i join datasets d on d.id = i.dataset_id
-                where d.slug = any(@slugs) and i.kind = 'bundle' and i.checksum = @checksum
-                """,
-                new { slugs, checksum = BundleFormat.ContentChecksum(manifest.Files!) }) == slugs.Length)
-            return TypedResults.Ok(new ImportUnchanged("unchanged", "This bundle's content was already imported; nothing was written."));
+        await using (var connection = await db.OpenConnectionAsync())
+            if (await connection.ExecuteScalarAsync<long>(
+                    """
+                    select count(*) from imports i join datasets d on d.id = i.dataset_id
+                    where d.slug = any(@slugs) and i.kind = 'bundle' and i.checksum = @checksum
+                    """,
+                    new { slugs, checksum = BundleFormat.ContentChecksum(manifest.Files!) }) == slugs.Length)
+                return TypedResults.Ok(new ImportUnchanged("unchanged", "This bundle's content was already imported; nothing was written."));
 
         var bundle = await reader.ReadAsync(manifest, context.RequestAborted);
         if (bundle is null) return errors.ToProblem(Title);
-        var targets = await CheckTargetAsync(connection, null, bundle, errors);
+        Dictionary<string, Target> targets;
+        await using (var connection = await db.OpenConnectionAsync())
+            targets = await CheckTargetAsync(connection, null, bundle, errors);
         if (errors.Any) return errors.ToProblem("The bundle does not fit this server's data (nothing was imported)");
 
         var admin = user.UserId();
