@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +10,12 @@ using Npgsql;
 namespace Relabel.Api.Infrastructure;
 
 /// <summary>One fault in a request body: the line (or row) and field where it is, and what is wrong.</summary>
-public sealed record LineError(long Line, string Field, string Message);
+public sealed record LineError(long Line, string Field, string Message)
+{
+    /// <summary>The file of a body made of several files (a bundle); absent otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? File { get; init; }
+}
 
 /// <summary>Collects line errors, keeping the first <see cref="Limit"/> and counting all of them.</summary>
 public sealed class LineErrors
@@ -21,10 +27,13 @@ public sealed class LineErrors
     public bool Any => Count > 0;
     public IReadOnlyList<LineError> First => _errors;
 
-    public void Add(long line, string field, string message)
+    public void Add(long line, string field, string message) => Add(null, line, field, message);
+
+    /// <summary>A fault in one file of a body made of several files.</summary>
+    public void Add(string? file, long line, string field, string message)
     {
         Count++;
-        if (_errors.Count < Limit) _errors.Add(new LineError(line, field, message));
+        if (_errors.Count < Limit) _errors.Add(new LineError(line, field, message) { File = file });
     }
 
     /// <summary>For checks that list only the first errors but count them all.</summary>
@@ -55,7 +64,7 @@ public static class Problems
             Detail = errors.Count > errors.First.Count
                 ? $"{errors.Count} errors; the first {errors.First.Count} are listed."
                 : $"{errors.Count} error(s).",
-            Extensions = { ["errors"] = errors.First.OrderBy(e => e.Line).ToList(), ["errorCount"] = errors.Count },
+            Extensions = { ["errors"] = errors.First.OrderBy(e => e.File, StringComparer.Ordinal).ThenBy(e => e.Line).ToList(), ["errorCount"] = errors.Count },
         });
 
     public static ProblemHttpResult Conflict(string title, string detail) =>

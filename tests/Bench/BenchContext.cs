@@ -65,6 +65,9 @@ public sealed class BenchContext : IAsyncDisposable
     public static void Report(string name, double value, string format = "F3") =>
         Console.WriteLine($"bench: {name} = {value.ToString(format, CultureInfo.InvariantCulture)}");
 
+    /// <summary>A second database and API process on the same server (an import target, say).</summary>
+    public Task<BenchContext> StartAnotherAsync(string name) => StartAsync(_serverConnectionString, name, CancellationToken);
+
     public static async Task<BenchContext> StartAsync(string serverConnectionString, string name, CancellationToken ct)
     {
         var database = "bench_" + new string(name.Where(char.IsAsciiLetterOrDigit).ToArray()).ToLowerInvariant();

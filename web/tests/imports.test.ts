@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeJob, importTarget } from '../src/logic/imports';
+import { describeJob, exportLinks, importTarget, needsDataset } from '../src/logic/imports';
 
 describe('importTarget', () => {
   it('sends each kind to its endpoint with its content type, gzip by file name', () => {
@@ -13,6 +13,27 @@ describe('importTarget', () => {
     assert.deepEqual(importTarget('reference-labels', 'd', 'real.json', ''), {
       method: 'PUT', path: '/api/datasets/d/reference-labels', contentType: 'application/json', gzip: false,
     });
+  });
+
+  it('sends a bundle as the gzip archive it is, whatever dataset is chosen', () => {
+    assert.deepEqual(importTarget('bundle', 'd', 'imagenet-val-bundle.tar.gz', ''), {
+      method: 'POST', path: '/api/import/bundle', contentType: 'application/gzip', gzip: false,
+    });
+    assert.equal(importTarget('bundle', 'd', 'b.tar', '').contentType, 'application/x-tar');
+    assert.equal(needsDataset('bundle'), false);
+    assert.equal(needsDataset('multilabel'), true);
+  });
+});
+
+describe('exportLinks', () => {
+  it('offers the bundle and the published formats of a dataset, with file names', () => {
+    const links = exportLinks('imagenet val');
+    assert.deepEqual(links.map((l) => l.href), [
+      '/api/datasets/imagenet%20val/export/bundle',
+      '/api/datasets/imagenet%20val/export/multilabel',
+      '/api/datasets/imagenet%20val/export/real',
+    ]);
+    assert.equal(links[0]!.fileName, 'imagenet val-bundle.tar.gz');
   });
 });
 

@@ -66,6 +66,11 @@ describe('parseProblem', () => {
     ]);
   });
 
+  it('keeps the file of an error in a bundle', () => {
+    const problem = parseProblem(422, '', { title: 't', errors: [{ file: 'datasets/d/images.ndjson', line: 5, field: 'wnid', message: 'unknown' }] });
+    assert.deepEqual(problem.errors, [{ file: 'datasets/d/images.ndjson', line: 5, field: 'wnid', message: 'unknown' }]);
+  });
+
   it('describes a request that got no response', () => {
     const problem = networkProblem();
     assert.equal(problem.status, 0);
@@ -79,6 +84,8 @@ describe('formatProblem', () => {
     assert.equal(formatProblemLine({ line: 0, field: 'wnid', message: 'dropped' }), 'wnid: dropped');
     assert.equal(formatProblemLine({ line: 12, field: null, message: 'bad row' }), 'Line 12: bad row');
     assert.equal(formatProblemLine({ line: null, field: null, message: 'plain' }), 'plain');
+    assert.equal(formatProblemLine({ file: 'datasets/d/verdicts.ndjson', line: 3, field: 'verdict', message: 'bad' }),
+      'datasets/d/verdicts.ndjson, Line 3, verdict: bad');
   });
 
   it('surfaces title, detail and the list', () => {

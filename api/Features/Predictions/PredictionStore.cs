@@ -148,6 +148,72 @@ public sealed record PredictionUpload(
 /// <summary>The canonical checksum of a prediction set, and the review pairs an upload leaves pending.</summary>
 public static class PredictionStore
 {
+    public const string Applied = PredictionWriter.Applied;
+    public const string Unchanged = PredictionWriter.Unchanged;
+
+    /// <summary>
+    /// A whole set inside the caller's transaction (a bundle import writes many sets at once): review items and the
+    /// deletion of the replaced rows happen here too, in the same transaction. With <paramref name="recordUnchanged"/>
+    /// false, content equal to the current set's records nothing.
+    /// </summary>
+    public static async Task<PredictionUploadOutcome> ApplyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, PredictionUpload upload, Stopwatch elapsed, bool recordUnchanged,
+        CancellationToken ct = default)
+    {
+        upload.Rows.Sort((a, b) => a.ImageId.CompareTo(b.ImageId));
+        var checksum = Checksum(upload.Rows);
+        await connection.ExecuteAsync(
+            "select pg_advisory_xact_lock(hashtextextended('prediction_sets:' || @ModelId || ':' || @DatasetId, 0))",
+            new { upload.ModelId, upload.DatasetId }, transaction);
+        var current = await connection.QuerySingleOrDefaultAsync<(long UploadId, string Checksum)?>(
+            "select upload_id, checksum from prediction_sets where model_id = @ModelId and dataset_id = @DatasetId",
+            new { upload.ModelId, upload.DatasetId }, transaction);
+        var unchanged = current?.Checksum == checksum;
+        if (unchanged && !recordUnchanged) return new PredictionUploadOutcome(current!.Value.UploadId, Unchanged, checksum);
+
+        var uploadId = await connection.ExecuteScalarAsync<long>(
+            """
+            insert into prediction_uploads (model_id, dataset_id, uploaded_by, format, rows, k, partial, checksum, outcome, elapsed_ms)
+            values (@ModelId, @DatasetId, @UploadedBy, @Format, @rows, @K, @Partial, @checksum, @outcome, @ms)
+            returning id
+            """,
+            new
+            {
+                upload.ModelId, upload.DatasetId, upload.UploadedBy, upload.Format, rows = upload.Rows.Count, upload.K, upload.Partial,
+                checksum, outcome = unchanged ? Unchanged : Applied, ms = elapsed.Elapsed.TotalMilliseconds,
+            },
+            transaction);
+        if (unchanged) return new PredictionUploadOutcome(uploadId, Unchanged, checksum);
+
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", ct))
+        {
+            foreach (var row in upload.Rows)
+            {
+                copy.StartRow();
+                copy.Write(uploadId, NpgsqlDbType.Bigint);
+                copy.Write(row.ImageId, NpgsqlDbType.Bigint);
+                copy.Write(row.Labels, NpgsqlDbType.Array | NpgsqlDbType.Smallint);
+                if (row.Scores is null) copy.WriteNull();
+                else copy.Write(row.Scores, NpgsqlDbType.Array | NpgsqlDbType.Real);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        await connection.ExecuteAsync(
+            """
+            insert into prediction_sets (model_id, dataset_id, upload_id, k, rows, checksum, updated_at)
+            values (@ModelId, @DatasetId, @uploadId, @K, @rows, @checksum, now())
+            on conflict (model_id, dataset_id) do update
+            set upload_id = excluded.upload_id, k = excluded.k, rows = excluded.rows,
+                checksum = excluded.checksum, updated_at = excluded.updated_at
+            """,
+            new { upload.ModelId, upload.DatasetId, uploadId, upload.K, rows = upload.Rows.Count, checksum }, transaction);
+        if (current is not null)
+            await connection.ExecuteAsync("delete from predictions where upload_id = @previous", new { previous = current.Value.UploadId }, transaction);
+        await ReviewItemsWriter.EnsureForUploadAsync(connection, transaction, uploadId);
+        return new PredictionUploadOutcome(uploadId, Applied, checksum);
+    }
+
     /// <summary>Stores a whole set of rows as one upload (see <see cref="PredictionWriter"/>).</summary>
     public static async Task<PredictionUploadOutcome> ApplyAsync(
         NpgsqlDataSource db, PredictionFollowups followups, PredictionUpload upload, Stopwatch elapsed, CancellationToken ct = default)

@@ -102,6 +102,8 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["GET /api/datasets/{slug}/export/multilabel"] = Access.Public,
         ["GET /api/datasets/{slug}/export/real"] = Access.Public,
         ["POST /api/datasets/{slug}/import/rater-votes"] = Access.Admin,
+        ["GET /api/datasets/{slug}/export/bundle"] = Access.Admin,
+        ["POST /api/import/bundle"] = Access.Admin,
         ["POST /api/datasets/{slug}/aggregation"] = Access.Admin,
         ["GET /api/datasets/{slug}/aggregation"] = Access.Public,
     };

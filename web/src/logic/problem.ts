@@ -5,6 +5,8 @@
  */
 
 export interface ProblemLine {
+  /** The file of a body made of several files (a bundle); absent otherwise. */
+  readonly file?: string;
   /** The line (or row, or position) in the request body, from 1; null when it has none. */
   readonly line: number | null;
   readonly field: string | null;
@@ -71,9 +73,9 @@ export function networkProblem(message?: string): Problem {
   };
 }
 
-/** "Line 3, wnids[2]: 'x' is not a class." — the parts that are known. */
+/** "Line 3, wnids[2]: 'x' is not a class." (with the file first, when there is one) — the parts that are known. */
 export function formatProblemLine(error: ProblemLine): string {
-  const where = [error.line !== null && error.line > 0 ? `Line ${error.line}` : null, error.field || null]
+  const where = [error.file ?? null, error.line !== null && error.line > 0 ? `Line ${error.line}` : null, error.field || null]
     .filter((part): part is string => part !== null)
     .join(', ');
   return where === '' ? error.message : `${where}: ${error.message}`;
@@ -100,7 +102,8 @@ function parseErrors(errors: unknown): ProblemLine[] {
       const message = nonEmptyString(e['message']) ?? nonEmptyString(e['detail']);
       if (message === null) return [];
       const line = typeof e['line'] === 'number' && Number.isFinite(e['line']) ? e['line'] : null;
-      return [{ line, field: nonEmptyString(e['field']), message }];
+      const file = nonEmptyString(e['file']);
+      return [file === null ? { line, field: nonEmptyString(e['field']), message } : { file, line, field: nonEmptyString(e['field']), message }];
     });
   }
   if (isRecord(errors)) {

@@ -1,14 +1,15 @@
 /**
- * "/imports" (admins): import a multi-label release, rater or expert votes, or reference labels into a dataset;
- * the import is checked at once (errors with their lines) and written by a background job whose progress is
- * shown; then run the Dawid-Skene aggregation and read each rater's quality.
+ * "/imports" (admins): import a multi-label release, rater or expert votes, or reference labels into a dataset, or
+ * a portable bundle from another Relabel; the import is checked at once (errors with their files and lines) and
+ * written by a background job whose progress is shown; download a dataset's bundle and published formats; then run
+ * the Dawid-Skene aggregation and read each rater's quality.
  */
 import { api, isAbortError, sendImportFile, toProblem } from '../api/client';
 import type { Dataset } from '../api/types';
-import { childController, el, setHidden, setText } from '../components/dom';
+import { childController, el, setAttr, setHidden, setHref, setText } from '../components/dom';
 import { mountProblemBox } from '../components/problemBox';
 import { mountTable } from '../components/table';
-import { describeJob, importKinds, importTarget, type ImportKind } from '../logic/imports';
+import { describeJob, exportLinks, importKinds, importTarget, needsDataset, type ImportKind } from '../logic/imports';
 import { hasRole } from '../logic/roles';
 import type { PageContext } from '../pageContext';
 
@@ -41,6 +42,12 @@ export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
   const result = el('pre', { class: 'job-result', testid: 'job-result' });
   result.hidden = true;
 
+  const downloads = exportLinks('').map((link) => el('a', { text: link.label, testid: `export-${link.key}`, attrs: { download: link.fileName } }));
+  const exports = el('section', { testid: 'exports' },
+    el('h2', { text: 'Export' }),
+    el('p', { text: 'Downloads of the chosen dataset. The bundle holds everything its leaderboard is computed from (no image pixels); import it on another Relabel above.' }),
+    el('ul', {}, ...downloads.map((a) => el('li', {}, a))));
+
   const threshold = el('input', { testid: 'aggregate-threshold', attrs: { id: 'aggregate-threshold', type: 'number', min: '0.51', max: '0.99', step: '0.01', value: '0.9' } });
   const apply = el('input', { testid: 'aggregate-apply', attrs: { id: 'aggregate-apply', type: 'checkbox' } });
   const aggregate = el('button', { testid: 'aggregate-start', text: 'Aggregate votes (Dawid-Skene)', attrs: { type: 'button' } });
@@ -50,10 +57,10 @@ export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
     el('label', { text: 'Threshold ', attrs: { for: 'aggregate-threshold' } }), threshold,
     el('label', { text: ' Make the outcomes the labels ', attrs: { for: 'aggregate-apply' } }), apply, ' ', aggregate, summary);
 
-  const body = el('div', {}, form, progressRow, result, aggregation);
+  const body = el('div', {}, form, progressRow, result, exports, aggregation);
   root.append(el('h1', { text: 'Imports' }), notice, body);
   const problems = mountProblemBox(body);
-  body.insertBefore(progressRow, aggregation);
+  body.insertBefore(progressRow, exports);
   const raters = mountTable<RaterRow>(aggregation, {
     testid: 'rater-quality',
     caption: 'Raters: accuracy on control questions and agreement with the aggregated labels',
@@ -74,14 +81,35 @@ export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
     setHidden(body, !isAdmin);
     if (!isAdmin || loaded) return;
     loaded = true;
-    api.get('/api/datasets', { signal: ctx.signal }).then((datasets: Dataset[]) => {
-      datasetSelect.replaceChildren(...datasets.map((d) => el('option', { text: `${d.name} (${d.slug})`, attrs: { value: d.slug } })));
-      void showAggregation();
-    }, (error: unknown) => { if (!isAbortError(error)) problems.update(toProblem(error)); });
+    loadDatasets();
   }, ctx.signal);
 
+  function loadDatasets(): void {
+    const chosen = datasetSelect.value;
+    api.get('/api/datasets', { signal: ctx.signal }).then((datasets: Dataset[]) => {
+      datasetSelect.replaceChildren(...datasets.map((d) => el('option', { text: `${d.name} (${d.slug})`, attrs: { value: d.slug } })));
+      if (datasets.some((d) => d.slug === chosen)) datasetSelect.value = chosen;
+      showExports();
+      void showAggregation();
+    }, (error: unknown) => { if (!isAbortError(error)) problems.update(toProblem(error)); });
+  }
+
   const dataset = (): string => datasetSelect.value;
-  datasetSelect.addEventListener('change', () => void showAggregation());
+  const kind = (): ImportKind => kindSelect.value as ImportKind;
+  datasetSelect.addEventListener('change', () => {
+    showExports();
+    void showAggregation();
+  });
+  kindSelect.addEventListener('change', () => { datasetSelect.disabled = !needsDataset(kind()); });
+
+  function showExports(): void {
+    setHidden(exports, dataset() === '');
+    exportLinks(dataset()).forEach((link, i) => {
+      const anchor = downloads[i]!;
+      setHref(anchor, link.href);
+      setAttr(anchor, 'download', link.fileName);
+    });
+  }
 
   /** Follows a job until it ends, showing its progress. */
   async function follow(jobId: number, signal: AbortSignal): Promise<Job> {
@@ -99,9 +127,10 @@ export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const chosen = file.files?.[0];
-    if (!chosen || dataset() === '') return;
+    if (!chosen || (needsDataset(kind()) && dataset() === '')) return;
     const controller = childController(ctx.signal);
-    const target = importTarget(kindSelect.value as ImportKind, dataset(), chosen.name, source.value.trim());
+    const importing = kind();
+    const target = importTarget(importing, dataset(), chosen.name, source.value.trim());
     start.disabled = true;
     problems.update(null);
     setHidden(result, true);
@@ -113,6 +142,8 @@ export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
         if (started.status === 202 && typeof started.body.jobId === 'number') {
           const job = await follow(started.body.jobId, controller.signal);
           setText(result, JSON.stringify(job.result ?? job.message, null, 2));
+          // A bundle may have brought new datasets.
+          if (importing === 'bundle' && job.status === 'succeeded') loadDatasets();
         } else {
           progress.value = 1;
           setText(progressText, 'Done.');

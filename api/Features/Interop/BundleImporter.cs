@@ -1,0 +1,785 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Claims;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Relabel.Api.Features.Datasets;
+using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Jobs;
+using Relabel.Api.Features.Predictions;
+using Relabel.Api.Features.Review;
+using Relabel.Api.Infrastructure;
+
+namespace Relabel.Api.Features.Interop;
+
+/// <summary>
+/// Imports a portable bundle (<see cref="BundleFormat"/>). The request reads and checks everything (the manifest's
+/// checksums, every line, and the bundle against this database: known wnids, existing datasets with the same classes
+/// and rule, existing images with the same labels); any fault is a 422 listing files and lines, and nothing is
+/// written. A background job then writes everything in one transaction.
+/// <para>
+/// What exists already is matched, not duplicated: accounts and sources by name (accounts are created without
+/// credentials or roles), datasets, models, subsets and image sets by name, images by file name, events by their
+/// content (item, author, value, note, time), prediction sets by their canonical checksum. A dataset without label
+/// history here takes the bundle's label versions as they are, so earlier versions of its leaderboard are reproduced
+/// too; on a dataset with history the new events make one new label version, as other imports do. Importing a bundle
+/// whose content was imported before is a no-op.
+/// </para>
+/// </summary>
+public static class BundleImporter
+{
+    private sealed class Target
+    {
+        public long? Id { get; set; }
+        public long? LabelSpaceId { get; set; }
+        public long LabelVersion { get; set; }
+        /// <summary>No verdict or flag events and no label versions: the bundle's history can be taken as it is.</summary>
+        public bool Fresh { get; set; } = true;
+        public bool HasShift { get; set; }
+        public HashSet<string> Subsets { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed record TargetRow
+    {
+        public required long Id { get; init; }
+        public required long LabelSpaceId { get; init; }
+        public required string ConsensusRule { get; init; }
+        public required long LabelVersion { get; init; }
+        public required string? ShiftOf { get; init; }
+        public required bool HasHistory { get; init; }
+    }
+
+    private sealed record SubsetRow
+    {
+        public required string Name { get; init; }
+        public required string? IncludeRoot { get; init; }
+        public required string? ExcludeRoot { get; init; }
+        public required string[]? Wnids { get; init; }
+        public required bool BuiltIn { get; init; }
+    }
+
+    private static readonly string[] GzipTypes = ["application/gzip", "application/x-gzip", "application/x-compressed-tar", "application/octet-stream"];
+
+    public static async Task<Results<Accepted<JobAccepted>, Ok<ImportUnchanged>, ProblemHttpResult>> ImportAsync(
+        HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, JobQueue jobs, ImageStore store, IOptions<RelabelOptions> options)
+    {
+        var request = context.Request;
+        var gzip = GzipTypes.Any(t => request.ContentType?.StartsWith(t, StringComparison.OrdinalIgnoreCase) == true);
+        if (!gzip && request.ContentType?.StartsWith("application/x-tar", StringComparison.OrdinalIgnoreCase) != true)
+            return TypedResults.Problem(title: "Unsupported content type", statusCode: 415,
+                detail: $"Send the bundle as {BundleFormat.ContentType} (a .tar.gz), or application/x-tar.");
+        var limit = options.Value.MaxImportBytes;
+        if (RequestLimits.Apply(context, limit) is { } tooLarge) return tooLarge;
+
+        var errors = new LineErrors();
+        using var reader = new BundleReader(errors);
+        await using (var body = BoundedStream.RequestBody(request, limit))
+        {
+            Stream tar = body;
+            try
+            {
+                if (gzip) tar = new BoundedStream(new GZipStream(body, CompressionMode.Decompress, leaveOpen: true), limit);
+                await reader.ExtractAsync(tar, context.RequestAborted);
+            }
+            catch (InvalidDataException e) { errors.Add("(archive)", 0, "archive", $"Not a gzip-compressed tar archive: {e.Message}"); }
+            finally { if (tar != body) await tar.DisposeAsync(); }
+        }
+        const string Title = "Invalid bundle (nothing was imported)";
+        if (errors.Any) return errors.ToProblem(Title);
+        var manifest = reader.CheckManifest();
+        if (manifest is null) return errors.ToProblem(Title);
+
+        // The files are those of the manifest, so its checksums name the content: imported before, nothing to read.
+        var slugs = manifest.Datasets!.Distinct().ToArray();
+        await using (var connection = await db.OpenConnectionAsync())
+            if (await connection.ExecuteScalarAsync<long>(
+                    """
+                    select count(*) from imports i join datasets d on d.id = i.dataset_id
+                    where d.slug = any(@slugs) and i.kind = 'bundle' and i.checksum = @checksum
+                    """,
+                    new { slugs, checksum = BundleFormat.ContentChecksum(manifest.Files!) }) == slugs.Length)
+                return TypedResults.Ok(new ImportUnchanged("unchanged", "This bundle's content was already imported; nothing was written."));
+
+        var bundle = await reader.ReadAsync(manifest, context.RequestAborted);
+        if (bundle is null) return errors.ToProblem(Title);
+        Dictionary<string, Target> targets;
+        await using (var connection = await db.OpenConnectionAsync())
+            targets = await CheckTargetAsync(connection, null, bundle, errors);
+        if (errors.Any) return errors.ToProblem("The bundle does not fit this server's data (nothing was imported)");
+
+        var admin = user.UserId();
+        var jobId = await jobs.EnqueueAsync("import-bundle", targets[bundle.Manifest.Datasets![0]].Id, admin, bundle.Rows,
+            job => WriteAsync(job, bundle, admin, store));
+        return TypedResults.Accepted($"/api/jobs/{jobId}", new JobAccepted(jobId, "queued", $"/api/jobs/{jobId}"));
+    }
+
+    /// <summary>
+    /// Checks the bundle against the database and says, per dataset slug, what exists already. In the job, with a
+    /// transaction, the existing datasets are locked until it commits.
+    /// </summary>
+    private static async Task<Dictionary<string, Target>> CheckTargetAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, BundleContent bundle, LineErrors errors)
+    {
+        // Every wnid must be a WordNet noun synset here.
+        var places = new Dictionary<string, (string File, long Line, string Field)>(StringComparer.Ordinal);
+        foreach (var d in bundle.Datasets.Where(d => d.Meta.LabelSpaceOf is null))
+            for (var i = 0; i < d.Classes.Length; i++) places.TryAdd(d.Classes[i], (d.ClassLines[i].File, d.ClassLines[i].Line, "wnid"));
+        foreach (var d in bundle.Datasets)
+            foreach (var s in d.Subsets)
+            {
+                if (s.IncludeRoot is { } include) places.TryAdd(include, (BundleFormat.DatasetFile(d.Slug, BundleFormat.Subsets), s.Line, "includeRoot"));
+                if (s.ExcludeRoot is { } exclude) places.TryAdd(exclude, (BundleFormat.DatasetFile(d.Slug, BundleFormat.Subsets), s.Line, "excludeRoot"));
+            }
+        foreach (var (note, line) in bundle.GuideNotes)
+        {
+            places.TryAdd(note.Wnid!, (BundleFormat.GuideNotes, line, "wnid"));
+            if (note.OtherWnid is { } other) places.TryAdd(other, (BundleFormat.GuideNotes, line, "otherWnid"));
+        }
+        var unknown = await connection.QueryAsync<string>(
+            "select w from unnest(@wnids::text[]) w where not exists (select 1 from synsets s where s.wnid = w)",
+            new { wnids = places.Keys.ToArray() }, transaction);
+        foreach (var wnid in unknown)
+        {
+            var (file, line, field) = places[wnid];
+            errors.Add(file, line, field, $"'{wnid}' is not a WordNet 3.0 noun synset on this server.");
+        }
+
+        var targets = new Dictionary<string, Target>(StringComparer.Ordinal);
+        foreach (var d in bundle.Datasets)
+        {
+            var target = new Target();
+            targets[d.Slug] = target;
+            var row = await connection.QuerySingleOrDefaultAsync<TargetRow>(
+                $"""
+                 select d.id, d.label_space_id, d.consensus_rule, d.label_version, s.slug as shift_of,
+                        exists (select 1 from label_versions v where v.dataset_id = d.id)
+                        or exists (select 1 from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
+                                   where i.dataset_id = d.id)
+                        or exists (select 1 from image_flag_events f join images i on i.id = f.image_id where i.dataset_id = d.id) as has_history
+                 from datasets d left join datasets s on s.id = d.shift_of
+                 where d.slug = @Slug
+                 {(transaction is null ? "" : "for update of d")}
+                 """,
+                new { d.Slug }, transaction);
+            if (row is null)
+            {
+                if (d.Meta.ShiftOf is { } shift && bundle.Datasets.All(o => o.Slug != shift)
+                    && !await connection.ExecuteScalarAsync<bool>("select exists (select 1 from datasets where slug = @shift)", new { shift }, transaction))
+                    errors.Add(BundleFormat.Datasets, d.Line, "shiftOf", $"'{shift}' is neither in the bundle nor on this server.");
+                continue;
+            }
+            target.Id = row.Id;
+            target.LabelSpaceId = row.LabelSpaceId;
+            target.LabelVersion = row.LabelVersion;
+            target.Fresh = !row.HasHistory && row.LabelVersion == 0;
+            target.HasShift = row.ShiftOf is not null;
+
+            var classes = (await connection.QueryAsync<string>(
+                "select wnid from label_space_classes where label_space_id = @LabelSpaceId order by class_index", new { row.LabelSpaceId }, transaction)).ToArray();
+            if (!classes.SequenceEqual(d.Classes))
+                errors.Add(BundleFormat.Datasets, d.Line, "slug",
+                    $"Dataset '{d.Slug}' exists here with other classes ({classes.Length}, the bundle has {d.Classes.Length}, or in another order).");
+            var rule = d.Meta.ConsensusRule ?? Consensus.Latest;
+            if (row.ConsensusRule != rule)
+                errors.Add(BundleFormat.Datasets, d.Line, "consensusRule",
+                    $"Dataset '{d.Slug}' has the consensus rule '{row.ConsensusRule}' here and '{rule}' in the bundle; set it first (PUT /api/datasets/{d.Slug}/consensus).");
+            if (row.ShiftOf is not null && d.Meta.ShiftOf is { } shiftOf && row.ShiftOf != shiftOf)
+                errors.Add(BundleFormat.Datasets, d.Line, "shiftOf", $"Dataset '{d.Slug}' is a shift of '{row.ShiftOf}' here and of '{shiftOf}' in the bundle.");
+
+            var images = new Dictionary<string, string>(StringComparer.Ordinal);
+            await using (var rows = await connection.ExecuteReaderAsync(
+                "select file_name, original_wnid from images where dataset_id = @Id", new { row.Id }, transaction))
+                while (await rows.ReadAsync()) images[rows.GetString(0)] = rows.GetString(1);
+            for (var i = 0; i < d.Images.Count; i++)
+                if (images.TryGetValue(d.Images[i].File, out var wnid) && wnid != d.Classes[d.Images[i].Class])
+                    errors.Add(BundleFormat.DatasetFile(d.Slug, BundleFormat.Images), d.ImageLines[i], "wnid",
+                        $"'{d.Images[i].File}' is labelled '{wnid}' here and '{d.Classes[d.Images[i].Class]}' in the bundle.");
+
+            var subsets = (await connection.QueryAsync<SubsetRow>(
+                "select name, include_root, exclude_root, wnids, built_in from subsets where dataset_id = @Id", new { row.Id }, transaction)).ToList();
+            foreach (var s in d.Subsets)
+                if (subsets.FirstOrDefault(o => o.Name == s.Name) is { } other)
+                {
+                    target.Subsets.Add(s.Name);
+                    if (other.BuiltIn || other.IncludeRoot != s.IncludeRoot || other.ExcludeRoot != s.ExcludeRoot
+                        || !(other.Wnids ?? []).SequenceEqual(s.Wnids ?? []) || (other.Wnids is null) != (s.Wnids is null))
+                        errors.Add(BundleFormat.DatasetFile(d.Slug, BundleFormat.Subsets), s.Line, "name",
+                            $"Subset '{s.Name}' of '{d.Slug}' exists here with another definition.");
+                }
+        }
+        return targets;
+    }
+
+    private sealed class DatasetOutcome
+    {
+        public required string Dataset { get; init; }
+        public bool Created { get; set; }
+        public int ImagesAdded { get; set; }
+        public int PredictionSetsReplaced { get; set; }
+        public int VerdictsAdded { get; set; }
+        public int FlagsAdded { get; set; }
+        public int ChangedItems { get; set; }
+        public int ChangedFlags { get; set; }
+        /// <summary>Items whose state, derived here from the events, differs from the state the bundle recorded.</summary>
+        public int StatesDifferingFromBundle { get; set; }
+        public long LabelVersion { get; set; }
+    }
+
+    private static async Task<object> WriteAsync(JobContext job, BundleContent bundle, long admin, ImageStore store)
+    {
+        var started = Stopwatch.StartNew();
+        // Seconds per phase, summed over the datasets.
+        var phases = new Dictionary<string, double>();
+        var lap = Stopwatch.StartNew();
+        void Phase(string name)
+        {
+            phases[name] = Math.Round(phases.GetValueOrDefault(name) + lap.Elapsed.TotalSeconds, 2);
+            lap.Restart();
+        }
+        var total = bundle.Rows;
+        long done = 0;
+        await using var connection = await job.Db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        // Bundle imports run one at a time (the job queue does too); the existing datasets are locked by the check.
+        await connection.ExecuteAsync("select pg_advisory_xact_lock(hashtextextended('import-bundle', 0))", transaction: transaction);
+        var errors = new LineErrors();
+        var targets = await CheckTargetAsync(connection, transaction, bundle, errors);
+        if (errors.Any)
+            throw new JobFailedException("The data changed since the bundle was checked: " +
+                string.Join(" ", errors.First.Take(5).Select(e => $"{e.File} line {e.Line}: {e.Message}")));
+        Phase("check");
+        await job.ReportAsync(done, total, "writing accounts, datasets and images", force: true);
+
+        var accountNames = bundle.Accounts.Select(a => a.Name!).ToArray();
+        var accountsCreated = await connection.ExecuteAsync(
+            """
+            insert into users (name, display_name)
+            select n, coalesce(d, '') from unnest(@accountNames::text[], @displayNames::text[]) as t(n, d)
+            on conflict (name) do nothing
+            """,
+            new { accountNames, displayNames = bundle.Accounts.Select(a => a.DisplayName).ToArray() }, transaction);
+        var userIds = (await connection.QueryAsync<(string Name, long Id)>(
+            "select name, id from users where name = any(@accountNames)", new { accountNames }, transaction)).ToDictionary(u => u.Name, u => u.Id);
+        var accountIds = accountNames.Select(n => userIds[n]).ToArray();
+
+        var sourceNames = bundle.Sources.Select(s => s.Name!).ToArray();
+        var sourcesCreated = await connection.ExecuteAsync(
+            """
+            insert into verdict_sources (name, kind, description)
+            select n, k, coalesce(d, '') from unnest(@sourceNames::text[], @kinds::text[], @descriptions::text[]) as t(n, k, d)
+            on conflict (name) do nothing
+            """,
+            new { sourceNames, kinds = bundle.Sources.Select(s => s.Kind).ToArray(), descriptions = bundle.Sources.Select(s => s.Description).ToArray() },
+            transaction);
+        var sourceRows = (await connection.QueryAsync<(string Name, long Id)>(
+            "select name, id from verdict_sources where name = any(@sourceNames)", new { sourceNames }, transaction)).ToDictionary(s => s.Name, s => s.Id);
+        var sourceIds = sourceNames.Select(n => sourceRows[n]).ToArray();
+
+        var modelIds = new Dictionary<string, long>(StringComparer.Ordinal);
+        var modelsCreated = 0;
+        foreach (var (model, _) in bundle.Models)
+        {
+            var created = await connection.QuerySingleOrDefaultAsync<long?>(
+                """
+                insert into models (slug, display_name, kind, description, paper_url, code_url, parameter_count, training_data, tags, owner_id,
+                                    created_at, updated_at)
+                values (@Slug, @DisplayName, @Kind, @description, @PaperUrl, @CodeUrl, @ParameterCount, @trainingData, @tags, @owner,
+                        coalesce(@createdAt::timestamptz, now()), coalesce(@updatedAt::timestamptz, now()))
+                on conflict (slug) do nothing
+                returning id
+                """,
+                new
+                {
+                    model.Slug, model.DisplayName, model.Kind, description = model.Description ?? "", PaperUrl = Blank(model.PaperUrl),
+                    CodeUrl = Blank(model.CodeUrl), model.ParameterCount, trainingData = model.TrainingData ?? "", tags = model.Tags ?? [],
+                    owner = model.Owner is { } o ? userIds[o] : admin, createdAt = Iso(model.CreatedAt), updatedAt = Iso(model.UpdatedAt),
+                },
+                transaction);
+            if (created is not null) modelsCreated++;
+            modelIds[model.Slug!] = created ?? await connection.ExecuteScalarAsync<long>(
+                "select id from models where slug = @Slug", new { model.Slug }, transaction);
+        }
+
+        Phase("accounts and models");
+
+        var outcomes = new List<DatasetOutcome>();
+        foreach (var d in bundle.Datasets)
+        {
+            var target = targets[d.Slug];
+            var outcome = new DatasetOutcome { Dataset = d.Slug, Created = target.Id is null };
+            outcomes.Add(outcome);
+            var rule = d.Meta.ConsensusRule ?? Consensus.Latest;
+            long? shiftOf = d.Meta.ShiftOf is { } shift
+                ? targets.TryGetValue(shift, out var pair) ? pair.Id
+                  : await connection.ExecuteScalarAsync<long>("select id from datasets where slug = @shift", new { shift }, transaction)
+                : null;
+            if (target.Id is null)
+            {
+                target.LabelSpaceId = d.Meta.LabelSpaceOf is { } of ? targets[of].LabelSpaceId : null;
+                if (target.LabelSpaceId is null)
+                {
+                    target.LabelSpaceId = await connection.ExecuteScalarAsync<long>("insert into label_spaces default values returning id", transaction: transaction);
+                    await LabelSpaces.ReplaceClassesAsync(connection, transaction, target.LabelSpaceId.Value, d.Classes);
+                }
+                target.Id = await connection.ExecuteScalarAsync<long>(
+                    """
+                    insert into datasets (slug, name, description, label_space_id, shift_of, images_public, consensus_rule, created_at)
+                    values (@Slug, @Name, @description, @labelSpaceId, @shiftOf, @imagesPublic, @rule, coalesce(@createdAt::timestamptz, now()))
+                    returning id
+                    """,
+                    new
+                    {
+                        d.Meta.Slug, d.Meta.Name, description = d.Meta.Description ?? "", labelSpaceId = target.LabelSpaceId, shiftOf,
+                        imagesPublic = d.Meta.ImagesPublic ?? false, rule, createdAt = Iso(d.Meta.CreatedAt),
+                    },
+                    transaction);
+                await DatasetsApi.CreateBuiltInSubsetsAsync(connection, transaction, target.Id.Value);
+            }
+            else if (!target.HasShift && shiftOf is not null)
+                await connection.ExecuteAsync("update datasets set shift_of = @shiftOf where id = @Id", new { shiftOf, target.Id }, transaction);
+            var datasetId = target.Id.Value;
+
+            foreach (var s in d.Subsets.Where(s => !target.Subsets.Contains(s.Name)))
+                await connection.ExecuteAsync(
+                    """
+                    insert into subsets (dataset_id, name, description, include_root, exclude_root, wnids)
+                    values (@datasetId, @Name, @Description, @IncludeRoot, @ExcludeRoot, @Wnids)
+                    """,
+                    new { datasetId, s.Name, s.Description, s.IncludeRoot, s.ExcludeRoot, s.Wnids }, transaction);
+
+            Phase("datasets");
+            var (imageIds, added) = await WriteImagesAsync(connection, transaction, datasetId, d, store);
+            outcome.ImagesAdded = added;
+            done += d.Images.Count;
+            await job.ReportAsync(done, total, $"{d.Slug}: writing image sets, reference labels and predictions");
+
+            foreach (var set in d.ImageSets)
+                await connection.ExecuteAsync(
+                    """
+                    with s as (
+                        insert into image_sets (dataset_id, name, description) values (@datasetId, @Name, @Description)
+                        on conflict (dataset_id, name) do update set description = image_sets.description
+                        returning id
+                    )
+                    insert into image_set_members (image_set_id, image_id)
+                    select s.id, unnest(@members) from s
+                    on conflict do nothing
+                    """,
+                    new { datasetId, set.Name, set.Description, members = set.Images.Select(i => imageIds[i]).ToArray() }, transaction);
+
+            if (d.ReferenceLabels is { } reference) await WriteReferenceLabelsAsync(connection, transaction, datasetId, admin, reference, imageIds);
+            Phase("images, image sets and reference labels");
+
+            foreach (var set in d.Predictions)
+            {
+                var rows = set.Rows.Select(r => r with { ImageId = imageIds[r.ImageId] }).ToList();
+                var upload = new PredictionUpload(modelIds[set.Model], datasetId, admin, "ndjson", rows.Count < d.Images.Count, set.K, rows);
+                var applied = await PredictionStore.ApplyAsync(connection, transaction, upload, Stopwatch.StartNew(), recordUnchanged: false);
+                if (applied.Outcome == PredictionStore.Applied) outcome.PredictionSetsReplaced++;
+                done += set.Rows.Count;
+                await job.ReportAsync(done, total, $"{d.Slug}: writing predictions");
+            }
+
+            Phase("predictions");
+            await job.ReportAsync(done, total, $"{d.Slug}: writing review items and events", force: true);
+            await WriteReviewAsync(connection, transaction, datasetId, rule, target, d, outcome, imageIds, accountIds, sourceIds, Phase);
+            done += d.Items.Count + d.Verdicts.Count + d.Flags.Count;
+            await job.ReportAsync(done, total, $"{d.Slug}: done", force: true);
+        }
+
+        var notes = 0;
+        foreach (var (note, _) in bundle.GuideNotes)
+            notes += await connection.ExecuteAsync(
+                """
+                insert into guide_notes (wnid, other_wnid, body, updated_by, updated_at)
+                values (@Wnid, @OtherWnid, @Body, @author, coalesce(@updatedAt::timestamptz, now()))
+                on conflict (wnid, coalesce(other_wnid, '')) do update
+                set body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at
+                where guide_notes.updated_at < excluded.updated_at
+                """,
+                new { note.Wnid, note.OtherWnid, note.Body, author = note.Author is { } a ? userIds[a] : admin, updatedAt = Iso(note.UpdatedAt) },
+                transaction);
+
+        var datasetIds = bundle.Datasets.Select(d => targets[d.Slug].Id!.Value).ToArray();
+        await connection.ExecuteAsync(
+            """
+            insert into imports (dataset_id, kind, checksum, job_id)
+            select unnest(@datasetIds), 'bundle', @Checksum, @jobId
+            on conflict do nothing
+            """,
+            new { datasetIds, bundle.Checksum, jobId = job.Id }, transaction);
+        await connection.ExecuteAsync("update jobs set dataset_id = @datasetId where id = @jobId",
+            new { datasetId = targets[bundle.Manifest.Datasets![0]].Id, jobId = job.Id }, transaction);
+        await transaction.CommitAsync();
+        Phase("guide notes and commit");
+        return new
+        {
+            datasets = outcomes,
+            accountsCreated,
+            sourcesCreated,
+            modelsCreated,
+            guideNotesWritten = notes,
+            checksum = bundle.Checksum,
+            seconds = Math.Round(started.Elapsed.TotalSeconds, 2),
+            phases,
+        };
+    }
+
+    private static string? Blank(string? url) => string.IsNullOrEmpty(url) ? null : url;
+
+    /// <summary>A timestamp as a parameter: ISO 8601 text cast to timestamptz in SQL, so no client-side type mapping is involved.</summary>
+    private static string? Iso(DateTimeOffset? time) => time is { } t ? BundleFormat.Microseconds(t).ToString("O", CultureInfo.InvariantCulture) : null;
+
+    /// <summary>Adds the images the dataset lacks (in bundle order) and returns every bundle image's id here.</summary>
+    private static async Task<(long[] Ids, int Added)> WriteImagesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, BundleDataset d, ImageStore store)
+    {
+        await connection.ExecuteAsync(
+            """
+            create temporary table bundle_images (
+                position integer not null, file_name text not null, wnid text not null,
+                sha256 text, byte_size bigint, width integer, height integer, media_type text) on commit drop
+            """,
+            transaction: transaction);
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "copy bundle_images (position, file_name, wnid, sha256, byte_size, width, height, media_type) from stdin (format binary)"))
+        {
+            for (var i = 0; i < d.Images.Count; i++)
+            {
+                var image = d.Images[i];
+                // The pixels are never in a bundle: the hash links an image only when this server holds those bytes.
+                var stored = image.Sha256 is { } sha && File.Exists(store.PathOf(sha));
+                await copy.StartRowAsync();
+                await copy.WriteAsync(i, NpgsqlDbType.Integer);
+                await copy.WriteAsync(image.File, NpgsqlDbType.Text);
+                await copy.WriteAsync(d.Classes[image.Class], NpgsqlDbType.Text);
+                if (stored)
+                {
+                    await copy.WriteAsync(image.Sha256!, NpgsqlDbType.Text);
+                    await WriteNullableAsync(copy, image.Bytes, NpgsqlDbType.Bigint);
+                    await WriteNullableAsync(copy, image.Width, NpgsqlDbType.Integer);
+                    await WriteNullableAsync(copy, image.Height, NpgsqlDbType.Integer);
+                    await copy.WriteAsync(image.MediaType!, NpgsqlDbType.Text);
+                }
+                else
+                    for (var n = 0; n < 5; n++) await copy.WriteNullAsync();
+            }
+            await copy.CompleteAsync();
+        }
+        var added = await connection.ExecuteAsync(
+            """
+            insert into images (dataset_id, file_name, original_wnid, sha256, byte_size, width, height, media_type)
+            select @datasetId, file_name, wnid, sha256, byte_size, width, height, media_type from bundle_images order by position
+            on conflict (dataset_id, file_name) do nothing
+            """,
+            new { datasetId }, transaction);
+        var ids = new long[d.Images.Count];
+        await using (var reader = await connection.BeginBinaryExportAsync(
+            $"""
+             copy (select b.position, i.id from bundle_images b join images i on i.file_name = b.file_name
+                   where i.dataset_id = {datasetId.ToString(CultureInfo.InvariantCulture)}) to stdout (format binary)
+             """))
+            while (await reader.StartRowAsync() != -1)
+            {
+                var position = await reader.ReadAsync<int>(NpgsqlDbType.Integer);
+                ids[position] = await reader.ReadAsync<long>(NpgsqlDbType.Bigint);
+            }
+        await connection.ExecuteAsync("drop table bundle_images", transaction: transaction);
+        return (ids, added);
+    }
+
+    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) where T : struct =>
+        value is { } v ? copy.WriteAsync(v, type) : copy.WriteNullAsync();
+
+    /// <summary>Replaces the dataset's reference labels when they differ from the bundle's (a set is replaced whole).</summary>
+    private static async Task WriteReferenceLabelsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, long admin, List<(int Image, short[] Classes)> reference, long[] imageIds)
+    {
+        var wanted = reference.ToDictionary(r => imageIds[r.Image], r => r.Classes);
+        var current = new Dictionary<long, short[]>();
+        var exists = await connection.ExecuteScalarAsync<bool>("select exists (select 1 from reference_label_sets where dataset_id = @datasetId)", new { datasetId }, transaction);
+        if (exists)
+            await using (var reader = await connection.BeginBinaryExportAsync(
+                $"copy (select image_id, class_indices from dataset_reference_labels where dataset_id = {datasetId.ToString(CultureInfo.InvariantCulture)}) to stdout (format binary)"))
+                while (await reader.StartRowAsync() != -1)
+                {
+                    var imageId = await reader.ReadAsync<long>(NpgsqlDbType.Bigint);
+                    current[imageId] = await reader.ReadAsync<short[]>(NpgsqlDbType.Array | NpgsqlDbType.Smallint);
+                }
+        if (exists && current.Count == wanted.Count && wanted.All(w => current.TryGetValue(w.Key, out var c) && c.SequenceEqual(w.Value))) return;
+
+        await connection.ExecuteAsync("delete from reference_label_sets where dataset_id = @datasetId", new { datasetId }, transaction);
+        await connection.ExecuteAsync(
+            "insert into reference_label_sets (dataset_id, imported_by, images, excluded) values (@datasetId, @admin, @images, @excluded)",
+            new { datasetId, admin, images = wanted.Count, excluded = wanted.Count(w => w.Value.Length == 0) }, transaction);
+        await using var copy = await connection.BeginBinaryImportAsync(
+            "copy dataset_reference_labels (dataset_id, image_id, class_indices) from stdin (format binary)");
+        foreach (var (imageId, classes) in wanted.OrderBy(w => w.Key))
+        {
+            await copy.StartRowAsync();
+            await copy.WriteAsync(datasetId, NpgsqlDbType.Bigint);
+            await copy.WriteAsync(imageId, NpgsqlDbType.Bigint);
+            await copy.WriteAsync(classes, NpgsqlDbType.Array | NpgsqlDbType.Smallint);
+        }
+        await copy.CompleteAsync();
+    }
+
+    /// <summary>
+    /// Review items, then the verdict and flag events the dataset does not have yet (in bundle order, so that each
+    /// item's events keep their order), then the item and image states derived from all events, and the label version.
+    /// </summary>
+    private static async Task WriteReviewAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, string rule, Target target, BundleDataset d,
+        DatasetOutcome outcome, long[] imageIds, long[] accountIds, long[] sourceIds, Action<string> phase)
+    {
+        var control = d.Items.Where(i => i.Control).Select(i => (imageIds[i.Image], d.Classes[i.Class])).ToList();
+        var items = control.Count == 0 ? new Dictionary<(long ImageId, string Wnid), long>() : await ReviewItemsBulk.EnsureAsync(connection, transaction, control, control: true, CancellationToken.None);
+        var rest = d.Items.Where(i => !i.Control).Select(i => (imageIds[i.Image], d.Classes[i.Class]))
+            .Concat(d.Verdicts.Select(v => (imageIds[v.Image], d.Classes[v.Class])));
+        foreach (var (pair, id) in await ReviewItemsBulk.EnsureAsync(connection, transaction, rest, control: false, CancellationToken.None))
+            items[pair] = id;
+
+        // An event is already here when one of the same item (or image), author, content and time is.
+        var seenVerdicts = new HashSet<(long Item, long Author, string Verdict, bool Adjudication, string Note, long Ticks)>();
+        var seenFlags = new HashSet<(long Image, long Author, bool Problematic, string? Reason, string Note, long Ticks)>();
+        if (!target.Fresh)
+        {
+            foreach (var e in await connection.QueryAsync<(long, long, string, bool, string, DateTime)>(
+                         """
+                         select e.item_id, coalesce(e.reviewer_id, -e.source_id), e.verdict, e.adjudication, e.note, e.created_at
+                         from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
+                         where i.dataset_id = @datasetId
+                         """,
+                         new { datasetId }, transaction))
+                seenVerdicts.Add((e.Item1, e.Item2, e.Item3, e.Item4, e.Item5, e.Item6.Ticks));
+            foreach (var f in await connection.QueryAsync<(long, long, bool, string?, string, DateTime)>(
+                         """
+                         select f.image_id, coalesce(f.reviewer_id, -f.source_id), f.problematic, f.reason, f.note, f.created_at
+                         from image_flag_events f join images i on i.id = f.image_id
+                         where i.dataset_id = @datasetId
+                         """,
+                         new { datasetId }, transaction))
+                seenFlags.Add((f.Item1, f.Item2, f.Item3, f.Item4, f.Item5, f.Item6.Ticks));
+        }
+        long Author(BundleAuthor a) => a.IsSource ? -sourceIds[a.Index] : accountIds[a.Index];
+        phase("review items");
+
+        // A dataset with history gets the new events under one new label version (fixed below if nothing changes).
+        var placeholder = target.LabelVersion + 1;
+        var firstEvent = await connection.ExecuteScalarAsync<long>("select coalesce(max(id), 0) from verdict_events", transaction: transaction);
+        var firstFlag = await connection.ExecuteScalarAsync<long>("select coalesce(max(id), 0) from image_flag_events", transaction: transaction);
+        // On a fresh dataset these are all of its events: its states follow from them without reading them back.
+        var log = target.Fresh ? new List<(long Item, VerdictEvent Event)>(d.Verdicts.Count) : null;
+        // The consensus tells authors apart by these keys (as ReviewWriter writes them), made once per author.
+        var authorKeys = accountIds.ToDictionary(id => id, id => "u" + id);
+        foreach (var id in sourceIds) authorKeys[-id] = "s" + id;
+        // The job owns its thread: synchronous writes spare a state machine per field of a million rows.
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            """
+            copy verdict_events (item_id, reviewer_id, source_id, verdict, adjudication, note, seconds_spent, label_version, created_at)
+            from stdin (format binary)
+            """))
+        {
+            foreach (var v in d.Verdicts)
+            {
+                var item = items[(imageIds[v.Image], d.Classes[v.Class])];
+                var author = Author(v.Author);
+                if (!target.Fresh && !seenVerdicts.Add((item, author, v.Verdict, v.Adjudication, v.Note, v.CreatedAt.Ticks))) continue;
+                copy.StartRow();
+                copy.Write(item, NpgsqlDbType.Bigint);
+                if (author > 0) copy.Write(author, NpgsqlDbType.Bigint); else copy.WriteNull();
+                if (author < 0) copy.Write(-author, NpgsqlDbType.Bigint); else copy.WriteNull();
+                copy.Write(v.Verdict, NpgsqlDbType.Text);
+                copy.Write(v.Adjudication, NpgsqlDbType.Boolean);
+                copy.Write(v.Note, NpgsqlDbType.Text);
+                if (v.SecondsSpent is { } seconds) copy.Write(seconds, NpgsqlDbType.Real); else copy.WriteNull();
+                copy.Write(target.Fresh ? v.LabelVersion : placeholder, NpgsqlDbType.Bigint);
+                copy.Write(v.CreatedAt, NpgsqlDbType.TimestampTz);
+                log?.Add((item, new VerdictEvent(outcome.VerdictsAdded, authorKeys[author], v.Verdict, v.Adjudication)));
+                outcome.VerdictsAdded++;
+            }
+            await copy.CompleteAsync();
+        }
+        phase("verdict events");
+        var flaggedImages = new HashSet<long>();
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            """
+            copy image_flag_events (image_id, reviewer_id, source_id, problematic, reason, note, label_version, created_at)
+            from stdin (format binary)
+            """))
+        {
+            foreach (var f in d.Flags)
+            {
+                var image = imageIds[f.Image];
+                var author = Author(f.Author);
+                if (!target.Fresh && !seenFlags.Add((image, author, f.Problematic, f.Reason, f.Note, f.CreatedAt.Ticks))) continue;
+                copy.StartRow();
+                copy.Write(image, NpgsqlDbType.Bigint);
+                if (author > 0) copy.Write(author, NpgsqlDbType.Bigint); else copy.WriteNull();
+                if (author < 0) copy.Write(-author, NpgsqlDbType.Bigint); else copy.WriteNull();
+                copy.Write(f.Problematic, NpgsqlDbType.Boolean);
+                if (f.Reason is null) copy.WriteNull(); else copy.Write(f.Reason, NpgsqlDbType.Text);
+                copy.Write(f.Note, NpgsqlDbType.Text);
+                copy.Write(target.Fresh ? f.LabelVersion : placeholder, NpgsqlDbType.Bigint);
+                copy.Write(f.CreatedAt, NpgsqlDbType.TimestampTz);
+                flaggedImages.Add(image);
+                outcome.FlagsAdded++;
+            }
+            await copy.CompleteAsync();
+        }
+
+        phase("flag events");
+        var states = new Dictionary<long, string>();
+        if (outcome.VerdictsAdded > 0) (outcome.ChangedItems, states) = await DeriveItemStatesAsync(connection, transaction, datasetId, rule, log);
+        if (flaggedImages.Count > 0) outcome.ChangedFlags = await DeriveImageStatesAsync(connection, transaction, flaggedImages.ToArray());
+
+        if (target.Fresh)
+        {
+            // The bundle's label history, as it was.
+            await connection.ExecuteAsync(
+                """
+                insert into label_versions (dataset_id, version, created_at, changed_items, changed_flags, consensus_rule)
+                select @datasetId, v, c::timestamptz, i, f, r
+                from unnest(@versions, @created::text[], @changedItems, @changedFlags, @rules::text[]) as t(v, c, i, f, r)
+                on conflict do nothing
+                """,
+                new
+                {
+                    datasetId,
+                    versions = d.LabelVersions.Select(v => v.Version).ToArray(),
+                    created = d.LabelVersions.Select(v => v.CreatedAt.ToString("O", CultureInfo.InvariantCulture)).ToArray(),
+                    changedItems = d.LabelVersions.Select(v => v.ChangedItems).ToArray(),
+                    changedFlags = d.LabelVersions.Select(v => v.ChangedFlags).ToArray(),
+                    rules = d.LabelVersions.Select(v => v.ConsensusRule).ToArray(),
+                },
+                transaction);
+            outcome.LabelVersion = await connection.ExecuteScalarAsync<long>(
+                "update datasets set label_version = greatest(label_version, @version) where id = @datasetId returning label_version",
+                new { datasetId, version = d.Meta.LabelVersion ?? 0 }, transaction);
+        }
+        else
+        {
+            var changed = outcome.ChangedItems > 0 || outcome.ChangedFlags > 0;
+            outcome.LabelVersion = changed
+                ? await ReviewWriter.NewLabelVersionAsync(connection, transaction, datasetId, outcome.ChangedItems, outcome.ChangedFlags)
+                : target.LabelVersion;
+            if (outcome.LabelVersion != placeholder)
+                await connection.ExecuteAsync(
+                    """
+                    update verdict_events set label_version = @LabelVersion where id > @firstEvent and label_version = @placeholder;
+                    update image_flag_events set label_version = @LabelVersion where id > @firstFlag and label_version = @placeholder;
+                    """,
+                    new { outcome.LabelVersion, firstEvent, firstFlag, placeholder }, transaction);
+        }
+
+        outcome.StatesDifferingFromBundle = d.Items.Count(i =>
+            items.TryGetValue((imageIds[i.Image], d.Classes[i.Class]), out var id) && states.GetValueOrDefault(id, ItemStates.Pending) != i.State);
+        phase("states and label versions");
+    }
+
+    /// <summary>
+    /// Re-derives every item of the dataset from its events under the rule: from <paramref name="fresh"/> when those
+    /// are all of its events (in order), otherwise from every event read back. Writes the changes; returns how many
+    /// items changed and the state of every item.
+    /// </summary>
+    private static async Task<(int Changed, Dictionary<long, string> States)> DeriveItemStatesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, string rule, List<(long Item, VerdictEvent Event)>? fresh)
+    {
+        var id = datasetId.ToString(CultureInfo.InvariantCulture);
+        var states = new Dictionary<long, string>();
+        await using (var reader = await connection.BeginBinaryExportAsync(
+            $"""
+             copy (select r.id, r.state from review_items r join images i on i.id = r.image_id where i.dataset_id = {id}) to stdout (format binary)
+             """))
+            while (await reader.StartRowAsync() != -1)
+                states[await reader.ReadAsync<long>(NpgsqlDbType.Bigint)] = await reader.ReadAsync<string>(NpgsqlDbType.Text);
+
+        var changed = new List<(long Item, string State)>();
+        var log = new List<VerdictEvent>();
+        long current = -1;
+        void Decide()
+        {
+            if (current < 0) return;
+            var state = Consensus.Decide(log, rule);
+            if (states.GetValueOrDefault(current) != state) changed.Add((current, state));
+        }
+        void Add(long item, VerdictEvent e)
+        {
+            if (item != current)
+            {
+                Decide();
+                current = item;
+                log.Clear();
+            }
+            log.Add(e);
+        }
+        if (fresh is not null)
+        {
+            // Grouped by item, each item's events in their order (their ids are their positions).
+            fresh.Sort((a, b) => a.Item != b.Item ? a.Item.CompareTo(b.Item) : a.Event.Id.CompareTo(b.Event.Id));
+            foreach (var (item, e) in fresh) Add(item, e);
+        }
+        else
+            await using (var reader = await connection.BeginBinaryExportAsync(
+                $"""
+                 copy (select e.item_id, e.id, coalesce('u' || e.reviewer_id, 's' || e.source_id), e.verdict, e.adjudication
+                       from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
+                       where i.dataset_id = {id} order by e.item_id, e.id) to stdout (format binary)
+                 """))
+                while (await reader.StartRowAsync() != -1)
+                    Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint), new VerdictEvent(await reader.ReadAsync<long>(NpgsqlDbType.Bigint),
+                        await reader.ReadAsync<string>(NpgsqlDbType.Text), await reader.ReadAsync<string>(NpgsqlDbType.Text),
+                        await reader.ReadAsync<bool>(NpgsqlDbType.Boolean)));
+        Decide();
+        foreach (var (item, state) in changed) states[item] = state;
+        if (changed.Count == 0) return (0, states);
+
+        await connection.ExecuteAsync(
+            "create temporary table bundle_states (item_id bigint not null, state text not null) on commit drop", transaction: transaction);
+        await using (var copy = await connection.BeginBinaryImportAsync("copy bundle_states (item_id, state) from stdin (format binary)"))
+        {
+            foreach (var (item, state) in changed)
+            {
+                await copy.StartRowAsync();
+                await copy.WriteAsync(item, NpgsqlDbType.Bigint);
+                await copy.WriteAsync(state, NpgsqlDbType.Text);
+            }
+            await copy.CompleteAsync();
+        }
+        await connection.ExecuteAsync(
+            """
+            update review_items r set state = t.state, version = r.version + 1 from bundle_states t where r.id = t.item_id;
+            drop table bundle_states;
+            """,
+            transaction: transaction);
+        return (changed.Count, states);
+    }
+
+    /// <summary>An image's problematic state is its latest flag event; returns how many images changed.</summary>
+    private static async Task<int> DeriveImageStatesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long[] images) =>
+        await connection.ExecuteScalarAsync<int>(
+            """
+            with latest as (
+                select distinct on (f.image_id) f.image_id, f.problematic, f.reason
+                from image_flag_events f where f.image_id = any(@images)
+                order by f.image_id, f.id desc
+            ),
+            changed as (
+                select count(*)::int as n from latest l left join image_states s on s.image_id = l.image_id
+                where coalesce(s.problematic, false) <> l.problematic
+            ),
+            written as (
+                insert into image_states (image_id, problematic, reason, version)
+                select image_id, problematic, reason, 1 from latest
+                on conflict (image_id) do update
+                set problematic = excluded.problematic, reason = excluded.reason, version = image_states.version + 1
+                where image_states.problematic is distinct from excluded.problematic or image_states.reason is distinct from excluded.reason
+            )
+            select n from changed
+            """,
+            new { images }, transaction);
+}
