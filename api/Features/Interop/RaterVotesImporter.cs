@@ -154,6 +154,7 @@ public static class RaterVotesImporter
         var sourceIdsByName = (await connection.QueryAsync<(string Name, long Id)>(
             "select name, id from verdict_sources where name = any(@names)", new { names }, transaction)).ToDictionary(s => s.Name, s => s.Id);
         var sourceIds = names.Select(n => sourceIdsByName[n]).ToArray();
+        var authors = sourceIds.Select(id => $"s{id}").ToArray();
         // A dataset's first votes: the states follow from the votes in hand, in the order their events get their ids.
         var fresh = !await connection.ExecuteScalarAsync<bool>(
             """
@@ -170,16 +171,23 @@ public static class RaterVotesImporter
         starts.Add(rows.Count);
         var questions = new (long ImageId, string Wnid)[starts.Count - 1];
         for (var q = 0; q < questions.Length; q++) questions[q] = (rows[starts[q]].ImageId, votes.Wnids[rows[starts[q]].Wnid]);
-        string[]? states = null;
-        if (fresh)
+        var states = fresh ? new string[questions.Length] : null;
+        if (states is not null)
         {
-            // The database waits meanwhile: both cores decide.
-            states = new string[questions.Length];
-            var authors = sourceIds.Select(id => $"s{id}").ToArray();
-            Parallel.For(0, questions.Length, q => states[q] = Consensus.Decide(
-                Enumerable.Range(starts[q], starts[q + 1] - starts[q])
-                    .Select(i => new VerdictEvent(i, authors[rows[i].Rater], AnswerVerdicts[rows[i].Answer], false)),
-                rule));
+            // Each rater answers a question once, so its state is the rule applied to its answers in event order: each
+            // distinct sequence of answers (there are few) is decided once, by Consensus.Decide on events like these.
+            var decided = new Dictionary<ulong, string>();
+            for (var q = 0; q < questions.Length; q++)
+            {
+                var (first, count) = (starts[q], starts[q + 1] - starts[q]);
+                var key = count < 32 ? 1UL << 2 * count : 0;
+                for (var i = 0; i < count && key != 0; i++) key |= (ulong)rows[first + i].Answer << 2 * i;
+                if (key != 0 && decided.TryGetValue(key, out var state)) { states[q] = state; continue; }
+                state = Consensus.Decide(
+                    Enumerable.Range(first, count).Select(i => new VerdictEvent(i, authors[rows[i].Rater], AnswerVerdicts[rows[i].Answer], false)), rule);
+                if (key != 0) decided[key] = state;
+                states[q] = state;
+            }
         }
         Phase("states");
 
