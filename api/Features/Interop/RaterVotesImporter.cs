@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using Dapper;
@@ -15,11 +16,24 @@ namespace Relabel.Api.Features.Interop;
 /// <summary>
 /// Crowd-rater votes "file_name,wnid,rater,answer" (as in ReaL's rater_votes.csv): every row is checked first
 /// (unknown images or classes, bad answers, conflicting duplicates: 422 with line numbers); then a job writes
-/// the items and events by binary COPY in one transaction and re-derives the item states once.
+/// the items and events by binary COPY in one transaction. A dataset's first votes decide the item states as the
+/// items are created; later ones re-derive the states once.
 /// </summary>
 public static class RaterVotesImporter
 {
-    private record struct Row(long ImageId, int Wnid, int Rater, byte Answer, long Line);
+    /// <summary>One vote; Wnid and Rater index the import's lists of classes and raters.</summary>
+    private readonly record struct Row(long ImageId, int Wnid, int Rater, byte Answer, long Line)
+    {
+        /// <summary>Orders votes by question (image, class), then rater; compared by the runtime, not by a delegate.</summary>
+        public UInt128 Key => new((ulong)ImageId, (ulong)(uint)Wnid << 32 | (uint)Rater);
+
+        public bool SameQuestion(Row other) => ImageId == other.ImageId && Wnid == other.Wnid;
+    }
+
+    private static readonly Comparer<Row> ByLine = Comparer<Row>.Create((a, b) => a.Line.CompareTo(b.Line));
+
+    /// <summary>The checked votes, one per rater and question, in question order; Wnid and Rater index the lists.</summary>
+    private sealed record Votes(List<Row> Rows, List<string> Wnids, List<string> Raters);
 
     private static readonly string[] AnswerVerdicts = [Verdicts.Wrong, Verdicts.Unclear, Verdicts.Correct];
 
@@ -32,16 +46,18 @@ public static class RaterVotesImporter
             return TypedResults.Problem(title: "Unsupported content type", statusCode: 415, detail: "Send text/csv (gzip with Content-Encoding: gzip).");
         if (RequestLimits.Apply(context, options.MaxImportBytes) is { } tooLarge) return tooLarge;
 
+        var started = Stopwatch.StartNew();
         await using var connection = await db.OpenConnectionAsync();
         if (await InteropApi.DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
-        var images = await InteropApi.ImageIdsAsync(connection, dataset.Id);
+        var images = (await InteropApi.ImageIdsAsync(connection, dataset.Id)).GetAlternateLookup<ReadOnlySpan<char>>();
         var classes = await InteropApi.ClassesAsync(connection, dataset.LabelSpaceId);
 
+        // Names are looked up as spans: a string is made once per class and rater, not three times per vote.
         var errors = new LineErrors();
         var wnids = new List<string>();
-        var wnidIndex = new Dictionary<string, int>();
+        var wnidIndex = new Dictionary<string, int>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         var raters = new List<string>();
-        var raterIndex = new Dictionary<string, int>();
+        var raterIndex = new Dictionary<string, int>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         var rows = new List<Row>();
         using var sha = SHA256.Create();
         await using (var body = new CryptoStream(BoundedStream.RequestBody(request, options.MaxImportBytes), sha, CryptoStreamMode.Read))
@@ -53,19 +69,23 @@ public static class RaterVotesImporter
                 var line = row.RowIndex == 0 ? 1 : row.LineNumberFrom;
                 if (row.ColCount == 1 && row[0].Span.Trim().IsEmpty) continue;
                 if (row.ColCount != 4) { errors.Add(line, "row", $"Expected 4 columns 'file_name,wnid,rater,answer', found {row.ColCount}."); continue; }
-                var file = row[0].ToString();
-                if (row.RowIndex == 0 && file == "file_name") continue;
+                var file = row[0].Span;
+                if (row.RowIndex == 0 && file.SequenceEqual("file_name")) continue;
                 if (!images.TryGetValue(file, out var imageId)) { errors.Add(line, "file_name", $"'{file}' is not an image of {slug}."); continue; }
-                var wnid = row[1].ToString();
+                var wnid = row[1].Span;
                 if (!wnidIndex.TryGetValue(wnid, out var w))
                 {
-                    if (!classes.Contains(wnid)) { errors.Add(line, "wnid", $"'{wnid}' is not a class of {slug}."); continue; }
+                    if (!classes.Contains(wnid.ToString())) { errors.Add(line, "wnid", $"'{wnid}' is not a class of {slug}."); continue; }
                     wnidIndex[wnid] = w = wnids.Count;
-                    wnids.Add(wnid);
+                    wnids.Add(wnid.ToString());
                 }
-                var rater = row[2].ToString().Trim();
+                var rater = row[2].Span.Trim();
                 if (rater.Length is 0 or > 100) { errors.Add(line, "rater", "Empty or longer than 100 characters."); continue; }
-                if (!raterIndex.TryGetValue(rater, out var r)) { raterIndex[rater] = r = raters.Count; raters.Add(rater); }
+                if (!raterIndex.TryGetValue(rater, out var r))
+                {
+                    raterIndex[rater] = r = raters.Count;
+                    raters.Add(rater.ToString());
+                }
                 byte answer = row[3].Span.Trim() switch { "no" => 0, "maybe" => 1, "yes" => 2, _ => 255 };
                 if (answer == 255) { errors.Add(line, "answer", $"'{row[3].ToString()}' is not no, maybe or yes."); continue; }
                 rows.Add(new Row(imageId, w, r, answer, line));
@@ -73,18 +93,21 @@ public static class RaterVotesImporter
         }
         if (rows.Count == 0 && !errors.Any) errors.Add(1, "body", "No votes.");
 
-        // The same rater asked the same question twice: identical answers are one vote, different ones a conflict.
-        rows.Sort((a, b) => (a.ImageId, a.Wnid, a.Rater, a.Line).CompareTo((b.ImageId, b.Wnid, b.Rater, b.Line)));
-        var unique = new List<Row>(rows.Count);
-        foreach (var row in rows)
+        // The same rater asked the same question twice: identical answers are one vote (the first), different ones a conflict.
+        var sorted = rows.ToArray();
+        var keys = Array.ConvertAll(sorted, r => r.Key);
+        Array.Sort(keys, sorted);
+        var unique = new List<Row>(sorted.Length);
+        for (var i = 0; i < sorted.Length;)
         {
-            if (unique.Count > 0 && unique[^1] is var last && (last.ImageId, last.Wnid, last.Rater) == (row.ImageId, row.Wnid, row.Rater))
-            {
-                if (last.Answer != row.Answer)
-                    errors.Add(row.Line, "answer", $"Rater {raters[row.Rater]} answered this question differently on line {last.Line}.");
-                continue;
-            }
-            unique.Add(row);
+            var end = i + 1;
+            while (end < sorted.Length && keys[end] == keys[i]) end++;
+            if (end - i > 1) Array.Sort(sorted, i, end - i, ByLine);
+            unique.Add(sorted[i]);
+            for (var j = i + 1; j < end; j++)
+                if (sorted[j].Answer != sorted[i].Answer)
+                    errors.Add(sorted[j].Line, "answer", $"Rater {raters[sorted[j].Rater]} answered this question differently on line {sorted[i].Line}.");
+            i = end;
         }
         if (errors.Any) return errors.ToProblem("Invalid rater votes (nothing was imported)");
 
@@ -95,21 +118,31 @@ public static class RaterVotesImporter
                 new { dataset.Id, kind, checksum }))
             return TypedResults.Ok(new ImportUnchanged("unchanged", "These votes were already imported; nothing was written."));
 
+        // Reported with the job's phases: reading and checking the votes is part of an import's time.
+        var read = Math.Round(started.Elapsed.TotalSeconds, 2);
         var jobId = await jobs.EnqueueAsync("import-" + kind, dataset.Id, user.UserId(), unique.Count,
-            job => WriteAsync(job, dataset.Id, kind, checksum, golden, unique, wnids, raters));
+            job => WriteAsync(job, dataset.Id, kind, checksum, golden, new Votes(unique, wnids, raters), read));
         return TypedResults.Accepted($"/api/jobs/{jobId}", new JobAccepted(jobId, "queued", $"/api/jobs/{jobId}"));
     }
 
-    private static async Task<object> WriteAsync(
-        JobContext job, long datasetId, string kind, string checksum, bool golden, List<Row> rows, List<string> wnids, List<string> raters)
+    private static async Task<object> WriteAsync(JobContext job, long datasetId, string kind, string checksum, bool golden, Votes votes, double read)
     {
-        var started = System.Diagnostics.Stopwatch.StartNew();
+        var started = Stopwatch.StartNew();
+        var phases = new Dictionary<string, double> { ["read"] = read };
+        var lap = TimeSpan.Zero;
+        void Phase(string name)
+        {
+            phases[name] = Math.Round((started.Elapsed - lap).TotalSeconds, 2);
+            lap = started.Elapsed;
+        }
+        var rows = votes.Rows;
+
         await using var connection = await job.Db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var (rule, current) = await connection.QuerySingleAsync<(string, long)>(
-            "select consensus_rule, label_version from datasets where id = @datasetId for update", new { datasetId }, transaction);
+            "select consensus_rule from datasets where id = @datasetId for update", new { datasetId }, transaction);
 
-        var names = raters.Select(r => (golden ? "expert:" : "rater:") + r).ToArray();
+        var names = votes.Raters.Select(r => (golden ? "expert:" : "rater:") + r).ToArray();
         await connection.ExecuteAsync(
             """
             insert into verdict_sources (name, kind, description)
@@ -118,18 +151,10 @@ public static class RaterVotesImporter
             """,
             new { names, sourceKind = golden ? "expert" : "rater", description = golden ? "Expert answer to control questions" : "External crowd rater" },
             transaction);
-        var sourceIds = (await connection.QueryAsync<(string Name, long Id)>(
+        var sourceIdsByName = (await connection.QueryAsync<(string Name, long Id)>(
             "select name, id from verdict_sources where name = any(@names)", new { names }, transaction)).ToDictionary(s => s.Name, s => s.Id);
-
-        var phases = new Dictionary<string, double>();
-        void Phase(string name) { phases[name] = Math.Round(started.Elapsed.TotalSeconds - phases.Values.Sum(), 2); }
-        Phase("sources");
-        var items = await ReviewItemsBulk.EnsureAsync(connection, transaction, rows.Select(r => (r.ImageId, wnids[r.Wnid])), golden, CancellationToken.None);
-        Phase("items");
-        await job.ReportAsync(0, rows.Count, "writing votes", force: true);
-
-        // Events carry the label version their import creates; fixed below if nothing changed.
-        var version = current + 1;
+        var sourceIds = names.Select(n => sourceIdsByName[n]).ToArray();
+        var authors = sourceIds.Select(id => $"s{id}").ToArray();
         // A dataset's first votes: the states follow from the votes in hand, in the order their events get their ids.
         var fresh = !await connection.ExecuteScalarAsync<bool>(
             """
@@ -137,73 +162,80 @@ public static class RaterVotesImporter
                            where i.dataset_id = @datasetId)
             """,
             new { datasetId }, transaction);
-        long written = 0;
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            "copy verdict_events (item_id, source_id, verdict, label_version) from stdin (format binary)"))
+        Phase("sources");
+
+        // Questions are runs of rows; events will be written in row order, so a row's index orders it as its id will.
+        var starts = new List<int>();
+        for (var i = 0; i < rows.Count; i++)
+            if (i == 0 || !rows[i].SameQuestion(rows[i - 1])) starts.Add(i);
+        starts.Add(rows.Count);
+        var questions = new (long ImageId, string Wnid)[starts.Count - 1];
+        for (var q = 0; q < questions.Length; q++) questions[q] = (rows[starts[q]].ImageId, votes.Wnids[rows[starts[q]].Wnid]);
+        var states = fresh ? new string[questions.Length] : null;
+        if (states is not null)
         {
-            foreach (var row in rows)
+            // Each rater answers a question once, so its state is the rule applied to its answers in event order: each
+            // distinct sequence of answers (there are few) is decided once, by Consensus.Decide on events like these.
+            var decided = new Dictionary<ulong, string>();
+            for (var q = 0; q < questions.Length; q++)
             {
-                await copy.StartRowAsync();
-                await copy.WriteAsync(items[(row.ImageId, wnids[row.Wnid])], NpgsqlDbType.Bigint);
-                await copy.WriteAsync(sourceIds[names[row.Rater]], NpgsqlDbType.Bigint);
-                await copy.WriteAsync(AnswerVerdicts[row.Answer], NpgsqlDbType.Text);
-                await copy.WriteAsync(version, NpgsqlDbType.Bigint);
-                if (++written % 50_000 == 0) await job.ReportAsync(written, rows.Count, "writing votes");
+                var (first, count) = (starts[q], starts[q + 1] - starts[q]);
+                var key = count < 32 ? 1UL << 2 * count : 0;
+                for (var i = 0; i < count && key != 0; i++) key |= (ulong)rows[first + i].Answer << 2 * i;
+                if (key != 0 && decided.TryGetValue(key, out var state)) { states[q] = state; continue; }
+                state = Consensus.Decide(
+                    Enumerable.Range(first, count).Select(i => new VerdictEvent(i, authors[rows[i].Rater], AnswerVerdicts[rows[i].Answer], false)), rule);
+                if (key != 0) decided[key] = state;
+                states[q] = state;
             }
+        }
+        Phase("states");
+
+        var (items, changed) = await ReviewItemsBulk.EnsureAsync(connection, transaction, questions, states, golden, CancellationToken.None);
+        Phase("items");
+        await job.ReportAsync(0, rows.Count, "writing votes", force: true);
+
+        // Events carry the label version their import creates; fixed below if nothing changed.
+        var version = current + 1;
+        await using (var copy = await connection.BeginBinaryImportAsync(
+                         "copy verdict_events (item_id, source_id, verdict, label_version) from stdin (format binary)"))
+        {
+            for (var q = 0; q < questions.Length; q++)
+                for (var i = starts[q]; i < starts[q + 1]; i++)
+                {
+                    await copy.StartRowAsync();
+                    await copy.WriteAsync(items[q], NpgsqlDbType.Bigint);
+                    await copy.WriteAsync(sourceIds[rows[i].Rater], NpgsqlDbType.Bigint);
+                    await copy.WriteAsync(AnswerVerdicts[rows[i].Answer], NpgsqlDbType.Text);
+                    await copy.WriteAsync(version, NpgsqlDbType.Bigint);
+                    if ((i + 1) % 50_000 == 0) await job.ReportAsync(i + 1, rows.Count, "writing votes");
+                }
             await copy.CompleteAsync();
         }
         Phase("events");
-        await job.ReportAsync(written, rows.Count, "deriving item states", force: true);
-        var (changed, labelVersion) = fresh
-            ? await DeriveFreshAsync(connection, transaction, datasetId, rule, rows, items, wnids, names, sourceIds)
-            : await ReviewWriter.RederiveAsync(connection, transaction, datasetId, rule);
-        Phase("states");
+        await job.ReportAsync(rows.Count, rows.Count, "deriving item states", force: true);
+
+        long labelVersion;
+        if (fresh)
+            labelVersion = changed == 0
+                ? current
+                : await ReviewWriter.NewLabelVersionAsync(connection, transaction, datasetId, changed, 0);
+        else
+            (changed, labelVersion) = await ReviewWriter.RederiveAsync(connection, transaction, datasetId, rule);
+        Phase(fresh ? "label-version" : "rederive");
         if (labelVersion != version)
             await connection.ExecuteAsync(
-                "update verdict_events set label_version = @labelVersion where label_version = @version and source_id = any(@sources)",
-                new { labelVersion, version, sources = sourceIds.Values.ToArray() }, transaction);
+                "update verdict_events set label_version = @labelVersion where label_version = @version and source_id = any(@sourceIds)",
+                new { labelVersion, version, sourceIds }, transaction);
         await connection.ExecuteAsync(
             "insert into imports (dataset_id, kind, checksum, job_id) values (@datasetId, @kind, @checksum, @jobId)",
             new { datasetId, kind, checksum, jobId = job.Id }, transaction);
         await transaction.CommitAsync();
         Phase("commit");
-        return new { votes = rows.Count, questions = items.Count, raters = raters.Count, changedItems = changed, labelVersion, seconds = started.Elapsed.TotalSeconds, phases };
-    }
-
-    /// <summary>Item states from the imported votes alone (no earlier events exist), written in one statement.</summary>
-    private static async Task<(int Changed, long LabelVersion)> DeriveFreshAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, string rule, List<Row> rows,
-        Dictionary<(long ImageId, string Wnid), long> items, List<string> wnids, string[] names, Dictionary<string, long> sourceIds)
-    {
-        var states = new List<(long ItemId, string State)>();
-        var position = 0L;
-        foreach (var question in rows.GroupBy(r => items[(r.ImageId, wnids[r.Wnid])]))
+        return new
         {
-            var events = question.Select(r => new VerdictEvent(position++, $"s{sourceIds[names[r.Rater]]}", AnswerVerdicts[r.Answer], false));
-            var state = Consensus.Decide(events, rule);
-            if (state != ItemStates.Pending) states.Add((question.Key, state));
-        }
-        await connection.ExecuteAsync(
-            "create temporary table derived_states (item_id bigint not null, state text not null) on commit drop", transaction: transaction);
-        await using (var copy = await connection.BeginBinaryImportAsync("copy derived_states (item_id, state) from stdin (format binary)"))
-        {
-            foreach (var (itemId, state) in states)
-            {
-                await copy.StartRowAsync();
-                await copy.WriteAsync(itemId, NpgsqlDbType.Bigint);
-                await copy.WriteAsync(state, NpgsqlDbType.Text);
-            }
-            await copy.CompleteAsync();
-        }
-        var changed = await connection.ExecuteAsync(
-            """
-            update review_items r set state = t.state, version = r.version + 1
-            from derived_states t where r.id = t.item_id and r.state <> t.state
-            """,
-            transaction: transaction);
-        var labelVersion = changed == 0
-            ? await connection.ExecuteScalarAsync<long>("select label_version from datasets where id = @datasetId", new { datasetId }, transaction)
-            : await ReviewWriter.NewLabelVersionAsync(connection, transaction, datasetId, changed, 0);
-        return (changed, labelVersion);
+            votes = rows.Count, questions = questions.Length, raters = votes.Raters.Count, changedItems = changed, labelVersion,
+            seconds = started.Elapsed.TotalSeconds, phases,
+        };
     }
 }

@@ -25,7 +25,7 @@ public sealed class InteropTests(ApiFixture fixture, ITestOutputHelper output) :
         return admin;
     }
 
-    private static async Task<JsonElement> WaitForJobAsync(HttpClient client, HttpResponseMessage accepted)
+    internal static async Task<JsonElement> WaitForJobAsync(HttpClient client, HttpResponseMessage accepted)
     {
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var location = (await accepted.JsonAsync()).GetProperty("location").GetString()!;
@@ -155,10 +155,12 @@ public sealed class InteropTests(ApiFixture fixture, ITestOutputHelper output) :
         Assert.Equal(0, await EventsAsync("votes-bad"));
     }
 
+    private Task AssertStatesFollowFromEventsAsync(string slug) => AssertStatesFollowFromEventsAsync(fixture.App.Db, slug);
+
     /// <summary>Every item's stored state is what the consensus rule derives from its events, in id order.</summary>
-    private async Task AssertStatesFollowFromEventsAsync(string slug)
+    internal static async Task AssertStatesFollowFromEventsAsync(Npgsql.NpgsqlDataSource db, string slug)
     {
-        await using var connection = await fixture.App.Db.OpenConnectionAsync();
+        await using var connection = await db.OpenConnectionAsync();
         var events = (await connection.QueryAsync<(long ItemId, long Id, string Author, string Verdict, bool Adjudication)>(
             """
             select e.item_id, e.id, coalesce('u' || e.reviewer_id, 's' || e.source_id), e.verdict, e.adjudication

@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Dapper;
+using Npgsql;
+using Relabel.Api.Tests.Infrastructure;
+using Xunit;
+
+namespace Relabel.Api.Tests.Interop;
+
+/// <summary>Rater votes in a database of their own: the raters they create are global verdict sources.</summary>
+public sealed class RaterVotesTests(ApiFixture fixture) : IClassFixture<ApiFixture>
+{
+    private static readonly string[] Classes = ["n01440764", "n01443537", "n02085620", "n02086240", "n02690373"];
+
+    [Fact]
+    public async Task A_datasets_first_votes_decide_new_and_existing_items_as_they_are_written_and_the_review_queue_follows()
+    {
+        var admin = fixture.App.Admin();
+        await TestData.CreateDatasetAsync(admin, "votes-first", Classes);
+        var manifest = string.Join("\n", Enumerable.Range(1, 6).Select(i => $"img_{i:D4}.JPEG,{i % Classes.Length}"));
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/datasets/votes-first/images/manifest", new StringContent(manifest, Encoding.UTF8, "text/csv"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/datasets/votes-first/consensus", new { rule = "agreement:2" })).StatusCode);
+        // Two questions exist before any vote, pending, as a prediction upload leaves them.
+        await using (var connection = await fixture.App.Db.OpenConnectionAsync())
+            await connection.ExecuteAsync(
+                """
+                insert into review_items (image_id, wnid)
+                select i.id, i.original_wnid from images i join datasets d on d.id = i.dataset_id
+                where d.slug = 'votes-first' and i.file_name in ('img_0001.JPEG', 'img_0002.JPEG')
+                """);
+        var csv = "file_name,wnid,rater,answer\n" +
+                  $"img_0001.JPEG,{Classes[1]},a,yes\nimg_0001.JPEG,{Classes[1]},b,yes\n" +   // existing: correct
+                  $"img_0002.JPEG,{Classes[2]},a,yes\nimg_0002.JPEG,{Classes[2]},b,no\n" +    // existing: conflict
+                  $"img_0003.JPEG,{Classes[0]},a,no\n" +                                       // new: one vote of two, pending
+                  $"img_0004.JPEG,{Classes[0]},b,no\nimg_0004.JPEG,{Classes[0]},a,no\n";     // new: wrong
+        var job = await InteropTests.WaitForJobAsync(admin, await admin.PostAsync("/api/datasets/votes-first/import/rater-votes", new StringContent(csv, Encoding.UTF8, "text/csv")));
+        var result = job.GetProperty("result");
+        Assert.Equal(7, result.GetProperty("votes").GetInt32());
+        Assert.Equal(4, result.GetProperty("questions").GetInt32());
+        Assert.Equal(3, result.GetProperty("changedItems").GetInt32());
+        Assert.Equal(1, result.GetProperty("labelVersion").GetInt64());
+        await InteropTests.AssertStatesFollowFromEventsAsync(fixture.App.Db, "votes-first");
+
+        await using var db = await fixture.App.Db.OpenConnectionAsync();
+        var items = (await db.QueryAsync<(string FileName, string State, int Version, long LabelVersion)>(
+            """
+            select i.file_name, r.state, r.version, (select max(e.label_version) from verdict_events e where e.item_id = r.id)
+            from review_items r join images i on i.id = r.image_id join datasets d on d.id = i.dataset_id
+            where d.slug = 'votes-first' order by i.file_name
+            """)).ToList();
+        Assert.Equal(
+            [("img_0001.JPEG", "correct", 1, 1L), ("img_0002.JPEG", "conflict", 1, 1L), ("img_0003.JPEG", "pending", 0, 1L), ("img_0004.JPEG", "wrong", 1, 1L)],
+            items);
+        await AssertReviewQueueFollowsItemsAsync(db, "votes-first");
+
+        // Golden answers to an existing question: a later import, re-derived, and the question becomes a control question.
+        var golden = await InteropTests.WaitForJobAsync(admin, await admin.PostAsync("/api/datasets/votes-first/import/rater-votes?golden=true",
+            new StringContent($"file_name,wnid,rater,answer\nimg_0003.JPEG,{Classes[0]},expert,no\n", Encoding.UTF8, "text/csv")));
+        Assert.Equal(1, golden.GetProperty("result").GetProperty("changedItems").GetInt32());
+        await InteropTests.AssertStatesFollowFromEventsAsync(fixture.App.Db, "votes-first");
+        Assert.Equal(["img_0003.JPEG"], await db.QueryAsync<string>(
+            """
+            select i.file_name from review_items r join images i on i.id = r.image_id join datasets d on d.id = i.dataset_id
+            where d.slug = 'votes-first' and r.control
+            """));
+        await AssertReviewQueueFollowsItemsAsync(db, "votes-first");
+    }
+
+    /// <summary>The trigger-kept review queue counts what the items say, image by image.</summary>
+    private static async Task AssertReviewQueueFollowsItemsAsync(NpgsqlConnection db, string slug)
+    {
+        const string counts =
+            """
+            select i.id, count(r.id)::int, (count(*) filter (where r.state = 'pending'))::int, (count(*) filter (where r.state = 'conflict'))::int
+            from images i join datasets d on d.id = i.dataset_id join review_items r on r.image_id = i.id
+            where d.slug = @slug group by i.id order by i.id
+            """;
+        const string queue =
+            """
+            select q.image_id, q.items, q.pending, q.conflicts
+            from review_queue q join datasets d on d.id = q.dataset_id where d.slug = @slug and q.items > 0 order by q.image_id
+            """;
+        Assert.Equal(
+            (await db.QueryAsync<(long, int, int, int)>(counts, new { slug })).ToList(),
+            (await db.QueryAsync<(long, int, int, int)>(queue, new { slug })).ToList());
+    }
+}
