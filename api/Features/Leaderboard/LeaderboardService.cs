@@ -82,7 +82,7 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
 
     public void Remember(string fingerprint, BoardQuery query, CachedBoard board)
     {
-        if (_byFingerprint.Count > 500) _byFingerprint.Clear();
+        if (_byFingerprint.Count > 100) _byFingerprint.Clear();
         _byFingerprint[FastKey(fingerprint, query)] = board;
     }
 
@@ -162,7 +162,7 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
             var scoredShift = shifted is null ? null : await ScoreAsync(connection, shifted, shiftedEntries, shifted.LabelVersion);
             var built = Boards.Build(scored, scoredShift, query, watch);
             board = new CachedBoard(built, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(built, json.Value.SerializerOptions));
-            if (_boards.Count > 500) _boards.Clear();
+            if (_boards.Count > 100) _boards.Clear();
             _boards[key] = board;
             return board;
         }
