@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Dapper;
 using nietras.SeparatedValues;
 using Npgsql;
@@ -217,39 +216,6 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode, 
 
     // --- Formats ----------------------------------------------------------------------------------
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
-
-    private sealed class JsonPredictionRow
-    {
-        public string? Image { get; set; }
-
-        [JsonConverter(typeof(LabelListConverter))]
-        public string[]? Labels { get; set; }
-
-        public float[]? Scores { get; set; }
-    }
-
-    /// <summary>Labels may be JSON strings (wnids, or indices as text) or numbers (class indices).</summary>
-    private sealed class LabelListConverter : JsonConverter<string[]>
-    {
-        public override string[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-        {
-            if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("labels must be an array.");
-            var labels = new List<string>(MaxK);
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                labels.Add(reader.TokenType switch
-                {
-                    JsonTokenType.String => reader.GetString()!,
-                    JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
-                    _ => throw new JsonException("Each label must be a string (wnid) or a number (class index)."),
-                });
-            return [.. labels];
-        }
-
-        public override void Write(Utf8JsonWriter writer, string[] value, JsonSerializerOptions options) =>
-            throw new NotSupportedException();
-    }
-
     private enum JsonPhase { Start, InRoot, InPredictions, Done }
 
     /// <summary>Where the incremental JSON reader stands between two buffers of the body.</summary>
@@ -375,16 +341,28 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode, 
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
-            JsonPredictionRow? row;
-            try { row = JsonSerializer.Deserialize<JsonPredictionRow>(text, JsonOptions); }
-            catch (JsonException e)
-            {
-                RowCount++;
-                Errors.Add(line, "row", $"Malformed JSON: {e.Message}");
-                continue;
-            }
-            if (row is null) { RowCount++; Errors.Add(line, "row", "Expected a JSON object."); continue; }
-            AddJsonRow(line, row);
+            ReadNdjsonLine(Encoding.UTF8.GetBytes(text), line);
+        }
+    }
+
+    /// <summary>One NDJSON line: a row object, read by the same reader as the rows of a JSON document.</summary>
+    private void ReadNdjsonLine(ReadOnlySpan<byte> bytes, long line)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = 32 });
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartObject) { RowCount++; Errors.Add(line, "row", "Expected a JSON object."); return; }
+            var end = reader;
+            end.Skip();
+            ReadJsonRow(ref reader, line);
+            // Only whitespace may follow the object; the reader throws on anything else.
+            while (end.Read()) { }
+        }
+        catch (JsonException e)
+        {
+            RowCount++;
+            Errors.Add(line, "row", $"Malformed JSON: {e.Message}");
         }
     }
 
@@ -478,12 +456,6 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode, 
         if (digits.Length > buffer.Length) return false;
         length = System.Text.Encoding.UTF8.GetChars(digits, buffer);
         return true;
-    }
-
-    private void AddJsonRow(long line, JsonPredictionRow row)
-    {
-        var labels = row.Labels ?? [];
-        Add(line, row.Image, labels.Length, j => labels[j], row.Scores);
     }
 
     /// <summary>CSV with a header "image,label1,…,labelk" and optionally ",score1,…,scorek"; line = line number, from 1.</summary>

@@ -71,15 +71,7 @@ public sealed class PredictionWriter : IAsyncDisposable
             "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", _ct);
         // This loop has a thread of its own: synchronous writes, which block only when a buffer goes out, cost
         // far less per value than the asynchronous ones.
-        await foreach (var row in _rows.Reader.ReadAllAsync(_ct))
-        {
-            copy.StartRow();
-            copy.Write(_uploadId, NpgsqlDbType.Bigint);
-            copy.Write(row.ImageId, NpgsqlDbType.Bigint);
-            copy.Write(row.Labels, NpgsqlDbType.Array | NpgsqlDbType.Smallint);
-            if (row.Scores is null) copy.WriteNull();
-            else copy.Write(row.Scores, NpgsqlDbType.Array | NpgsqlDbType.Real);
-        }
+        await foreach (var row in _rows.Reader.ReadAllAsync(_ct)) PredictionStore.WriteRow(copy, _uploadId, row);
         await copy.CompleteAsync(_ct);
     }
 
@@ -151,6 +143,17 @@ public static class PredictionStore
     public const string Applied = PredictionWriter.Applied;
     public const string Unchanged = PredictionWriter.Unchanged;
 
+    /// <summary>One row of "copy predictions (upload_id, image_id, labels, scores)", synchronously (see the writer).</summary>
+    internal static void WriteRow(NpgsqlBinaryImporter copy, long uploadId, PredictionRow row)
+    {
+        copy.StartRow();
+        copy.Write(uploadId, NpgsqlDbType.Bigint);
+        copy.Write(row.ImageId, NpgsqlDbType.Bigint);
+        copy.Write(row.Labels, NpgsqlDbType.Array | NpgsqlDbType.Smallint);
+        if (row.Scores is null) copy.WriteNull();
+        else copy.Write(row.Scores, NpgsqlDbType.Array | NpgsqlDbType.Real);
+    }
+
     /// <summary>
     /// A whole set inside the caller's transaction (a bundle import writes many sets at once): review items and the
     /// deletion of the replaced rows happen here too, in the same transaction. With <paramref name="recordUnchanged"/>
@@ -188,15 +191,7 @@ public static class PredictionStore
         await using (var copy = await connection.BeginBinaryImportAsync(
             "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", ct))
         {
-            foreach (var row in upload.Rows)
-            {
-                copy.StartRow();
-                copy.Write(uploadId, NpgsqlDbType.Bigint);
-                copy.Write(row.ImageId, NpgsqlDbType.Bigint);
-                copy.Write(row.Labels, NpgsqlDbType.Array | NpgsqlDbType.Smallint);
-                if (row.Scores is null) copy.WriteNull();
-                else copy.Write(row.Scores, NpgsqlDbType.Array | NpgsqlDbType.Real);
-            }
+            foreach (var row in upload.Rows) WriteRow(copy, uploadId, row);
             await copy.CompleteAsync(ct);
         }
         await connection.ExecuteAsync(
