@@ -7,6 +7,8 @@ PORT        ?= 5080
 PG_PORT     ?= 54329
 TEST_PG_PORT?= 54339
 BENCH_PG_PORT?= 54359
+## "make bench BENCH=review" runs only the benchmarks whose name contains "review".
+BENCH       ?=
 API_URL     := http://127.0.0.1:$(PORT)
 DOTNET      := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 dotnet
 CONNECTION   = Host=127.0.0.1;Port=$(1);Username=relabel;Database=relabel;Timeout=5;Command Timeout=300
@@ -73,7 +75,7 @@ bench: bench-build
 	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh start
 	trap 'RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy' EXIT
 	RELABEL_BENCH_PG="Host=127.0.0.1;Port=$(BENCH_PG_PORT);Username=relabel;Timeout=10;Command Timeout=600" \
-	  $(DOTNET) run --project tests/Bench --no-build -c Release
+	  $(DOTNET) run --project tests/Bench --no-build -c Release -- $(BENCH)
 
 ## Mixed traffic (reads, reviews, uploads) at the highest rate that keeps p99 under 100 ms, held for 60 s.
 bench-load: bench-build

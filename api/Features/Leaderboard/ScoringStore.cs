@@ -7,6 +7,9 @@ using Relabel.Api.Metrics;
 
 namespace Relabel.Api.Features.Leaderboard;
 
+/// <summary>A dataset's current prediction set: which upload, with how many labels per image.</summary>
+public sealed record UploadHead(long UploadId, int K);
+
 /// <summary>A dataset as the leaderboard sees it on one request: cheap to read, and the key of every cache.</summary>
 public sealed record DatasetHead
 {
@@ -73,6 +76,8 @@ public sealed class ScoringStore
     private readonly ConcurrentDictionary<long, DatasetData> _datasets = new();
     private readonly ConcurrentDictionary<(long Dataset, string ImagesKey, long Version, bool Current), LabelState> _labels = new();
     private readonly SemaphoreSlim _loading = new(1, 1);
+    /// <summary>One upload loads at a time, so that concurrent first readers do not each copy it.</summary>
+    private readonly SemaphoreSlim _loadingPredictions = new(1, 1);
 
     public async Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, string slug) =>
         await connection.QuerySingleOrDefaultAsync<DatasetHead>(HeadSql + " where d.slug = @slug", new { slug });
@@ -80,7 +85,8 @@ public sealed class ScoringStore
     public async Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, long id) =>
         await connection.QuerySingleOrDefaultAsync<DatasetHead>(HeadSql + " where d.id = @id", new { id });
 
-    private const string HeadSql =
+    /// <summary>Selects <see cref="DatasetHead"/> rows from datasets d; add the where clause.</summary>
+    public const string HeadSql =
         """
         select d.id, d.slug, d.name, d.label_space_id, d.label_version, d.consensus_rule, d.shift_of,
                (select s.id from datasets s where s.shift_of = d.id order by s.id limit 1) as shifted_by,
@@ -91,17 +97,35 @@ public sealed class ScoringStore
         from datasets d
         """;
 
+    /// <summary>Selects <see cref="EntryHead"/> rows from prediction_sets ps; add the where clause (and order by m.id).</summary>
+    public const string EntriesSql =
+        """
+        select m.id as model_id, m.slug, m.display_name, m.kind, m.paper_url, m.code_url, m.parameter_count,
+               m.training_data, m.tags, m.updated_at, ps.upload_id, ps.k
+        from prediction_sets ps
+        join models m on m.id = ps.model_id
+        """;
+
     public static async Task<EntryHead[]> EntriesAsync(NpgsqlConnection connection, long datasetId) =>
-        (await connection.QueryAsync<EntryHead>(
-            """
-            select m.id as model_id, m.slug, m.display_name, m.kind, m.paper_url, m.code_url, m.parameter_count,
-                   m.training_data, m.tags, m.updated_at, ps.upload_id, ps.k
-            from prediction_sets ps
-            join models m on m.id = ps.model_id
-            where ps.dataset_id = @datasetId
-            order by m.id
-            """,
-            new { datasetId })).ToArray();
+        (await connection.QueryAsync<EntryHead>(EntriesSql + " where ps.dataset_id = @datasetId order by m.id", new { datasetId })).ToArray();
+
+    /// <summary>
+    /// How many of the entries predict each class as their top-1 for one image, by wnid, from the cached predictions
+    /// (the first call after an upload loads that upload once).
+    /// </summary>
+    public async Task<Dictionary<string, int>> Top1VotesAsync(
+        NpgsqlConnection connection, DatasetHead head, IEnumerable<UploadHead> uploads, long imageId)
+    {
+        var votes = new Dictionary<string, int>();
+        var data = await DataAsync(connection, head);
+        if (!data.Position.TryGetValue(imageId, out var image)) return votes;
+        foreach (var upload in uploads)
+        {
+            var top1 = (await PredictionsAsync(connection, data, upload.UploadId, upload.K)).Top1(image);
+            if (top1 >= 0 && top1 < data.Wnids.Length) votes[data.Wnids[top1]] = votes.GetValueOrDefault(data.Wnids[top1]) + 1;
+        }
+        return votes;
+    }
 
     public async Task<DatasetData> DataAsync(NpgsqlConnection connection, DatasetHead head)
     {
@@ -118,12 +142,28 @@ public sealed class ScoringStore
         finally { _loading.Release(); }
     }
 
-    public async Task<RankedPredictions> PredictionsAsync(NpgsqlConnection connection, DatasetData data, EntryHead entry)
+    public Task<RankedPredictions> PredictionsAsync(NpgsqlConnection connection, DatasetData data, EntryHead entry) =>
+        PredictionsAsync(connection, data, entry.UploadId, entry.K);
+
+    public async Task<RankedPredictions> PredictionsAsync(NpgsqlConnection connection, DatasetData data, long uploadId, int k)
     {
-        if (data.Uploads.TryGetValue(entry.UploadId, out var predictions)) return predictions;
-        predictions = RankedPredictions.Empty(data.Images.Count, entry.K);
+        if (data.Uploads.TryGetValue(uploadId, out var predictions)) return predictions;
+        await _loadingPredictions.WaitAsync();
+        try
+        {
+            if (data.Uploads.TryGetValue(uploadId, out predictions)) return predictions;
+            predictions = await LoadPredictionsAsync(connection, data, uploadId, k);
+            data.Uploads[uploadId] = predictions;
+            return predictions;
+        }
+        finally { _loadingPredictions.Release(); }
+    }
+
+    private static async Task<RankedPredictions> LoadPredictionsAsync(NpgsqlConnection connection, DatasetData data, long uploadId, int k)
+    {
+        var predictions = RankedPredictions.Empty(data.Images.Count, k);
         // COPY takes no parameters; the upload id is a number we format ourselves.
-        var sql = $"copy (select image_id, labels from predictions where upload_id = {entry.UploadId.ToString(CultureInfo.InvariantCulture)}) to stdout (format binary)";
+        var sql = $"copy (select image_id, labels from predictions where upload_id = {uploadId.ToString(CultureInfo.InvariantCulture)}) to stdout (format binary)";
         await using (var reader = await connection.BeginBinaryExportAsync(sql))
         {
             while (await reader.StartRowAsync() != -1)
@@ -134,7 +174,6 @@ public sealed class ScoringStore
                 for (var j = 0; j < Math.Min(labels.Length, RankedPredictions.Width); j++) predictions.Ranked[i * RankedPredictions.Width + j] = labels[j];
             }
         }
-        data.Uploads[entry.UploadId] = predictions;
         return predictions;
     }
 

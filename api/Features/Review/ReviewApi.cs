@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Leaderboard;
 using Relabel.Api.Features.Predictions;
 using Relabel.Api.Infrastructure;
 
@@ -41,47 +42,38 @@ public static class ReviewApi
 
     private sealed record DatasetIds(long DatasetId, long? SubsetId);
 
+    private sealed record Leased(long ImageId, DateTime? ExpiresAt);
+
     /// <param name="dataset">Dataset slug.</param>
     /// <param name="subset">Only images whose original label is in this subset.</param>
     /// <param name="wnid">Only images whose original label is this class.</param>
     /// <param name="mode">pending (default), conflicts, or problematic (images flagged problematic).</param>
     /// <param name="skip">Image ids not to return (the one on screen, when prefetching).</param>
     public static async Task<Results<Ok<ReviewImage>, NoContent, ProblemHttpResult>> Next(
-        ClaimsPrincipal user, NpgsqlDataSource db, string dataset, string? subset = null, string? wnid = null,
+        ClaimsPrincipal user, NpgsqlDataSource db, ScoringStore store, string dataset, string? subset = null, string? wnid = null,
         string? mode = null, [FromQuery] long[]? skip = null)
     {
         mode ??= "pending";
         if (mode is not ("pending" or "conflicts" or "problematic"))
             return Problems.Unprocessable("Invalid mode", "mode: pending, conflicts or problematic.");
         var me = user.UserId();
-        skip ??= [];
-        await using var connection = await db.OpenConnectionAsync();
-        var ids = await connection.QuerySingleOrDefaultAsync<DatasetIds>(
-            """
-            select d.id as dataset_id, s.id as subset_id from datasets d
-            left join subsets s on s.dataset_id = d.id and s.name = @subset
-            where d.slug = @dataset
-            """,
-            new { dataset, subset });
-        if (ids is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
-        if (subset is not null && ids.SubsetId is null) return Problems.NotFound($"Dataset '{dataset}' has no subset '{subset}'.");
-        var wnids = ids.SubsetId is null ? null
-            : (await connection.QueryAsync<string>("select wnid from subset_wnids(@SubsetId)", new { ids.SubsetId })).ToArray();
-
-        var excluded = skip.ToList();
-        object Parameters() => new { datasetId = ids.DatasetId, me, wnid, wnids, skip = excluded.ToArray() };
+        var excluded = (skip ?? []).ToList();
+        object Parameters() => new { dataset, subset, me, wnid, skip = excluded.ToArray(), seconds = LeaseDuration.TotalSeconds };
+        // The dataset and subset are looked up by the same round trip that takes the lease; the ids only tell a 404.
         const string Filters =
             """
               and (@wnid::text is null or q.original_wnid = @wnid)
-              and (@wnids::text[] is null or q.original_wnid = any(@wnids))
+              and (@subset::text is null or q.original_wnid in (
+                    select w.wnid from subsets s cross join subset_wnids(s.id) w
+                    where s.dataset_id = (select id from datasets where slug = @dataset) and s.name = @subset))
               and not (q.image_id = any(@skip))
               and not exists (select 1 from review_done d where d.reviewer_id = @me and d.image_id = q.image_id)
             """;
         var source = mode switch
         {
-            "conflicts" => "from review_queue q where q.dataset_id = @datasetId and q.conflicts > 0",
-            "problematic" => "from review_queue q join image_states st on st.image_id = q.image_id and st.problematic where q.dataset_id = @datasetId",
-            _ => "from review_queue q where q.dataset_id = @datasetId and q.pending > 0",
+            "conflicts" => "from review_queue q where q.dataset_id = (select id from datasets where slug = @dataset) and q.conflicts > 0",
+            "problematic" => "from review_queue q join image_states st on st.image_id = q.image_id and st.problematic where q.dataset_id = (select id from datasets where slug = @dataset)",
+            _ => "from review_queue q where q.dataset_id = (select id from datasets where slug = @dataset) and q.pending > 0",
         };
         var order = mode switch
         {
@@ -89,200 +81,247 @@ public static class ReviewApi
             "problematic" => "order by q.image_id",
             _ => "order by q.pending desc, q.image_id",
         };
-
-        await using var transaction = await connection.BeginTransactionAsync();
-        // The caller's own unexpired lease first (a reload shows the same image), then the queue in priority order,
-        // skipping images leased to others and rows another "next" is taking right now.
         // Driven by the reviewer's few leases: scanning the queue for them would read every pending image.
         var ownLease = source.Replace("from review_queue q",
             "from review_leases l join review_queue q on q.image_id = l.image_id and l.reviewer_id = @me and l.expires_at > now()");
-        var imageId = await connection.QueryFirstOrDefaultAsync<long?>(
+        // One statement: the caller's own unexpired lease first (a reload shows the same image), else the first image in
+        // priority order that no one else leases, skipping rows another "next" is taking right now; then the lease. A
+        // "next" that committed after this statement's snapshot may hold the image already: the upsert sees it and
+        // refuses (no expiry comes back), and the image is skipped.
+        var take =
             $"""
-             select q.image_id {ownLease}
-             {Filters}
-             {order}
-             limit 1
-             """,
-            Parameters(), transaction);
-        DateTime? expires = imageId is null ? null : await LeaseAsync(connection, transaction, imageId.Value, me);
-        // A "next" that committed after this statement's snapshot may hold the image already: the lease upsert sees
-        // it and refuses, and the image is skipped.
-        for (var attempt = 0; expires is null && attempt < 8; attempt++)
-        {
-            imageId = await connection.QueryFirstOrDefaultAsync<long?>(
-                $"""
+             with own as (
+                 select q.image_id {ownLease}
+                 {Filters}
+                 {order}
+                 limit 1
+             ), free as (
                  select q.image_id {source}
+                   and not exists (select 1 from own)
                    and not exists (select 1 from review_leases l where l.image_id = q.image_id and l.reviewer_id <> @me and l.expires_at > now())
                  {Filters}
                  {order}
                  limit 1
                  for update of q skip locked
-                 """,
-                Parameters(), transaction);
-            if (imageId is null) return TypedResults.NoContent();
-            expires = await LeaseAsync(connection, transaction, imageId.Value, me);
-            if (expires is null) excluded.Add(imageId.Value);
-        }
-        if (imageId is null || expires is null) return TypedResults.NoContent();
-        await transaction.CommitAsync();
+             ), chosen as (
+                 select image_id from own union all select image_id from free
+             ), leased as (
+                 insert into review_leases (image_id, reviewer_id, expires_at)
+                 select image_id, @me, now() + make_interval(secs => @seconds) from chosen
+                 on conflict (image_id) do update set reviewer_id = excluded.reviewer_id, expires_at = excluded.expires_at
+                 where review_leases.reviewer_id = excluded.reviewer_id or review_leases.expires_at <= now()
+                 returning image_id, expires_at
+             )
+             select c.image_id, l.expires_at from chosen c left join leased l on l.image_id = c.image_id;
+             """;
 
-        var image = await LoadAsync(connection, null, imageId.Value, me);
-        return TypedResults.Ok(image! with { LeaseExpiresAt = new DateTimeOffset(expires.Value, TimeSpan.Zero) });
+        await using var connection = await db.OpenConnectionAsync();
+        Leased? leased;
+        Loaded? loaded;
+        // One round trip: the ids (for a 404), the lease, and the page of the image just leased (the statements of a
+        // batch share one transaction, so the lease taken is the reviewer's latest one). A lease need not survive a
+        // crash (the image is offered again), so its commit does not wait for the disk.
+        using (var results = await connection.QueryMultipleAsync(
+            $"""
+             select set_config('synchronous_commit', 'off', true);
+             select d.id as dataset_id, s.id as subset_id from datasets d
+             left join subsets s on s.dataset_id = d.id and s.name = @subset
+             where d.slug = @dataset;
+             {take}
+             {LoadSql("(select image_id from review_leases where reviewer_id = @me and expires_at > now() order by expires_at desc, image_id desc limit 1)")}
+             """,
+            Parameters()))
+        {
+            await results.ReadSingleAsync<string>();
+            var ids = await results.ReadSingleOrDefaultAsync<DatasetIds>();
+            if (ids is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
+            if (subset is not null && ids.SubsetId is null) return Problems.NotFound($"Dataset '{dataset}' has no subset '{subset}'.");
+            leased = await results.ReadSingleOrDefaultAsync<Leased>();
+            loaded = await ReadLoadedAsync(results);
+        }
+        for (var attempt = 0; leased is { ExpiresAt: null } && attempt < 8; attempt++)
+        {
+            excluded.Add(leased.ImageId);
+            leased = await connection.QuerySingleOrDefaultAsync<Leased>(take, Parameters());
+            loaded = null;
+        }
+        if (leased?.ExpiresAt is not { } expires) return TypedResults.NoContent();
+
+        var image = loaded?.Image?.Id == leased.ImageId
+            ? await CompleteAsync(connection, store, loaded)
+            : await LoadAsync(connection, store, leased.ImageId, me);
+        return TypedResults.Ok(image! with { LeaseExpiresAt = new DateTimeOffset(expires, TimeSpan.Zero) });
     }
 
-    /// <summary>Takes the lease, unless another reviewer holds an unexpired one; returns its expiry, or null.</summary>
-    private static Task<DateTime?> LeaseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long imageId, long me) =>
-        connection.QuerySingleOrDefaultAsync<DateTime?>(
-            """
-            insert into review_leases (image_id, reviewer_id, expires_at)
-            values (@imageId, @me, now() + make_interval(secs => @seconds))
-            on conflict (image_id) do update set reviewer_id = excluded.reviewer_id, expires_at = excluded.expires_at
-            where review_leases.reviewer_id = excluded.reviewer_id or review_leases.expires_at <= now()
-            returning expires_at
-            """,
-            new { imageId, me, seconds = LeaseDuration.TotalSeconds }, transaction);
-
-    public static async Task<Results<Ok<ReviewImage>, ProblemHttpResult>> GetImage(ClaimsPrincipal user, NpgsqlDataSource db, long id)
+    public static async Task<Results<Ok<ReviewImage>, ProblemHttpResult>> GetImage(ClaimsPrincipal user, NpgsqlDataSource db, ScoringStore store, long id)
     {
         await using var connection = await db.OpenConnectionAsync();
-        var image = await LoadAsync(connection, null, id, user.UserId());
+        var image = await LoadAsync(connection, store, id, user.UserId());
         return image is null ? Problems.NotFound($"Image {id} does not exist.") : TypedResults.Ok(image);
     }
 
-    private sealed record ImageContext(long DatasetId, long LabelSpaceId);
+    /// <summary>What one image's review page needs, as read from the database.</summary>
+    private sealed record Loaded(
+        ImageResponse? Image, List<ReviewLabel> Labels, ImageFlagState Flag, List<GuideNote> Notes, DatasetHead? Head, List<UploadHead> Uploads);
 
-    private sealed record ModelCount(string Wnid, int Models);
+    /// <summary>
+    /// The statements that read an image's review page; <paramref name="image"/> is a parameter or a scalar subquery.
+    /// How many models predict each label is counted afterwards from the leaderboard's cached predictions.
+    /// </summary>
+    private static string LoadSql(string image) =>
+        $"""
+         {ImagesApi.ImageSelect} where i.id = {image};
 
-    /// <summary>An image as the reviewer sees it, in one round trip.</summary>
-    internal static async Task<ReviewImage?> LoadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long imageId, long me)
+         select r.id as item_id, r.wnid, s.lemmas, s.gloss, r.wnid = i.original_wnid as is_original, 0 as models,
+                r.state, r.version, nullif(mine.verdict, 'unreviewed') as my_verdict
+         from review_items r
+         join images i on i.id = r.image_id
+         join synsets s on s.wnid = r.wnid
+         left join lateral (
+             select e.verdict from verdict_events e
+             where e.item_id = r.id and e.reviewer_id = @me and not e.adjudication
+             order by e.id desc limit 1
+         ) mine on true
+         where r.image_id = {image}
+         order by r.wnid = i.original_wnid desc, r.id;
+
+         select problematic, reason, version from image_states where image_id = {image};
+
+         select n.id, n.wnid, n.other_wnid, n.body, n.updated_at
+         from guide_notes n
+         where n.wnid in (select wnid from review_items where image_id = {image})
+           and (n.other_wnid is null or n.other_wnid in (select wnid from review_items where image_id = {image}))
+         order by n.other_wnid nulls first, n.wnid, n.other_wnid;
+
+         {ScoringStore.HeadSql} where d.id = (select dataset_id from images where id = {image});
+
+         select upload_id, k::int as k from prediction_sets where dataset_id = (select dataset_id from images where id = {image});
+         """;
+
+    private static async Task<Loaded> ReadLoadedAsync(SqlMapper.GridReader results) => new(
+        await results.ReadSingleOrDefaultAsync<ImageResponse>(),
+        (await results.ReadAsync<ReviewLabel>()).ToList(),
+        await results.ReadSingleOrDefaultAsync<ImageFlagState>() ?? new ImageFlagState(false, null, 0),
+        (await results.ReadAsync<GuideNote>()).ToList(),
+        await results.ReadSingleOrDefaultAsync<DatasetHead>(),
+        (await results.ReadAsync<UploadHead>()).ToList());
+
+    private static async Task<ReviewImage?> CompleteAsync(NpgsqlConnection connection, ScoringStore store, Loaded loaded)
     {
-        using var results = await connection.QueryMultipleAsync(
-            ImagesApi.ImageSelect +
-            """
-             where i.id = @imageId;
-
-            select r.id as item_id, r.wnid, s.lemmas, s.gloss, r.wnid = i.original_wnid as is_original, 0 as models,
-                   r.state, r.version, nullif(mine.verdict, 'unreviewed') as my_verdict
-            from review_items r
-            join images i on i.id = r.image_id
-            join synsets s on s.wnid = r.wnid
-            left join lateral (
-                select e.verdict from verdict_events e
-                where e.item_id = r.id and e.reviewer_id = @me and not e.adjudication
-                order by e.id desc limit 1
-            ) mine on true
-            where r.image_id = @imageId
-            order by r.wnid = i.original_wnid desc, r.id;
-
-            select c.wnid, count(*)::int as models
-            from images i
-            join datasets d on d.id = i.dataset_id
-            join prediction_sets ps on ps.dataset_id = i.dataset_id
-            join predictions p on p.upload_id = ps.upload_id and p.image_id = i.id
-            join label_space_classes c on c.label_space_id = d.label_space_id and c.class_index = p.labels[1]
-            where i.id = @imageId
-            group by c.wnid;
-
-            select problematic, reason, version from image_states where image_id = @imageId;
-
-            select n.id, n.wnid, n.other_wnid, n.body, n.updated_at
-            from guide_notes n
-            where n.wnid in (select wnid from review_items where image_id = @imageId)
-              and (n.other_wnid is null or n.other_wnid in (select wnid from review_items where image_id = @imageId))
-            order by n.other_wnid nulls first, n.wnid, n.other_wnid;
-            """,
-            new { imageId, me }, transaction);
-        var image = await results.ReadSingleOrDefaultAsync<ImageResponse>();
-        var labels = (await results.ReadAsync<ReviewLabel>()).ToList();
-        var models = (await results.ReadAsync<ModelCount>()).ToDictionary(m => m.Wnid, m => m.Models);
-        var flag = await results.ReadSingleOrDefaultAsync<ImageFlagState>() ?? new ImageFlagState(false, null, 0);
-        var notes = (await results.ReadAsync<GuideNote>()).ToList();
-        if (image is null) return null;
-        return new ReviewImage(image, labels.Select(l => l with { Models = models.GetValueOrDefault(l.Wnid) }).ToList(), flag, notes, null);
+        if (loaded.Image is null || loaded.Head is null) return null;
+        var models = await store.Top1VotesAsync(connection, loaded.Head, loaded.Uploads, loaded.Image.Id);
+        return new ReviewImage(loaded.Image, loaded.Labels.Select(l => l with { Models = models.GetValueOrDefault(l.Wnid) }).ToList(),
+            loaded.Flag, loaded.Notes, null);
     }
 
-    private sealed record LockedItem(long Id, int Version);
+    /// <summary>An image as the reviewer sees it, in one round trip.</summary>
+    internal static async Task<ReviewImage?> LoadAsync(NpgsqlConnection connection, ScoringStore store, long imageId, long me)
+    {
+        Loaded loaded;
+        using (var results = await connection.QueryMultipleAsync(LoadSql("@imageId"), new { imageId, me }))
+            loaded = await ReadLoadedAsync(results);
+        return await CompleteAsync(connection, store, loaded);
+    }
 
+    private sealed record SubmitDataset(long Id, string ConsensusRule, long LabelVersion);
+
+    /// <summary>
+    /// Two round trips and the commit: one locks and reads everything the write depends on, one writes it all.
+    /// </summary>
     public static async Task<Results<Ok<SubmitReviewResponse>, ValidationProblem, ProblemHttpResult>> Submit(
-        long id, SubmitReviewRequest request, IValidator<SubmitReviewRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db)
+        long id, SubmitReviewRequest request, IValidator<SubmitReviewRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db,
+        ScoringStore store)
     {
         var validation = await validator.ValidateAsync(request);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         var me = user.UserId();
 
         await using var connection = await db.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        var dataset = await connection.QuerySingleOrDefaultAsync<(long Id, string Rule)?>(
-            "select d.id, d.consensus_rule from images i join datasets d on d.id = i.dataset_id where i.id = @id for key share of d",
-            new { id }, transaction);
-        if (dataset is null) return Problems.NotFound($"Image {id} does not exist.");
-
-        var items = (await connection.QueryAsync<LockedItem>(
-            "select id, version from review_items where image_id = @id order by id for update", new { id }, transaction)).ToDictionary(i => i.Id);
-        var foreign = request.Verdicts.Where(v => !items.ContainsKey(v.ItemId)).Select(v => v.ItemId).ToList();
-        if (foreign.Count > 0)
-            return Problems.Unprocessable("Unknown items", $"Items {string.Join(", ", foreign)} are not candidate labels of image {id}.");
-
-        var flagVersion = 0;
-        if (request.Flag is not null)
+        // A plain "begin" rather than an NpgsqlTransaction, so that the write, the commit and the read of the committed
+        // label version share one round trip; anything that leaves before the commit rolls back.
+        var committed = false;
+        try
         {
-            await connection.ExecuteAsync("insert into image_states (image_id) values (@id) on conflict do nothing", new { id }, transaction);
-            flagVersion = await connection.ExecuteScalarAsync<int>(
-                "select version from image_states where image_id = @id for update", new { id }, transaction);
-        }
-        var stale = request.Verdicts.Where(v => items[v.ItemId].Version != v.Version).Select(v => v.ItemId).ToList();
-        if (stale.Count > 0 || (request.Flag is not null && request.Flag.Version != flagVersion))
-        {
-            await transaction.RollbackAsync();
-            var current = await LoadAsync(connection, null, id, me);
-            return TypedResults.Problem(new ProblemDetails
+            SubmitDataset? dataset;
+            Dictionary<long, ItemVersion> items;
+            ILookup<long, StoredVerdict> events;
+            ImageFlagState flagState;
+            using (var read = await connection.QueryMultipleAsync(
+                $"""
+                 begin;
+                 select d.id, d.consensus_rule, d.label_version from images i join datasets d on d.id = i.dataset_id
+                 where i.id = @id for key share of d;
+                 select id, state, version from review_items where image_id = @id order by id for update;
+                 select {ReviewWriter.StoredVerdictColumns} from verdict_events e join review_items r on r.id = e.item_id
+                 where r.image_id = @id order by e.id;
+                 {(request.Flag is null ? "" : "insert into image_states (image_id) select id from images where id = @id on conflict do nothing;")}
+                 select problematic, reason, version from image_states where image_id = @id {(request.Flag is null ? "" : "for update")};
+                 """,
+                new { id }))
             {
-                Status = StatusCodes.Status409Conflict,
-                Title = "The image changed since you loaded it",
-                Detail = stale.Count > 0
-                    ? $"Items {string.Join(", ", stale)} have newer verdicts; nothing was written. Review them again."
-                    : "The problematic flag changed; nothing was written. Review it again.",
-                Extensions = { ["current"] = current, ["staleItems"] = stale },
-            });
-        }
+                dataset = await read.ReadSingleOrDefaultAsync<SubmitDataset>();
+                items = (await read.ReadAsync<ItemVersion>()).ToDictionary(i => i.Id);
+                events = (await read.ReadAsync<StoredVerdict>()).ToLookup(e => e.ItemId);
+                flagState = await read.ReadSingleOrDefaultAsync<ImageFlagState>() ?? new ImageFlagState(false, null, 0);
+            }
+            if (dataset is null) return Problems.NotFound($"Image {id} does not exist.");
+            var foreign = request.Verdicts.Where(v => !items.ContainsKey(v.ItemId)).Select(v => v.ItemId).ToList();
+            if (foreign.Count > 0)
+                return Problems.Unprocessable("Unknown items", $"Items {string.Join(", ", foreign)} are not candidate labels of image {id}.");
 
-        // Re-sending one's standing verdict adds nothing to the log.
-        var standing = (await connection.QueryAsync<(long ItemId, string Verdict)>(
-            """
-            select distinct on (item_id) item_id, verdict from verdict_events
-            where item_id = any(@itemIds) and reviewer_id = @me and not adjudication
-            order by item_id, id desc
-            """,
-            new { itemIds = items.Keys.ToArray(), me }, transaction)).ToDictionary(r => r.ItemId, r => r.Verdict);
-        var verdicts = request.Verdicts
-            .Where(v => !string.IsNullOrEmpty(v.Note) || standing.GetValueOrDefault(v.ItemId, Verdicts.Unreviewed) != v.Verdict)
-            .Select(v => new NewVerdict(v.ItemId, v.Verdict, v.Note ?? "", false))
-            .ToList();
-        var flags = new List<NewFlag>();
-        if (request.Flag is { } f)
-        {
-            var currentFlag = await connection.QuerySingleAsync<(bool Problematic, string? Reason)>(
-                "select problematic, reason from image_states where image_id = @id", new { id }, transaction);
-            if (currentFlag.Problematic != f.Problematic || currentFlag.Reason != f.Reason || !string.IsNullOrEmpty(f.Note))
+            var stale = request.Verdicts.Where(v => items[v.ItemId].Version != v.Version).Select(v => v.ItemId).ToList();
+            if (stale.Count > 0 || (request.Flag is not null && request.Flag.Version != flagState.Version))
+            {
+                await connection.ExecuteAsync("rollback");
+                committed = true;
+                var current = await LoadAsync(connection, store, id, me);
+                return TypedResults.Problem(new ProblemDetails
+                {
+                    Status = StatusCodes.Status409Conflict,
+                    Title = "The image changed since you loaded it",
+                    Detail = stale.Count > 0
+                        ? $"Items {string.Join(", ", stale)} have newer verdicts; nothing was written. Review them again."
+                        : "The problematic flag changed; nothing was written. Review it again.",
+                    Extensions = { ["current"] = current, ["staleItems"] = stale },
+                });
+            }
+
+            // Re-sending one's standing verdict adds nothing to the log.
+            var author = ReviewWriter.Author(me, null);
+            var verdicts = request.Verdicts
+                .Where(v => !string.IsNullOrEmpty(v.Note)
+                    || (events[v.ItemId].LastOrDefault(e => e.Author == author && !e.Adjudication)?.Verdict ?? Verdicts.Unreviewed) != v.Verdict)
+                .Select(v => new NewVerdict(v.ItemId, v.Verdict, v.Note ?? "", false))
+                .ToList();
+            var flags = new List<NewFlag>();
+            if (request.Flag is { } f && (flagState.Problematic != f.Problematic || flagState.Reason != f.Reason || !string.IsNullOrEmpty(f.Note)))
                 flags.Add(new NewFlag(id, f.Problematic, f.Reason, f.Note ?? ""));
-        }
 
-        var outcome = await ReviewWriter.AppendAsync(connection, transaction, dataset.Value.Id, dataset.Value.Rule, me, null, verdicts, flags, request.SecondsSpent);
-        await connection.ExecuteAsync(
-            """
-            insert into review_done (reviewer_id, image_id) values (@me, @id)
-            on conflict (reviewer_id, image_id) do update set submitted_at = now();
-            delete from review_leases where image_id = @id and reviewer_id = @me;
-            """,
-            new { me, id }, transaction);
-        var finalItems = await connection.QueryAsync<ItemStateResponse>(
-            "select id as item_id, state, version from review_items where image_id = @id order by id", new { id }, transaction);
-        var finalFlag = await connection.QuerySingleOrDefaultAsync<ImageFlagState>(
-            "select problematic, reason, version from image_states where image_id = @id", new { id }, transaction);
-        await transaction.CommitAsync();
-        var labelVersion = await ReviewWriter.CommittedLabelVersionAsync(connection, dataset.Value.Id, outcome);
-        return TypedResults.Ok(new SubmitReviewResponse(id, outcome.Events, finalItems.ToList(),
-            finalFlag ?? new ImageFlagState(false, null, 0), labelVersion));
+            var basis = new WriteBasis(items, events, new Dictionary<long, bool> { [id] = flagState.Problematic }, dataset.LabelVersion);
+            var outcome = await ReviewWriter.WriteAsync(connection, null, basis, dataset.Id, dataset.ConsensusRule, me, null,
+                verdicts, flags, request.SecondsSpent,
+                """
+                insert into review_done (reviewer_id, image_id) values (@me, @image)
+                on conflict (reviewer_id, image_id) do update set submitted_at = now();
+                delete from review_leases where image_id = @image and reviewer_id = @me;
+                """,
+                new { me, image = id }, commit: true);
+            committed = true;
+            var written = outcome.Items.ToDictionary(i => i.ItemId);
+            var finalItems = items.Values
+                .Select(i => written.GetValueOrDefault(i.Id) ?? new ItemStateResponse(i.Id, i.State, i.Version))
+                .OrderBy(i => i.ItemId).ToList();
+            return TypedResults.Ok(new SubmitReviewResponse(id, outcome.Events, finalItems,
+                outcome.Flags.GetValueOrDefault(id) ?? flagState, outcome.LabelVersion));
+        }
+        finally
+        {
+            // A failed statement or an early return leaves the transaction open: end it before the connection goes back.
+            // (If that fails too, the connection is gone and the error that brought us here is the one to report.)
+            if (!committed && connection.State == System.Data.ConnectionState.Open)
+                try { await connection.ExecuteAsync("rollback"); }
+                catch (NpgsqlException) { }
+        }
     }
 
     public static async Task<Results<Ok<ItemStateResponse>, ValidationProblem, ProblemHttpResult>> Adjudicate(

@@ -10,128 +10,177 @@ public sealed record NewVerdict(long ItemId, string Verdict, string Note, bool A
 public sealed record NewFlag(long ImageId, bool Problematic, string? Reason, string Note);
 
 /// <summary>
-/// What a write appended and changed. When it changed labels, its label version is taken at commit (see
-/// migration 0009): read it afterwards with <see cref="ReviewWriter.CommittedLabelVersionAsync"/>.
+/// What a write appended and changed, and the states it left (the items it wrote, the flags of the images it flagged).
+/// When it changed labels, its label version is taken at commit (see migration 0009): read it afterwards with
+/// <see cref="ReviewWriter.CommittedLabelVersionAsync"/>.
 /// </summary>
-public sealed record WriteOutcome(int Events, int ChangedItems, int ChangedFlags, long? FirstEventId, long? FirstFlagEventId, IReadOnlyList<ItemStateResponse> Items);
+public sealed record WriteOutcome(
+    int Events, int ChangedItems, int ChangedFlags, long? FirstEventId, long? FirstFlagEventId, long LabelVersion,
+    IReadOnlyList<ItemStateResponse> Items, IReadOnlyDictionary<long, ImageFlagState> Flags);
+
+/// <summary>A stored verdict event, as consensus reads it; the author is "u{reviewer}" or "s{source}".</summary>
+public sealed record StoredVerdict(long Id, long ItemId, string Author, string Verdict, bool Adjudication);
+
+/// <summary>A review item's derived state and the version that optimistic writers compare.</summary>
+public sealed record ItemVersion(long Id, string State, int Version);
 
 /// <summary>
-/// Appends verdict and flag events and re-derives what they decide, inside the caller's transaction.
+/// What a write starts from, read inside its transaction: the items it writes (locked, or read after the caller locked
+/// them), their event logs, the current flags of the images it flags, and the dataset's label version.
+/// </summary>
+public sealed record WriteBasis(
+    IReadOnlyDictionary<long, ItemVersion> Items, ILookup<long, StoredVerdict> Events,
+    IReadOnlyDictionary<long, bool> Problematic, long LabelVersion);
+
+/// <summary>
+/// Appends verdict and flag events and re-derives what they decide, inside the caller's transaction, in two round
+/// trips: one reads the basis, one writes.
 /// The caller holds FOR KEY SHARE on the dataset row and FOR UPDATE on the items (and image_states rows) it writes.
 /// When an item state or a problematic flag changes, the dataset's label version goes up by one, a label_versions
 /// row records the counts, and the new events carry that version; otherwise they carry the current one.
 /// </summary>
 public static class ReviewWriter
 {
-    private sealed record EventRow(long Id, long ItemId, string Author, string Verdict, bool Adjudication);
+    /// <summary>The author of an event, as <see cref="StoredVerdict"/> and consensus name it.</summary>
+    public static string Author(long? reviewerId, long? sourceId) => reviewerId is not null ? $"u{reviewerId}" : $"s{sourceId}";
 
-    private sealed record ItemRow(long Id, string State, int Version);
+    /// <summary>Columns of a <see cref="StoredVerdict"/> from verdict_events aliased e.</summary>
+    public const string StoredVerdictColumns =
+        "e.id, e.item_id, coalesce('u' || e.reviewer_id, 's' || e.source_id) as author, e.verdict, e.adjudication";
 
     public static async Task<WriteOutcome> AppendAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, string rule,
         long? reviewerId, long? sourceId, IReadOnlyList<NewVerdict> verdicts, IReadOnlyList<NewFlag> flags, double? secondsSpent)
     {
-        var author = reviewerId is not null ? $"u{reviewerId}" : $"s{sourceId}";
         var itemIds = verdicts.Select(v => v.ItemId).Distinct().ToArray();
-        var items = (await connection.QueryAsync<ItemRow>(
-            "select id, state, version from review_items where id = any(@itemIds)", new { itemIds }, transaction)).ToDictionary(i => i.Id);
-        var events = (await connection.QueryAsync<EventRow>(
-            """
-            select id, item_id, coalesce('u' || reviewer_id, 's' || source_id) as author, verdict, adjudication
-            from verdict_events where item_id = any(@itemIds)
-            """,
-            new { itemIds }, transaction)).ToLookup(e => e.ItemId);
+        var flagImages = flags.Select(f => f.ImageId).Distinct().ToArray();
+        using var read = await connection.QueryMultipleAsync(
+            $"""
+             select id, state, version from review_items where id = any(@itemIds);
+             select {StoredVerdictColumns} from verdict_events e where e.item_id = any(@itemIds);
+             select image_id, problematic from image_states where image_id = any(@flagImages);
+             select label_version from datasets where id = @datasetId;
+             """,
+            new { itemIds, flagImages, datasetId }, transaction);
+        var basis = new WriteBasis(
+            (await read.ReadAsync<ItemVersion>()).ToDictionary(i => i.Id),
+            (await read.ReadAsync<StoredVerdict>()).ToLookup(e => e.ItemId),
+            (await read.ReadAsync<(long ImageId, bool Problematic)>()).ToDictionary(r => r.ImageId, r => r.Problematic),
+            await read.ReadSingleAsync<long>());
+        return await WriteAsync(connection, transaction, basis, datasetId, rule, reviewerId, sourceId, verdicts, flags, secondsSpent);
+    }
 
+    /// <summary>
+    /// Writes on a basis the caller read in this transaction, in one round trip. <paramref name="followingSql"/> (with
+    /// its own parameters) runs after the writes in the same round trip. With <paramref name="commit"/>, the caller
+    /// began the transaction with a plain "begin" (no <paramref name="transaction"/>): the same round trip commits it
+    /// and reads the label version the write was given, so the outcome's version is the committed one.
+    /// </summary>
+    public static async Task<WriteOutcome> WriteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, WriteBasis basis, long datasetId, string rule,
+        long? reviewerId, long? sourceId, IReadOnlyList<NewVerdict> verdicts, IReadOnlyList<NewFlag> flags, double? secondsSpent,
+        string? followingSql = null, object? followingParameters = null, bool commit = false)
+    {
+        var author = Author(reviewerId, sourceId);
+        var itemIds = verdicts.Select(v => v.ItemId).Distinct().ToArray();
         var added = verdicts.ToLookup(v => v.ItemId);
         var newStates = new Dictionary<long, string>();
         foreach (var itemId in itemIds)
         {
             // New events come after every stored one: give them ids beyond any stored id, in submission order.
-            var log = events[itemId].Select(e => new VerdictEvent(e.Id, e.Author, e.Verdict, e.Adjudication)).ToList();
+            var log = basis.Events[itemId].Select(e => new VerdictEvent(e.Id, e.Author, e.Verdict, e.Adjudication)).ToList();
             var next = long.MaxValue - verdicts.Count;
             log.AddRange(added[itemId].Select(v => new VerdictEvent(next++, author, v.Verdict, v.Adjudication)));
             newStates[itemId] = Consensus.Decide(log, rule);
         }
-        var changedItems = itemIds.Count(id => newStates[id] != items[id].State);
-
-        var flagImages = flags.Select(f => f.ImageId).Distinct().ToArray();
-        var currentFlags = flagImages.Length == 0 ? [] : (await connection.QueryAsync<(long ImageId, bool Problematic)>(
-            "select image_id, problematic from image_states where image_id = any(@flagImages)", new { flagImages }, transaction))
-            .ToDictionary(r => r.ImageId, r => r.Problematic);
+        var changedItems = itemIds.Count(id => newStates[id] != basis.Items[id].State);
         var finalFlags = flags.GroupBy(f => f.ImageId).ToDictionary(g => g.Key, g => g.Last());
-        var changedFlags = finalFlags.Count(f => f.Value.Problematic != currentFlags.GetValueOrDefault(f.Key));
+        var changedFlags = finalFlags.Count(f => f.Value.Problematic != basis.Problematic.GetValueOrDefault(f.Key));
 
         // Events are written with the current version; a write that changes labels is restamped at commit.
-        var labelVersion = await connection.ExecuteScalarAsync<long>(
-            "select label_version from datasets where id = @datasetId", new { datasetId }, transaction);
+        var parameters = new DynamicParameters(new
+        {
+            datasetId,
+            reviewerId,
+            sourceId,
+            seconds = secondsSpent is { } s && verdicts.Count > 0 ? (float?)(s / verdicts.Count) : null,
+            basis.LabelVersion,
+            ids = verdicts.Select(v => v.ItemId).ToArray(),
+            values = verdicts.Select(v => v.Verdict).ToArray(),
+            adjudications = verdicts.Select(v => v.Adjudication).ToArray(),
+            notes = verdicts.Select(v => v.Note).ToArray(),
+            flagImages = flags.Select(f => f.ImageId).ToArray(),
+            flagProblematic = flags.Select(f => f.Problematic).ToArray(),
+            flagReasons = flags.Select(f => f.Reason).ToArray(),
+            flagNotes = flags.Select(f => f.Note).ToArray(),
+            changed = changedItems > 0 || changedFlags > 0,
+            changedItems,
+            changedFlags,
+            itemIds,
+            states = itemIds.Select(id => newStates[id]).ToArray(),
+            finalImages = finalFlags.Keys.ToArray(),
+            finalProblematic = finalFlags.Values.Select(f => f.Problematic).ToArray(),
+            finalReasons = finalFlags.Values.Select(f => f.Reason).ToArray(),
+        });
+        if (followingParameters is not null) parameters.AddDynamicParams(followingParameters);
+        using var write = await connection.QueryMultipleAsync(
+            $"""
+             with written as (
+                 insert into verdict_events (item_id, reviewer_id, source_id, verdict, adjudication, note, seconds_spent, label_version)
+                 select t.item_id, @reviewerId, @sourceId, t.verdict, t.adjudication, t.note, @seconds, @LabelVersion
+                 from unnest(@ids, @values, @adjudications, @notes) with ordinality as t(item_id, verdict, adjudication, note, position)
+                 order by t.position
+                 returning id
+             ), flagged as (
+                 insert into image_flag_events (image_id, reviewer_id, source_id, problematic, reason, note, label_version)
+                 select t.image_id, @reviewerId, @sourceId, t.problematic, t.reason, t.note, @LabelVersion
+                 from unnest(@flagImages, @flagProblematic, @flagReasons, @flagNotes) with ordinality as t(image_id, problematic, reason, note, position)
+                 order by t.position
+                 returning id
+             ), request as (
+                 insert into label_version_requests (dataset_id, changed_items, changed_flags, event_ids, flag_event_ids)
+                 select @datasetId, @changedItems, @changedFlags,
+                        coalesce((select array_agg(id order by id) from written), array[]::bigint[]),
+                        coalesce((select array_agg(id order by id) from flagged), array[]::bigint[])
+                 where @changed
+             )
+             select false as flag, id from written union all select true, id from flagged order by flag, id;
 
-        var seconds = secondsSpent is { } s && verdicts.Count > 0 ? (float?)(s / verdicts.Count) : null;
-        var eventIds = verdicts.Count == 0 ? [] : (await connection.QueryAsync<long>(
-            """
-            insert into verdict_events (item_id, reviewer_id, source_id, verdict, adjudication, note, seconds_spent, label_version)
-            select t.item_id, @reviewerId, @sourceId, t.verdict, t.adjudication, t.note, @seconds, @labelVersion
-            from unnest(@ids, @values, @adjudications, @notes) with ordinality as t(item_id, verdict, adjudication, note, position)
-            order by t.position
-            returning id
-            """,
-            new
-            {
-                reviewerId,
-                sourceId,
-                seconds,
-                labelVersion,
-                ids = verdicts.Select(v => v.ItemId).ToArray(),
-                values = verdicts.Select(v => v.Verdict).ToArray(),
-                adjudications = verdicts.Select(v => v.Adjudication).ToArray(),
-                notes = verdicts.Select(v => v.Note).ToArray(),
-            },
-            transaction)).ToArray();
+             update review_items r set state = t.state, version = r.version + 1
+             from unnest(@itemIds, @states) as t(id, state)
+             where r.id = t.id
+             returning r.id as item_id, r.state, r.version;
 
-        var updated = (await connection.QueryAsync<ItemStateResponse>(
-            """
-            update review_items r set state = t.state, version = r.version + 1
-            from unnest(@itemIds, @states) as t(id, state)
-            where r.id = t.id
-            returning r.id as item_id, r.state, r.version
-            """,
-            new { itemIds, states = itemIds.Select(id => newStates[id]).ToArray() }, transaction)).OrderBy(i => i.ItemId).ToList();
-
-        var flagEventIds = new List<long>();
-        foreach (var flag in flags)
-            flagEventIds.Add(await connection.ExecuteScalarAsync<long>(
-                """
-                insert into image_flag_events (image_id, reviewer_id, source_id, problematic, reason, note, label_version)
-                values (@ImageId, @reviewerId, @sourceId, @Problematic, @Reason, @Note, @labelVersion)
-                returning id
-                """,
-                new { flag.ImageId, reviewerId, sourceId, flag.Problematic, flag.Reason, flag.Note, labelVersion }, transaction));
-        if (finalFlags.Count > 0)
-            await connection.ExecuteAsync(
-                """
-                insert into image_states (image_id, problematic, reason, version)
-                select image_id, problematic, reason, 1 from unnest(@images, @problematic, @reasons) as t(image_id, problematic, reason)
-                on conflict (image_id) do update
-                set problematic = excluded.problematic, reason = excluded.reason, version = image_states.version + 1
-                """,
-                new
-                {
-                    images = finalFlags.Keys.ToArray(),
-                    problematic = finalFlags.Values.Select(f => f.Problematic).ToArray(),
-                    reasons = finalFlags.Values.Select(f => f.Reason).ToArray(),
-                },
-                transaction);
-
-        if (changedItems > 0 || changedFlags > 0)
-            await connection.ExecuteAsync(
-                """
-                insert into label_version_requests (dataset_id, changed_items, changed_flags, event_ids, flag_event_ids)
-                values (@datasetId, @changedItems, @changedFlags, @eventIds, @flagEventIds)
-                """,
-                new { datasetId, changedItems, changedFlags, eventIds, flagEventIds = flagEventIds.ToArray() }, transaction);
-
+             insert into image_states (image_id, problematic, reason, version)
+             select image_id, problematic, reason, 1 from unnest(@finalImages, @finalProblematic, @finalReasons) as t(image_id, problematic, reason)
+             on conflict (image_id) do update
+             set problematic = excluded.problematic, reason = excluded.reason, version = image_states.version + 1
+             returning image_id, problematic, reason, version;
+             {followingSql}
+             {(commit ? "commit;\n" + CommittedVersionSql(verdicts.Count, flags.Count) : "")}
+             """,
+            parameters, transaction);
+        var ids = (await write.ReadAsync<(bool Flag, long Id)>()).ToList();
+        var updated = (await write.ReadAsync<ItemStateResponse>()).OrderBy(i => i.ItemId).ToList();
+        var flagStates = (await write.ReadAsync<(long ImageId, bool Problematic, string? Reason, int Version)>())
+            .ToDictionary(f => f.ImageId, f => new ImageFlagState(f.Problematic, f.Reason, f.Version));
+        var labelVersion = commit ? await write.ReadSingleAsync<long>() : basis.LabelVersion;
+        var eventIds = ids.Where(i => !i.Flag).Select(i => i.Id).ToList();
+        var flagEventIds = ids.Where(i => i.Flag).Select(i => i.Id).ToList();
         return new WriteOutcome(verdicts.Count + flags.Count, changedItems, changedFlags,
-            eventIds.Length > 0 ? eventIds[0] : null, flagEventIds.Count > 0 ? flagEventIds[0] : null, updated);
+            eventIds.Count > 0 ? eventIds[0] : null, flagEventIds.Count > 0 ? flagEventIds[0] : null, labelVersion,
+            updated, flagStates);
     }
+
+    /// <summary>
+    /// After the commit: the version that the write's last event carries (currval is this session's last id, and
+    /// this write did insert one), or the version it read when it wrote no event. currval is volatile: in a subquery it
+    /// is computed once and the primary key finds the row; compared per row it would scan the table.
+    /// </summary>
+    private static string CommittedVersionSql(int events, int flagEvents) =>
+        events > 0 ? "select label_version from verdict_events where id = (select currval(pg_get_serial_sequence('verdict_events', 'id')));"
+        : flagEvents > 0 ? "select label_version from image_flag_events where id = (select currval(pg_get_serial_sequence('image_flag_events', 'id')));"
+        : "select @LabelVersion::bigint;";
 
     /// <summary>
     /// Re-derives every item of a dataset under its (new) rule; the caller holds FOR UPDATE on the dataset row.
@@ -140,16 +189,16 @@ public static class ReviewWriter
     public static async Task<(int Changed, long LabelVersion)> RederiveAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, string rule)
     {
-        var items = (await connection.QueryAsync<ItemRow>(
+        var items = (await connection.QueryAsync<ItemVersion>(
             """
             select r.id, r.state, r.version from review_items r join images i on i.id = r.image_id
             where i.dataset_id = @datasetId
             for update of r
             """,
             new { datasetId }, transaction)).ToList();
-        var events = (await connection.QueryAsync<EventRow>(
-            """
-            select e.id, e.item_id, coalesce('u' || e.reviewer_id, 's' || e.source_id) as author, e.verdict, e.adjudication
+        var events = (await connection.QueryAsync<StoredVerdict>(
+            $"""
+            select {StoredVerdictColumns}
             from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
             where i.dataset_id = @datasetId
             """,

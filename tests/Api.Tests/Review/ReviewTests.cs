@@ -40,6 +40,37 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Model_counts_follow_a_replaced_upload_and_a_deleted_model()
+    {
+        var images = await CreateDatasetAsync(App, "counts", Tench, Chihuahua);
+        using var admin = App.Admin();
+        foreach (var slug in new[] { "counts-a", "counts-b" })
+            Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/models", new { slug, displayName = slug, kind = "model" })).StatusCode);
+        async Task UploadAsync(string model, string first, string second)
+        {
+            var body = new { predictions = new[] { new { image = "img_1", labels = new[] { first } }, new { image = "img_2", labels = new[] { second } } } };
+            var upload = await admin.PutAsJsonAsync($"/api/models/{model}/predictions/counts", body);
+            Assert.True(upload.StatusCode == HttpStatusCode.OK, await upload.Content.ReadAsStringAsync());
+        }
+        async Task<Dictionary<string, int>> CountsAsync(long image) =>
+            (await admin.ReviewAsync(image)).GetProperty("labels").EnumerateArray()
+                .ToDictionary(l => l.GetProperty("wnid").GetString()!, l => l.GetProperty("models").GetInt32());
+
+        await UploadAsync("counts-a", Goldfish, Chihuahua);
+        await UploadAsync("counts-b", Goldfish, ShihTzu);
+        Assert.Equal(new Dictionary<string, int> { [Tench] = 0, [Goldfish] = 2 }, await CountsAsync(images["img_1"]));
+        Assert.Equal(new Dictionary<string, int> { [Chihuahua] = 1, [ShihTzu] = 1 }, await CountsAsync(images["img_2"]));
+
+        // A new upload replaces the model's votes (items stay: a label once predicted is still a candidate).
+        await UploadAsync("counts-b", Tench, Chihuahua);
+        Assert.Equal(new Dictionary<string, int> { [Tench] = 1, [Goldfish] = 1 }, await CountsAsync(images["img_1"]));
+        Assert.Equal(new Dictionary<string, int> { [Chihuahua] = 2, [ShihTzu] = 0 }, await CountsAsync(images["img_2"]));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/api/models/counts-a")).StatusCode);
+        Assert.Equal(new Dictionary<string, int> { [Tench] = 1, [Goldfish] = 0 }, await CountsAsync(images["img_1"]));
+    }
+
+    [Fact]
     public async Task Latest_rule_decides_each_submit_bumps_the_label_version_once_and_events_carry_it()
     {
         var images = await CreateDatasetAsync(App, "latest", Tench);
