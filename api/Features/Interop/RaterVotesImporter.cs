@@ -197,6 +197,7 @@ public static class RaterVotesImporter
 
         // Events carry the label version their import creates; fixed below if nothing changed.
         var version = current + 1;
+        var checksSkipped = await ReviewItemsBulk.SkipEventReferenceChecksAsync(connection, transaction, sourceIds);
         await using (var copy = await connection.BeginBinaryImportAsync(
                          "copy verdict_events (item_id, source_id, verdict, label_version) from stdin (format binary)"))
         {
@@ -212,6 +213,7 @@ public static class RaterVotesImporter
                 }
             await copy.CompleteAsync();
         }
+        if (checksSkipped) await ReviewItemsBulk.RestoreReferenceChecksAsync(connection, transaction);
         Phase("events");
         await job.ReportAsync(rows.Count, rows.Count, "deriving item states", force: true);
 
