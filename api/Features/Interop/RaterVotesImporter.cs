@@ -213,7 +213,7 @@ public static class RaterVotesImporter
                 }
             await copy.CompleteAsync();
         }
-        if (checksSkipped) await ReviewItemsBulk.RestoreReferenceChecksAsync(connection, transaction);
+        if (checksSkipped) await ReferenceChecks.RestoreAsync(connection, transaction);
         Phase("events");
         await job.ReportAsync(rows.Count, rows.Count, "deriving item states", force: true);
 

@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using Relabel.Api.Features.Review;
+using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Interop;
 
@@ -108,25 +109,17 @@ public static class ReviewItemsBulk
     /// <summary>
     /// Before copying events that reference only items this transaction has created or locked (as
     /// <see cref="EnsureAsync(NpgsqlConnection, NpgsqlTransaction, IReadOnlyList{ValueTuple{long, string}}, IReadOnlyList{string}?, bool, CancellationToken)"/>
-    /// does) and the given sources: locks the sources against deletion, as the foreign-key checks would, and, when the
-    /// database role may, turns off those per-row checks for this transaction (they cost more than half of a
-    /// million-event import, and every reference is known to hold). verdict_events has no other trigger.
-    /// Returns whether they were turned off; then call <see cref="RestoreReferenceChecksAsync"/> after the copy.
+    /// does) and the given sources: locks the sources against deletion, as the foreign-key checks would, and turns
+    /// those per-row checks off for the copy where the role may (<see cref="ReferenceChecks"/>; verdict_events has no
+    /// other trigger). Returns whether it did; then call <see cref="ReferenceChecks.RestoreAsync"/> after the copy.
     /// </summary>
     public static async Task<bool> SkipEventReferenceChecksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long[] sourceIds)
     {
-        var superuser = await connection.QuerySingleAsync<bool>(
-            """
-            select (select rolsuper from pg_roles where rolname = current_user)
-            from (select count(*) from (select from verdict_sources where id = any(@sourceIds) for key share) s) locked
-            """,
+        await connection.ExecuteAsync(
+            "select count(*) from (select from verdict_sources where id = any(@sourceIds) for key share) locked",
             new { sourceIds }, transaction);
-        if (superuser) await connection.ExecuteAsync("set local session_replication_role = replica", transaction: transaction);
-        return superuser;
+        return await ReferenceChecks.SkipAsync(connection, transaction);
     }
-
-    public static Task RestoreReferenceChecksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction) =>
-        connection.ExecuteAsync("set local session_replication_role = origin", transaction: transaction);
 
     /// <summary>The verdict source for an import or an external rater, created on first use.</summary>
     public static Task<long> SourceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string name, string kind, string description) =>

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using Dapper;
 using Npgsql;
+using Relabel.Api.Infrastructure;
 using NpgsqlTypes;
 
 namespace Relabel.Api.Features.Predictions;
@@ -67,12 +68,19 @@ public sealed class PredictionWriter : IAsyncDisposable
             new { modelId = _modelId, datasetId = _datasetId, uploadedBy = _uploadedBy, format = _format, partial = _partial },
             _transaction);
         await _connection.ExecuteAsync("savepoint before_rows", transaction: _transaction);
-        await using var copy = await _connection.BeginBinaryImportAsync(
-            "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", _ct);
-        // This loop has a thread of its own: synchronous writes, which block only when a buffer goes out, cost
-        // far less per value than the asynchronous ones.
-        await foreach (var row in _rows.Reader.ReadAllAsync(_ct)) PredictionStore.WriteRow(copy, _uploadId, row);
-        await copy.CompleteAsync(_ct);
+        // Every row names an image the parser found in the dataset and this upload's id: with images kept from being
+        // deleted until the commit (image writes wait about a second), the per-row checks of both would only repeat that.
+        await _connection.ExecuteAsync("lock table images in share mode", transaction: _transaction);
+        var checksSkipped = await ReferenceChecks.SkipAsync(_connection, _transaction);
+        await using (var copy = await _connection.BeginBinaryImportAsync(
+                         "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", _ct))
+        {
+            // This loop has a thread of its own: synchronous writes, which block only when a buffer goes out, cost
+            // far less per value than the asynchronous ones.
+            await foreach (var row in _rows.Reader.ReadAllAsync(_ct)) PredictionStore.WriteRow(copy, _uploadId, row);
+            await copy.CompleteAsync(_ct);
+        }
+        if (checksSkipped) await ReferenceChecks.RestoreAsync(_connection, _transaction);
     }
 
     /// <summary>

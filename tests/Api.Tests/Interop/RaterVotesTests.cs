@@ -94,7 +94,7 @@ public sealed class RaterVotesTests(ApiFixture fixture) : IClassFixture<ApiFixtu
             // The source is locked as a foreign-key check would lock it: nobody can delete it before the commit.
             Assert.Equal(1, await db.ExecuteScalarAsync<int>(
                 "select count(*)::int from pg_locks where locktype = 'transactionid' and pid = pg_backend_pid()", transaction: tx));
-            await Relabel.Api.Features.Interop.ReviewItemsBulk.RestoreReferenceChecksAsync(db, tx);
+            await Relabel.Api.Infrastructure.ReferenceChecks.RestoreAsync(db, tx);
             Assert.Equal("origin", await RoleAsync(tx));
             await tx.RollbackAsync();
         }

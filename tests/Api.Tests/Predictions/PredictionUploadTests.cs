@@ -325,6 +325,43 @@ public sealed class PredictionUploadTests(ApiFixture fixture) : IClassFixture<Ap
     }
 
     [Fact]
+    public async Task No_image_can_be_deleted_while_an_upload_copies_rows_that_name_it()
+    {
+        // Enough rows that the first part of the body fills the reader's buffers and rows reach the copy.
+        using var owner = await SetUpAsync("held", images: 900);
+        var json = Json(Rows(900, 2));
+        var split = json.IndexOf(Image(800), StringComparison.Ordinal);
+        var pipe = new System.IO.Pipelines.Pipe();
+        var content = new StreamContent(pipe.Reader.AsStream());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        // A client that does not buffer the body (the redirect handler would, to be able to send it again).
+        using var streaming = App.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions
+            { AllowAutoRedirect = false, HandleCookies = false, BaseAddress = App.ClientBaseAddress });
+        streaming.DefaultRequestHeaders.Authorization = owner.DefaultRequestHeaders.Authorization;
+        var upload = PutAsync(streaming, "held", "held", content);
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(json[..split]));
+
+        await using var db = await App.Db.OpenConnectionAsync();
+        // The copy has begun once the upload holds its lock on images.
+        for (var i = 0; i < 200 && await db.ExecuteScalarAsync<long>(
+                 "select count(*) from pg_locks where relation = 'images'::regclass and mode = 'ShareLock' and granted") == 0; i++)
+            await Task.Delay(50);
+        await db.ExecuteAsync("set lock_timeout = '300ms'");
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => db.ExecuteAsync(
+            "delete from images i using datasets d where d.id = i.dataset_id and d.slug = 'held' and i.file_name = @file", new { file = Image(1) }));
+        Assert.Equal("55P03", refused.SqlState);
+
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(json[split..]));
+        await pipe.Writer.CompleteAsync();
+        Assert.Equal(HttpStatusCode.OK, (await upload).StatusCode);
+        // The rows were copied without per-row reference checks: each still names an image, and deleting one now
+        // takes its predictions with it.
+        Assert.Equal(0, await CountAsync(App, "select count(*) from predictions p where not exists (select from images i where i.id = p.image_id)"));
+        await db.ExecuteAsync("delete from images i using datasets d where d.id = i.dataset_id and d.slug = 'held' and i.file_name = @file", new { file = Image(1) });
+        Assert.Equal(899, (await StoredAsync(App, "held", "held")).Count);
+    }
+
+    [Fact]
     public async Task Concurrent_uploads_are_serialised_and_the_last_wins_whole()
     {
         using var owner = await SetUpAsync("race", images: 200);
