@@ -225,9 +225,7 @@ public static class ReviewApi
 
     private sealed record SubmitDataset(long Id, string ConsensusRule, long LabelVersion);
 
-    /// <summary>
-    /// Two round trips and the commit: one locks and reads everything the write depends on, one writes it all.
-    /// </summary>
+    // Two round trips: one begins, locks and reads everything the write depends on; one writes it all and commits.
     public static async Task<Results<Ok<SubmitReviewResponse>, ValidationProblem, ProblemHttpResult>> Submit(
         long id, SubmitReviewRequest request, IValidator<SubmitReviewRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db,
         ScoringStore store)
