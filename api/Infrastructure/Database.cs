@@ -12,7 +12,13 @@ public static class Database
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         var connectionString = ConnectionString(builder.Configuration);
-        builder.Services.AddNpgsqlDataSource(connectionString);
+        builder.Services.AddNpgsqlDataSource(connectionString, dataSource =>
+        {
+            // Statements run often (review, auth, leaderboard heads) are prepared on each pooled connection and stay
+            // prepared across reuse: parsing and planning them every time cost about as much as running them.
+            if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 100;
+        });
     }
 
     public static string ConnectionString(IConfiguration configuration) =>
