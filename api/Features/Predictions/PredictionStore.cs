@@ -68,19 +68,33 @@ public sealed class PredictionWriter : IAsyncDisposable
             new { modelId = _modelId, datasetId = _datasetId, uploadedBy = _uploadedBy, format = _format, partial = _partial },
             _transaction);
         await _connection.ExecuteAsync("savepoint before_rows", transaction: _transaction);
-        // Every row names an image the parser found in the dataset and this upload's id: with images kept from being
-        // deleted until the commit (image writes wait about a second), the per-row checks of both would only repeat that.
-        await _connection.ExecuteAsync("lock table images in share mode", transaction: _transaction);
+        // Every row names this upload and an image the parser found in the dataset: the per-row checks would only
+        // repeat that. What they also do, lock each image against deletion until the commit, is done afterwards in one
+        // statement, which finds any image deleted meanwhile.
         var checksSkipped = await ReferenceChecks.SkipAsync(_connection, _transaction);
+        var copied = 0L;
         await using (var copy = await _connection.BeginBinaryImportAsync(
                          "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", _ct))
         {
             // This loop has a thread of its own: synchronous writes, which block only when a buffer goes out, cost
             // far less per value than the asynchronous ones.
-            await foreach (var row in _rows.Reader.ReadAllAsync(_ct)) PredictionStore.WriteRow(copy, _uploadId, row);
+            await foreach (var row in _rows.Reader.ReadAllAsync(_ct))
+            {
+                PredictionStore.WriteRow(copy, _uploadId, row);
+                copied++;
+            }
             await copy.CompleteAsync(_ct);
         }
-        if (checksSkipped) await ReferenceChecks.RestoreAsync(_connection, _transaction);
+        if (!checksSkipped) return;
+        await ReferenceChecks.RestoreAsync(_connection, _transaction);
+        var locked = await _connection.ExecuteScalarAsync<long>(
+            """
+            select count(*) from (
+                select from images i join predictions p on p.image_id = i.id where p.upload_id = @uploadId for key share of i
+            ) locked
+            """,
+            new { uploadId = _uploadId }, _transaction);
+        if (locked != copied) throw new ImagesChangedException(copied - locked);
     }
 
     /// <summary>
@@ -129,11 +143,15 @@ public sealed class PredictionWriter : IAsyncDisposable
         _rows.Writer.TryComplete();
         // A failed copy was reported by CommitAsync, or the upload was abandoned: either way it is rolled back here.
         try { await _copy; }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or InvalidOperationException or IOException) { }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or InvalidOperationException or IOException or ImagesChangedException) { }
         if (_transaction is not null) await _transaction.DisposeAsync();
         if (_connection is not null) await _connection.DisposeAsync();
     }
 }
+
+/// <summary>Images an upload names were deleted while it was copying its rows: nothing was written.</summary>
+public sealed class ImagesChangedException(long missing)
+    : Exception($"{missing} of the images this upload names were deleted while it was being written; nothing was changed. Send it again.");
 
 /// <summary>A whole set of rows to store at once (the demo and human-labeling paths; HTTP uploads stream).</summary>
 public sealed record PredictionUpload(

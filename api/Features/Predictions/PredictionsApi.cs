@@ -186,7 +186,9 @@ public static class PredictionsApi
         // Beside the commit: which of the new top-1 pairs verdicts have decided already.
         var decided = PredictionStore.DecidedPairsAsync(db, target.LabelSpaceId!.Value,
             rows.Select(r => r.ImageId).ToArray(), context.RequestAborted);
-        var outcome = await writer.CommitAsync(parser.K, rows, elapsed);
+        PredictionUploadOutcome outcome;
+        try { outcome = await writer.CommitAsync(parser.K, rows, elapsed); }
+        catch (ImagesChangedException e) { return Problems.Conflict("The dataset's images changed", e.Message); }
         if (outcome.Outcome == PredictionWriter.Applied) followups.Notify();
         var pending = PredictionStore.CountPending(rows, await decided);
         loggers.CreateLogger(typeof(PredictionsApi)).LogInformation(
