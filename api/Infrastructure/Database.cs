@@ -12,14 +12,19 @@ public static class Database
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         var connectionString = ConnectionString(builder.Configuration);
+        builder.Services.AddNpgsqlDataSource(connectionString);
+        // The review loop's statements are few, simple and run constantly: prepared once per pooled connection, they
+        // skip parsing and planning (about as costly as running them). Only there: elsewhere a generic plan chosen on
+        // one dataset's statistics can be a scan on another's (uploads under mixed load waited seconds with it on).
         builder.Services.AddNpgsqlDataSource(connectionString, dataSource =>
         {
-            // Statements run often (review, auth, leaderboard heads) are prepared on each pooled connection and stay
-            // prepared across reuse: parsing and planning them every time cost about as much as running them.
             if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
-                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 100;
-        });
+                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 50;
+        }, serviceKey: Prepared);
     }
+
+    /// <summary>The key of the data source whose frequent statements are prepared (see <see cref="AddRelabelDatabase"/>).</summary>
+    public const string Prepared = "prepared";
 
     public static string ConnectionString(IConfiguration configuration) =>
         configuration.GetConnectionString("Relabel") ?? DefaultConnectionString;

@@ -50,7 +50,7 @@ public static class ReviewApi
     /// <param name="mode">pending (default), conflicts, or problematic (images flagged problematic).</param>
     /// <param name="skip">Image ids not to return (the one on screen, when prefetching).</param>
     public static async Task<Results<Ok<ReviewImage>, NoContent, ProblemHttpResult>> Next(
-        ClaimsPrincipal user, NpgsqlDataSource db, ScoringStore store, string dataset, string? subset = null, string? wnid = null,
+        ClaimsPrincipal user, [FromKeyedServices(Database.Prepared)] NpgsqlDataSource db, ScoringStore store, string dataset, string? subset = null, string? wnid = null,
         string? mode = null, [FromQuery] long[]? skip = null)
     {
         mode ??= "pending";
@@ -153,7 +153,7 @@ public static class ReviewApi
         return TypedResults.Ok(image! with { LeaseExpiresAt = new DateTimeOffset(expires, TimeSpan.Zero) });
     }
 
-    public static async Task<Results<Ok<ReviewImage>, ProblemHttpResult>> GetImage(ClaimsPrincipal user, NpgsqlDataSource db, ScoringStore store, long id)
+    public static async Task<Results<Ok<ReviewImage>, ProblemHttpResult>> GetImage(ClaimsPrincipal user, [FromKeyedServices(Database.Prepared)] NpgsqlDataSource db, ScoringStore store, long id)
     {
         await using var connection = await db.OpenConnectionAsync();
         var image = await LoadAsync(connection, store, id, user.UserId());
@@ -227,7 +227,7 @@ public static class ReviewApi
 
     // Two round trips: one begins, locks and reads everything the write depends on; one writes it all and commits.
     public static async Task<Results<Ok<SubmitReviewResponse>, ValidationProblem, ProblemHttpResult>> Submit(
-        long id, SubmitReviewRequest request, IValidator<SubmitReviewRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db,
+        long id, SubmitReviewRequest request, IValidator<SubmitReviewRequest> validator, ClaimsPrincipal user, [FromKeyedServices(Database.Prepared)] NpgsqlDataSource db,
         ScoringStore store)
     {
         var validation = await validator.ValidateAsync(request);
