@@ -20,6 +20,9 @@ public static class Database
         {
             if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 50;
+            // Its pool and the default one together stay under the server's connection limit (200 in make run).
+            if (!connectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
+                dataSource.ConnectionStringBuilder.MaxPoolSize = 40;
         }, serviceKey: Prepared);
     }
 
