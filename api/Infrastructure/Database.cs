@@ -15,7 +15,7 @@ public static class Database
         builder.Services.AddNpgsqlDataSource(connectionString);
         // The review loop's statements are few, simple and run constantly: prepared once per pooled connection, they
         // skip parsing and planning (about as costly as running them). Only there: elsewhere a generic plan chosen on
-        // one dataset's statistics can be a scan on another's (uploads under mixed load waited seconds with it on).
+        // one dataset's statistics may be a scan on another's (with it on everywhere, uploads under mixed load took seconds).
         builder.Services.AddNpgsqlDataSource(connectionString, dataSource =>
         {
             if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
