@@ -140,7 +140,7 @@ public static class RaterVotesImporter
         await using var connection = await job.Db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var (rule, current) = await connection.QuerySingleAsync<(string, long)>(
-            "select consensus_rule from datasets where id = @datasetId for update", new { datasetId }, transaction);
+            "select consensus_rule, label_version from datasets where id = @datasetId for update", new { datasetId }, transaction);
 
         var names = votes.Raters.Select(r => (golden ? "expert:" : "rater:") + r).ToArray();
         await connection.ExecuteAsync(
@@ -154,7 +154,7 @@ public static class RaterVotesImporter
         var sourceIdsByName = (await connection.QueryAsync<(string Name, long Id)>(
             "select name, id from verdict_sources where name = any(@names)", new { names }, transaction)).ToDictionary(s => s.Name, s => s.Id);
         var sourceIds = names.Select(n => sourceIdsByName[n]).ToArray();
-        var authors = sourceIds.Select(id => $"s{id}").ToArray();
+        var authors = sourceIds.Select(id => ReviewWriter.Author(null, id)).ToArray();
         // A dataset's first votes: the states follow from the votes in hand, in the order their events get their ids.
         var fresh = !await connection.ExecuteScalarAsync<bool>(
             """

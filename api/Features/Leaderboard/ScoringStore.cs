@@ -97,17 +97,17 @@ public sealed class ScoringStore
         from datasets d
         """;
 
-    /// <summary>Selects <see cref="EntryHead"/> rows from prediction_sets ps; add the where clause (and order by m.id).</summary>
-    public const string EntriesSql =
-        """
-        select m.id as model_id, m.slug, m.display_name, m.kind, m.paper_url, m.code_url, m.parameter_count,
-               m.training_data, m.tags, m.updated_at, ps.upload_id, ps.k
-        from prediction_sets ps
-        join models m on m.id = ps.model_id
-        """;
-
     public static async Task<EntryHead[]> EntriesAsync(NpgsqlConnection connection, long datasetId) =>
-        (await connection.QueryAsync<EntryHead>(EntriesSql + " where ps.dataset_id = @datasetId order by m.id", new { datasetId })).ToArray();
+        (await connection.QueryAsync<EntryHead>(
+            """
+            select m.id as model_id, m.slug, m.display_name, m.kind, m.paper_url, m.code_url, m.parameter_count,
+                   m.training_data, m.tags, m.updated_at, ps.upload_id, ps.k
+            from prediction_sets ps
+            join models m on m.id = ps.model_id
+            where ps.dataset_id = @datasetId
+            order by m.id
+            """,
+            new { datasetId })).ToArray();
 
     /// <summary>
     /// How many of the entries predict each class as their top-1 for one image, by wnid, from the cached predictions

@@ -4,8 +4,8 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using Dapper;
 using Npgsql;
-using Relabel.Api.Infrastructure;
 using NpgsqlTypes;
+using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Predictions;
 

@@ -60,20 +60,21 @@ public static class ReviewApi
         var excluded = (skip ?? []).ToList();
         object Parameters() => new { dataset, subset, me, wnid, skip = excluded.ToArray(), seconds = LeaseDuration.TotalSeconds };
         // The dataset and subset are looked up by the same round trip that takes the lease; the ids only tell a 404.
+        const string DatasetId = "(select id from datasets where slug = @dataset)";
         const string Filters =
-            """
+            $"""
               and (@wnid::text is null or q.original_wnid = @wnid)
               and (@subset::text is null or q.original_wnid in (
                     select w.wnid from subsets s cross join subset_wnids(s.id) w
-                    where s.dataset_id = (select id from datasets where slug = @dataset) and s.name = @subset))
+                    where s.dataset_id = {DatasetId} and s.name = @subset))
               and not (q.image_id = any(@skip))
               and not exists (select 1 from review_done d where d.reviewer_id = @me and d.image_id = q.image_id)
             """;
         var source = mode switch
         {
-            "conflicts" => "from review_queue q where q.dataset_id = (select id from datasets where slug = @dataset) and q.conflicts > 0",
-            "problematic" => "from review_queue q join image_states st on st.image_id = q.image_id and st.problematic where q.dataset_id = (select id from datasets where slug = @dataset)",
-            _ => "from review_queue q where q.dataset_id = (select id from datasets where slug = @dataset) and q.pending > 0",
+            "conflicts" => $"from review_queue q where q.dataset_id = {DatasetId} and q.conflicts > 0",
+            "problematic" => $"from review_queue q join image_states st on st.image_id = q.image_id and st.problematic where q.dataset_id = {DatasetId}",
+            _ => $"from review_queue q where q.dataset_id = {DatasetId} and q.pending > 0",
         };
         var order = mode switch
         {
@@ -237,7 +238,7 @@ public static class ReviewApi
         await using var connection = await db.OpenConnectionAsync();
         // A plain "begin" rather than an NpgsqlTransaction, so that the write, the commit and the read of the committed
         // label version share one round trip; anything that leaves before the commit rolls back.
-        var committed = false;
+        var ended = false;
         try
         {
             SubmitDataset? dataset;
@@ -271,7 +272,7 @@ public static class ReviewApi
             if (stale.Count > 0 || (request.Flag is not null && request.Flag.Version != flagState.Version))
             {
                 await connection.ExecuteAsync("rollback");
-                committed = true;
+                ended = true;
                 var current = await LoadAsync(connection, store, id, me);
                 return TypedResults.Problem(new ProblemDetails
                 {
@@ -304,7 +305,7 @@ public static class ReviewApi
                 delete from review_leases where image_id = @image and reviewer_id = @me;
                 """,
                 new { me, image = id }, commit: true);
-            committed = true;
+            ended = true;
             var written = outcome.Items.ToDictionary(i => i.ItemId);
             var finalItems = items.Values
                 .Select(i => written.GetValueOrDefault(i.Id) ?? new ItemStateResponse(i.Id, i.State, i.Version))
@@ -316,7 +317,7 @@ public static class ReviewApi
         {
             // A failed statement or an early return leaves the transaction open: end it before the connection goes back.
             // (If that fails too, the connection is gone and the error that brought us here is the one to report.)
-            if (!committed && connection.State == System.Data.ConnectionState.Open)
+            if (!ended && connection.State == System.Data.ConnectionState.Open)
                 try { await connection.ExecuteAsync("rollback"); }
                 catch (NpgsqlException) { }
         }

@@ -74,6 +74,32 @@ public sealed class RaterVotesTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         await AssertReviewQueueFollowsItemsAsync(db, "votes-first");
     }
 
+    [Theory]
+    [InlineData("latest", 6L)]        // the votes decide their question: the next version
+    [InlineData("agreement:2", 5L)]   // one vote decides nothing: the version the dataset had
+    public async Task A_datasets_first_votes_continue_its_label_versions(string rule, long expected)
+    {
+        var admin = fixture.App.Admin();
+        var slug = "votes-version-" + rule.Replace(":", "");
+        await TestData.CreateDatasetAsync(admin, slug, Classes);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/datasets/{slug}/images/manifest",
+            new StringContent("img_0001.JPEG,0", Encoding.UTF8, "text/csv"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/datasets/{slug}/consensus", new { rule })).StatusCode);
+        await using var db = await fixture.App.Db.OpenConnectionAsync();
+        // Earlier versions without any verdict event (as flags make them).
+        await db.ExecuteAsync("update datasets set label_version = 5 where slug = @slug", new { slug });
+
+        var job = await InteropTests.WaitForJobAsync(admin, await admin.PostAsync($"/api/datasets/{slug}/import/rater-votes",
+            new StringContent($"file_name,wnid,rater,answer\nimg_0001.JPEG,{Classes[0]},a,yes\n", Encoding.UTF8, "text/csv")));
+        Assert.Equal(expected, job.GetProperty("result").GetProperty("labelVersion").GetInt64());
+        Assert.Equal(expected, await db.ExecuteScalarAsync<long>("select label_version from datasets where slug = @slug", new { slug }));
+        Assert.Equal([expected], await db.QueryAsync<long>(
+            """
+            select distinct e.label_version from verdict_events e join review_items r on r.id = e.item_id
+            join images i on i.id = r.image_id join datasets d on d.id = i.dataset_id where d.slug = @slug
+            """, new { slug }));
+    }
+
     [Fact]
     public async Task Event_reference_checks_are_skipped_only_for_a_role_that_may_and_only_until_restored()
     {
