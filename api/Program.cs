@@ -40,6 +40,8 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 builder.AddRelabelDatabase();
 builder.Services.AddRelabelProblemDetails();
 builder.Services.AddRelabelAuth(options);
+builder.Services.AddSingleton<TokenCache>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenCache>());
 builder.Services.AddRelabelOpenApi();
 builder.Services.AddValidatorsFromAssemblyContaining<Program>();
 builder.Services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();

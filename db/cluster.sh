@@ -58,6 +58,7 @@ shared_buffers = 1GB
 work_mem = 32MB
 maintenance_work_mem = 256MB
 max_wal_size = 2GB
+wal_compression = lz4
 CONF
       if [ "$name" = test-pg ]; then
         # The throwaway test cluster trades durability for speed; benchmarks measure a durable one, like "make run"'s.

@@ -114,38 +114,42 @@ public static class Auth
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
 
-/// <summary>Authenticates "Authorization: Bearer rl_…" against the hashed, revocable tokens.</summary>
+/// <summary>
+/// Authenticates "Authorization: Bearer rl_…" against the hashed, revocable tokens; what the database says about a
+/// token is remembered by <see cref="TokenCache"/>.
+/// </summary>
 public sealed class TokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    NpgsqlDataSource db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    NpgsqlDataSource db,
+    TokenCache cache) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    private sealed record TokenOwner
-    {
-        public required long Id { get; init; }
-        public required string Name { get; init; }
-        public required string[] Roles { get; init; }
-    }
-
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         var token = header["Bearer ".Length..].Trim();
         if (token.Length is 0 or > 200) return AuthenticateResult.Fail("Malformed bearer token.");
 
-        await using var connection = await db.OpenConnectionAsync(Context.RequestAborted);
-        var owner = await connection.QuerySingleOrDefaultAsync<TokenOwner>(
-            """
-            select u.id, u.name, u.roles
-            from api_tokens t
-            join users u on u.id = t.user_id
-            where t.token_hash = @hash
-              and t.revoked_at is null
-              and (t.expires_at is null or t.expires_at > now())
-            """,
-            new { hash = Auth.HashToken(token) });
-        if (owner is null) return AuthenticateResult.Fail("Unknown, revoked or expired token.");
+        var hash = Auth.HashToken(token);
+        var key = Convert.ToHexString(hash);
+        if (!cache.TryGet(key, out var owner))
+        {
+            var generation = cache.Generation;
+            await using var connection = await db.OpenConnectionAsync(Context.RequestAborted);
+            owner = await connection.QuerySingleOrDefaultAsync<TokenCache.Owner>(
+                """
+                select u.id, u.name, u.roles, t.expires_at
+                from api_tokens t
+                join users u on u.id = t.user_id
+                where t.token_hash = @hash
+                  and t.revoked_at is null
+                  and (t.expires_at is null or t.expires_at > now())
+                """,
+                new { hash });
+            if (owner is null) return AuthenticateResult.Fail("Unknown, revoked or expired token.");
+            cache.Remember(key, owner, generation);
+        }
 
         var principal = Auth.Principal(owner.Id, owner.Name, owner.Roles, Auth.TokenScheme);
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Auth.TokenScheme));

@@ -108,8 +108,10 @@ public sealed class BenchContext : IAsyncDisposable
         }
         catch
         {
+            // Read the API's log before disposing: disposal deletes it.
+            var apiLog = File.ReadAllText(logPath);
             await context.DisposeAsync();
-            Console.Error.WriteLine(File.ReadAllText(logPath));
+            Console.Error.WriteLine(apiLog);
             throw;
         }
         return context;

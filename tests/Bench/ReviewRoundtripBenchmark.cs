@@ -53,6 +53,13 @@ public sealed class ReviewRoundtripBenchmark : IBenchmark
             clients.Add(client);
         }
 
+        // The first "next" after a start loads every model's predictions into the leaderboard's cache (model counts
+        // come from there): timed on its own, then the warm-up runs on warm caches, long enough for the JIT's
+        // optimised code. (Counted from the start, the loading used up the whole warm-up and the measured run began
+        // on cold code: its first seconds held most of the slow round trips.)
+        var first = Stopwatch.StartNew();
+        await Ensure(clients[0].GetAsync($"/api/review/next?dataset={Dataset}", ct));
+        BenchContext.Report("review_first_next_ms", first.Elapsed.TotalMilliseconds, "F0");
         await RunLoadAsync(clients, WarmUp, lookingSeconds: (0, 0), ct);
         foreach (var (prefix, looking) in new[] { ("review", LookingSeconds), ("review_saturated", (0.0, 0.0)) })
         {
@@ -172,6 +179,7 @@ public sealed class ReviewRoundtripBenchmark : IBenchmark
     }
 
     private static long conflicts;
+    private static readonly StreamWriter? Trace = Environment.GetEnvironmentVariable("RELABEL_BENCH_TRACE") is { } path ? new StreamWriter(path) { AutoFlush = true } : null;
 
     private static async Task<(List<double> Latencies, List<double> Nexts, List<double> Submits, long Verdicts, TimeSpan Elapsed)> RunLoadAsync(
         List<HttpClient> clients, TimeSpan duration, (double Min, double Max) lookingSeconds, CancellationToken ct)
@@ -220,6 +228,7 @@ public sealed class ReviewRoundtripBenchmark : IBenchmark
                 var result = await submit.Content.ReadFromJsonAsync<JsonElement>(ct);
                 var submitted = Stopwatch.GetElapsedTime(started);
                 mine.Add((requests + submitted).TotalMilliseconds);
+                if (Trace is not null) lock (Trace) Trace.WriteLine($"{clock.Elapsed.TotalSeconds:F3} {r} {requests.TotalMilliseconds:F2} {submitted.TotalMilliseconds:F2}");
                 myNexts.Add(requests.TotalMilliseconds);
                 mySubmits.Add(submitted.TotalMilliseconds);
                 written += result.GetProperty("eventsWritten").GetInt32();

@@ -183,11 +183,13 @@ public static class AccountsApi
             : TypedResults.Created($"/api/tokens/{created.Value.Id}", new CreatedToken(created.Value.Id, request.Name ?? "", token, created.Value.ExpiresAt));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeToken(long id, NpgsqlDataSource db)
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeToken(long id, NpgsqlDataSource db, TokenCache tokens)
     {
         await using var connection = await db.OpenConnectionAsync();
         var revoked = await connection.ExecuteAsync(
             "update api_tokens set revoked_at = coalesce(revoked_at, now()) where id = @id", new { id });
+        // Refused by this process from the answer on; other processes hear the trigger's notification.
+        tokens.Invalidate();
         return revoked == 0 ? Problems.NotFound($"Token {id} does not exist.") : TypedResults.NoContent();
     }
 }

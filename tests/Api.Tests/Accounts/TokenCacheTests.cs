@@ -1,0 +1,98 @@
+using System.Net;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Relabel.Api.Infrastructure;
+using Relabel.Api.Tests.Infrastructure;
+using Xunit;
+
+namespace Relabel.Api.Tests.Accounts;
+
+/// <summary>
+/// Token owners are remembered between requests (TokenCache); a change made in the database by anyone else must still
+/// reach every API process. "Anyone else" here is a connection of the test's own, as psql or a second API would be.
+/// </summary>
+public sealed class TokenCacheTests(ApiFixture fixture) : IClassFixture<ApiFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
+
+    private async Task<NpgsqlConnection> OtherProcessAsync()
+    {
+        var connection = new NpgsqlConnection(TestDatabase.ConnectionString(fixture.App.Database));
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    /// <summary>Polls until the condition holds (a notification takes milliseconds); false if it never does.</summary>
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition()) return true;
+            await Task.Delay(20);
+        }
+        return await condition();
+    }
+
+    private async Task ListeningAsync() =>
+        Assert.True(await EventuallyAsync(() => Task.FromResult(fixture.App.Services.GetRequiredService<TokenCache>().Listening)),
+            "The token cache never started listening for changes.");
+
+    [Fact]
+    public async Task A_token_revoked_in_the_database_by_another_process_is_refused()
+    {
+        await ListeningAsync();
+        using var user = await fixture.App.UserAsync("cache-revoked", "reviewer");
+        Assert.Equal(HttpStatusCode.OK, (await user.GetAsync("/api/auth/me")).StatusCode);
+
+        await using (var other = await OtherProcessAsync())
+            await other.ExecuteAsync("update api_tokens set revoked_at = now() where user_id = (select id from users where name = 'cache-revoked')");
+
+        Assert.True(await EventuallyAsync(async () => (await user.GetAsync("/api/auth/me")).StatusCode == HttpStatusCode.Unauthorized),
+            "A token revoked in the database was still accepted after 5 s.");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await user.GetAsync("/api/auth/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Roles_changed_in_the_database_apply_to_the_next_requests()
+    {
+        await ListeningAsync();
+        using var user = await fixture.App.UserAsync("cache-roles", "reviewer");
+        // Authorization reads the roles the token's owner had when looked up: a reviewer may ask (404: no such dataset).
+        const string ReviewerOnly = "/api/review/progress?dataset=no-such-dataset";
+        Assert.Equal(HttpStatusCode.NotFound, (await user.GetAsync(ReviewerOnly)).StatusCode);
+
+        await using (var other = await OtherProcessAsync())
+            await other.ExecuteAsync("update users set roles = '{uploader}' where name = 'cache-roles'");
+
+        Assert.True(await EventuallyAsync(async () => (await user.GetAsync(ReviewerOnly)).StatusCode == HttpStatusCode.Forbidden),
+            "A role taken away in the database still authorized requests after 5 s.");
+    }
+
+    [Fact]
+    public async Task A_token_is_looked_up_once_and_forgotten_when_the_database_says_so()
+    {
+        await ListeningAsync();
+        using var user = await fixture.App.UserAsync("cache-remembered", "reviewer");
+        Assert.Equal(HttpStatusCode.OK, (await user.GetAsync("/api/auth/me")).StatusCode);
+
+        await using var other = await OtherProcessAsync();
+        // Revoked without telling anyone (replica mode skips the triggers that notify): the remembered owner still
+        // answers, which shows that requests did not ask the database...
+        await using (var transaction = await other.BeginTransactionAsync())
+        {
+            await other.ExecuteAsync("set local session_replication_role = replica", transaction: transaction);
+            await other.ExecuteAsync(
+                "update api_tokens set revoked_at = now() where user_id = (select id from users where name = 'cache-remembered')",
+                transaction: transaction);
+            await transaction.CommitAsync();
+        }
+        Assert.Equal(HttpStatusCode.OK, (await user.GetAsync("/api/auth/me")).StatusCode);
+
+        // ...and the notification that the triggers send makes every process forget it.
+        await other.ExecuteAsync($"select pg_notify('{TokenCache.Channel}', '')");
+        Assert.True(await EventuallyAsync(async () => (await user.GetAsync("/api/auth/me")).StatusCode == HttpStatusCode.Unauthorized),
+            "The token cache did not forget on a notification.");
+    }
+}
