@@ -71,7 +71,7 @@ public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages
 /// count, subsets or reference labels change), each upload's predictions (uploads never change), and the label state
 /// at a label version. Everything else is computed from these by the pure engine in Metrics/.
 /// </summary>
-public sealed class ScoringStore
+public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logger)
 {
     private readonly ConcurrentDictionary<long, DatasetData> _datasets = new();
     private readonly ConcurrentDictionary<(long Dataset, string ImagesKey, long Version, bool Current), LabelState> _labels = new();
@@ -113,18 +113,62 @@ public sealed class ScoringStore
     /// How many of the entries predict each class as their top-1 for one image, by wnid, from the cached predictions
     /// (the first call after an upload loads that upload once).
     /// </summary>
+    /// <summary>
+    /// How many of the uploads predict each class as the image's top-1: from memory once every upload is loaded;
+    /// until then counted in the database for this one image (an index probe per upload, milliseconds) while the
+    /// uploads load in the background. (Loading 100 models' predictions takes seconds: the first review page after a
+    /// start does not wait for it.)
+    /// </summary>
     public async Task<Dictionary<string, int>> Top1VotesAsync(
-        NpgsqlConnection connection, DatasetHead head, IEnumerable<UploadHead> uploads, long imageId)
+        NpgsqlConnection connection, DatasetHead head, IReadOnlyList<UploadHead> uploads, long imageId)
     {
         var votes = new Dictionary<string, int>();
-        var data = await DataAsync(connection, head);
+        if (!_datasets.TryGetValue(head.Id, out var data) || data.ImagesKey != head.ImagesKey
+            || !uploads.All(u => data.Uploads.ContainsKey(u.UploadId)))
+        {
+            LoadInBackground(head, uploads);
+            foreach (var (wnid, models) in await connection.QueryAsync<(string, int)>(
+                """
+                select c.wnid, count(*)::int
+                from predictions p
+                join label_space_classes c on c.label_space_id = @LabelSpaceId and c.class_index = p.labels[1]
+                where p.upload_id = any(@uploads) and p.image_id = @imageId
+                group by c.wnid
+                """,
+                new { head.LabelSpaceId, uploads = uploads.Select(u => u.UploadId).ToArray(), imageId }))
+                votes[wnid] = models;
+            return votes;
+        }
         if (!data.Position.TryGetValue(imageId, out var image)) return votes;
         foreach (var upload in uploads)
         {
-            var top1 = (await PredictionsAsync(connection, data, upload.UploadId, upload.K)).Top1(image);
+            var top1 = data.Uploads[upload.UploadId].Top1(image);
             if (top1 >= 0 && top1 < data.Wnids.Length) votes[data.Wnids[top1]] = votes.GetValueOrDefault(data.Wnids[top1]) + 1;
         }
         return votes;
+    }
+
+    private readonly ConcurrentDictionary<long, Task> _backgroundLoads = new();
+
+    /// <summary>Loads a dataset's images and these uploads on a connection of its own, once at a time per dataset.</summary>
+    private void LoadInBackground(DatasetHead head, IReadOnlyList<UploadHead> uploads)
+    {
+        if (_backgroundLoads.ContainsKey(head.Id)) return;
+        var load = new Task<Task>(async () =>
+        {
+            try
+            {
+                await using var connection = await db.OpenConnectionAsync();
+                var data = await DataAsync(connection, head);
+                foreach (var upload in uploads) await PredictionsAsync(connection, data, upload.UploadId, upload.K);
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                logger.LogWarning(e, "Loading the predictions of dataset {Dataset} failed; the next reader tries again", head.Slug);
+            }
+            finally { _backgroundLoads.TryRemove(head.Id, out _); }
+        });
+        if (_backgroundLoads.TryAdd(head.Id, load)) load.Start(TaskScheduler.Default);
     }
 
     public async Task<DatasetData> DataAsync(NpgsqlConnection connection, DatasetHead head)

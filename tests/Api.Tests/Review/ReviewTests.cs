@@ -52,9 +52,18 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             var upload = await admin.PutAsJsonAsync($"/api/models/{model}/predictions/counts", body);
             Assert.True(upload.StatusCode == HttpStatusCode.OK, await upload.Content.ReadAsStringAsync());
         }
-        async Task<Dictionary<string, int>> CountsAsync(long image) =>
+        async Task<Dictionary<string, int>> ReadCountsAsync(long image) =>
             (await admin.ReviewAsync(image)).GetProperty("labels").EnumerateArray()
                 .ToDictionary(l => l.GetProperty("wnid").GetString()!, l => l.GetProperty("models").GetInt32());
+        // Counted in the database while a new upload's predictions are not in memory, from memory once they are (the
+        // leaderboard waits for them): both must agree.
+        async Task<Dictionary<string, int>> CountsAsync(long image)
+        {
+            var counted = await ReadCountsAsync(image);
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/leaderboard?dataset=counts")).StatusCode);
+            Assert.Equal(counted, await ReadCountsAsync(image));
+            return counted;
+        }
 
         await UploadAsync("counts-a", Goldfish, Chihuahua);
         await UploadAsync("counts-b", Goldfish, ShihTzu);
