@@ -17,7 +17,7 @@ namespace Relabel.Api.Infrastructure;
 public sealed class TokenCache(NpgsqlDataSource db, ILogger<TokenCache> logger) : BackgroundService
 {
     public const string Channel = "relabel_auth";
-    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
     /// <summary>How often the LISTEN connection is checked: a connection that died silently delivers nothing.</summary>
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(20);
     private const int MaxEntries = 10_000;

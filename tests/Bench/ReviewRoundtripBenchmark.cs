@@ -15,6 +15,8 @@ namespace Relabel.Bench;
 /// send about 25 images a second, far more than a real team; the round trip is the time of the two requests.
 /// A second run drops the looking time, each reviewer sending the next request as soon as the last answered:
 /// that measures capacity (the review_saturated_ figures), where latency is just reviewers / throughput.
+/// RELABEL_BENCH_TRACE=file writes each round trip (seconds into its run, reviewer, next ms, submit ms) to find when
+/// the slow ones happen.
 /// </summary>
 public sealed class ReviewRoundtripBenchmark : IBenchmark
 {

@@ -110,10 +110,6 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
             new { datasetId })).ToArray();
 
     /// <summary>
-    /// How many of the entries predict each class as their top-1 for one image, by wnid, from the cached predictions
-    /// (the first call after an upload loads that upload once).
-    /// </summary>
-    /// <summary>
     /// How many of the uploads predict each class as the image's top-1: from memory once every upload is loaded;
     /// until then counted in the database for this one image (an index probe per upload, milliseconds) while the
     /// uploads load in the background. (Loading 100 models' predictions takes seconds: the first review page after a
@@ -148,13 +144,14 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
         return votes;
     }
 
-    private readonly ConcurrentDictionary<long, Task> _backgroundLoads = new();
+    /// <summary>The datasets whose predictions are loading in the background.</summary>
+    private readonly ConcurrentDictionary<long, bool> _backgroundLoads = new();
 
     /// <summary>Loads a dataset's images and these uploads on a connection of its own, once at a time per dataset.</summary>
     private void LoadInBackground(DatasetHead head, IReadOnlyList<UploadHead> uploads)
     {
-        if (_backgroundLoads.ContainsKey(head.Id)) return;
-        var load = new Task<Task>(async () =>
+        if (!_backgroundLoads.TryAdd(head.Id, true)) return;
+        _ = Task.Run(async () =>
         {
             try
             {
@@ -168,7 +165,6 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
             }
             finally { _backgroundLoads.TryRemove(head.Id, out _); }
         });
-        if (_backgroundLoads.TryAdd(head.Id, load)) load.Start(TaskScheduler.Default);
     }
 
     public async Task<DatasetData> DataAsync(NpgsqlConnection connection, DatasetHead head)
