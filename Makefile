@@ -75,6 +75,7 @@ bench: bench-build
 	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh start
 	trap 'RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy' EXIT
 	RELABEL_BENCH_PG="Host=127.0.0.1;Port=$(BENCH_PG_PORT);Username=relabel;Timeout=10;Command Timeout=600" \
+	RELABEL_BENCH_DISK="$$(dirname "$$(RELABEL_PG_NAME=bench-pg db/cluster.sh dir)")" \
 	  $(DOTNET) run --project tests/Bench --no-build -c Release -- $(BENCH)
 
 ## Mixed traffic (reads, reviews, uploads) at the highest rate that keeps p99 under 100 ms, held for 60 s.

@@ -15,7 +15,7 @@ namespace Relabel.Bench;
 /// send about 25 images a second, far more than a real team; the round trip is the time of the two requests.
 /// A second run drops the looking time, each reviewer sending the next request as soon as the last answered:
 /// that measures capacity (the review_saturated_ figures), where latency is just reviewers / throughput.
-/// RELABEL_BENCH_TRACE=file writes each round trip (seconds into its run, reviewer, next ms, submit ms) to find when
+/// RELABEL_BENCH_TRACE=file writes each round trip (UTC time, seconds into its run, reviewer, next ms, submit ms) to find when
 /// the slow ones happen.
 /// </summary>
 public sealed class ReviewRoundtripBenchmark : IBenchmark
@@ -66,8 +66,13 @@ public sealed class ReviewRoundtripBenchmark : IBenchmark
         foreach (var (prefix, looking) in new[] { ("review", LookingSeconds), ("review_saturated", (0.0, 0.0)) })
         {
             Interlocked.Exchange(ref conflicts, 0);
-            var (latencies, nexts, submits, verdicts, elapsed) = await RunLoadAsync(clients, prefix == "review" ? Duration : SaturatedDuration, looking, ct);
-            latencies.Sort(); nexts.Sort(); submits.Sort();
+            await using var disk = new DiskProbe();
+            var from = Stopwatch.GetTimestamp();
+            var (roundTrips, verdicts, elapsed) = await RunLoadAsync(clients, prefix == "review" ? Duration : SaturatedDuration, looking, ct);
+            var syncs = disk.Syncs(from, Stopwatch.GetTimestamp());
+            var latencies = roundTrips.Select(t => t.Milliseconds).Order().ToList();
+            var nexts = roundTrips.Select(t => t.NextMilliseconds).Order().ToList();
+            var submits = roundTrips.Select(t => t.SubmitMilliseconds).Order().ToList();
             BenchContext.Report($"{prefix}_roundtrips", latencies.Count, "F0");
             BenchContext.Report($"{prefix}_roundtrip_p50_ms", Percentile(latencies, 0.50), "F2");
             BenchContext.Report($"{prefix}_roundtrip_p99_ms", Percentile(latencies, 0.99), "F2");
@@ -77,6 +82,22 @@ public sealed class ReviewRoundtripBenchmark : IBenchmark
             BenchContext.Report($"{prefix}_submit_p99_ms", Percentile(submits, 0.99), "F2");
             BenchContext.Report($"{prefix}_verdicts_per_second", verdicts / elapsed.TotalSeconds, "F0");
             BenchContext.Report($"{prefix}_submit_conflicts", Interlocked.Read(ref conflicts), "F0");
+            if (prefix != "review") continue;
+
+            // The reference measured in the same run: how long the disk took to sync meanwhile. A stall there stalls every
+            // durable commit, so the round trips that overlapped one are counted, and the p99 of the others shown apart.
+            Console.WriteLine($"disk probe in {disk.Folder}");
+            var syncTimes = syncs.Select(DiskProbe.Milliseconds).Order().ToList();
+            var stalls = syncs.Where(s => DiskProbe.Milliseconds(s) > StallMilliseconds).ToList();
+            var clear = roundTrips
+                .Where(t => !DiskProbe.Overlaps(stalls, t.NextStarted, t.NextEnded) && !DiskProbe.Overlaps(stalls, t.SubmitStarted, t.SubmitEnded))
+                .Select(t => t.Milliseconds).Order().ToList();
+            BenchContext.Report("review_disk_sync_p50_ms", Percentile(syncTimes, 0.50), "F2");
+            BenchContext.Report("review_disk_sync_p99_ms", Percentile(syncTimes, 0.99), "F2");
+            BenchContext.Report("review_disk_sync_max_ms", syncTimes.Count == 0 ? double.NaN : syncTimes[^1], "F1");
+            BenchContext.Report("review_disk_stalls", stalls.Count, "F0");
+            BenchContext.Report("review_roundtrips_during_disk_stalls", latencies.Count - clear.Count, "F0");
+            BenchContext.Report("review_roundtrip_p99_outside_disk_stalls_ms", Percentile(clear, 0.99), "F2");
         }
         foreach (var client in clients) client.Dispose();
     }
@@ -180,32 +201,39 @@ public sealed class ReviewRoundtripBenchmark : IBenchmark
         BenchContext.Report("review_items", items.Sum(i => i.Count), "F0");
     }
 
+    /// <summary>A disk sync slower than this is a stall: the round trip's whole budget.</summary>
+    private const double StallMilliseconds = 25;
+
     private static long conflicts;
+
+    /// <summary>One reviewer's next and submit, with when each ran (Stopwatch timestamps).</summary>
+    private sealed record RoundTrip(long NextStarted, long NextEnded, long SubmitStarted, long SubmitEnded)
+    {
+        public double NextMilliseconds => Stopwatch.GetElapsedTime(NextStarted, NextEnded).TotalMilliseconds;
+        public double SubmitMilliseconds => Stopwatch.GetElapsedTime(SubmitStarted, SubmitEnded).TotalMilliseconds;
+        public double Milliseconds => NextMilliseconds + SubmitMilliseconds;
+    }
     private static readonly StreamWriter? Trace = Environment.GetEnvironmentVariable("RELABEL_BENCH_TRACE") is { } path ? new StreamWriter(path) { AutoFlush = true } : null;
 
-    private static async Task<(List<double> Latencies, List<double> Nexts, List<double> Submits, long Verdicts, TimeSpan Elapsed)> RunLoadAsync(
+    private static async Task<(List<RoundTrip> RoundTrips, long Verdicts, TimeSpan Elapsed)> RunLoadAsync(
         List<HttpClient> clients, TimeSpan duration, (double Min, double Max) lookingSeconds, CancellationToken ct)
     {
-        var latencies = new List<double>();
-        var nexts = new List<double>();
-        var submits = new List<double>();
+        var roundTrips = new List<RoundTrip>();
         long verdicts = 0;
         var clock = Stopwatch.StartNew();
         var workers = clients.Select((client, r) => Task.Run(async () =>
         {
             var random = new Random(r);
-            var mine = new List<double>();
-            var myNexts = new List<double>();
-            var mySubmits = new List<double>();
+            var mine = new List<RoundTrip>();
             long written = 0;
             // Reviewers who look at images are each somewhere in their own cycle, not all asking at the same instant:
             // each starts after a random part of one looking time (a synchronised start is a burst no team makes).
             if (lookingSeconds.Max > 0) await Task.Delay(TimeSpan.FromSeconds(random.NextDouble() * lookingSeconds.Max), ct);
             while (clock.Elapsed < duration && !ct.IsCancellationRequested)
             {
-                var started = Stopwatch.GetTimestamp();
+                var nextStarted = Stopwatch.GetTimestamp();
                 var next = await client.GetAsync($"/api/review/next?dataset={Dataset}", ct);
-                var requests = Stopwatch.GetElapsedTime(started);
+                var nextEnded = Stopwatch.GetTimestamp();
                 if (next.StatusCode == System.Net.HttpStatusCode.NoContent) break;
                 next.EnsureSuccessStatusCode();
                 var review = await next.Content.ReadFromJsonAsync<JsonElement>(ct);
@@ -223,23 +251,21 @@ public sealed class ReviewRoundtripBenchmark : IBenchmark
                 };
                 var looking = lookingSeconds.Min + random.NextDouble() * (lookingSeconds.Max - lookingSeconds.Min);
                 if (looking > 0) await Task.Delay(TimeSpan.FromSeconds(looking), ct);
-                started = Stopwatch.GetTimestamp();
+                var submitStarted = Stopwatch.GetTimestamp();
                 var submit = await client.PostAsJsonAsync($"/api/review/images/{image}", body, ct);
                 if (submit.StatusCode == System.Net.HttpStatusCode.Conflict) { Interlocked.Increment(ref conflicts); continue; }
                 submit.EnsureSuccessStatusCode();
                 var result = await submit.Content.ReadFromJsonAsync<JsonElement>(ct);
-                var submitted = Stopwatch.GetElapsedTime(started);
-                mine.Add((requests + submitted).TotalMilliseconds);
-                if (Trace is not null) lock (Trace) Trace.WriteLine($"{clock.Elapsed.TotalSeconds:F3} {r} {requests.TotalMilliseconds:F2} {submitted.TotalMilliseconds:F2}");
-                myNexts.Add(requests.TotalMilliseconds);
-                mySubmits.Add(submitted.TotalMilliseconds);
+                var trip = new RoundTrip(nextStarted, nextEnded, submitStarted, Stopwatch.GetTimestamp());
+                mine.Add(trip);
+                if (Trace is not null) lock (Trace) Trace.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {clock.Elapsed.TotalSeconds:F3} {r} {trip.NextMilliseconds:F2} {trip.SubmitMilliseconds:F2}");
                 written += result.GetProperty("eventsWritten").GetInt32();
             }
-            lock (latencies) { latencies.AddRange(mine); nexts.AddRange(myNexts); submits.AddRange(mySubmits); }
+            lock (roundTrips) roundTrips.AddRange(mine);
             Interlocked.Add(ref verdicts, written);
         }, ct)).ToList();
         await Task.WhenAll(workers);
-        return (latencies, nexts, submits, verdicts, clock.Elapsed);
+        return (roundTrips, verdicts, clock.Elapsed);
     }
 
     private static double Percentile(List<double> sorted, double p) =>

@@ -57,14 +57,14 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
     }
 
     /// <summary>
-    /// Everything a board of the dataset depends on, for it and its shifted partner, in one round trip: label version,
-    /// consensus rule, image and subset counts, reference set, current uploads and the entries' last metadata change.
+    /// Everything a board of the dataset depends on, for it and its shifted partner, in one round trip: label version
+    /// (and the server's start, see <see cref="DatasetHead.ServerStarted"/>), consensus rule, image and subset counts, reference set, current uploads and the entries' last metadata change.
     /// Null when the dataset does not exist.
     /// </summary>
     public static Task<string?> FingerprintAsync(NpgsqlConnection connection, string slug) =>
         connection.QuerySingleOrDefaultAsync<string?>(
             """
-            select string_agg(concat_ws(':', d.id, d.label_version, d.consensus_rule,
+            select string_agg(concat_ws(':', d.id, d.label_version, pg_postmaster_start_time(), d.consensus_rule,
                        (select e.epoch from dataset_image_epochs e where e.dataset_id = d.id),
                        (select count(*) from subsets s where s.dataset_id = d.id),
                        (select r.id from reference_label_sets r where r.dataset_id = d.id),
@@ -170,7 +170,7 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
     }
 
     private static string Key(DatasetHead head, EntryHead[] entries) =>
-        $"{head.Id}:{head.ImagesKey}:{head.LabelVersion}:{head.ConsensusRule}:" +
+        $"{head.Id}:{head.ImagesKey}:{head.LabelVersion}@{head.ServerStarted.UtcTicks}:{head.ConsensusRule}:" +
         string.Join(',', entries.Select(e => e.UploadId)) + ":" +
         (entries.Length == 0 ? 0 : entries.Max(e => e.UpdatedAt.UtcTicks));
 }

@@ -27,6 +27,12 @@ public sealed record DatasetHead
     public required long ImageEpoch { get; init; }
     public required long SubsetCount { get; init; }
     public required long ReferenceSet { get; init; }
+    /// <summary>
+    /// When the database server started. A review submit is visible a moment before it is on disk (see
+    /// ReviewApi.Submit), so a crash in that moment can drop it and give its label version to a later write: what is
+    /// cached per label version is also cached per server start.
+    /// </summary>
+    public required DateTimeOffset ServerStarted { get; init; }
 
     /// <summary>What the image data (positions, original classes, subsets, reference labels) depends on.</summary>
     public string ImagesKey => $"{ImageEpoch}/{ImageCount}/{SubsetCount}/{ReferenceSet}";
@@ -74,7 +80,7 @@ public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages
 public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logger)
 {
     private readonly ConcurrentDictionary<long, DatasetData> _datasets = new();
-    private readonly ConcurrentDictionary<(long Dataset, string ImagesKey, long Version, bool Current), LabelState> _labels = new();
+    private readonly ConcurrentDictionary<(long Dataset, string ImagesKey, long Version, bool Current, DateTimeOffset ServerStarted), LabelState> _labels = new();
     private readonly SemaphoreSlim _loading = new(1, 1);
     /// <summary>One upload loads at a time, so that concurrent first readers do not each copy it.</summary>
     private readonly SemaphoreSlim _loadingPredictions = new(1, 1);
@@ -93,7 +99,8 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
                coalesce((select e.images from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_count,
                coalesce((select e.epoch from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_epoch,
                (select count(*) from subsets s where s.dataset_id = d.id) as subset_count,
-               coalesce((select r.id from reference_label_sets r where r.dataset_id = d.id), 0) as reference_set
+               coalesce((select r.id from reference_label_sets r where r.dataset_id = d.id), 0) as reference_set,
+               pg_postmaster_start_time() as server_started
         from datasets d
         """;
 
@@ -224,7 +231,7 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
     public async Task<LabelState> LabelsAsync(NpgsqlConnection connection, DatasetHead head, DatasetData data, long version)
     {
         var current = version == head.LabelVersion;
-        var key = (head.Id, head.ImagesKey, version, current);
+        var key = (head.Id, head.ImagesKey, version, current, head.ServerStarted);
         if (_labels.TryGetValue(key, out var labels)) return labels;
         labels = current ? await CurrentLabelsAsync(connection, head, data) : await LabelsAtAsync(connection, head, data, version);
         foreach (var stale in _labels.Keys.Where(k => k.Dataset == head.Id && k.Current && k.Version != version)) _labels.TryRemove(stale, out _);

@@ -73,13 +73,14 @@ public static class ReviewWriter
     /// <summary>
     /// Writes on a basis the caller read in this transaction, in one round trip. <paramref name="followingSql"/> (with
     /// its own parameters) runs after the writes in the same round trip. With <paramref name="commit"/>, the caller
-    /// began the transaction with a plain "begin" (no <paramref name="transaction"/>): the same round trip commits it
-    /// and reads the label version the write was given, so the outcome's version is the committed one.
+    /// began the transaction with a plain "begin" (no <paramref name="transaction"/>): the same round trip commits it,
+    /// then runs <paramref name="afterCommitSql"/> and reads the label version the write was given, so the outcome's
+    /// version is the committed one.
     /// </summary>
     public static async Task<WriteOutcome> WriteAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, WriteBasis basis, long datasetId, string rule,
         long? reviewerId, long? sourceId, IReadOnlyList<NewVerdict> verdicts, IReadOnlyList<NewFlag> flags, double? secondsSpent,
-        string? followingSql = null, object? followingParameters = null, bool commit = false)
+        string? followingSql = null, object? followingParameters = null, bool commit = false, string? afterCommitSql = null)
     {
         var author = Author(reviewerId, sourceId);
         var itemIds = verdicts.Select(v => v.ItemId).Distinct().ToArray();
@@ -157,7 +158,7 @@ public static class ReviewWriter
              set problematic = excluded.problematic, reason = excluded.reason, version = image_states.version + 1
              returning image_id, problematic, reason, version;
              {followingSql}
-             {(commit ? "commit;\n" + CommittedVersionSql(verdicts.Count, flags.Count) : "")}
+             {(commit ? "commit;\n" + afterCommitSql + "\n" + CommittedVersionSql(verdicts.Count, flags.Count) : "")}
              """,
             parameters, transaction);
         var ids = (await write.ReadAsync<(bool Flag, long Id)>()).ToList();

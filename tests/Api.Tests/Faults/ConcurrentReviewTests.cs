@@ -115,5 +115,29 @@ public sealed class ConcurrentReviewTests(ApiFixture fixture, ITestOutputHelper 
             .ToList();
         output.WriteLine($"{states.Count()} items: {string.Join(", ", states.GroupBy(s => s.State).Select(g => $"{g.Key} {g.Count()}"))}");
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} items disagree with their log, e.g. {string.Join("; ", mismatches.Take(5))}");
+
+        // Label versions are 1..N without a gap, and each is what its write changed: replaying the log version by version
+        // (what a reader of an earlier version sees) changes exactly as many items at each version as its row records.
+        // A version given out of commit order would apply a write before the one it read, and the counts would differ.
+        var versions = (await connection.QueryAsync<(long Version, int ChangedItems)>(
+            "select v.version, v.changed_items from label_versions v join datasets d on d.id = v.dataset_id where d.slug = 'crowd' order by v.version"))
+            .ToList();
+        Assert.True(versions.Count > 100, $"only {versions.Count} label versions");
+        Assert.Equal(Enumerable.Range(1, versions.Count).Select(v => (long)v), versions.Select(v => v.Version));
+        var stamped = (await connection.QueryAsync<(long Id, long ItemId, long ReviewerId, string Verdict, long LabelVersion)>(
+            """
+            select e.id, e.item_id, e.reviewer_id, e.verdict, e.label_version from verdict_events e
+            join review_items r on r.id = e.item_id join images i on i.id = r.image_id join datasets d on d.id = i.dataset_id
+            where d.slug = 'crowd' order by e.id
+            """)).ToList();
+        var logs = stamped.ToLookup(e => e.ItemId);
+        string StateAt(long itemId, long version) => Consensus.Decide(
+            logs[itemId].Where(e => e.LabelVersion <= version).Select(e => new VerdictEvent(e.Id, "reviewer:" + e.ReviewerId, e.Verdict, false)),
+            "agreement:2");
+        var replayed = stamped.GroupBy(e => e.LabelVersion).ToDictionary(
+            g => g.Key, g => g.Select(e => e.ItemId).Distinct().Count(item => StateAt(item, g.Key) != StateAt(item, g.Key - 1)));
+        var wrong = versions.Where(v => replayed.GetValueOrDefault(v.Version) != v.ChangedItems).ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} label versions disagree with the replayed log, e.g. " +
+            string.Join("; ", wrong.Take(5).Select(v => $"v{v.Version}: recorded {v.ChangedItems}, replayed {replayed.GetValueOrDefault(v.Version)}")));
     }
 }
