@@ -58,7 +58,8 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
 
     /// <summary>
     /// Everything a board of the dataset depends on, for it and its shifted partner, in one round trip: label version
-    /// (and the server's start, see <see cref="DatasetHead.ServerStarted"/>), consensus rule, image and subset counts, reference set, current uploads and the entries' last metadata change.
+    /// (with the server's start, see <see cref="DatasetHead.ServerStarted"/>), consensus rule, image and subset counts,
+    /// reference set, current uploads and the entries' last metadata change.
     /// Null when the dataset does not exist.
     /// </summary>
     public static Task<string?> FingerprintAsync(NpgsqlConnection connection, string slug) =>

@@ -299,13 +299,13 @@ public static class ReviewApi
 
             // A write that changes labels holds the dataset row from its commit-time version bump (migration 0009) until
             // its commit ends; waiting for the disk there would make every other reviewer's commit queue behind this
-            // one's flush. So the write commits without waiting (above: synchronous_commit off), and the bookkeeping
+            // one's flush. So the write commits without waiting (synchronous_commit off, set as it began), and the bookkeeping
             // that follows commits in its own transaction, which always writes (the upsert), so its commit waits until
             // the WAL is on disk up to its own record, past the write's: the answer still leaves only once the verdicts
             // are durable, and concurrent flushes are shared instead of queued.
             var basis = new WriteBasis(items, events, new Dictionary<long, bool> { [id] = flagState.Problematic }, dataset.LabelVersion);
             var outcome = await ReviewWriter.WriteAsync(connection, null, basis, dataset.Id, dataset.ConsensusRule, me, null,
-                verdicts, flags, request.SecondsSpent, null, new { me, image = id }, commit: true,
+                verdicts, flags, request.SecondsSpent, commit: true,
                 afterCommitSql:
                 """
                 with done as (
@@ -313,7 +313,8 @@ public static class ReviewApi
                     on conflict (reviewer_id, image_id) do update set submitted_at = now()
                 )
                 delete from review_leases where image_id = @image and reviewer_id = @me;
-                """);
+                """,
+                afterCommitParameters: new { me, image = id });
             ended = true;
             var written = outcome.Items.ToDictionary(i => i.ItemId);
             var finalItems = items.Values

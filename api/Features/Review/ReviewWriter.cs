@@ -71,16 +71,15 @@ public static class ReviewWriter
     }
 
     /// <summary>
-    /// Writes on a basis the caller read in this transaction, in one round trip. <paramref name="followingSql"/> (with
-    /// its own parameters) runs after the writes in the same round trip. With <paramref name="commit"/>, the caller
-    /// began the transaction with a plain "begin" (no <paramref name="transaction"/>): the same round trip commits it,
-    /// then runs <paramref name="afterCommitSql"/> and reads the label version the write was given, so the outcome's
-    /// version is the committed one.
+    /// Writes on a basis the caller read in this transaction, in one round trip. With <paramref name="commit"/>, the
+    /// caller began the transaction with a plain "begin" (no <paramref name="transaction"/>): the same round trip commits
+    /// it, then runs <paramref name="afterCommitSql"/> (with its own parameters) in a transaction of its own and reads
+    /// the label version the write was given, so the outcome's version is the committed one.
     /// </summary>
     public static async Task<WriteOutcome> WriteAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, WriteBasis basis, long datasetId, string rule,
         long? reviewerId, long? sourceId, IReadOnlyList<NewVerdict> verdicts, IReadOnlyList<NewFlag> flags, double? secondsSpent,
-        string? followingSql = null, object? followingParameters = null, bool commit = false, string? afterCommitSql = null)
+        bool commit = false, string? afterCommitSql = null, object? afterCommitParameters = null)
     {
         var author = Author(reviewerId, sourceId);
         var itemIds = verdicts.Select(v => v.ItemId).Distinct().ToArray();
@@ -123,7 +122,7 @@ public static class ReviewWriter
             finalProblematic = finalFlags.Values.Select(f => f.Problematic).ToArray(),
             finalReasons = finalFlags.Values.Select(f => f.Reason).ToArray(),
         });
-        if (followingParameters is not null) parameters.AddDynamicParams(followingParameters);
+        if (afterCommitParameters is not null) parameters.AddDynamicParams(afterCommitParameters);
         using var write = await connection.QueryMultipleAsync(
             $"""
              with written as (
@@ -157,7 +156,6 @@ public static class ReviewWriter
              on conflict (image_id) do update
              set problematic = excluded.problematic, reason = excluded.reason, version = image_states.version + 1
              returning image_id, problematic, reason, version;
-             {followingSql}
              {(commit ? "commit;\n" + afterCommitSql + "\n" + CommittedVersionSql(verdicts.Count, flags.Count) : "")}
              """,
             parameters, transaction);
