@@ -29,7 +29,7 @@ public sealed record DatasetHead
     public required long ReferenceSet { get; init; }
     /// <summary>
     /// When the database server started. A review submit is visible a moment before it is on disk (see
-    /// ReviewApi.Submit), so a crash in that moment can drop it and give its label version to a later write: what is
+    /// ReviewWriter.WriteAsync), so a crash in that moment can drop it and give its label version to a later write: what is
     /// cached per label version is also cached per server start.
     /// </summary>
     public required DateTimeOffset ServerStarted { get; init; }

@@ -248,7 +248,6 @@ public static class ReviewApi
             using (var read = await connection.QueryMultipleAsync(
                 $"""
                  begin;
-                 set local synchronous_commit = off;
                  select d.id, d.consensus_rule, d.label_version from images i join datasets d on d.id = i.dataset_id
                  where i.id = @id for key share of d;
                  select id, state, version from review_items where image_id = @id order by id for update;
@@ -297,12 +296,7 @@ public static class ReviewApi
             if (request.Flag is { } f && (flagState.Problematic != f.Problematic || flagState.Reason != f.Reason || !string.IsNullOrEmpty(f.Note)))
                 flags.Add(new NewFlag(id, f.Problematic, f.Reason, f.Note ?? ""));
 
-            // A write that changes labels holds the dataset row from its commit-time version bump (migration 0009) until
-            // its commit ends; waiting for the disk there would make every other reviewer's commit queue behind this
-            // one's flush. So the write commits without waiting (synchronous_commit off, set as it began), and the bookkeeping
-            // that follows commits in its own transaction, which always writes (the upsert), so its commit waits until
-            // the WAL is on disk up to its own record, past the write's: the answer still leaves only once the verdicts
-            // are durable, and concurrent flushes are shared instead of queued.
+            // The bookkeeping runs after the write's commit, in its own transaction: see ReviewWriter.WriteAsync.
             var basis = new WriteBasis(items, events, new Dictionary<long, bool> { [id] = flagState.Problematic }, dataset.LabelVersion);
             var outcome = await ReviewWriter.WriteAsync(connection, null, basis, dataset.Id, dataset.ConsensusRule, me, null,
                 verdicts, flags, request.SecondsSpent, commit: true,

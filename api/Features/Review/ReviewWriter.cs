@@ -75,12 +75,19 @@ public static class ReviewWriter
     /// caller began the transaction with a plain "begin" (no <paramref name="transaction"/>): the same round trip commits
     /// it, then runs <paramref name="afterCommitSql"/> (with its own parameters) in a transaction of its own and reads
     /// the label version the write was given, so the outcome's version is the committed one.
+    /// A write that changes labels holds the dataset row from its commit-time version bump (migration 0009) until its
+    /// commit ends; waiting there for the disk would queue every other writer's commit behind this one's flush. So the
+    /// write commits without waiting for the disk, and <paramref name="afterCommitSql"/>, which must write (an upsert,
+    /// say), commits waiting: the WAL is then on disk up to its record, past the write's. The round trip ends only once
+    /// the write is durable, and concurrent flushes are shared instead of queued.
     /// </summary>
     public static async Task<WriteOutcome> WriteAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, WriteBasis basis, long datasetId, string rule,
         long? reviewerId, long? sourceId, IReadOnlyList<NewVerdict> verdicts, IReadOnlyList<NewFlag> flags, double? secondsSpent,
         bool commit = false, string? afterCommitSql = null, object? afterCommitParameters = null)
     {
+        if (commit && string.IsNullOrWhiteSpace(afterCommitSql))
+            throw new ArgumentException("A write that commits needs a writing statement after its commit to make it durable.", nameof(afterCommitSql));
         var author = Author(reviewerId, sourceId);
         var itemIds = verdicts.Select(v => v.ItemId).Distinct().ToArray();
         var added = verdicts.ToLookup(v => v.ItemId);
@@ -156,7 +163,7 @@ public static class ReviewWriter
              on conflict (image_id) do update
              set problematic = excluded.problematic, reason = excluded.reason, version = image_states.version + 1
              returning image_id, problematic, reason, version;
-             {(commit ? "commit;\n" + afterCommitSql + "\n" + CommittedVersionSql(verdicts.Count, flags.Count) : "")}
+             {(commit ? "set local synchronous_commit = off;\ncommit;\n" + afterCommitSql + "\n" + CommittedVersionSql(verdicts.Count, flags.Count) : "")}
              """,
             parameters, transaction);
         var ids = (await write.ReadAsync<(bool Flag, long Id)>()).ToList();

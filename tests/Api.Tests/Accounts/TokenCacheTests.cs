@@ -35,6 +35,9 @@ public sealed class TokenCacheTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         return await condition();
     }
 
+    /// <summary>What another process revoking a user's tokens runs, bypassing this API.</summary>
+    private const string RevokeTokensOf = "update api_tokens set revoked_at = now() where user_id = (select id from users where name = @name)";
+
     private static async Task RefusedSoonAsync(HttpClient user) =>
         Assert.True(await EventuallyAsync(async () => (await user.GetAsync("/api/auth/me")).StatusCode == HttpStatusCode.Unauthorized),
             "The revoked token was still accepted after 5 s.");
@@ -51,7 +54,7 @@ public sealed class TokenCacheTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         Assert.Equal(HttpStatusCode.OK, (await user.GetAsync("/api/auth/me")).StatusCode);
 
         await using (var other = await OtherProcessAsync())
-            await other.ExecuteAsync("update api_tokens set revoked_at = now() where user_id = (select id from users where name = 'cache-revoked')");
+            await other.ExecuteAsync(RevokeTokensOf, new { name = "cache-revoked" });
 
         await RefusedSoonAsync(user);
         Assert.Equal(HttpStatusCode.Unauthorized, (await user.GetAsync("/api/auth/me")).StatusCode);
@@ -86,9 +89,7 @@ public sealed class TokenCacheTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         await using (var transaction = await other.BeginTransactionAsync())
         {
             await other.ExecuteAsync("set local session_replication_role = replica", transaction: transaction);
-            await other.ExecuteAsync(
-                "update api_tokens set revoked_at = now() where user_id = (select id from users where name = 'cache-remembered')",
-                transaction: transaction);
+            await other.ExecuteAsync(RevokeTokensOf, new { name = "cache-remembered" }, transaction);
             await transaction.CommitAsync();
         }
         Assert.Equal(HttpStatusCode.OK, (await user.GetAsync("/api/auth/me")).StatusCode);
