@@ -16,6 +16,7 @@ public sealed class DiskProbe : IAsyncDisposable
     private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(20);
 
     private readonly string _path;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _file;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<(long Started, long Ended)> _syncs = [];
     private readonly Task _running;
@@ -25,6 +26,12 @@ public sealed class DiskProbe : IAsyncDisposable
         var folder = Environment.GetEnvironmentVariable("RELABEL_BENCH_DISK") is { Length: > 0 } disk && Directory.Exists(disk)
             ? disk : Path.GetTempPath();
         _path = Path.Combine(folder, $"relabel-disk-probe-{Environment.ProcessId}.bin");
+        _file = File.OpenHandle(_path, FileMode.Create, FileAccess.ReadWrite);
+        // Written once and synced before the measurement, so that each probe overwrites allocated blocks, as PostgreSQL
+        // does in its WAL segments.
+        var block = new byte[BlockSize];
+        for (var i = 0; i < Blocks; i++) RandomAccess.Write(_file, block, (long)i * BlockSize);
+        Sync(_file);
         _running = Task.Factory.StartNew(Run, TaskCreationOptions.LongRunning);
     }
 
@@ -35,17 +42,13 @@ public sealed class DiskProbe : IAsyncDisposable
 
     private void Run()
     {
-        using var file = File.OpenHandle(_path, FileMode.Create, FileAccess.ReadWrite);
         var block = new byte[BlockSize];
-        // Written once and synced, so that each probe overwrites allocated blocks, as PostgreSQL does in its WAL segments.
-        for (var i = 0; i < Blocks; i++) RandomAccess.Write(file, block, (long)i * BlockSize);
-        Sync(file);
         for (var n = 0; !_stop.IsCancellationRequested; n++)
         {
             block[0] = (byte)n;
             var started = Stopwatch.GetTimestamp();
-            RandomAccess.Write(file, block, (long)(n % Blocks) * BlockSize);
-            Sync(file);
+            RandomAccess.Write(_file, block, (long)(n % Blocks) * BlockSize);
+            Sync(_file);
             lock (_syncs) _syncs.Add((started, Stopwatch.GetTimestamp()));
             _stop.Token.WaitHandle.WaitOne(Period);
         }
@@ -63,8 +66,8 @@ public sealed class DiskProbe : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether a request between two timestamps may have waited on a stall: it overlaps a sync slower than
-    /// <paramref name="stall"/>, counted from one probe period before the sync began (when the stall may have started).
+    /// Whether a request between two timestamps may have waited on one of <paramref name="stalls"/> (slow syncs): it
+    /// overlaps one, counted from one probe period before the sync began (when the stall may have started).
     /// </summary>
     public static bool Overlaps(List<(long Started, long Ended)> stalls, long started, long ended) =>
         stalls.Any(s => started < s.Ended && ended > s.Started - (long)(Period.TotalSeconds * Stopwatch.Frequency));
@@ -75,6 +78,7 @@ public sealed class DiskProbe : IAsyncDisposable
     {
         _stop.Cancel();
         await _running;
+        _file.Dispose();
         File.Delete(_path);
         _stop.Dispose();
     }
