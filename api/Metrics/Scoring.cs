@@ -49,6 +49,22 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
         return ItemState.Pending;
     }
 
+    /// <summary>
+    /// The paper's rule as a dataset setting: an image whose original label reviewers decided wrong is problematic too.
+    /// Affected counts the images it adds.
+    /// </summary>
+    public LabelState WithWrongOriginalsProblematic(short[] originalClass, out int affected)
+    {
+        var problematic = (bool[])Problematic.Clone();
+        affected = 0;
+        for (var i = 0; i < problematic.Length; i++)
+            if (!problematic[i] && StateOf(i, originalClass[i]) == ItemState.Wrong) { problematic[i] = true; affected++; }
+        return new LabelState(problematic, ItemStart, ItemClass, ItemStates) { WrongOriginals = affected };
+    }
+
+    /// <summary>How many images are problematic only because their original label was decided wrong.</summary>
+    public int WrongOriginals { get; private init; }
+
     /// <summary>Builds the compressed rows from (image position, class, state) triples in any order.</summary>
     public static LabelState Build(int imageCount, bool[] problematic, IReadOnlyList<(int Image, short Class, ItemState State)> items)
     {
@@ -83,19 +99,23 @@ public sealed class RankedPredictions(short[] ranked, int k)
 }
 
 /// <summary>
-/// Counts of one entry by original class; every metric on every subset is a sum or an average of these.
-/// Multi-label counts cover the predicted images that are not problematic; their top-1 item is correct, unclear,
-/// wrong or pending.
+/// Counts of one entry by original class, over the graded images of an evaluation scope: the images of the scope that
+/// are not problematic (the paper's code leaves those out of every metric). Images counts them whether predicted or not,
+/// so an entry is complete on a subset when it predicted every one; Predicted, Top1, Top5 and the multi-label counts
+/// cover the predicted ones, whose top-1 item is correct, unclear, wrong or pending. ReaL counts its own images: those of
+/// the scope whose reference set is not empty (RealScope), predicted (RealImages).
 /// </summary>
 public sealed class ClassCounts
 {
     public ClassCounts(int classCount)
     {
+        Images = new int[classCount];
         Predicted = new int[classCount]; Top1 = new int[classCount]; Top5 = new int[classCount];
         Correct = new int[classCount]; Unclear = new int[classCount]; Wrong = new int[classCount]; Pending = new int[classCount];
-        RealImages = new int[classCount]; RealTop1 = new int[classCount]; RealTop5 = new int[classCount];
+        RealScope = new int[classCount]; RealImages = new int[classCount]; RealTop1 = new int[classCount]; RealTop5 = new int[classCount];
     }
 
+    public int[] Images { get; }
     public int[] Predicted { get; }
     public int[] Top1 { get; }
     public int[] Top5 { get; }
@@ -103,6 +123,7 @@ public sealed class ClassCounts
     public int[] Unclear { get; }
     public int[] Wrong { get; }
     public int[] Pending { get; }
+    public int[] RealScope { get; }
     public int[] RealImages { get; }
     public int[] RealTop1 { get; }
     public int[] RealTop5 { get; }
@@ -132,11 +153,13 @@ public sealed record Proportion(long Correct, long Total, double? Value, Interva
 }
 
 /// <summary>
-/// Multi-label accuracy over decided images, with coverage and bounds: Lower counts every pending top-1 wrong,
-/// Upper counts it right. Correct and Decided are image counts; Value follows the definition's average.
+/// Multi-label accuracy as the paper counts it (Value): a top-1 prediction is right only when reviewers decided it
+/// correct, so a pending one counts wrong; Total = Decided + Pending graded images. Upper counts every pending one right
+/// (Value is the lower bound). DecidedOnly leaves pending images out: a labelled variant, never the rank, because a
+/// submitter could raise it by predicting labels nobody has reviewed yet.
 /// </summary>
 public sealed record MultiLabelScore(
-    double? Value, Interval? Interval, long Correct, long Decided, long Pending, double? Lower, double? Upper)
+    double? Value, Interval? Interval, long Correct, long Total, long Decided, long Pending, double? DecidedOnly, double? Upper)
 {
     public bool Provisional => Pending > 0;
 }
@@ -145,12 +168,13 @@ public sealed record MultiLabelScore(
 public static class Scoring
 {
     /// <summary>
-    /// One pass over the images. For image i with original class c and top-1 prediction p:
-    /// top-1 is right when p = c; top-5 when c is among the first five (counted only when K = 5);
-    /// multi-label (not problematic images only) takes the state of the item (i, p); ReaL (images whose reference set
-    /// is not empty) is right when p is in the set, top-5 when any of the first five is.
+    /// One pass over the images of the scope (all images when <paramref name="scope"/> is null). For image i with
+    /// original class c and top-1 prediction p, when i is not problematic: top-1 is right when p = c; top-5 when c is
+    /// among the first five (counted only when K = 5); multi-label takes the state of the item (i, p). ReaL (images whose
+    /// reference set is not empty, problematic or not, as ReaL defines it) is right when p is in the set, top-5 when any
+    /// of the first five is.
     /// </summary>
-    public static ClassCounts Count(DatasetImages images, LabelState labels, RankedPredictions predictions)
+    public static ClassCounts Count(DatasetImages images, LabelState labels, RankedPredictions predictions, bool[]? scope = null)
     {
         var counts = new ClassCounts(images.ClassCount);
         var ranked = predictions.Ranked;
@@ -165,29 +189,35 @@ public static class Scoring
         // Plain loops over arrays: this runs for every entry on every label change.
         for (var i = 0; i < original.Length; i++)
         {
+            if (scope is not null && !scope[i]) continue;
             var o = i * w;
             var top1 = ranked[o];
-            if (top1 < 0) continue;
             var c = original[i];
-            counts.Predicted[c]++;
-            if (top1 == c) { counts.Top1[c]++; counts.Top5[c]++; }
-            else if (ranked[o + 1] == c || ranked[o + 2] == c || ranked[o + 3] == c || ranked[o + 4] == c) counts.Top5[c]++;
             if (!problematic[i])
             {
-                var state = ItemState.Pending;
-                for (var j = itemStart[i]; j < itemStart[i + 1]; j++)
-                    if (itemClass[j] == top1) { state = itemState[j]; break; }
-                switch (state)
+                counts.Images[c]++;
+                if (top1 >= 0)
                 {
-                    case ItemState.Correct: counts.Correct[c]++; break;
-                    case ItemState.Unclear: counts.Unclear[c]++; break;
-                    case ItemState.Wrong: counts.Wrong[c]++; break;
-                    default: counts.Pending[c]++; break;
+                    counts.Predicted[c]++;
+                    if (top1 == c) { counts.Top1[c]++; counts.Top5[c]++; }
+                    else if (ranked[o + 1] == c || ranked[o + 2] == c || ranked[o + 3] == c || ranked[o + 4] == c) counts.Top5[c]++;
+                    var state = ItemState.Pending;
+                    for (var j = itemStart[i]; j < itemStart[i + 1]; j++)
+                        if (itemClass[j] == top1) { state = itemState[j]; break; }
+                    switch (state)
+                    {
+                        case ItemState.Correct: counts.Correct[c]++; break;
+                        case ItemState.Unclear: counts.Unclear[c]++; break;
+                        case ItemState.Wrong: counts.Wrong[c]++; break;
+                        default: counts.Pending[c]++; break;
+                    }
                 }
             }
             if (referenceStart is null) continue;
             int from = referenceStart[i], to = referenceStart[i + 1];
             if (from == to) continue;
+            counts.RealScope[c]++;
+            if (top1 < 0) continue;
             counts.RealImages[c]++;
             bool hit1 = false, hit5 = false;
             for (var j = from; j < to; j++)
@@ -201,6 +231,12 @@ public static class Scoring
         }
         return counts;
     }
+
+    /// <summary>
+    /// Whether the entry predicted every graded image of the subset: only then is it graded on the same images as every
+    /// other complete entry, and ranked.
+    /// </summary>
+    public static bool Complete(ClassCounts counts, bool[] subset) => Sum(counts.Predicted, subset) == Sum(counts.Images, subset);
 
     /// <summary>Sum of a count over the classes of a subset (a mask over class indices).</summary>
     public static long Sum(int[] perClass, bool[] subset)
@@ -224,17 +260,18 @@ public static class Scoring
 
     /// <summary>
     /// Multi-label accuracy on a subset. With r_c right (correct, plus unclear when it counts correct), d_c decided and
-    /// q_c pending images of class c:
-    /// micro: value = Σr / Σd, lower = Σr / (Σd + Σq), upper = (Σr + Σq) / (Σd + Σq), interval Clopper-Pearson(Σr, Σd);
-    /// per-class: value = mean of r_c / d_c over classes with d_c > 0, lower and upper the means of r_c / (d_c + q_c)
-    /// and (r_c + q_c) / (d_c + q_c) over classes with d_c + q_c > 0, and the interval Clopper-Pearson at
-    /// round(value · Σd) of Σd (an approximation: the per-class mean is not a binomial proportion).
+    /// q_c pending top-1 predictions of class c (n_c = d_c + q_c graded predicted images):
+    /// micro: value = Σr / Σn (pending counts wrong: the paper's headline), upper = (Σr + Σq) / Σn, decided-only = Σr / Σd,
+    /// interval Clopper-Pearson(Σr, Σn);
+    /// per-class: value, upper and decided-only are the means over classes of r_c / n_c, (r_c + q_c) / n_c (classes with
+    /// n_c > 0) and r_c / d_c (classes with d_c > 0), and the interval Clopper-Pearson at round(value · Σn) of Σn (an
+    /// approximation: the per-class mean is not a binomial proportion).
     /// </summary>
     public static MultiLabelScore MultiLabel(ClassCounts counts, bool[] subset, MultiLabelDefinition definition, double alpha)
     {
         long right = 0, decided = 0, pending = 0;
-        double sumValue = 0, sumLower = 0, sumUpper = 0;
-        int valueClasses = 0, boundClasses = 0;
+        double sumValue = 0, sumUpper = 0, sumDecided = 0;
+        int valueClasses = 0, decidedClasses = 0;
         for (var c = 0; c < subset.Length; c++)
         {
             if (!subset[c]) continue;
@@ -242,26 +279,24 @@ public static class Scoring
             long d = counts.Correct[c] + counts.Unclear[c] + counts.Wrong[c];
             long q = counts.Pending[c];
             right += r; decided += d; pending += q;
-            if (d > 0) { sumValue += (double)r / d; valueClasses++; }
-            if (d + q > 0) { sumLower += (double)r / (d + q); sumUpper += (double)(r + q) / (d + q); boundClasses++; }
+            if (d > 0) { sumDecided += (double)r / d; decidedClasses++; }
+            if (d + q > 0) { sumValue += (double)r / (d + q); sumUpper += (double)(r + q) / (d + q); valueClasses++; }
         }
+        var total = decided + pending;
         if (definition.Average == Average.Micro)
-        {
-            var all = decided + pending;
             return new MultiLabelScore(
+                total == 0 ? null : (double)right / total,
+                ClopperPearson.Of(right, total, alpha),
+                right, total, decided, pending,
                 decided == 0 ? null : (double)right / decided,
-                ClopperPearson.Of(right, decided, alpha),
-                right, decided, pending,
-                all == 0 ? null : (double)right / all,
-                all == 0 ? null : (double)(right + pending) / all);
-        }
+                total == 0 ? null : (double)(right + pending) / total);
         double? value = valueClasses == 0 ? null : sumValue / valueClasses;
         return new MultiLabelScore(
             value,
-            value is null ? null : ClopperPearson.Of((long)Math.Round(value.Value * decided), decided, alpha),
-            right, decided, pending,
-            boundClasses == 0 ? null : sumLower / boundClasses,
-            boundClasses == 0 ? null : sumUpper / boundClasses);
+            value is null ? null : ClopperPearson.Of((long)Math.Round(value.Value * total), total, alpha),
+            right, total, decided, pending,
+            decidedClasses == 0 ? null : sumDecided / decidedClasses,
+            valueClasses == 0 ? null : sumUpper / valueClasses);
     }
 
     /// <summary>
@@ -297,15 +332,16 @@ public static class Scoring
     }
 
     /// <summary>
-    /// Whether each image is hard for a group: not problematic, predicted by at least one member, and every member that
-    /// predicted it has a decided top-1 item that does not count as correct (unclear counts as the definition says).
+    /// Whether each image is hard for a group: in the scope, not problematic, predicted by at least one member, and every
+    /// member that predicted it has a decided top-1 item that does not count as correct (unclear counts as the definition says).
     /// </summary>
-    public static bool[] AllWrong(IReadOnlyList<RankedPredictions> members, LabelState labels, int imageCount, bool unclearCountsCorrect)
+    public static bool[] AllWrong(
+        IReadOnlyList<RankedPredictions> members, LabelState labels, int imageCount, bool unclearCountsCorrect, bool[]? scope = null)
     {
         var hard = new bool[imageCount];
         for (var i = 0; i < imageCount; i++)
         {
-            if (labels.Problematic[i]) continue;
+            if (labels.Problematic[i] || (scope is not null && !scope[i])) continue;
             var any = false;
             var allWrong = true;
             foreach (var member in members)
@@ -322,23 +358,4 @@ public static class Scoring
         }
         return hard;
     }
-}
-
-/// <summary>The least-squares line y = Slope x + Intercept and Pearson's r.</summary>
-public sealed record LinearFit(double Slope, double Intercept, double R, int Points)
-{
-    /// <summary>Null with fewer than two points or when all x (or all y) are equal.</summary>
-    public static LinearFit? Of(IReadOnlyList<(double X, double Y)> points)
-    {
-        if (points.Count < 2) return null;
-        double mx = points.Average(p => p.X), my = points.Average(p => p.Y);
-        double sxx = 0, syy = 0, sxy = 0;
-        foreach (var (x, y) in points) { sxx += (x - mx) * (x - mx); syy += (y - my) * (y - my); sxy += (x - mx) * (y - my); }
-        if (sxx == 0 || syy == 0) return null;
-        var slope = sxy / sxx;
-        return new LinearFit(slope, my - slope * mx, sxy / Math.Sqrt(sxx * syy), points.Count);
-    }
-
-    /// <summary>Effective robustness: how far a point lies above the fit (Taori et al. 2020).</summary>
-    public double EffectiveRobustness(double x, double y) => y - (Slope * x + Intercept);
 }

@@ -30,8 +30,13 @@ public sealed record DatasetResponse
     public required string[] SharesLabelSpaceWith { get; init; }
     public required string ConsensusRule { get; init; }
     public required bool ImagesPublic { get; init; }
+    /// <summary>The paper's rule: an image whose original label reviewers decided wrong is left out as problematic.</summary>
+    public required bool OriginalWrongIsProblematic { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
 }
+
+/// <summary>The settings of a dataset that can change; a field left out keeps its value.</summary>
+public sealed record UpdateDatasetRequest(bool? OriginalWrongIsProblematic);
 
 public sealed record DatasetClass
 {
@@ -67,8 +72,8 @@ public sealed class CreateDatasetValidator : AbstractValidator<CreateDatasetRequ
         RuleFor(r => r.Description).MaximumLength(10_000);
         RuleFor(r => r).Must(r => (r.Classes is null) != (r.LabelSpaceOf is null))
             .WithName("classes").WithMessage("Give exactly one of classes (a list of wnids) or labelSpaceOf (another dataset).");
-        RuleFor(r => r.ConsensusRule).Matches("^(latest|agreement:[1-9][0-9]?)$").When(r => r.ConsensusRule is not null)
-            .WithMessage("consensusRule: 'latest' or 'agreement:N'.");
+        RuleFor(r => r.ConsensusRule).Matches("^(latest|majority|agreement:[1-9][0-9]?)$").When(r => r.ConsensusRule is not null)
+            .WithMessage("consensusRule: 'latest', 'majority' or 'agreement:N'.");
     }
 }
 
@@ -100,6 +105,9 @@ public static class DatasetsApi
         group.MapGet("/{slug}/subsets", Subsets).WithName("ListSubsets").WithSummary("The subsets of the label space with their class counts.");
         group.MapPost("/{slug}/subsets", CreateSubset).WithName("CreateSubset").RequireAuthorization(Policies.Admin)
             .WithSummary("Add a subset defined by a WordNet root, the complement of one, or an explicit list of classes.");
+        group.MapPatch("/{slug}", Update).WithName("UpdateDataset").RequireAuthorization(Policies.Admin)
+            .WithSummary("Change a dataset's settings: originalWrongIsProblematic (the paper's rule; off by default).");
+        group.MapImageSets();
         return group;
     }
 
@@ -110,7 +118,7 @@ public static class DatasetsApi
                coalesce((select e.images from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_count,
                (select s.slug from datasets s where s.id = d.shift_of) as shift_of,
                array(select o.slug from datasets o where o.label_space_id = d.label_space_id and o.id <> d.id order by o.slug) as shares_label_space_with,
-               d.consensus_rule, d.images_public, d.created_at
+               d.consensus_rule, d.images_public, d.original_wrong_is_problematic, d.created_at
         from datasets d
         """;
 
@@ -126,6 +134,19 @@ public static class DatasetsApi
         await using var connection = await db.OpenConnectionAsync();
         var row = await connection.QuerySingleOrDefaultAsync<DatasetResponse>(DatasetSelect + " where d.slug = @slug", new { slug });
         return row is null ? Problems.NotFound($"Dataset '{slug}' does not exist.") : TypedResults.Ok(row);
+    }
+
+    public static async Task<Results<Ok<DatasetResponse>, ProblemHttpResult>> Update(string slug, UpdateDatasetRequest request, NpgsqlDataSource db)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var updated = await connection.ExecuteAsync(
+            """
+            update datasets set original_wrong_is_problematic = coalesce(@OriginalWrongIsProblematic, original_wrong_is_problematic)
+            where slug = @slug
+            """,
+            new { slug, request.OriginalWrongIsProblematic });
+        if (updated == 0) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        return TypedResults.Ok(await connection.QuerySingleAsync<DatasetResponse>(DatasetSelect + " where d.slug = @slug", new { slug }));
     }
 
     public static async Task<Results<Created<DatasetResponse>, ValidationProblem, ProblemHttpResult>> Create(

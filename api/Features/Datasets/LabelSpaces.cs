@@ -9,7 +9,7 @@ public sealed record ClassList(IReadOnlyList<string> Wnids, IReadOnlyList<long> 
 
 public static class LabelSpaces
 {
-    /// <summary>The built-in subsets of every label space (ILSVRC-2012: 1000 / 590 / 410 / 118 / 292).</summary>
+    /// <summary>The built-in subsets of every label space (ILSVRC-2012: 1000 / 590 / 410 / 118 / 292 / 882).</summary>
     public static readonly (string Name, string Description, string? IncludeRoot, string? ExcludeRoot)[] BuiltInSubsets =
     [
         ("all", "Every class of the label space.", null, null),
@@ -17,6 +17,7 @@ public static class LabelSpaces
         ("organisms", "Classes under organism (n00004475).", Organism, null),
         ("dogs", "Classes under dog (n02084071).", Dog, null),
         ("organisms-not-dogs", "Organisms that are not dogs.", Organism, Dog),
+        ("no-dogs", "Classes not under dog (n02084071).", null, Dog),
     ];
 
     public const string Organism = "n00004475";

@@ -242,7 +242,7 @@ public sealed partial class BundleReader : IDisposable
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
     private static partial Regex ImageSetPattern();
 
-    [GeneratedRegex("^(latest|agreement:[1-9][0-9]?)$")]
+    [GeneratedRegex("^(latest|majority|agreement:[1-9][0-9]?)$")]
     private static partial Regex RulePattern();
 
     [GeneratedRegex("^[0-9a-f]{64}$")]
@@ -304,7 +304,7 @@ public sealed partial class BundleReader : IDisposable
             if (d.Slug is null || !SlugPattern().IsMatch(d.Slug)) { _errors.Add(path, line, "slug", "Lowercase letters, digits and '-', at most 63 characters."); return; }
             if (d.Name is not { Length: >= 1 and <= 200 }) _errors.Add(path, line, "name", "1 to 200 characters.");
             if ((d.Description?.Length ?? 0) > 10_000) _errors.Add(path, line, "description", "At most 10,000 characters.");
-            if (d.ConsensusRule is not null && !RulePattern().IsMatch(d.ConsensusRule)) _errors.Add(path, line, "consensusRule", "'latest' or 'agreement:N'.");
+            if (d.ConsensusRule is not null && !RulePattern().IsMatch(d.ConsensusRule)) _errors.Add(path, line, "consensusRule", "'latest', 'majority' or 'agreement:N'.");
             if (d.LabelVersion is < 0) _errors.Add(path, line, "labelVersion", "Not negative.");
             if (all.Any(o => o.Slug == d.Slug)) { _errors.Add(path, line, "slug", $"'{d.Slug}' is listed twice."); return; }
             all.Add(new BundleDataset { Meta = d, Line = line });
@@ -488,7 +488,7 @@ public sealed partial class BundleReader : IDisposable
                 else if (d.LabelVersions.Any(o => o.Version == version)) _errors.Add(versions, line, "version", $"Version {version} is listed twice.");
                 else if (v.CreatedAt is not { } created) _errors.Add(versions, line, "createdAt", "Missing.");
                 else if (v.ChangedItems is < 0 || v.ChangedFlags is < 0) _errors.Add(versions, line, "changedItems", "Not negative.");
-                else if (v.ConsensusRule is not null && !RulePattern().IsMatch(v.ConsensusRule)) _errors.Add(versions, line, "consensusRule", "'latest' or 'agreement:N'.");
+                else if (v.ConsensusRule is not null && !RulePattern().IsMatch(v.ConsensusRule)) _errors.Add(versions, line, "consensusRule", "'latest', 'majority' or 'agreement:N'.");
                 else d.LabelVersions.Add(new BundleLabelVersion(version, BundleFormat.Microseconds(created), v.ChangedItems ?? 0, v.ChangedFlags ?? 0, v.ConsensusRule));
             });
 

@@ -8,6 +8,7 @@ using Npgsql;
 using Relabel.Api.Features.Jobs;
 using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Review;
+using Relabel.Api.Features.Datasets;
 using Relabel.Api.Features.Images;
 using Relabel.Api.Infrastructure;
 
@@ -34,7 +35,7 @@ public static class InteropApi
             .WithSummary("The dataset's reference multi-labels in the ReaL format: a list, in sorted file-name order, of lists of class indices (empty: excluded).");
         group.MapPost("/import/rater-votes", ImportRaterVotes).WithName("ImportRaterVotes").RequireAuthorization(Policies.Admin)
             .RawBody("CSV 'file_name,wnid,rater,answer' with answer no|maybe|yes; Content-Encoding: gzip accepted.", "text/csv")
-            .WithSummary("Import crowd-rater votes as verdict events of external raters (yes = correct, no = wrong, maybe = unclear); golden=true imports expert answers and marks control questions.");
+            .WithSummary("Import crowd-rater votes as verdict events of external raters (yes = correct, no = wrong, maybe = unclear), decided by the majority rule (a dataset deciding by 'latest' is switched to it; one deciding by agreement only with rule=majority); golden=true imports expert answers and marks control questions.");
         group.MapGet("/export/bundle", BundleExporter.ExportAsync).WithName("ExportBundle").RequireAuthorization(Policies.Admin)
             .Produces<Stream>(200, BundleFormat.ContentType)
             .WithSummary("The portable bundle (.tar.gz) of the dataset, its shift partners and the datasets named by 'with': label space, images (no pixels), subsets, image sets, reference labels, models, predictions, every verdict and flag event, label versions and guide notes, with a manifest of SHA-256 checksums.");
@@ -133,8 +134,8 @@ public static class InteropApi
             await connection.ExecuteAsync(
                 """
                 with set as (
-                    insert into image_sets (dataset_id, name, description) values (@datasetId, 'imagenet-m', 'ImageNet-M: the images in the multi-label release''s imagenet_m list.')
-                    on conflict (dataset_id, name) do update set description = excluded.description
+                    insert into image_sets (dataset_id, name, description, source) values (@datasetId, 'imagenet-m', 'ImageNet-M: the images in the multi-label release''s imagenet_m list.', 'import')
+                    on conflict (dataset_id, name) do update set description = excluded.description, revision = image_sets.revision + 1
                     returning id
                 )
                 insert into image_set_members (image_set_id, image_id)
@@ -142,12 +143,16 @@ public static class InteropApi
                 on conflict do nothing
                 """,
                 new { datasetId = dataset.Id, imageIds = release.ImagenetM.Select(f => images[f]).Distinct().ToArray() }, transaction);
+        // The images the release covers are its evaluation scope (the paper grades on the annotated images only).
+        var annotated = release.Annotations.Keys.Concat(release.Problematic.Keys).Select(f => images[f]).Distinct().ToArray();
+        await ImageSetsApi.ReplaceAsync(connection, transaction, dataset.Id, ImageSetsApi.Annotated,
+            $"The images the multi-label release '{source}' annotates (its evaluation scope).", "import", annotated);
         await connection.ExecuteAsync(
             "insert into imports (dataset_id, kind, checksum, job_id) values (@datasetId, @kind, @checksum, @jobId) on conflict do nothing",
             new { datasetId = dataset.Id, kind = "multilabel:" + source, checksum, jobId = job.Id }, transaction);
         await transaction.CommitAsync();
         var labelVersion = await ReviewWriter.CommittedLabelVersionAsync(connection, dataset.Id, outcome);
-        return new { events = outcome.Events, changedItems = outcome.ChangedItems, changedFlags = outcome.ChangedFlags, labelVersion, imagenetM = release.ImagenetM.Count };
+        return new { events = outcome.Events, changedItems = outcome.ChangedItems, changedFlags = outcome.ChangedFlags, labelVersion, imagenetM = release.ImagenetM.Count, annotated = annotated.Length };
     }
 
     private sealed record FlagRow(string FileName, string? Reason, string Note, string? Author, DateTime CreatedAt);
@@ -231,6 +236,6 @@ public static class InteropApi
 
     public static Task<Results<Accepted<JobAccepted>, Ok<ImportUnchanged>, ProblemHttpResult>> ImportRaterVotes(
         string slug, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, JobQueue jobs, IOptions<RelabelOptions> options,
-        bool golden = false) =>
-        RaterVotesImporter.ImportAsync(slug, context, user, db, jobs, options.Value, golden);
+        bool golden = false, string? rule = null) =>
+        RaterVotesImporter.ImportAsync(slug, context, user, db, jobs, options.Value, golden, rule);
 }

@@ -18,6 +18,9 @@ namespace Relabel.Api.Features.Interop;
 /// (unknown images or classes, bad answers, conflicting duplicates: 422 with line numbers); then a job writes
 /// the items and events by binary COPY in one transaction. A dataset's first votes decide the item states as the
 /// items are created; later ones re-derive the states once.
+/// Crowd votes are decided by the majority of the raters: a dataset deciding by the latest verdict would take whichever
+/// rater came last in the file, so the import switches it to the majority rule (and says so); a dataset deciding by
+/// agreement is switched only when the caller asks (rule=majority), else the import is refused.
 /// </summary>
 public static class RaterVotesImporter
 {
@@ -38,8 +41,11 @@ public static class RaterVotesImporter
     private static readonly string[] AnswerVerdicts = [Verdicts.Wrong, Verdicts.Unclear, Verdicts.Correct];
 
     public static async Task<Results<Accepted<JobAccepted>, Ok<ImportUnchanged>, ProblemHttpResult>> ImportAsync(
-        string slug, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, JobQueue jobs, RelabelOptions options, bool golden)
+        string slug, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, JobQueue jobs, RelabelOptions options, bool golden,
+        string? rule = null)
     {
+        if (rule is not (null or Consensus.Majority))
+            return Problems.Unprocessable("Invalid rule", "rule: 'majority' (crowd votes are decided by the majority of the raters).");
         var request = context.Request;
         if (!(request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true
               || request.ContentType?.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) == true))
@@ -49,6 +55,11 @@ public static class RaterVotesImporter
         var started = Stopwatch.StartNew();
         await using var connection = await db.OpenConnectionAsync();
         if (await InteropApi.DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        if (dataset.ConsensusRule.StartsWith("agreement:", StringComparison.Ordinal) && rule is null)
+            return Problems.Unprocessable("The dataset's rule does not fit crowd votes",
+                $"Dataset '{slug}' decides an item when {dataset.ConsensusRule["agreement:".Length..]} reviewers agree and none disagrees: " +
+                "with several crowd raters per question most items would be conflicts. Import with rule=majority to switch the dataset " +
+                "to the majority of the standing verdicts (every item is re-derived), or set its rule first (PUT /api/datasets/{slug}/consensus).");
         var images = (await InteropApi.ImageIdsAsync(connection, dataset.Id)).GetAlternateLookup<ReadOnlySpan<char>>();
         var classes = await InteropApi.ClassesAsync(connection, dataset.LabelSpaceId);
 
@@ -139,8 +150,12 @@ public static class RaterVotesImporter
 
         await using var connection = await job.Db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var (rule, current) = await connection.QuerySingleAsync<(string, long)>(
+        var (previousRule, current) = await connection.QuerySingleAsync<(string, long)>(
             "select consensus_rule, label_version from datasets where id = @datasetId for update", new { datasetId }, transaction);
+        // The votes are decided by the majority; the rule changes with them, in this transaction (and every item is re-derived below).
+        const string rule = Consensus.Majority;
+        if (previousRule != rule)
+            await connection.ExecuteAsync("update datasets set consensus_rule = @rule where id = @datasetId", new { rule, datasetId }, transaction);
 
         var names = votes.Raters.Select(r => (golden ? "expert:" : "rater:") + r).ToArray();
         await connection.ExecuteAsync(
@@ -237,6 +252,7 @@ public static class RaterVotesImporter
         return new
         {
             votes = rows.Count, questions = questions.Length, raters = votes.Raters.Count, changedItems = changed, labelVersion,
+            rule, ruleChangedFrom = previousRule == rule ? null : previousRule,
             seconds = started.Elapsed.TotalSeconds, phases,
         };
     }

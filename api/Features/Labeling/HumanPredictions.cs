@@ -94,8 +94,8 @@ public static class HumanPredictions
         {
             var setId = await connection.ExecuteScalarAsync<long>(
                 """
-                insert into image_sets (dataset_id, name, description) values (@datasetId, @name, @description)
-                on conflict (dataset_id, name) do update set description = excluded.description
+                insert into image_sets (dataset_id, name, description, source) values (@datasetId, @name, @description, 'labeling')
+                on conflict (dataset_id, name) do update set description = excluded.description, revision = image_sets.revision + 1
                 returning id
                 """,
                 new { datasetId, name, description }, transaction);

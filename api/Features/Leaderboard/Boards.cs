@@ -10,25 +10,35 @@ public sealed record Score(double? Value, double? Lower, double? Upper, long Cor
 }
 
 /// <summary>
-/// Multi-label accuracy over decided images with its interval (Lower, Upper), the pending top-1 predictions, and the
-/// bounds with every pending one counted wrong (BoundLower) or right (BoundUpper). Provisional when anything is pending.
+/// Multi-label accuracy as the paper counts it (Value: a pending top-1 counts wrong) with its interval (Lower, Upper),
+/// over Total = Decided + Pending graded images; DecidedOnly leaves the pending ones out (a variant, never the rank);
+/// BoundLower = Value and BoundUpper counts every pending one right. Provisional while anything is pending.
 /// </summary>
 public sealed record MultiLabelResult(
-    double? Value, double? Lower, double? Upper, long Correct, long Decided, long Pending, double? BoundLower, double? BoundUpper, bool Provisional)
+    double? Value, double? Lower, double? Upper, long Correct, long Total, long Decided, long Pending, double? DecidedOnly,
+    double? BoundLower, double? BoundUpper, bool Provisional)
 {
     public static MultiLabelResult From(MultiLabelScore s) =>
-        new(s.Value, s.Interval?.Lower, s.Interval?.Upper, s.Correct, s.Decided, s.Pending, s.Lower, s.Upper, s.Provisional);
+        new(s.Value, s.Interval?.Lower, s.Interval?.Upper, s.Correct, s.Total, s.Decided, s.Pending, s.DecidedOnly, s.Value, s.Upper, s.Provisional);
 }
 
 /// <summary>The board's metric on one subset (by the image's original class).</summary>
-public sealed record SubsetResult(string Subset, Score Top1, Score? Top5, MultiLabelResult MultiLabel, Score? Real, double? Value);
+public sealed record SubsetResult(string Subset, Score Top1, Score? Top5, MultiLabelResult MultiLabel, Score? Real, double? Value, bool Complete);
 
-/// <summary>The board's metric on the shifted dataset, the drop from the original, and the distance above the fit.</summary>
-public sealed record ShiftResult(double? Value, double? Lower, double? Upper, long Pending, double? Drop, double? EffectiveRobustness);
+/// <summary>
+/// The board's metric on the shifted dataset (same subset, same image-set name), the drop from the original, and the
+/// distance above the fit. Complete when the entry predicted every graded image of the shifted scope.
+/// </summary>
+public sealed record ShiftResult(double? Value, double? Lower, double? Upper, long Pending, double? Drop, double? EffectiveRobustness, bool Complete);
+
+/// <summary>Whether a row's value differs significantly from the next ranked row's (paired, on the same images).</summary>
+/// <param name="Method">mcnemar (exact, micro averages) or bootstrap (paired, per-class averages).</param>
+public sealed record NextComparison(string Next, string Method, double PValue, bool Significant);
 
 public sealed record LeaderboardRow
 {
-    public required int Rank { get; init; }
+    /// <summary>The rank by Value among complete entries; null for an entry that did not predict every graded image.</summary>
+    public required int? Rank { get; init; }
     public required string Slug { get; init; }
     public required string DisplayName { get; init; }
     /// <summary>model, model-extra-data, human or ensemble.</summary>
@@ -41,8 +51,12 @@ public sealed record LeaderboardRow
     public required string TrainingData { get; init; }
     public required string[] Tags { get; init; }
     public required int K { get; init; }
-    /// <summary>Images of the subset the entry predicted.</summary>
+    /// <summary>Graded images of the subset and scope the entry predicted.</summary>
     public required long Predicted { get; init; }
+    /// <summary>Graded images of the subset and scope (the same for every entry).</summary>
+    public required long Images { get; init; }
+    /// <summary>Predicted equals Images: only complete entries are ranked (an incomplete one is graded on what it predicted).</summary>
+    public required bool Complete { get; init; }
     /// <summary>The board's metric (metric=, average=, unclear=) on the board's subset: what the rank orders by.</summary>
     public required double? Value { get; init; }
     public required Score Top1 { get; init; }
@@ -58,9 +72,46 @@ public sealed record LeaderboardRow
     public required SubsetResult[] Subsets { get; init; }
     public required ShiftResult? Shift { get; init; }
     public required bool Provisional { get; init; }
+    /// <summary>The 95 % bootstrap interval of the rank (null until the board's statistics are ready, or unranked).</summary>
+    public RankInterval? RankInterval { get; init; }
+    /// <summary>The test against the next ranked row (null for the last, for unranked rows, or until statistics are ready).</summary>
+    public NextComparison? VersusNext { get; init; }
 }
 
-public sealed record FitResult(double Slope, double Intercept, double R, int Points);
+/// <summary>
+/// Shifted against original accuracy, fitted in a space (logit, probit or linear) over a declared group of entries
+/// (model: kind model; non-human: every uploaded entry that is not a human), with a 95 % bootstrap band.
+/// </summary>
+public sealed record FitResult(string Space, string On, double Slope, double Intercept, double R, int Points, BandPoint[] Band);
+
+/// <summary>The images the board grades: the image set on both datasets, and how many images it leaves to grade.</summary>
+public sealed record BoardScope
+{
+    /// <summary>The image set every entry is graded on, or null for every image.</summary>
+    public required string? ImageSet { get; init; }
+    /// <summary>True when the image set was chosen by default (the dataset's 'annotated' set).</summary>
+    public required bool Default { get; init; }
+    /// <summary>Images of the dataset in the scope.</summary>
+    public required long Images { get; init; }
+    /// <summary>Images of the scope and subset that are graded (problematic ones left out).</summary>
+    public required long Graded { get; init; }
+    /// <summary>Images of the scope and subset left out as problematic.</summary>
+    public required long Problematic { get; init; }
+    /// <summary>Whether an image whose original label was decided wrong counts as problematic (a dataset setting).</summary>
+    public required bool WrongOriginalIsProblematic { get; init; }
+    /// <summary>Images of the dataset problematic only by that setting (null when it is off).</summary>
+    public required long? WrongOriginalImages { get; init; }
+    /// <summary>Images of the shifted dataset in its scope (null without a shifted dataset or without the set there).</summary>
+    public required long? ShiftedImages { get; init; }
+    public required string Description { get; init; }
+}
+
+/// <summary>Kendall's tau-b between the rankings of the complete entries under each definition.</summary>
+public sealed record RankingSensitivity(string[] Rankings, double?[][] Tau, int Entries);
+
+/// <summary>Whether the rank intervals and the tests between adjacent rows are in this answer yet.</summary>
+/// <param name="Status">ready, or computing (ask again; ?wait=true waits for them).</param>
+public sealed record BoardStatistics(string Status, int Replicates, ulong Seed, string Description);
 
 public sealed record LeaderboardResponse
 {
@@ -69,8 +120,9 @@ public sealed record LeaderboardResponse
     public required string? ShiftedDataset { get; init; }
     public required string Subset { get; init; }
     public required string[] Subsets { get; init; }
-    /// <summary>The image set every entry was restricted to (e.g. humans-labeled, humans-fast), or null for all images.</summary>
+    /// <summary>The image set every entry was graded on on both datasets, or null for all images.</summary>
     public string? ImageSet { get; init; }
+    public required BoardScope Scope { get; init; }
     /// <summary>top1, top5, multilabel or real.</summary>
     public required string Metric { get; init; }
     public required string Average { get; init; }
@@ -83,8 +135,10 @@ public sealed record LeaderboardResponse
     public required long? ShiftedLabelVersion { get; init; }
     public required bool HasReferenceLabels { get; init; }
     public required long Images { get; init; }
-    /// <summary>Shifted against original accuracy across entries of kind 'model' (null without a pair or with fewer than 2).</summary>
+    /// <summary>Shifted against original values of the fitted group (null without a pair or with fewer than 2 points).</summary>
     public required FitResult? Fit { get; init; }
+    public required RankingSensitivity Sensitivity { get; init; }
+    public required BoardStatistics Statistics { get; init; }
     public required LeaderboardRow[] Rows { get; init; }
     public required double ComputeMs { get; init; }
 }
@@ -93,6 +147,18 @@ public sealed record LeaderboardResponse
 public static class Boards
 {
     public static readonly string[] Metrics = ["multilabel", "top1", "top5", "real"];
+    public static readonly string[] FitSpaces = ["logit", "probit", "linear"];
+    public static readonly string[] FitGroups = ["model", "non-human"];
+
+    public static GradedMetric Graded(string metric) => metric switch
+    {
+        "top1" => GradedMetric.Top1,
+        "top5" => GradedMetric.Top5,
+        "real" => GradedMetric.Real,
+        _ => GradedMetric.MultiLabel,
+    };
+
+    public static FitSpace Space(string fit) => fit switch { "probit" => FitSpace.Probit, "linear" => FitSpace.Linear, _ => FitSpace.Logit };
 
     public static double? Value(string metric, ClassCounts counts, bool[] subset, MultiLabelDefinition definition, double alpha, int k) => metric switch
     {
@@ -102,39 +168,51 @@ public static class Boards
         _ => Scoring.MultiLabel(counts, subset, definition, alpha).Value,
     };
 
-    public static string Describe(BoardQuery q) =>
-        $"Multi-label accuracy: the top-1 prediction counts when reviewers marked it correct for the image" +
-        (q.Definition.UnclearCountsCorrect ? " ('unclear' counts correct too)" : " (only 'correct' counts; 'unclear' counts wrong)") +
-        "; problematic images are left out; " +
-        (q.Definition.Average == Average.Micro ? "the mean over images" : "the accuracy per original class, averaged over classes") +
-        ". Pending: top-1 predictions no decided verdict covers yet; the value is over decided images, the bounds count every " +
-        "pending one wrong or right. Top-1/top-5: the original label. ReaL: the top-1 in the imported reference set, images with an " +
-        $"empty set left out. Intervals: Clopper-Pearson at {(1 - q.Alpha) * 100:0.#} %. Subsets go by the image's original class.";
+    /// <summary>Whether the entry predicted every image the metric grades on the subset.</summary>
+    public static bool Complete(string metric, ClassCounts counts, bool[] subset) =>
+        metric == "real" ? Scoring.Sum(counts.RealImages, subset) == Scoring.Sum(counts.RealScope, subset) : Scoring.Complete(counts, subset);
 
-    public static LeaderboardResponse Build(ScoredDataset scored, ScoredDataset? shifted, BoardQuery query, Stopwatch watch)
+    /// <summary>Whether a group fits the shift line: model (kind model, the usual ImageNet-trained testbed) or non-human.</summary>
+    public static bool Fitted(string fitOn, ScoredEntry e) =>
+        !e.Computed && (fitOn == "non-human" ? e.Kind != "human" : e.Kind == "model");
+
+    public static string Describe(BoardQuery q) =>
+        "Multi-label accuracy (Shankar et al. 2020): the top-1 prediction counts when reviewers marked it correct for the image" +
+        (q.Definition.UnclearCountsCorrect ? " ('unclear' counts correct too)" : " (only 'correct' counts; 'unclear' counts wrong)") +
+        "; a top-1 that no decided verdict covers yet (pending) counts wrong; problematic images are left out; " +
+        (q.Definition.Average == Average.Micro ? "the mean over images" : "the accuracy per original class, averaged over classes") +
+        ". Every entry is graded on the same images (the scope); an entry that did not predict all of them is graded on what it " +
+        "predicted and not ranked. Decided-only leaves pending images out; the bounds count every pending one wrong or right. " +
+        "Top-1/top-5: the original label, on the same images. ReaL: the top-1 in the imported reference set, images with an " +
+        $"empty set left out. Intervals: Clopper-Pearson at {(1 - q.Alpha) * 100:0.#} %. Subsets go by the image's original class. " +
+        $"Rank intervals: 95 % bootstrap over images ({RankBootstrap.DefaultReplicates} replicates, seeded); adjacent rows are " +
+        "compared on the same images (McNemar's exact test, or a paired bootstrap for per-class averages). " +
+        $"Fit: least squares in {q.Fit} space over {(q.FitOn == "model" ? "entries of kind model" : "every uploaded entry that is not human")}.";
+
+    public static LeaderboardResponse Build(
+        ScoredDataset scored, ScoredDataset? shifted, BoardQuery query, BoardScope scope, Stopwatch watch)
     {
         var mask = scored.Subset(query.Subset)!.Classes;
         var shiftedMask = shifted?.Subset(query.Subset)?.Classes;
         var alpha = query.Alpha;
-        var rows = new List<LeaderboardRow>();
+        var hasReference = scored.Data.Images.HasReference;
         // Rows are independent (the intervals dominate the cost): build them in parallel, in entry order.
-        var pairs = scored.Entries.AsParallel().AsOrdered().Select(e =>
+        var built = scored.Entries.AsParallel().AsOrdered().Select(e =>
         {
             var c = e.Counts;
             var multiLabel = Scoring.MultiLabel(c, mask, query.Definition, alpha);
-            var value = Value(query.Metric, c, mask, query.Definition, alpha, e.K);
             var subsets = scored.Data.Subsets.Select(s =>
             {
                 var top1 = Score.From(Scoring.Top1(c, s.Classes, alpha));
                 var top5 = e.K == 5 ? Score.From(Scoring.Top5(c, s.Classes, alpha)) : null;
                 var ml = MultiLabelResult.From(Scoring.MultiLabel(c, s.Classes, query.Definition, alpha));
-                var real = scored.Data.Images.HasReference ? Score.From(Scoring.Real(c, s.Classes, alpha)) : null;
+                var real = hasReference ? Score.From(Scoring.Real(c, s.Classes, alpha)) : null;
                 var chosen = query.Metric switch { "top1" => top1.Value, "top5" => top5?.Value, "real" => real?.Value, _ => ml.Value };
-                return new SubsetResult(s.Name, top1, top5, ml, real, chosen);
+                return new SubsetResult(s.Name, top1, top5, ml, real, chosen, Complete(query.Metric, c, s.Classes));
             }).ToArray();
             var row = new LeaderboardRow
             {
-                Rank = 0,
+                Rank = null,
                 Slug = e.Slug,
                 DisplayName = e.DisplayName,
                 Kind = e.Kind,
@@ -145,34 +223,27 @@ public static class Boards
                 TrainingData = e.Entry?.TrainingData ?? "",
                 Tags = e.Entry?.Tags ?? [],
                 K = e.K,
-                Predicted = Scoring.Sum(c.Predicted, mask),
-                Value = value,
+                Predicted = Scoring.Sum(query.Metric == "real" ? c.RealImages : c.Predicted, mask),
+                Images = Scoring.Sum(query.Metric == "real" ? c.RealScope : c.Images, mask),
+                Complete = Complete(query.Metric, c, mask),
+                Value = Value(query.Metric, c, mask, query.Definition, alpha, e.K),
                 Top1 = Score.From(Scoring.Top1(c, mask, alpha)),
                 Top5 = e.K == 5 ? Score.From(Scoring.Top5(c, mask, alpha)) : null,
                 MultiLabel = MultiLabelResult.From(multiLabel),
                 Strict = MultiLabelResult.From(Scoring.MultiLabel(c, mask, MultiLabelDefinition.Strict, alpha)),
                 Lenient = MultiLabelResult.From(Scoring.MultiLabel(c, mask, MultiLabelDefinition.Lenient, alpha)),
-                Real = scored.Data.Images.HasReference ? Score.From(Scoring.Real(c, mask, alpha)) : null,
-                RealTop5 = scored.Data.Images.HasReference && e.K == 5 ? Score.From(Scoring.RealTop5(c, mask, alpha)) : null,
+                Real = hasReference ? Score.From(Scoring.Real(c, mask, alpha)) : null,
+                RealTop5 = hasReference && e.K == 5 ? Score.From(Scoring.RealTop5(c, mask, alpha)) : null,
                 Subsets = subsets,
                 Shift = null,
                 Provisional = multiLabel.Provisional,
             };
             var other = shifted?.Entries.FirstOrDefault(s => s.Slug == e.Slug);
-            var shiftedValue = other is null || shiftedMask is null
-                ? null : Value(query.Metric, other.Counts, shiftedMask, query.Definition, alpha, other.K);
-            return (Row: row, Shifted: shiftedValue, Other: other);
-        }).ToList();
-
-        var fit = LinearFit.Of(pairs
-            .Where(p => p.Row.Kind == "model" && p.Row.Value is not null && p.Shifted is not null)
-            .Select(p => (p.Row.Value!.Value, p.Shifted!.Value)).ToList());
-        foreach (var (row, shiftedValue, other) in pairs)
-        {
-            var shift = row;
+            ShiftResult? shift = null;
             if (other is not null && shiftedMask is not null)
             {
-                Interval? interval = null;
+                var value = Value(query.Metric, other.Counts, shiftedMask, query.Definition, alpha, other.K);
+                Interval? interval;
                 long pending = 0;
                 if (query.Metric == "multilabel")
                 {
@@ -180,30 +251,35 @@ public static class Boards
                     interval = s.Interval; pending = s.Pending;
                 }
                 else
-                {
-                    var p = query.Metric switch
+                    interval = (query.Metric switch
                     {
                         "top1" => Scoring.Top1(other.Counts, shiftedMask, alpha),
                         "top5" => Scoring.Top5(other.Counts, shiftedMask, alpha),
                         _ => Scoring.Real(other.Counts, shiftedMask, alpha),
-                    };
-                    interval = p.Interval;
-                }
-                shift = row with
-                {
-                    Shift = new ShiftResult(shiftedValue, shiftedValue is null ? null : interval?.Lower, shiftedValue is null ? null : interval?.Upper, pending,
-                        row.Value is { } a && shiftedValue is { } b ? a - b : null,
-                        fit is not null && row.Value is { } x && shiftedValue is { } y ? fit.EffectiveRobustness(x, y) : null),
-                };
+                    }).Interval;
+                shift = new ShiftResult(value, value is null ? null : interval?.Lower, value is null ? null : interval?.Upper, pending,
+                    row.Value is { } a && value is { } b ? a - b : null, null, Complete(query.Metric, other.Counts, shiftedMask));
             }
-            rows.Add(shift);
-        }
+            return (Entry: e, Row: row with { Shift = shift });
+        }).ToList();
 
+        // The fit: the declared group, complete on both datasets, in the chosen space.
+        var space = Space(query.Fit);
+        var points = built
+            .Where(b => Fitted(query.FitOn, b.Entry) && b.Row.Complete && b.Row.Value is not null
+                        && b.Row.Shift is { Complete: true, Value: not null })
+            .Select(b => (b.Row.Value!.Value, b.Row.Shift!.Value!.Value)).ToList();
+        var fit = ShiftFit.Of(points, space);
+        var rows = built.Select(b => b.Row.Shift is { } s && fit is not null && b.Row.Value is { } x && s.Value is { } y
+            ? b.Row with { Shift = s with { EffectiveRobustness = fit.EffectiveRobustness(x, y) } }
+            : b.Row).ToList();
+
+        var rank = 0;
         var ranked = rows
-            .OrderByDescending(r => r.Value.HasValue)
-            .ThenByDescending(r => r.Value ?? 0)
+            .OrderByDescending(r => r.Complete && r.Value.HasValue)
+            .ThenByDescending(r => r.Value ?? double.NegativeInfinity)
             .ThenBy(r => r.Slug, StringComparer.Ordinal)
-            .Select((r, i) => r with { Rank = i + 1 })
+            .Select(r => r.Complete && r.Value.HasValue ? r with { Rank = ++rank } : r)
             .ToArray();
 
         return new LeaderboardResponse
@@ -213,7 +289,8 @@ public static class Boards
             ShiftedDataset = shifted?.Head.Slug,
             Subset = query.Subset,
             Subsets = scored.Data.Subsets.Select(s => s.Name).ToArray(),
-            ImageSet = query.ImageSet,
+            ImageSet = scope.ImageSet,
+            Scope = scope,
             Metric = query.Metric,
             Average = query.Definition.Average == Average.Micro ? "micro" : "per-class",
             Unclear = query.Definition.UnclearCountsCorrect ? "correct" : "wrong",
@@ -222,11 +299,73 @@ public static class Boards
             LabelVersion = scored.Version,
             CurrentLabelVersion = scored.Head.LabelVersion,
             ShiftedLabelVersion = shifted?.Version,
-            HasReferenceLabels = scored.Data.Images.HasReference,
+            HasReferenceLabels = hasReference,
             Images = scored.Data.Images.Count,
-            Fit = fit is null ? null : new FitResult(fit.Slope, fit.Intercept, fit.R, fit.Points),
+            Fit = fit is null ? null : new FitResult(query.Fit, query.FitOn, fit.Slope, fit.Intercept, fit.R, fit.Points, ShiftFit.Band(points, space)),
+            Sensitivity = Sensitivity(scored, mask, hasReference),
+            Statistics = new BoardStatistics("computing", RankBootstrap.DefaultReplicates, RankBootstrap.DefaultSeed, StatisticsDescription),
             Rows = ranked,
             ComputeMs = watch.Elapsed.TotalMilliseconds,
+        };
+    }
+
+    public const string StatisticsDescription =
+        "Rank intervals: the 2.5th to 97.5th percentile of each ranked entry's rank over bootstrap resamples of the graded images. " +
+        "Versus next: the difference to the next ranked row on the same images (McNemar's exact test for micro averages, the paired " +
+        "bootstrap for per-class averages); not significant at 5 % when p ≥ 0.05.";
+
+    /// <summary>The rankings of the complete entries under each definition, and Kendall's tau-b between every two.</summary>
+    public static RankingSensitivity Sensitivity(ScoredDataset scored, bool[] mask, bool hasReference)
+    {
+        var definitions = new List<(string Name, Func<ClassCounts, double?> Value)>
+        {
+            ("strict, micro", c => Scoring.MultiLabel(c, mask, MultiLabelDefinition.Strict, 0.05).Value),
+            ("strict, per-class", c => Scoring.MultiLabel(c, mask, new MultiLabelDefinition(Average.PerClass, false), 0.05).Value),
+            ("lenient, micro", c => Scoring.MultiLabel(c, mask, new MultiLabelDefinition(Average.Micro, true), 0.05).Value),
+            ("lenient, per-class", c => Scoring.MultiLabel(c, mask, MultiLabelDefinition.Lenient, 0.05).Value),
+            ("top-1", c => Scoring.Top1(c, mask, 0.05).Value),
+        };
+        if (hasReference) definitions.Add(("ReaL", c => Scoring.Real(c, mask, 0.05).Value));
+        var values = scored.Entries
+            .Where(e => Scoring.Complete(e.Counts, mask))
+            .Select(e => definitions.Select(d => d.Value(e.Counts)).ToArray())
+            .Where(v => v.All(x => x is not null))
+            .ToList();
+        var tau = definitions.Select((_, a) => definitions.Select((_, b) =>
+            PairedTests.KendallTauB(values.Select(v => v[a]!.Value).ToList(), values.Select(v => v[b]!.Value).ToList())).ToArray()).ToArray();
+        return new RankingSensitivity(definitions.Select(d => d.Name).ToArray(), tau, values.Count);
+    }
+
+    /// <summary>
+    /// The statistics that need every image: rank intervals by the bootstrap and the test of each ranked row against
+    /// the next, on the board's metric, subset and scope. The rows come back in the same order.
+    /// </summary>
+    public static LeaderboardResponse WithStatistics(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, ImageScope scope)
+    {
+        var mask = scored.Subset(query.Subset)!.Classes;
+        var ranked = board.Rows.Where(r => r.Rank is not null).OrderBy(r => r.Rank).ToList();
+        var entries = ranked.Select(r => scored.Entries.First(e => e.Slug == r.Slug).Predictions).ToList();
+        var perClass = query.Metric == "multilabel" && query.Definition.Average == Average.PerClass;
+        var matrix = CorrectnessMatrix.Build(scored.Data.Images, scored.Labels, entries, scope.Mask, mask,
+            Graded(query.Metric), query.Definition.UnclearCountsCorrect, aligned: perClass);
+        var pairs = Enumerable.Range(0, Math.Max(0, ranked.Count - 1)).Select(k => (k, k + 1)).ToList();
+        var bootstrap = RankBootstrap.Run(matrix, perClass, pairs);
+        var bySlug = new Dictionary<string, LeaderboardRow>();
+        for (var k = 0; k < ranked.Count; k++)
+        {
+            NextComparison? next = null;
+            if (k + 1 < ranked.Count)
+            {
+                var table = matrix.Pair(k, k + 1);
+                var p = perClass ? bootstrap.Differences[k].PValue : PairedTests.McNemarExact(table.OnlyFirst, table.OnlySecond);
+                next = new NextComparison(ranked[k + 1].Slug, perClass ? "bootstrap" : "mcnemar", p, p < 0.05);
+            }
+            bySlug[ranked[k].Slug] = ranked[k] with { RankInterval = bootstrap.Ranks[k], VersusNext = next };
+        }
+        return board with
+        {
+            Rows = board.Rows.Select(r => bySlug.GetValueOrDefault(r.Slug) ?? r).ToArray(),
+            Statistics = board.Statistics with { Status = "ready" },
         };
     }
 }

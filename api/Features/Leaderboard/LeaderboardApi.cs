@@ -11,14 +11,15 @@ namespace Relabel.Api.Features.Leaderboard;
 
 public sealed record ModelRef(string Slug, string DisplayName, string Kind, bool Computed);
 
-public sealed record ModelSubsetResult(string Subset, Score Top1, Score? Top5, MultiLabelResult Strict, MultiLabelResult Lenient, Score? Real);
+public sealed record ModelSubsetResult(string Subset, Score Top1, Score? Top5, MultiLabelResult Strict, MultiLabelResult Lenient, Score? Real, bool Complete);
 
 public sealed record ClassResult(int Index, string Wnid, string Lemma, long Images, double? Top1, double? Strict, double? Lenient, long Decided, long Pending);
 
 public sealed record WrongImage(long ImageId, string OriginalWnid, string OriginalLemma, string PredictedWnid, string PredictedLemma, string State);
 
+/// <param name="ImageSet">The scope every number is computed on (null: every image).</param>
 public sealed record ModelResultsResponse(
-    ModelRef Model, string Dataset, long LabelVersion, double Alpha, ModelSubsetResult[] Subsets, ClassResult[] Classes,
+    ModelRef Model, string Dataset, long LabelVersion, double Alpha, string? ImageSet, ModelSubsetResult[] Subsets, ClassResult[] Classes,
     long WrongCount, WrongImage[] WrongImages);
 
 public sealed record ImagePrediction
@@ -48,7 +49,7 @@ public sealed record SubsetCount(string Subset, long Count);
 
 public sealed record HardImageGroup(string Group, int Entries, long Count, SubsetCount[] BySubset, HardImage[] Images);
 
-public sealed record HardImagesResponse(string Dataset, string By, long LabelVersion, string Unclear, HardImageGroup Hard, HardImageGroup Both);
+public sealed record HardImagesResponse(string Dataset, string By, long LabelVersion, string Unclear, string? ImageSet, HardImageGroup Hard, HardImageGroup Both);
 
 public static class LeaderboardApi
 {
@@ -56,17 +57,20 @@ public static class LeaderboardApi
     {
         var group = routes.MapGroup("/api").WithTags("Leaderboard").AfterPredictionFollowups();
         group.MapGet("/leaderboard", Get).WithName("GetLeaderboard").Produces<LeaderboardResponse>(200, "application/json")
-            .WithSummary("One row per model, human and ensemble with every metric, interval, coverage and bound; JSON, or CSV with Accept: text/csv or format=csv.");
+            .WithSummary("One row per model, human and ensemble with every metric, interval, coverage and bound, rank intervals and tests between rows; JSON, or CSV with Accept: text/csv or format=csv.");
         group.MapGet("/models/{slug}/results", ModelResults).WithName("GetModelResults")
-            .WithSummary("A model's accuracies per subset and per class, and the images it gets wrong.");
+            .WithSummary("A model's accuracies per subset and per class on a scope, and the images it gets wrong.");
         group.MapGet("/images/{id:long}/predictions", ImagePredictions).WithName("GetImagePredictions")
             .WithSummary("What every entry predicts for an image and whether it counts as correct.");
         group.MapGet("/analysis/hard-images", HardImages).WithName("GetHardImages")
-            .WithSummary("Images every model (or every human) gets wrong, with counts by subset, and the images wrong for all of both.");
+            .WithSummary("Images every model (or every human) gets wrong on a scope, with counts by subset, and the images wrong for all of both.");
+        group.MapCompare();
+        group.MapPaperView();
+        group.MapStatistics();
         routes.MapReferenceLabels();
     }
 
-    private static ProblemHttpResult? Parse(string? metric, string? average, string? unclear, double? alpha, out string m, out MultiLabelDefinition definition, out double a)
+    internal static ProblemHttpResult? Parse(string? metric, string? average, string? unclear, double? alpha, out string m, out MultiLabelDefinition definition, out double a)
     {
         m = metric ?? "multilabel";
         a = alpha ?? ClopperPearson.DefaultAlpha;
@@ -80,11 +84,19 @@ public static class LeaderboardApi
     }
 
     /// <summary>The dataset named, or the first one that is not a shifted copy of another.</summary>
-    private static async Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, ScoringStore store, string? dataset)
+    internal static async Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, ScoringStore store, string? dataset)
     {
         if (dataset is not null) return await store.HeadAsync(connection, dataset);
         var slug = await connection.QuerySingleOrDefaultAsync<string>("select slug from datasets order by shift_of is not null, id limit 1");
         return slug is null ? null : await store.HeadAsync(connection, slug);
+    }
+
+    /// <summary>The scope a request names on a dataset, or a 404 problem when the dataset has no such image set.</summary>
+    internal static async Task<(ImageScope? Scope, ProblemHttpResult? Problem)> ScopeAsync(
+        NpgsqlConnection connection, LeaderboardService service, DatasetHead head, DatasetData data, string? imageSet)
+    {
+        var (scope, _) = await service.ScopeAsync(connection, head, data, imageSet);
+        return scope is null ? (null, Problems.NotFound($"Dataset '{head.Slug}' has no image set '{imageSet}' (GET /api/datasets/{head.Slug}/image-sets lists them).")) : (scope, null);
     }
 
     /// <param name="dataset">Dataset slug (default: the first dataset that is not a shifted one).</param>
@@ -95,24 +107,30 @@ public static class LeaderboardApi
     /// <param name="alpha">1 - confidence level of the Clopper-Pearson intervals (default 0.05).</param>
     /// <param name="version">Recompute at this earlier label version (default: the current one).</param>
     /// <param name="format">csv for CSV (also with Accept: text/csv); timm for pytorch-image-models' result columns.</param>
-    /// <param name="imageSet">Grade every entry on this image set of the dataset only, e.g. humans-labeled (the images
-    /// humans labeled, for a fair comparison) or humans-fast (median labeling time under 60 s).</param>
+    /// <param name="imageSet">The scope: grade every entry on this image set of the dataset, and on the set of the same
+    /// name of the shifted dataset (default: the dataset's 'annotated' set when it has one, else every image; 'all' for
+    /// every image).</param>
+    /// <param name="fit">The space of the shift fit: logit (default, Taori et al. 2020), probit or linear.</param>
+    /// <param name="fitOn">The entries the fit is made on: model (default: kind model) or non-human.</param>
+    /// <param name="wait">Wait for the rank intervals and row tests when they are still computing (CSV always waits).</param>
     public static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> Get(
         HttpContext context, LeaderboardService service, string? dataset = null, string? subset = null, string? metric = null,
         string? average = null, string? unclear = null, double? alpha = null, long? version = null, string? format = null,
-        string? imageSet = null)
+        string? imageSet = null, string? fit = null, string? fitOn = null, bool wait = false)
     {
         if (Parse(metric, average, unclear, alpha, out var m, out var definition, out var a) is { } invalid) return invalid;
         if (format is not (null or "json" or "csv" or "timm")) return Problems.Unprocessable("Invalid format", "format: json, csv or timm.");
+        fit ??= "logit";
+        fitOn ??= "model";
+        if (!Boards.FitSpaces.Contains(fit)) return Problems.Unprocessable("Invalid fit", "fit: logit, probit or linear.");
+        if (!Boards.FitGroups.Contains(fitOn)) return Problems.Unprocessable("Invalid fitOn", "fitOn: model or non-human.");
         var csv = format == "csv" || (format is null && context.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase));
         await using var connection = await service.Db.OpenConnectionAsync();
         // The fast path: one query tells whether a board computed earlier still holds.
-        // Image sets change apart from the fingerprint's inputs: boards restricted to one skip the fast path.
-        var fingerprint = dataset is null || imageSet is not null ? null : await LeaderboardService.FingerprintAsync(connection, dataset);
-        var fastQuery = new BoardQuery(subset ?? "all", m, definition, a, version);
+        var fingerprint = dataset is null ? null : await LeaderboardService.FingerprintAsync(connection, dataset);
+        var fastQuery = new BoardQuery(subset ?? "all", m, definition, a, version, imageSet, fit, fitOn);
         if (fingerprint is not null && service.Cached(fingerprint, fastQuery) is { } cached)
-            return format == "timm" ? TypedResults.Text(TimmCsv(cached.Board), "text/csv; charset=utf-8")
-                : csv ? TypedResults.Text(Csv(cached.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(cached.Json, "application/json");
+            return await AnswerAsync(cached, format, csv, wait, context.RequestAborted);
 
         var head = await HeadAsync(connection, service.Store, dataset);
         if (head is null) return Problems.NotFound(dataset is null ? "There is no dataset yet." : $"Dataset '{dataset}' does not exist.");
@@ -121,23 +139,26 @@ public static class LeaderboardApi
         var data = await service.Store.DataAsync(connection, head);
         var subsetName = subset ?? "all";
         if (data.Subsets.All(s => s.Name != subsetName)) return Problems.NotFound($"Dataset '{head.Slug}' has no subset '{subsetName}'.");
-
-        long[]? imageSetIds = null;
-        if (imageSet is not null)
-        {
-            var setId = await connection.QuerySingleOrDefaultAsync<long?>(
-                "select id from image_sets where dataset_id = @Id and name = @imageSet", new { head.Id, imageSet });
-            if (setId is null) return Problems.NotFound($"Dataset '{head.Slug}' has no image set '{imageSet}'.");
-            imageSetIds = (await connection.QueryAsync<long>(
-                "select image_id from image_set_members where image_set_id = @setId", new { setId })).ToArray();
-        }
         var board = await service.BoardAsync(connection, head,
-            new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version, imageSet, imageSetIds));
+            new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version, imageSet, fit, fitOn));
+        if (board is null) return Problems.NotFound($"Dataset '{head.Slug}' has no image set '{imageSet}' (GET /api/datasets/{head.Slug}/image-sets lists them).");
         // The fingerprint was read before the board's data, so a change in between only makes the next request recompute.
         if (fingerprint is not null) service.Remember(fingerprint, fastQuery, board);
-        // The JSON is serialized once per computed board: a cached answer only copies bytes.
-        return format == "timm" ? TypedResults.Text(TimmCsv(board.Board), "text/csv; charset=utf-8")
-            : csv ? TypedResults.Text(Csv(board.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(board.Json, "application/json");
+        return await AnswerAsync(board, format, csv, wait, context.RequestAborted);
+    }
+
+    /// <summary>The JSON is serialized once per computed board (and once more with its statistics): an answer copies bytes.</summary>
+    private static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> AnswerAsync(
+        CachedBoard board, string? format, bool csv, bool wait, CancellationToken cancel)
+    {
+        var latest = board.Latest;
+        if ((wait || csv || format == "timm") && latest.Statistics is { IsCompleted: false } statistics)
+        {
+            try { latest = await statistics.WaitAsync(TimeSpan.FromSeconds(60), cancel); }
+            catch (TimeoutException) { }
+        }
+        return format == "timm" ? TypedResults.Text(TimmCsv(latest.Board), "text/csv; charset=utf-8")
+            : csv ? TypedResults.Text(Csv(latest.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(latest.Json, "application/json");
     }
 
     /// <summary>
@@ -150,8 +171,7 @@ public static class LeaderboardApi
         static string E(double? value) => value is { } v ? (100 - 100 * v).ToString("0.000", CultureInfo.InvariantCulture) : "";
         var sb = new StringBuilder("model,top1,top1_err,top5,top5_err,param_count,multilabel,multilabel_err\n");
         foreach (var r in board.Rows)
-            sb.Append(CultureInfo.InvariantCulture,
-                $"{r.Slug},{P(r.Top1.Value)},{E(r.Top1.Value)},{P(r.Top5?.Value)},{E(r.Top5?.Value)},")
+            sb.Append(CsvCells.Text(r.Slug)).Append(CultureInfo.InvariantCulture, $",{P(r.Top1.Value)},{E(r.Top1.Value)},{P(r.Top5?.Value)},{E(r.Top5?.Value)},")
               .Append(r.ParameterCount is { } count ? (count / 1e6).ToString("0.00", CultureInfo.InvariantCulture) : "")
               .Append(CultureInfo.InvariantCulture, $",{P(r.MultiLabel.Value)},{E(r.MultiLabel.Value)}\n");
         return sb.ToString();
@@ -160,22 +180,26 @@ public static class LeaderboardApi
     private static string Csv(LeaderboardResponse board)
     {
         static string F(double? value) => value?.ToString("0.######", CultureInfo.InvariantCulture) ?? "";
-        static string Q(string text) => text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"") + "\"";
+        static string Q(string text) => CsvCells.Text(text);
         var sb = new StringBuilder();
         var subsets = board.Subsets;
-        sb.Append("rank,model,display_name,kind,value,top1,top1_lower,top1_upper,top5,multilabel,multilabel_lower,multilabel_upper,decided,pending,")
-          .Append("bound_lower,bound_upper,provisional,strict,lenient,real,real_top5,")
+        sb.Append("rank,rank_lower,rank_upper,model,display_name,kind,complete,predicted,images,value,top1,top1_lower,top1_upper,top5,")
+          .Append("multilabel,multilabel_lower,multilabel_upper,correct,decided,pending,decided_only,bound_lower,bound_upper,provisional,")
+          .Append("strict,lenient,real,real_top5,")
           .Append(string.Concat(subsets.Select(s => Q("subset_" + s) + ",")))
-          .Append("shifted,drop,effective_robustness,label_version\n");
+          .Append("shifted,drop,effective_robustness,versus_next_p,versus_next_significant,label_version,image_set\n");
         foreach (var r in board.Rows)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"{r.Rank},{Q(r.Slug)},{Q(r.DisplayName)},{r.Kind},{F(r.Value)},")
+            sb.Append(CultureInfo.InvariantCulture, $"{r.Rank},{r.RankInterval?.Lower},{r.RankInterval?.Upper},{Q(r.Slug)},{Q(r.DisplayName)},{r.Kind},")
+              .Append(CultureInfo.InvariantCulture, $"{(r.Complete ? "true" : "false")},{r.Predicted},{r.Images},{F(r.Value)},")
               .Append(CultureInfo.InvariantCulture, $"{F(r.Top1.Value)},{F(r.Top1.Lower)},{F(r.Top1.Upper)},{F(r.Top5?.Value)},")
-              .Append(CultureInfo.InvariantCulture, $"{F(r.MultiLabel.Value)},{F(r.MultiLabel.Lower)},{F(r.MultiLabel.Upper)},{r.MultiLabel.Decided},{r.MultiLabel.Pending},")
-              .Append(CultureInfo.InvariantCulture, $"{F(r.MultiLabel.BoundLower)},{F(r.MultiLabel.BoundUpper)},{(r.Provisional ? "true" : "false")},")
+              .Append(CultureInfo.InvariantCulture, $"{F(r.MultiLabel.Value)},{F(r.MultiLabel.Lower)},{F(r.MultiLabel.Upper)},{r.MultiLabel.Correct},{r.MultiLabel.Decided},{r.MultiLabel.Pending},")
+              .Append(CultureInfo.InvariantCulture, $"{F(r.MultiLabel.DecidedOnly)},{F(r.MultiLabel.BoundLower)},{F(r.MultiLabel.BoundUpper)},{(r.Provisional ? "true" : "false")},")
               .Append(CultureInfo.InvariantCulture, $"{F(r.Strict.Value)},{F(r.Lenient.Value)},{F(r.Real?.Value)},{F(r.RealTop5?.Value)},");
             foreach (var s in subsets) sb.Append(F(r.Subsets.FirstOrDefault(x => x.Subset == s)?.Value)).Append(',');
-            sb.Append(CultureInfo.InvariantCulture, $"{F(r.Shift?.Value)},{F(r.Shift?.Drop)},{F(r.Shift?.EffectiveRobustness)},{board.LabelVersion}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{F(r.Shift?.Value)},{F(r.Shift?.Drop)},{F(r.Shift?.EffectiveRobustness)},")
+              .Append(CultureInfo.InvariantCulture, $"{F(r.VersusNext?.PValue)},{(r.VersusNext is null ? "" : r.VersusNext.Significant ? "true" : "false")},")
+              .Append(CultureInfo.InvariantCulture, $"{board.LabelVersion},{Q(board.ImageSet ?? "")}\n");
         }
         return sb.ToString();
     }
@@ -185,8 +209,10 @@ public static class LeaderboardApi
     /// <param name="unclear">How 'unclear' counts for the wrong images: wrong (default) or correct.</param>
     /// <param name="alpha">1 - confidence level of the intervals (default 0.05).</param>
     /// <param name="limit">At most this many wrong images (default 200, at most 5,000).</param>
+    /// <param name="imageSet">The scope, as for the leaderboard (default: the dataset's 'annotated' set, else every image; 'all').</param>
     public static async Task<Results<Ok<ModelResultsResponse>, ProblemHttpResult>> ModelResults(
-        LeaderboardService service, string slug, string? dataset = null, string? unclear = null, double? alpha = null, int limit = 200)
+        LeaderboardService service, string slug, string? dataset = null, string? unclear = null, double? alpha = null, int limit = 200,
+        string? imageSet = null)
     {
         if (Parse(null, null, unclear, alpha, out _, out var definition, out var a) is { } invalid) return invalid;
         if (limit is < 0 or > 5000) return Problems.Unprocessable("Invalid limit", "limit: 0 to 5000.");
@@ -199,7 +225,9 @@ public static class LeaderboardApi
             ?? await connection.QuerySingleOrDefaultAsync<string>("select slug from datasets order by shift_of is not null, id limit 1");
         var head = dataset is null ? null : await service.Store.HeadAsync(connection, dataset);
         if (head is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
-        var scored = await service.ScoreAsync(connection, head, await ScoringStore.EntriesAsync(connection, head.Id), head.LabelVersion);
+        var (scope, missing) = await ScopeAsync(connection, service, head, await service.Store.DataAsync(connection, head), imageSet);
+        if (missing is not null) return missing;
+        var scored = await service.ScoreAsync(connection, head, await ScoringStore.EntriesAsync(connection, head.Id), head.LabelVersion, scope!);
         var entry = scored.Entries.FirstOrDefault(e => e.Slug == slug);
         if (entry is null) return Problems.NotFound($"Model '{slug}' has no predictions on dataset '{head.Slug}'.");
 
@@ -211,15 +239,17 @@ public static class LeaderboardApi
             entry.K == 5 ? Score.From(Scoring.Top5(c, s.Classes, a)) : null,
             MultiLabelResult.From(Scoring.MultiLabel(c, s.Classes, MultiLabelDefinition.Strict, a)),
             MultiLabelResult.From(Scoring.MultiLabel(c, s.Classes, MultiLabelDefinition.Lenient, a)),
-            hasReference ? Score.From(Scoring.Real(c, s.Classes, a)) : null)).ToArray();
+            hasReference ? Score.From(Scoring.Real(c, s.Classes, a)) : null,
+            Scoring.Complete(c, s.Classes))).ToArray();
         var data = scored.Data;
         var classes = Enumerable.Range(0, data.Images.ClassCount).Where(i => data.Wnids[i] is not null).Select(i =>
         {
             long decided = c.Correct[i] + c.Unclear[i] + c.Wrong[i];
+            long graded = decided + c.Pending[i];
             return new ClassResult(i, data.Wnids[i], data.Lemmas[i], c.Predicted[i],
                 c.Predicted[i] == 0 ? null : (double)c.Top1[i] / c.Predicted[i],
-                decided == 0 ? null : (double)c.Correct[i] / decided,
-                decided == 0 ? null : (double)(c.Correct[i] + c.Unclear[i]) / decided,
+                graded == 0 ? null : (double)c.Correct[i] / graded,
+                graded == 0 ? null : (double)(c.Correct[i] + c.Unclear[i]) / graded,
                 decided, c.Pending[i]);
         }).ToArray();
 
@@ -228,7 +258,7 @@ public static class LeaderboardApi
         for (var i = 0; i < data.Images.Count; i++)
         {
             var p = entry.Predictions.Top1(i);
-            if (p < 0 || scored.Labels.Problematic[i]) continue;
+            if (p < 0 || scored.Labels.Problematic[i] || (scope!.Mask is not null && !scope.Mask[i])) continue;
             var state = scored.Labels.StateOf(i, p);
             if (!(state == ItemState.Wrong || (state == ItemState.Unclear && !definition.UnclearCountsCorrect))) continue;
             wrongCount++;
@@ -237,7 +267,7 @@ public static class LeaderboardApi
             wrong.Add(new WrongImage(data.ImageIds[i], data.Wnids[o], data.Lemmas[o], data.Wnids[p], data.Lemmas[p], state == ItemState.Wrong ? "wrong" : "unclear"));
         }
         return TypedResults.Ok(new ModelResultsResponse(
-            new ModelRef(entry.Slug, entry.DisplayName, entry.Kind, entry.Computed), head.Slug, head.LabelVersion, a,
+            new ModelRef(entry.Slug, entry.DisplayName, entry.Kind, entry.Computed), head.Slug, head.LabelVersion, a, scope!.Name,
             subsets, classes, wrongCount, wrong.ToArray()));
     }
 
@@ -294,8 +324,9 @@ public static class LeaderboardApi
     /// <param name="by">models (kinds model and model-extra-data, default) or humans.</param>
     /// <param name="unclear">How 'unclear' counts: wrong (default) or correct.</param>
     /// <param name="limit">At most this many images per list (default 100, at most 2,000).</param>
+    /// <param name="imageSet">The scope, as for the leaderboard (default: the dataset's 'annotated' set, else every image; 'all').</param>
     public static async Task<Results<Ok<HardImagesResponse>, ProblemHttpResult>> HardImages(
-        LeaderboardService service, string? dataset = null, string? by = null, string? unclear = null, int limit = 100)
+        LeaderboardService service, string? dataset = null, string? by = null, string? unclear = null, int limit = 100, string? imageSet = null)
     {
         if (Parse(null, null, unclear, null, out _, out var definition, out _) is { } invalid) return invalid;
         by ??= "models";
@@ -304,16 +335,15 @@ public static class LeaderboardApi
         await using var connection = await service.Db.OpenConnectionAsync();
         var head = await HeadAsync(connection, service.Store, dataset);
         if (head is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
-        var scored = await service.ScoreAsync(connection, head, await ScoringStore.EntriesAsync(connection, head.Id), head.LabelVersion);
-        var models = scored.Entries.Where(e => e.Kind is "model" or "model-extra-data").Select(e => e.Predictions).ToList();
-        var humans = scored.Entries.Where(e => e.Kind == "human").Select(e => e.Predictions).ToList();
+        var (scope, missing) = await ScopeAsync(connection, service, head, await service.Store.DataAsync(connection, head), imageSet);
+        if (missing is not null) return missing;
+        var scored = await service.ScoreAsync(connection, head, await ScoringStore.EntriesAsync(connection, head.Id), head.LabelVersion, scope!);
+        var (hardModels, hardHumans, modelCount, humanCount) = Mistakes(scored, definition.UnclearCountsCorrect);
         var n = scored.Data.Images.Count;
-        var hardModels = Scoring.AllWrong(models, scored.Labels, n, definition.UnclearCountsCorrect);
-        var hardHumans = Scoring.AllWrong(humans, scored.Labels, n, definition.UnclearCountsCorrect);
         var chosen = by == "models" ? hardModels : hardHumans;
         var both = Enumerable.Range(0, n).Select(i => hardModels[i] && hardHumans[i]).ToArray();
 
-        var groups = new[] { (by, by == "models" ? models.Count : humans.Count, chosen), ("models-and-humans", models.Count + humans.Count, both) };
+        var groups = new[] { (by, by == "models" ? modelCount : humanCount, chosen), ("models-and-humans", modelCount + humanCount, both) };
         var listed = groups.SelectMany(g => Enumerable.Range(0, n).Where(i => g.Item3[i]).Take(limit)).Select(i => scored.Data.ImageIds[i]).Distinct().ToArray();
         var hasFile = (await connection.QueryAsync<(long Id, bool HasFile)>(
             "select id, sha256 is not null from images where id = any(@listed)", new { listed })).ToDictionary(r => r.Id, r => r.HasFile);
@@ -331,7 +361,17 @@ public static class LeaderboardApi
             }).ToArray();
             return new HardImageGroup(name, entries, hard.LongCount(h => h), bySubset, list);
         }
-        return TypedResults.Ok(new HardImagesResponse(head.Slug, by, head.LabelVersion, definition.UnclearCountsCorrect ? "correct" : "wrong",
+        return TypedResults.Ok(new HardImagesResponse(head.Slug, by, head.LabelVersion, definition.UnclearCountsCorrect ? "correct" : "wrong", scope!.Name,
             Group(groups[0].Item1, groups[0].Item2, groups[0].Item3), Group(groups[1].Item1, groups[1].Item2, groups[1].Item3)));
+    }
+
+    /// <summary>The images every model (kinds model, model-extra-data) and every human gets wrong, on the scored scope.</summary>
+    internal static (bool[] Models, bool[] Humans, int ModelCount, int HumanCount) Mistakes(ScoredDataset scored, bool unclearCountsCorrect)
+    {
+        var models = scored.Entries.Where(e => e.Kind is "model" or "model-extra-data").Select(e => e.Predictions).ToList();
+        var humans = scored.Entries.Where(e => e.Kind == "human").Select(e => e.Predictions).ToList();
+        var n = scored.Data.Images.Count;
+        return (Scoring.AllWrong(models, scored.Labels, n, unclearCountsCorrect, scored.Scope.Mask),
+            Scoring.AllWrong(humans, scored.Labels, n, unclearCountsCorrect, scored.Scope.Mask), models.Count, humans.Count);
     }
 }

@@ -15,39 +15,53 @@ public sealed record ScoredEntry(EntryHead? Entry, string Slug, string DisplayNa
     public bool Computed => Entry is null;
 }
 
-/// <summary>Every entry of a dataset counted at one label version.</summary>
-public sealed record ScoredDataset(DatasetHead Head, DatasetData Data, LabelState Labels, long Version, IReadOnlyList<ScoredEntry> Entries)
+/// <summary>Every entry of a dataset counted at one label version on one scope.</summary>
+public sealed record ScoredDataset(DatasetHead Head, DatasetData Data, LabelState Labels, long Version, IReadOnlyList<ScoredEntry> Entries, ImageScope Scope)
 {
     public SubsetMask? Subset(string name) => Data.Subsets.FirstOrDefault(s => s.Name == name);
 }
 
-/// <summary>A computed board and its JSON, serialized once.</summary>
-public sealed record CachedBoard(LeaderboardResponse Board, byte[] Json);
+/// <summary>
+/// A computed board and its JSON, serialized once. The statistics that need every image (rank intervals, tests between
+/// rows) are computed after the first answer: until they are, Json says so, and Completed holds the board with them.
+/// </summary>
+public sealed class CachedBoard(LeaderboardResponse board, byte[] json)
+{
+    public LeaderboardResponse Board { get; } = board;
+    public byte[] Json { get; } = json;
+    public Task<CachedBoard>? Statistics { get; init; }
+
+    /// <summary>The board with its statistics once they are ready, else the first answer.</summary>
+    public CachedBoard Latest => Statistics is { IsCompletedSuccessfully: true } done ? done.Result : this;
+}
 
 /// <summary>The parameters of a board.</summary>
-/// <param name="ImageSet">Restrict every entry to the images of this image set of the dataset (a fair comparison of
-/// humans and models on the images the humans labeled); its members are <paramref name="ImageSetIds"/>.</param>
+/// <param name="ImageSet">The image set asked for: null for the dataset's default (its 'annotated' set, else every
+/// image), 'all' for every image, or a set's name; it applies by name to the shifted dataset too.</param>
+/// <param name="Fit">logit (default), probit or linear: the space of the shift fit.</param>
+/// <param name="FitOn">model (default: kind model) or non-human (every uploaded entry that is not human).</param>
 public sealed record BoardQuery(string Subset, string Metric, MultiLabelDefinition Definition, double Alpha, long? Version,
-    string? ImageSet = null, long[]? ImageSetIds = null);
+    string? ImageSet = null, string Fit = "logit", string FitOn = "model");
 
 /// <summary>
 /// Computes boards from the in-memory data of <see cref="ScoringStore"/> and caches them by everything they depend on:
-/// the datasets' label versions, images, subsets and reference labels, the current upload of every entry, the
-/// entries' metadata and the parameters. A cached board costs two small queries.
+/// the datasets' label versions, images, subsets, image sets and reference labels, the current upload of every entry,
+/// the entries' metadata and the parameters. A cached board costs one small query.
 /// </summary>
-public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, IOptions<JsonOptions> json)
+public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, IOptions<JsonOptions> json, ILogger<LeaderboardService> logger)
 {
     public const string HumanMajority = "human-majority";
     public const string ModelMajority = "model-majority";
 
     private readonly ConditionalWeakTable<LabelState, ConcurrentDictionary<string, ClassCounts>> _counts = new();
-    private readonly ConcurrentDictionary<string, CachedBoard> _boards = new();
+    private readonly BoundedCache<CachedBoard> _boards = new(200);
+    private readonly BoundedCache<CachedBoard> _byFingerprint = new(200);
     private readonly SemaphoreSlim _computing = new(1, 1);
+    // The bootstraps run one at a time beside the boards, so a burst of new variants queues here, not in front of boards.
+    private readonly SemaphoreSlim _statistics = new(1, 1);
 
     public NpgsqlDataSource Db => db;
     public ScoringStore Store => store;
-
-    private readonly ConcurrentDictionary<string, CachedBoard> _byFingerprint = new();
 
     /// <summary>Forgets every computed board (the loaded data stays, keyed by what it depends on).</summary>
     public void Clear()
@@ -58,16 +72,17 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
 
     /// <summary>
     /// Everything a board of the dataset depends on, for it and its shifted partner, in one round trip: label version
-    /// (with the server's start, see <see cref="DatasetHead.ServerStarted"/>), consensus rule, image and subset counts,
-    /// reference set, current uploads and the entries' last metadata change.
+    /// (with the server's start, see <see cref="DatasetHead.ServerStarted"/>), consensus rule, the wrong-original setting,
+    /// image, subset and image-set revisions, reference set, current uploads and the entries' last metadata change.
     /// Null when the dataset does not exist.
     /// </summary>
     public static Task<string?> FingerprintAsync(NpgsqlConnection connection, string slug) =>
         connection.QuerySingleOrDefaultAsync<string?>(
             """
-            select string_agg(concat_ws(':', d.id, d.label_version, pg_postmaster_start_time(), d.consensus_rule,
+            select string_agg(concat_ws(':', d.id, d.label_version, pg_postmaster_start_time(), d.consensus_rule, d.original_wrong_is_problematic,
                        (select e.epoch from dataset_image_epochs e where e.dataset_id = d.id),
                        (select count(*) from subsets s where s.dataset_id = d.id),
+                       (select string_agg(s.id || '.' || s.revision, ',' order by s.id) from image_sets s where s.dataset_id = d.id),
                        (select r.id from reference_label_sets r where r.dataset_id = d.id),
                        (select string_agg(ps.upload_id::text, ',' order by ps.model_id) from prediction_sets ps where ps.dataset_id = d.id),
                        (select max(m.updated_at) from prediction_sets ps join models m on m.id = ps.model_id where ps.dataset_id = d.id)),
@@ -78,71 +93,62 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
             """,
             new { slug });
 
-    public CachedBoard? Cached(string fingerprint, BoardQuery query) =>
-        _byFingerprint.GetValueOrDefault(FastKey(fingerprint, query));
+    public CachedBoard? Cached(string fingerprint, BoardQuery query) => _byFingerprint.Get(FastKey(fingerprint, query));
 
-    public void Remember(string fingerprint, BoardQuery query, CachedBoard board)
-    {
-        if (_byFingerprint.Count > 100) _byFingerprint.Clear();
-        _byFingerprint[FastKey(fingerprint, query)] = board;
-    }
+    public void Remember(string fingerprint, BoardQuery query, CachedBoard board) => _byFingerprint.Set(FastKey(fingerprint, query), board);
 
     private static string FastKey(string fingerprint, BoardQuery q) =>
-        $"{fingerprint}|{q.Subset}|{q.Metric}|{q.Definition.Average}|{q.Definition.UnclearCountsCorrect}|{q.Alpha}|{q.Version}";
+        $"{fingerprint}|{q.Subset}|{q.Metric}|{q.Definition.Average}|{q.Definition.UnclearCountsCorrect}|{q.Alpha}|{q.Version}|{q.ImageSet}|{q.Fit}|{q.FitOn}";
 
-    public async Task<ScoredDataset> ScoreAsync(
-        NpgsqlConnection connection, DatasetHead head, EntryHead[] entries, long version, long[]? imageSetIds = null)
+    /// <summary>
+    /// The scope a request asks for on a dataset: null asks for the default (the 'annotated' set when the dataset has
+    /// one, else every image), 'all' for every image. Null (with Missing) when the dataset has no set of that name.
+    /// </summary>
+    public async Task<(ImageScope? Scope, bool Default)> ScopeAsync(NpgsqlConnection connection, DatasetHead head, DatasetData data, string? requested)
+    {
+        if (requested == Datasets.ImageSetsApi.All) return (ImageScope.All, false);
+        if (requested is null)
+        {
+            var annotated = await store.ScopeAsync(connection, head, data, Datasets.ImageSetsApi.Annotated);
+            return (annotated ?? ImageScope.All, annotated is not null);
+        }
+        return (await store.ScopeAsync(connection, head, data, requested), false);
+    }
+
+    public async Task<ScoredDataset> ScoreAsync(NpgsqlConnection connection, DatasetHead head, EntryHead[] entries, long version, ImageScope scope)
     {
         var data = await store.DataAsync(connection, head);
         var labels = await store.LabelsAsync(connection, head, data, version);
         var counts = _counts.GetValue(labels, _ => new ConcurrentDictionary<string, ClassCounts>());
-        // An image set keeps each entry's predictions on its images only: the others count as not predicted.
-        bool[]? keep = null;
-        var setKey = "";
-        if (imageSetIds is not null)
-        {
-            keep = new bool[data.ImageIds.Length];
-            foreach (var id in imageSetIds)
-                if (data.Position.TryGetValue(id, out var position)) keep[position] = true;
-            setKey = ":set:" + string.Join(',', imageSetIds.Order());
-        }
+        var setKey = ":scope:" + scope.Key;
         var predictions = new RankedPredictions[entries.Length];
-        for (var i = 0; i < entries.Length; i++)
-        {
-            var loaded = await store.PredictionsAsync(connection, data, entries[i]);
-            predictions[i] = keep is null ? loaded : Restrict(loaded, keep);
-        }
+        for (var i = 0; i < entries.Length; i++) predictions[i] = await store.PredictionsAsync(connection, data, entries[i]);
         // Counting is independent per entry: spread it over the cores.
         Parallel.For(0, entries.Length, i =>
-            counts.GetOrAdd("u" + entries[i].UploadId + setKey, _ => Scoring.Count(data.Images, labels, predictions[i])));
+            counts.GetOrAdd("u" + entries[i].UploadId + setKey, _ => Scoring.Count(data.Images, labels, predictions[i], scope.Mask)));
         var scored = entries.Select((entry, i) => new ScoredEntry(
             entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions[i], counts["u" + entry.UploadId + setKey])).ToList();
-        AddMajority(scored, data, labels, counts, HumanMajority, "Human majority vote", e => e.Kind == "human", setKey);
-        AddMajority(scored, data, labels, counts, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data", setKey);
-        return new ScoredDataset(head, data, labels, version, scored);
-    }
-
-    private static RankedPredictions Restrict(RankedPredictions predictions, bool[] keep)
-    {
-        var ranked = (short[])predictions.Ranked.Clone();
-        for (var i = 0; i < keep.Length; i++)
-            if (!keep[i]) Array.Fill(ranked, (short)-1, i * RankedPredictions.Width, RankedPredictions.Width);
-        return new RankedPredictions(ranked, predictions.K);
+        AddMajority(scored, data, labels, counts, HumanMajority, "Human majority vote", e => e.Kind == "human", scope);
+        AddMajority(scored, data, labels, counts, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data", scope);
+        return new ScoredDataset(head, data, labels, version, scored, scope);
     }
 
     private static void AddMajority(List<ScoredEntry> scored, DatasetData data, LabelState labels,
-        ConcurrentDictionary<string, ClassCounts> counts, string slug, string name, Func<EntryHead, bool> member, string setKey)
+        ConcurrentDictionary<string, ClassCounts> counts, string slug, string name, Func<EntryHead, bool> member, ImageScope scope)
     {
         var members = scored.Where(s => s.Entry is { } e && member(e)).ToList();
         if (members.Count < 2) return;
-        var key = slug + ":" + string.Join(',', members.Select(m => m.Entry!.UploadId)) + setKey;
+        var key = slug + ":" + string.Join(',', members.Select(m => m.Entry!.UploadId));
         var predictions = data.Ensembles.GetOrAdd(key, _ => Scoring.Majority(members.Select(m => m.Predictions).ToList(), data.Images.Count, data.Images.ClassCount));
-        var c = counts.GetOrAdd(key, _ => Scoring.Count(data.Images, labels, predictions));
+        var c = counts.GetOrAdd(key + ":scope:" + scope.Key, _ => Scoring.Count(data.Images, labels, predictions, scope.Mask));
         scored.Add(new ScoredEntry(null, slug, $"{name} ({members.Count})", "ensemble", 1, predictions, c));
     }
 
-    /// <summary>The board of a dataset, from the cache when nothing it depends on changed.</summary>
-    public async Task<CachedBoard> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query)
+    /// <summary>
+    /// The board of a dataset, from the cache when nothing it depends on changed. Null when the dataset has no image set
+    /// of the name asked for.
+    /// </summary>
+    public async Task<CachedBoard?> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query)
     {
         var entries = await ScoringStore.EntriesAsync(connection, head.Id);
         DatasetHead? shifted = head.ShiftedBy is { } shiftedId ? await store.HeadAsync(connection, shiftedId) : null;
@@ -150,28 +156,131 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
         var key = string.Join('|',
             Key(head, entries), shifted is null ? "-" : Key(shifted, shiftedEntries),
             query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, query.Alpha, query.Version,
-            query.ImageSet, query.ImageSetIds is null ? "" : string.Join(',', query.ImageSetIds.Order()));
-        if (_boards.TryGetValue(key, out var board)) return board;
+            query.ImageSet, query.Fit, query.FitOn);
+        if (_boards.Get(key) is { } board) return board;
 
         await _computing.WaitAsync();
         try
         {
-            if (_boards.TryGetValue(key, out board)) return board;
+            if (_boards.Get(key) is { } again) return again;
             var watch = Stopwatch.StartNew();
-            var scored = await ScoreAsync(connection, head, entries, query.Version ?? head.LabelVersion, query.ImageSetIds);
-            // An earlier version applies to the dataset asked for; the shifted dataset is shown at its current labels.
-            var scoredShift = shifted is null ? null : await ScoreAsync(connection, shifted, shiftedEntries, shifted.LabelVersion);
-            var built = Boards.Build(scored, scoredShift, query, watch);
-            board = new CachedBoard(built, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(built, json.Value.SerializerOptions));
-            if (_boards.Count > 100) _boards.Clear();
-            _boards[key] = board;
+            var data = await store.DataAsync(connection, head);
+            var (scope, isDefault) = await ScopeAsync(connection, head, data, query.ImageSet);
+            if (scope is null) return null;
+            var scored = await ScoreAsync(connection, head, entries, query.Version ?? head.LabelVersion, scope);
+            // An earlier version applies to the dataset asked for; the shifted dataset is shown at its current labels, on
+            // its image set of the same name (none: no shifted columns, and the scope says so).
+            ScoredDataset? scoredShift = null;
+            if (shifted is not null)
+            {
+                var shiftedData = await store.DataAsync(connection, shifted);
+                var shiftedScope = scope.Name is null ? ImageScope.All : await store.ScopeAsync(connection, shifted, shiftedData, scope.Name);
+                if (shiftedScope is not null) scoredShift = await ScoreAsync(connection, shifted, shiftedEntries, shifted.LabelVersion, shiftedScope);
+            }
+            var built = Boards.Build(scored, scoredShift, query, DescribeScope(scored, shifted, scoredShift, query, isDefault), watch);
+            board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query) };
+            _boards.Set(key, board);
             return board;
         }
         finally { _computing.Release(); }
     }
 
+    private byte[] Serialize(LeaderboardResponse board) =>
+        System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(board, json.Value.SerializerOptions);
+
+    /// <summary>The rank intervals and row tests, in the background: the first answer does not wait for them.</summary>
+    private Task<CachedBoard> StatisticsAsync(LeaderboardResponse board, ScoredDataset scored, BoardQuery query) =>
+        Task.Run(async () =>
+        {
+            await _statistics.WaitAsync();
+            try
+            {
+                var complete = Boards.WithStatistics(board, scored, query, scored.Scope);
+                return new CachedBoard(complete, Serialize(complete));
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "The statistics of a board of {Dataset} failed", board.Dataset);
+                throw;
+            }
+            finally { _statistics.Release(); }
+        });
+
+    internal static BoardScope DescribeScope(ScoredDataset scored, DatasetHead? shiftedHead, ScoredDataset? shifted, BoardQuery query, bool isDefault)
+    {
+        var images = scored.Data.Images;
+        var mask = scored.Subset(query.Subset)!.Classes;
+        var scope = scored.Scope;
+        long inScope = 0, graded = 0, problematic = 0;
+        for (var i = 0; i < images.Count; i++)
+        {
+            if (scope.Mask is not null && !scope.Mask[i]) continue;
+            inScope++;
+            if (!mask[images.OriginalClass[i]]) continue;
+            if (scored.Labels.Problematic[i]) problematic++; else graded++;
+        }
+        var name = scope.Name;
+        var text = (name is null ? "Every image of the dataset" : $"The image set '{name}'{(isDefault ? " (the dataset's default scope)" : "")}") +
+                   $": {inScope:N0} images, {graded:N0} graded on this subset, {problematic:N0} left out as problematic.";
+        if (shiftedHead is not null)
+            text += shifted is null
+                ? $" {shiftedHead.Slug} has no image set '{name}': the shifted columns are empty (imageSet=all compares every image)."
+                : $" {shiftedHead.Slug} is graded on {(name is null ? "every image" : $"its image set '{name}'")} too.";
+        return new BoardScope
+        {
+            ImageSet = name,
+            Default = isDefault,
+            Images = inScope,
+            Graded = graded,
+            Problematic = problematic,
+            WrongOriginalIsProblematic = scored.Head.OriginalWrongIsProblematic,
+            WrongOriginalImages = scored.Head.OriginalWrongIsProblematic ? scored.Labels.WrongOriginals : null,
+            ShiftedImages = shifted is null ? null : shifted.Scope.Count(shifted.Data.Images.Count),
+            Description = text,
+        };
+    }
+
     private static string Key(DatasetHead head, EntryHead[] entries) =>
-        $"{head.Id}:{head.ImagesKey}:{head.LabelVersion}@{head.ServerStarted.UtcTicks}:{head.ConsensusRule}:" +
+        $"{head.Id}:{head.ImagesKey}:{head.LabelVersion}@{head.ServerStarted.UtcTicks}:{head.ConsensusRule}:{head.OriginalWrongIsProblematic}:{head.ImageSetsKey}:" +
         string.Join(',', entries.Select(e => e.UploadId)) + ":" +
         (entries.Length == 0 ? 0 : entries.Max(e => e.UpdatedAt.UtcTicks));
+}
+
+/// <summary>A cache of at most Capacity values that forgets the least recently used one first.</summary>
+public sealed class BoundedCache<T>(int capacity) where T : class
+{
+    private readonly Dictionary<string, LinkedListNode<(string Key, T Value)>> _index = new();
+    private readonly LinkedList<(string Key, T Value)> _order = new();
+    private readonly Lock _lock = new();
+
+    public T? Get(string key)
+    {
+        lock (_lock)
+        {
+            if (!_index.TryGetValue(key, out var node)) return null;
+            _order.Remove(node);
+            _order.AddFirst(node);
+            return node.Value.Value;
+        }
+    }
+
+    public void Set(string key, T value)
+    {
+        lock (_lock)
+        {
+            if (_index.Remove(key, out var old)) _order.Remove(old);
+            _index[key] = _order.AddFirst((key, value));
+            while (_index.Count > capacity)
+            {
+                var last = _order.Last!;
+                _order.RemoveLast();
+                _index.Remove(last.Value.Key);
+            }
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_lock) { _index.Clear(); _order.Clear(); }
+    }
 }

@@ -33,6 +33,10 @@ public sealed record DatasetHead
     /// cached per label version is also cached per server start.
     /// </summary>
     public required DateTimeOffset ServerStarted { get; init; }
+    /// <summary>The paper's rule as a setting: an image whose original label was decided wrong is problematic.</summary>
+    public required bool OriginalWrongIsProblematic { get; init; }
+    /// <summary>The dataset's image sets as "id.revision,..."; moves whenever a set is created or its members change.</summary>
+    public required string ImageSetsKey { get; init; }
 
     /// <summary>What the image data (positions, original classes, subsets, reference labels) depends on.</summary>
     public string ImagesKey => $"{ImageEpoch}/{ImageCount}/{SubsetCount}/{ReferenceSet}";
@@ -57,6 +61,17 @@ public sealed record EntryHead
 
 public sealed record SubsetMask(string Name, bool BuiltIn, bool[] Classes);
 
+/// <summary>
+/// The images a board grades: an image set of the dataset (Mask over image positions), or every image (Name and Mask
+/// null). The same scope applies to every entry, and by name to both datasets of a shift pair.
+/// </summary>
+public sealed record ImageScope(string? Name, bool[]? Mask, int Revision = 0)
+{
+    public static readonly ImageScope All = new(null, null);
+    public string Key => Name is null ? "" : $"{Name}#{Revision}";
+    public int Count(int images) => Mask is null ? images : Mask.Count(m => m);
+}
+
 /// <summary>The immutable in-memory image data of a dataset, with the predictions of its uploads as they are loaded.</summary>
 public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages images, string[] wnids, string[] lemmas, SubsetMask[] subsets)
 {
@@ -80,7 +95,8 @@ public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages
 public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logger)
 {
     private readonly ConcurrentDictionary<long, DatasetData> _datasets = new();
-    private readonly ConcurrentDictionary<(long Dataset, string ImagesKey, long Version, bool Current, DateTimeOffset ServerStarted), LabelState> _labels = new();
+    private readonly ConcurrentDictionary<(long Dataset, string ImagesKey, long Version, bool Current, DateTimeOffset ServerStarted, bool WrongOriginals), LabelState> _labels = new();
+    private readonly ConcurrentDictionary<(long Dataset, string ImagesKey, long SetId, int Revision), bool[]> _scopes = new();
     private readonly SemaphoreSlim _loading = new(1, 1);
     /// <summary>One upload loads at a time, so that concurrent first readers do not each copy it.</summary>
     private readonly SemaphoreSlim _loadingPredictions = new(1, 1);
@@ -100,7 +116,8 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
                coalesce((select e.epoch from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_epoch,
                (select count(*) from subsets s where s.dataset_id = d.id) as subset_count,
                coalesce((select r.id from reference_label_sets r where r.dataset_id = d.id), 0) as reference_set,
-               pg_postmaster_start_time() as server_started
+               pg_postmaster_start_time() as server_started, d.original_wrong_is_problematic,
+               coalesce((select string_agg(s.id || '.' || s.revision, ',' order by s.id) from image_sets s where s.dataset_id = d.id), '') as image_sets_key
         from datasets d
         """;
 
@@ -231,13 +248,36 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
     public async Task<LabelState> LabelsAsync(NpgsqlConnection connection, DatasetHead head, DatasetData data, long version)
     {
         var current = version == head.LabelVersion;
-        var key = (head.Id, head.ImagesKey, version, current, head.ServerStarted);
+        var key = (head.Id, head.ImagesKey, version, current, head.ServerStarted, head.OriginalWrongIsProblematic);
         if (_labels.TryGetValue(key, out var labels)) return labels;
         labels = current ? await CurrentLabelsAsync(connection, head, data) : await LabelsAtAsync(connection, head, data, version);
+        if (head.OriginalWrongIsProblematic) labels = labels.WithWrongOriginalsProblematic(data.Images.OriginalClass, out _);
         foreach (var stale in _labels.Keys.Where(k => k.Dataset == head.Id && k.Current && k.Version != version)) _labels.TryRemove(stale, out _);
         if (_labels.Count > 64) _labels.Clear();
         _labels[key] = labels;
         return labels;
+    }
+
+    /// <summary>
+    /// The members of an image set as a mask over the dataset's image positions, or null when the dataset has no set
+    /// of that name. Kept until the set's revision or the dataset's images change.
+    /// </summary>
+    public async Task<ImageScope?> ScopeAsync(NpgsqlConnection connection, DatasetHead head, DatasetData data, string name)
+    {
+        var set = await connection.QuerySingleOrDefaultAsync<(long Id, int Revision)?>(
+            "select id, revision from image_sets where dataset_id = @Id and name = @name", new { head.Id, name });
+        if (set is not { } found) return null;
+        var key = (head.Id, head.ImagesKey, found.Id, found.Revision);
+        if (!_scopes.TryGetValue(key, out var mask))
+        {
+            mask = new bool[data.Images.Count];
+            foreach (var imageId in await connection.QueryAsync<long>(
+                "select image_id from image_set_members where image_set_id = @Id", new { found.Id }))
+                if (data.Position.TryGetValue(imageId, out var i)) mask[i] = true;
+            foreach (var stale in _scopes.Keys.Where(k => k.Dataset == head.Id && k.SetId == found.Id)) _scopes.TryRemove(stale, out _);
+            _scopes[key] = mask;
+        }
+        return new ImageScope(name, mask, found.Revision);
     }
 
     private static async Task<LabelState> CurrentLabelsAsync(NpgsqlConnection connection, DatasetHead head, DatasetData data)

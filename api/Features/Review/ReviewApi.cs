@@ -36,7 +36,7 @@ public static class ReviewApi
             .WithSummary("Every verdict and flag event of an image, oldest first.");
         routes.MapPut("/api/datasets/{slug}/consensus", SetConsensus).WithTags("Review").WithName("SetConsensusRule")
             .RequireAuthorization(Policies.Admin).AfterPredictionFollowups()
-            .WithSummary("Set the dataset's consensus rule ('latest' or 'agreement:N') and re-derive every item state.");
+            .WithSummary("Set the dataset's consensus rule ('latest', 'majority' or 'agreement:N') and re-derive every item state.");
         return review;
     }
 

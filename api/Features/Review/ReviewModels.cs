@@ -154,7 +154,7 @@ public sealed class AdjudicateValidator : AbstractValidator<AdjudicateRequest>
 public sealed class ConsensusValidator : AbstractValidator<ConsensusRequest>
 {
     public ConsensusValidator() =>
-        RuleFor(r => r.Rule).NotEmpty().Matches("^(latest|agreement:[1-9][0-9]?)$").WithMessage("rule: 'latest' or 'agreement:N'.");
+        RuleFor(r => r.Rule).NotEmpty().Matches("^(latest|majority|agreement:[1-9][0-9]?)$").WithMessage("rule: 'latest', 'majority' or 'agreement:N'.");
 }
 
 public sealed class PutGuideNoteValidator : AbstractValidator<PutGuideNoteRequest>

@@ -60,6 +60,7 @@ public sealed class BundleTests(BundleSourceFixture source, ITestOutputHelper ou
         "dataset=demo-val&subset=dogs&average=per-class&unclear=correct",
         "dataset=demo-val&subset=birds-and-fish",
         "dataset=demo-val&subset=no-dogs&metric=top1",
+        "dataset=demo-val&subset=no-fish&metric=top1",
         "dataset=demo-val&version=1",
         "dataset=demo-val&version=3",
         "dataset=demo-v2",
@@ -79,7 +80,7 @@ public sealed class BundleTests(BundleSourceFixture source, ITestOutputHelper ou
 
         await Ok(await admin.PostAsJsonAsync("/api/datasets/demo-val/subsets",
             new { name = "birds-and-fish", description = "Some organisms", wnids = DemoSeeder.OtherOrganisms.Take(12).ToArray() }));
-        await Ok(await admin.PostAsJsonAsync("/api/datasets/demo-val/subsets", new { name = "no-dogs", excludeRoot = "n02084071" }));
+        await Ok(await admin.PostAsJsonAsync("/api/datasets/demo-val/subsets", new { name = "no-fish", excludeRoot = "n02512053" }));
 
         // A second human (so the human majority vote exists) and a model with scores on part of the images.
         await Ok(await admin.PostAsJsonAsync("/api/models", new { slug = "bundle-human-b", displayName = "Human B <b>", kind = "human" }));

@@ -179,6 +179,30 @@ public sealed class InteropTests(ApiFixture fixture, ITestOutputHelper output) :
         Assert.Equal(0, mismatches);
     }
 
+    /// <summary>
+    /// Per voted image, the labels the rule decided correct against real.json's set (computed here from the shared files):
+    /// the share that are identical must reach the floor. Under the latest verdict about half did.
+    /// </summary>
+    private async Task AssertLabelSetsMatchRealAsync(string slug, double floor, ITestOutputHelper log)
+    {
+        var classes = TestData.IlsvrcClasses();
+        var real = JsonSerializer.Deserialize<int[][]>(await File.ReadAllTextAsync(Path.Combine(TestData.SharedData, "real", "real.json")))!;
+        await using var connection = await fixture.App.Db.OpenConnectionAsync();
+        var decided = (await connection.QueryAsync<(string FileName, string[] Correct)>(
+            """
+            select i.file_name, coalesce(array_agg(r.wnid) filter (where r.state = 'correct'), '{}')
+            from review_items r join images i on i.id = r.image_id join datasets d on d.id = i.dataset_id
+            where d.slug = @slug and exists (select 1 from verdict_events e where e.item_id = r.id)
+            group by i.file_name
+            """, new { slug })).ToList();
+        var identical = decided.Count(d =>
+            real[int.Parse(d.FileName["ILSVRC2012_val_".Length..][..8]) - 1].Select(c => classes[c]).ToHashSet().SetEquals(d.Correct));
+        var share = (double)identical / decided.Count;
+        log.WriteLine($"label sets identical to real.json under the majority rule: {identical} of {decided.Count} voted images ({share:P1})");
+        Assert.Equal(24_889, decided.Count);
+        Assert.True(share >= floor, $"{share:P1} of the voted images' label sets match real.json; the floor is {floor:P0}.");
+    }
+
     [Fact]
     public async Task The_real_rater_votes_import_by_COPY_and_golden_answers_mark_control_questions()
     {
@@ -203,7 +227,11 @@ public sealed class InteropTests(ApiFixture fixture, ITestOutputHelper output) :
         Assert.Equal(924_810, votes.GetProperty("votes").GetInt32());
         Assert.Equal(184_962, votes.GetProperty("questions").GetInt32());
         Assert.Equal(85, votes.GetProperty("raters").GetInt32());
+        // The dataset decided by the latest verdict: crowd votes switched it to the majority rule.
+        Assert.Equal("majority", votes.GetProperty("rule").GetString());
+        Assert.Equal("latest", votes.GetProperty("ruleChangedFrom").GetString());
         await AssertStatesFollowFromEventsAsync("real-votes");
+        await AssertLabelSetsMatchRealAsync("real-votes", floor: 0.65, output);
         var golden = await ImportAsync("golden_votes.csv.gz", golden: true);
 
         await using var connection = await fixture.App.Db.OpenConnectionAsync();

@@ -34,12 +34,18 @@ public sealed class RaterVotesTests(ApiFixture fixture) : IClassFixture<ApiFixtu
                   $"img_0002.JPEG,{Classes[2]},a,yes\nimg_0002.JPEG,{Classes[2]},b,no\n" +    // existing: conflict
                   $"img_0003.JPEG,{Classes[0]},a,no\n" +                                       // new: one vote of two, pending
                   $"img_0004.JPEG,{Classes[0]},b,no\nimg_0004.JPEG,{Classes[0]},a,no\n";     // new: wrong
-        var job = await InteropTests.WaitForJobAsync(admin, await admin.PostAsync("/api/datasets/votes-first/import/rater-votes", new StringContent(csv, Encoding.UTF8, "text/csv")));
+        // Agreement does not fit crowd votes: refused unless the import may switch the dataset to the majority rule.
+        var refused = await admin.PostAsync("/api/datasets/votes-first/import/rater-votes", new StringContent(csv, Encoding.UTF8, "text/csv"));
+        Assert.Contains("rule=majority", (await refused.ProblemAsync(HttpStatusCode.UnprocessableEntity)).GetProperty("detail").GetString());
+        Assert.Equal(0, await VotesAsync("votes-first"));
+        var job = await InteropTests.WaitForJobAsync(admin, await admin.PostAsync("/api/datasets/votes-first/import/rater-votes?rule=majority", new StringContent(csv, Encoding.UTF8, "text/csv")));
         var result = job.GetProperty("result");
         Assert.Equal(7, result.GetProperty("votes").GetInt32());
         Assert.Equal(4, result.GetProperty("questions").GetInt32());
-        Assert.Equal(3, result.GetProperty("changedItems").GetInt32());
+        Assert.Equal(4, result.GetProperty("changedItems").GetInt32());
         Assert.Equal(1, result.GetProperty("labelVersion").GetInt64());
+        Assert.Equal("majority", result.GetProperty("rule").GetString());
+        Assert.Equal("agreement:2", result.GetProperty("ruleChangedFrom").GetString());
         await InteropTests.AssertStatesFollowFromEventsAsync(fixture.App.Db, "votes-first");
 
         await using var db = await fixture.App.Db.OpenConnectionAsync();
@@ -57,13 +63,13 @@ public sealed class RaterVotesTests(ApiFixture fixture) : IClassFixture<ApiFixtu
             where d.slug = 'votes-first' order by i.file_name
             """)).ToList();
         Assert.Equal(
-            [("img_0001.JPEG", "correct", 1, 1L), ("img_0002.JPEG", "conflict", 1, 1L), ("img_0003.JPEG", "pending", 0, 1L), ("img_0004.JPEG", "wrong", 1, 1L)],
+            [("img_0001.JPEG", "correct", 1, 1L), ("img_0002.JPEG", "unclear", 1, 1L), ("img_0003.JPEG", "wrong", 1, 1L), ("img_0004.JPEG", "wrong", 1, 1L)],
             items);
         await AssertReviewQueueFollowsItemsAsync(db, "votes-first");
 
         // Golden answers to an existing question: a later import, re-derived, and the question becomes a control question.
         var golden = await InteropTests.WaitForJobAsync(admin, await admin.PostAsync("/api/datasets/votes-first/import/rater-votes?golden=true",
-            new StringContent($"file_name,wnid,rater,answer\nimg_0003.JPEG,{Classes[0]},expert,no\n", Encoding.UTF8, "text/csv")));
+            new StringContent($"file_name,wnid,rater,answer\nimg_0003.JPEG,{Classes[0]},expert,yes\n", Encoding.UTF8, "text/csv")));
         Assert.Equal(1, golden.GetProperty("result").GetProperty("changedItems").GetInt32());
         await InteropTests.AssertStatesFollowFromEventsAsync(fixture.App.Db, "votes-first");
         Assert.Equal(["img_0003.JPEG"], await db.QueryAsync<string>(
@@ -75,10 +81,11 @@ public sealed class RaterVotesTests(ApiFixture fixture) : IClassFixture<ApiFixtu
     }
 
     [Theory]
-    [InlineData("latest", 6L)]        // the votes decide their question: the next version
-    [InlineData("agreement:2", 5L)]   // one vote decides nothing: the version the dataset had
-    public async Task A_datasets_first_votes_continue_its_label_versions(string rule, long expected)
+    [InlineData("latest")]     // switched to the majority rule by the import
+    [InlineData("majority")]
+    public async Task A_datasets_first_votes_continue_its_label_versions(string rule)
     {
+        const long expected = 6;
         var admin = fixture.App.Admin();
         var slug = "votes-version-" + rule.Replace(":", "");
         await TestData.CreateDatasetAsync(admin, slug, Classes);
@@ -93,6 +100,7 @@ public sealed class RaterVotesTests(ApiFixture fixture) : IClassFixture<ApiFixtu
             new StringContent($"file_name,wnid,rater,answer\nimg_0001.JPEG,{Classes[0]},a,yes\n", Encoding.UTF8, "text/csv")));
         Assert.Equal(expected, job.GetProperty("result").GetProperty("labelVersion").GetInt64());
         Assert.Equal(expected, await db.ExecuteScalarAsync<long>("select label_version from datasets where slug = @slug", new { slug }));
+        Assert.Equal("majority", await db.ExecuteScalarAsync<string>("select consensus_rule from datasets where slug = @slug", new { slug }));
         Assert.Equal([expected], await db.QueryAsync<long>(
             """
             select distinct e.label_version from verdict_events e join review_items r on r.id = e.item_id
@@ -134,6 +142,16 @@ public sealed class RaterVotesTests(ApiFixture fixture) : IClassFixture<ApiFixtu
             Assert.Equal("origin", await RoleAsync(tx));
             await tx.RollbackAsync();
         }
+    }
+
+    private async Task<long> VotesAsync(string slug)
+    {
+        await using var db = await fixture.App.Db.OpenConnectionAsync();
+        return await db.ExecuteScalarAsync<long>(
+            """
+            select count(*) from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
+            join datasets d on d.id = i.dataset_id where d.slug = @slug
+            """, new { slug });
     }
 
     /// <summary>The trigger-kept review queue counts what the items say, image by image.</summary>

@@ -17,9 +17,10 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
     public const string Tench = "n01440764", Chihuahua = "n02085620", Object = "n02704792";
     private static readonly string[] Classes = [Tench, Chihuahua, Object];
 
-    // Image i: original class, and the top-1 of m1 (-1: not predicted). m2 predicts the original label everywhere.
+    // Image i: original class, and the top-1 of m1 (-1: not predicted) and m3. m2 predicts the original label everywhere.
     private static readonly short[] Original = [0, 0, 0, 0, 1, 1, 1, 2, 2, 2];
     private static readonly short[] M1 = [0, 1, 2, 1, 1, 1, 0, 2, 0, -1];
+    private static readonly short[] M3 = [0, 0, 0, 0, 1, 1, 1, 2, 2, 0];
 
     public sealed class Fixture : ApiFixture
     {
@@ -45,6 +46,8 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
             await seed.PredictionsAsync("tiny", "m2", "model", 1, Enumerable.Range(0, 10).Select(i => (Images[i], new[] { Original[i] })));
             await seed.PredictionsAsync("tiny-v2", "m1", "model", 1, Shifted.Select(id => (id, new short[] { 0 })));
             await seed.PredictionsAsync("tiny-v2", "m2", "model", 1, Shifted.Select((id, i) => (id, new short[] { (short)(i == 3 ? 1 : i) })));
+            await seed.PredictionsAsync("tiny", "m3", "model", 1, Enumerable.Range(0, 10).Select(i => (Images[i], new[] { M3[i] })));
+            await seed.PredictionsAsync("tiny-v2", "m3", "model", 1, Shifted.Select((id, i) => (id, new short[] { (short)(i == 1 ? 2 : 0) })));
 
             // Version 1: the verdicts of the hand-built example; image 3 is problematic.
             (int Image, string Wnid, string Reviewer, string Verdict)[] first =
@@ -83,24 +86,33 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
     private static double D(JsonElement e, string name) => e.GetProperty(name).GetDouble();
 
     [Fact]
-    public async Task Strict_micro_multilabel_accuracy_has_bounds_coverage_and_a_Clopper_Pearson_interval()
+    public async Task Strict_micro_multilabel_accuracy_counts_pending_wrong_with_bounds_coverage_and_a_Clopper_Pearson_interval()
     {
         var board = await GetAsync("/api/leaderboard?dataset=tiny&version=1");
         var ml = Row(board, "m1").GetProperty("multiLabel");
-        // Decided: images 0 and 4 correct; 1 and 8 wrong; 2 and 7 unclear (wrong here). Pending: 5 and 6. Problematic: 3.
+        // Decided: images 0 and 4 correct; 1 and 8 wrong; 2 and 7 unclear (wrong here). Pending: 5 and 6 (wrong too).
+        // Problematic: 3. Not predicted: 9.
         Assert.Equal(2, ml.GetProperty("correct").GetInt64());
         Assert.Equal(6, ml.GetProperty("decided").GetInt64());
         Assert.Equal(2, ml.GetProperty("pending").GetInt64());
-        Assert.Equal(2.0 / 6, D(ml, "value"), 1e-12);
+        Assert.Equal(8, ml.GetProperty("total").GetInt64());
+        Assert.Equal(2.0 / 8, D(ml, "value"), 1e-12);
+        Assert.Equal(2.0 / 6, D(ml, "decidedOnly"), 1e-12);
         Assert.Equal(2.0 / 8, D(ml, "boundLower"), 1e-12);
         Assert.Equal(4.0 / 8, D(ml, "boundUpper"), 1e-12);
-        Assert.Equal(MathNet.Numerics.Distributions.Beta.InvCDF(2, 5, 0.025), D(ml, "lower"), 1e-9);
-        Assert.Equal(MathNet.Numerics.Distributions.Beta.InvCDF(3, 4, 0.975), D(ml, "upper"), 1e-9);
-        Assert.True(Row(board, "m1").GetProperty("provisional").GetBoolean());
+        Assert.Equal(MathNet.Numerics.Distributions.Beta.InvCDF(2, 7, 0.025), D(ml, "lower"), 1e-9);
+        Assert.Equal(MathNet.Numerics.Distributions.Beta.InvCDF(3, 6, 0.975), D(ml, "upper"), 1e-9);
+        var m1 = Row(board, "m1");
+        Assert.True(m1.GetProperty("provisional").GetBoolean());
+        // m1 did not predict image 9: it is graded on what it predicted and not ranked.
+        Assert.False(m1.GetProperty("complete").GetBoolean());
+        Assert.Equal((8L, 9L), (m1.GetProperty("predicted").GetInt64(), m1.GetProperty("images").GetInt64()));
+        Assert.Equal(JsonValueKind.Null, m1.GetProperty("rank").ValueKind);
         Assert.Equal(1, board.GetProperty("labelVersion").GetInt64());
         Assert.Equal(2, board.GetProperty("currentLabelVersion").GetInt64());
         Assert.Equal("micro", board.GetProperty("average").GetString());
         Assert.Contains("only 'correct' counts", board.GetProperty("definition").GetString());
+        Assert.Contains("pending) counts wrong", board.GetProperty("definition").GetString());
     }
 
     [Fact]
@@ -108,28 +120,35 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
     {
         var board = await GetAsync("/api/leaderboard?dataset=tiny&version=1&average=per-class&unclear=correct");
         var ml = Row(board, "m1").GetProperty("multiLabel");
-        Assert.Equal((2.0 / 3 + 1 + 0.5) / 3, D(ml, "value"), 1e-12);
+        // Tench 2 of 3 right; chihuahua 1 of 3 (two pending); the object class 1 of 2.
+        Assert.Equal((2.0 / 3 + 1.0 / 3 + 0.5) / 3, D(ml, "value"), 1e-12);
+        Assert.Equal((2.0 / 3 + 1 + 0.5) / 3, D(ml, "decidedOnly"), 1e-12);
         Assert.Equal((2.0 / 3 + 1.0 / 3 + 0.5) / 3, D(ml, "boundLower"), 1e-12);
         Assert.Equal((2.0 / 3 + 1 + 0.5) / 3, D(ml, "boundUpper"), 1e-12);
         // Every row carries both named definitions whatever the board's own.
         Assert.Equal(D(ml, "value"), D(Row(board, "m1").GetProperty("lenient"), "value"), 1e-12);
-        Assert.Equal(2.0 / 6, D(Row(board, "m1").GetProperty("strict"), "value"), 1e-12);
+        Assert.Equal(2.0 / 8, D(Row(board, "m1").GetProperty("strict"), "value"), 1e-12);
     }
 
     [Fact]
     public async Task A_new_label_version_changes_the_board_and_an_earlier_version_is_recomputed_from_the_events()
     {
         await fixture.SeedAsync();
-        Assert.Equal(2.0 / 6, D(Row(fixture.BeforeVersion2, "m1").GetProperty("multiLabel"), "value"), 1e-12);
+        Assert.Equal(2.0 / 6, D(Row(fixture.BeforeVersion2, "m1").GetProperty("multiLabel"), "decidedOnly"), 1e-12);
         var current = await GetAsync("/api/leaderboard?dataset=tiny");
         var ml = Row(current, "m1").GetProperty("multiLabel");
-        Assert.Equal(2.0 / 7, D(ml, "value"), 1e-12);
+        // Image 0 overturned to wrong, image 5 decided correct: still 2 right of 8, now 7 decided.
+        Assert.Equal(2.0 / 8, D(ml, "value"), 1e-12);
+        Assert.Equal(2.0 / 7, D(ml, "decidedOnly"), 1e-12);
         Assert.Equal(1, ml.GetProperty("pending").GetInt64());
         Assert.Equal(2, current.GetProperty("labelVersion").GetInt64());
+        Assert.Equal(7.0 / 9, D(Row(current, "m2").GetProperty("multiLabel"), "value"), 1e-12);
         var earlier = await GetAsync("/api/leaderboard?dataset=tiny&version=1");
-        Assert.Equal(2.0 / 6, D(Row(earlier, "m1").GetProperty("multiLabel"), "value"), 1e-12);
+        Assert.Equal(2.0 / 6, D(Row(earlier, "m1").GetProperty("multiLabel"), "decidedOnly"), 1e-12);
         var none = await GetAsync("/api/leaderboard?dataset=tiny&version=0");
+        // Before any verdict nothing is problematic and every top-1 is pending: every value is 0, every row provisional.
         Assert.Equal(9, Row(none, "m1").GetProperty("multiLabel").GetProperty("pending").GetInt64());
+        Assert.Equal(0.0, D(Row(none, "m2").GetProperty("multiLabel"), "value"), 1e-12);
     }
 
     [Fact]
@@ -137,31 +156,45 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
     {
         var board = await GetAsync("/api/leaderboard?dataset=tiny&subset=dogs");
         var m1 = Row(board, "m1");
-        // Dogs: images 4, 5 and 6; m1 predicted chihuahua for 4 and 5 (correct) and tench for 6 (pending).
+        // Dogs: images 4, 5 and 6; m1 predicted chihuahua for 4 and 5 (correct) and tench for 6 (pending: wrong).
         Assert.Equal(3, m1.GetProperty("predicted").GetInt64());
+        Assert.True(m1.GetProperty("complete").GetBoolean());
         Assert.Equal(2.0 / 3, D(m1.GetProperty("top1"), "value"), 1e-12);
-        Assert.Equal(1.0, D(m1.GetProperty("multiLabel"), "value"), 1e-12);
+        Assert.Equal(2.0 / 3, D(m1.GetProperty("multiLabel"), "value"), 1e-12);
+        Assert.Equal(1.0, D(m1.GetProperty("multiLabel"), "decidedOnly"), 1e-12);
         var objects = m1.GetProperty("subsets").EnumerateArray().Single(s => s.GetProperty("subset").GetString() == "objects");
         Assert.Equal(0.0, D(objects.GetProperty("multiLabel"), "value"), 1e-12);
-        Assert.Equal(new[] { "all", "objects", "organisms", "dogs", "organisms-not-dogs" },
+        Assert.False(objects.GetProperty("complete").GetBoolean());
+        Assert.Equal(new[] { "all", "objects", "organisms", "dogs", "organisms-not-dogs", "no-dogs" },
             board.GetProperty("subsets").EnumerateArray().Select(s => s.GetString()).ToArray());
     }
 
     [Fact]
-    public async Task The_shifted_dataset_gives_the_drop_and_a_fit_across_models()
+    public async Task The_shifted_dataset_gives_the_drop_and_a_fit_across_complete_models()
     {
-        var board = await GetAsync("/api/leaderboard?dataset=tiny&metric=top1");
+        var board = await GetAsync("/api/leaderboard?dataset=tiny&metric=top1&fit=linear");
         Assert.Equal("tiny-v2", board.GetProperty("shiftedDataset").GetString());
-        // Top-1: m1 4/9 on tiny, 2/4 on tiny-v2; m2 1 and 3/4.
+        // Top-1 without the problematic image 3: m1 4/8 (incomplete) and 2/4 on tiny-v2; m2 9/9 and 3/4; m3 8/9 and 2/4.
         var shift = Row(board, "m1").GetProperty("shift");
         Assert.Equal(0.5, D(shift, "value"), 1e-12);
-        Assert.Equal(4.0 / 9 - 0.5, D(shift, "drop"), 1e-12);
+        Assert.Equal(0.0, D(shift, "drop"), 1e-12);
         var fit = board.GetProperty("fit");
-        Assert.Equal(0.25 / (5.0 / 9), D(fit, "slope"), 1e-12);
-        Assert.Equal(0.5 - 0.25 / (5.0 / 9) * 4 / 9, D(fit, "intercept"), 1e-12);
+        // Only complete models are fitted: the line through (1, 3/4) and (8/9, 1/2).
+        Assert.Equal(2, fit.GetProperty("points").GetInt32());
+        Assert.Equal("linear", fit.GetProperty("space").GetString());
+        Assert.Equal("model", fit.GetProperty("on").GetString());
+        Assert.Equal(2.25, D(fit, "slope"), 1e-12);
+        Assert.Equal(-1.5, D(fit, "intercept"), 1e-12);
         Assert.Equal(1.0, D(fit, "r"), 1e-12);
-        Assert.Equal(0.0, D(shift, "effectiveRobustness"), 1e-12);
+        Assert.Equal(0.0, D(Row(board, "m2").GetProperty("shift"), "effectiveRobustness"), 1e-12);
+        Assert.Equal(0.5 - (2.25 * 0.5 - 1.5), D(shift, "effectiveRobustness"), 1e-12);
         Assert.Equal(1, Row(board, "m2").GetProperty("rank").GetInt32());
+
+        // The default space is logit: with two points the line passes through both, so their effective robustness is 0.
+        var logit = await GetAsync("/api/leaderboard?dataset=tiny&metric=top1");
+        Assert.Equal("logit", logit.GetProperty("fit").GetProperty("space").GetString());
+        Assert.Equal(0.0, D(Row(logit, "m3").GetProperty("shift"), "effectiveRobustness"), 1e-9);
+        Assert.NotEmpty(logit.GetProperty("fit").GetProperty("band").EnumerateArray());
     }
 
     [Fact]
@@ -171,7 +204,8 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
         var ensemble = Row(board, "model-majority");
         Assert.Equal("ensemble", ensemble.GetProperty("kind").GetString());
         Assert.True(ensemble.GetProperty("computed").GetBoolean());
-        Assert.Equal(10, ensemble.GetProperty("predicted").GetInt64());
+        // Every graded image (the problematic image 3 is left out).
+        Assert.Equal(9, ensemble.GetProperty("predicted").GetInt64());
         Assert.DoesNotContain(board.GetProperty("rows").EnumerateArray(), r => r.GetProperty("slug").GetString() == "human-majority");
     }
 
@@ -184,9 +218,10 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
         var response = await client.GetAsync("/api/leaderboard?dataset=tiny");
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
         var lines = (await response.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n');
-        Assert.StartsWith("rank,model,display_name,kind,value,top1", lines[0]);
-        Assert.Equal(4, lines.Length);
-        Assert.StartsWith("1,m2,m2,model,", lines[1]);
+        Assert.StartsWith("rank,rank_lower,rank_upper,model,display_name,kind,complete,predicted,images,value,top1", lines[0]);
+        Assert.Equal(5, lines.Length);
+        // m2 is right wherever m3 is and on image 9 too: it ranks first in every bootstrap replicate.
+        Assert.StartsWith("1,1,1,m2,m2,model,true,9,9,", lines[1]);
         var same = await client.GetAsync("/api/leaderboard?dataset=tiny&format=csv");
         Assert.Equal(string.Join('\n', lines) + "\n", await same.Content.ReadAsStringAsync());
     }
@@ -216,7 +251,7 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
     {
         var results = await GetAsync("/api/models/m1/results?dataset=tiny");
         Assert.Equal("m1", results.GetProperty("model").GetProperty("slug").GetString());
-        Assert.Equal(5, results.GetProperty("subsets").GetArrayLength());
+        Assert.Equal(6, results.GetProperty("subsets").GetArrayLength());
         Assert.Equal(3, results.GetProperty("classes").GetArrayLength());
         // Strict: wrong 0, 1, 8 and unclear 2, 7.
         Assert.Equal(5, results.GetProperty("wrongCount").GetInt64());
@@ -226,6 +261,9 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
         Assert.Equal(Tench, tench.GetProperty("wnid").GetString());
         Assert.Equal(0.0, D(tench, "strict"), 1e-12);
         Assert.Equal(1.0 / 3, D(tench, "lenient"), 1e-12);
+        var chihuahua = results.GetProperty("classes")[1];
+        // Images 4 and 5 correct, 6 pending: a pending top-1 counts wrong here too.
+        Assert.Equal(2.0 / 3, D(chihuahua, "strict"), 1e-12);
     }
 
     [Fact]
@@ -270,6 +308,14 @@ public sealed class LeaderboardTests(LeaderboardTests.Fixture fixture) : IClassF
     [InlineData("/api/leaderboard?dataset=nope", 404)]
     [InlineData("/api/models/nope/results?dataset=tiny", 404)]
     [InlineData("/api/analysis/hard-images?dataset=tiny&by=robots", 422)]
+    [InlineData("/api/leaderboard?dataset=tiny&imageSet=nope", 404)]
+    [InlineData("/api/leaderboard?dataset=tiny&fit=cubic", 422)]
+    [InlineData("/api/leaderboard?dataset=tiny&fitOn=robots", 422)]
+    [InlineData("/api/compare?dataset=tiny&a=m1&b=m1", 422)]
+    [InlineData("/api/compare?dataset=tiny&a=m1&b=nope", 404)]
+    [InlineData("/api/compare?dataset=tiny&a=m1&b=m2&metric=top5", 422)]
+    [InlineData("/api/analysis/paper?dataset=tiny-v2", 422)]
+    [InlineData("/api/datasets/nope/statistics", 404)]
     public async Task Bad_parameters_are_problems(string url, int status)
     {
         await fixture.SeedAsync();

@@ -42,25 +42,25 @@ public sealed class ScoringTests
         image.Items.Where(item => item.Class == image.Top1).Select(item => item.State).DefaultIfEmpty(P).First();
 
     [Fact]
-    public void Strict_micro_accuracy_and_bounds_match_the_hand_count()
+    public void Strict_micro_accuracy_counts_pending_wrong_and_keeps_the_decided_only_variant_and_bounds()
     {
         var (data, labels, predictions) = Build(Example);
         var score = Scoring.MultiLabel(Scoring.Count(data, labels, predictions), AllClasses, MultiLabelDefinition.Strict, 0.05);
 
-        // Decided: 2 correct, 2 wrong, 2 unclear (wrong here); pending: 2; the problematic image is left out.
+        // Decided: 2 correct, 2 wrong, 2 unclear (wrong here); pending: 2 (counted wrong); the problematic image is left out.
         Assert.Equal(2, score.Correct);
         Assert.Equal(6, score.Decided);
         Assert.Equal(2, score.Pending);
-        Assert.Equal(2.0 / 6, score.Value!.Value, 1e-12);
-        Assert.Equal(2.0 / 8, score.Lower!.Value, 1e-12);
+        Assert.Equal(8, score.Total);
+        Assert.Equal(2.0 / 8, score.Value!.Value, 1e-12);
+        Assert.Equal(2.0 / 6, score.DecidedOnly!.Value, 1e-12);
         Assert.Equal(4.0 / 8, score.Upper!.Value, 1e-12);
         Assert.True(score.Provisional);
-        Assert.Equal(ClopperPearson.Of(2, 6), score.Interval);
+        Assert.Equal(ClopperPearson.Of(2, 8), score.Interval);
 
-        // The same by an independent computation over the image list.
+        // The same by an independent computation over the image list: a pending top-1 is not a correct one.
         var graded = Example.Where(i => !i.Problematic && i.Top1 >= 0).Select(StateOf).ToList();
-        var decided = graded.Where(s => s != P).ToList();
-        Assert.Equal(decided.Count(s => s == C) / (double)decided.Count, score.Value!.Value, 1e-9);
+        Assert.Equal(graded.Count(s => s == C) / (double)graded.Count, score.Value!.Value, 1e-9);
     }
 
     [Fact]
@@ -69,17 +69,16 @@ public sealed class ScoringTests
         var (data, labels, predictions) = Build(Example);
         var score = Scoring.MultiLabel(Scoring.Count(data, labels, predictions), AllClasses, MultiLabelDefinition.Lenient, 0.05);
 
-        // Class 0: 2 of 3 right (correct + unclear); class 1: 1 of 1 decided, 2 pending; class 2: 1 of 2.
-        Assert.Equal((2.0 / 3 + 1 + 0.5) / 3, score.Value!.Value, 1e-12);
-        Assert.Equal((2.0 / 3 + 1.0 / 3 + 0.5) / 3, score.Lower!.Value, 1e-12);
+        // Class 0: 2 of 3 right (correct + unclear); class 1: 1 right, 2 pending of 3; class 2: 1 of 2.
+        Assert.Equal((2.0 / 3 + 1.0 / 3 + 0.5) / 3, score.Value!.Value, 1e-12);
+        Assert.Equal((2.0 / 3 + 1 + 0.5) / 3, score.DecidedOnly!.Value, 1e-12);
         Assert.Equal((2.0 / 3 + 1 + 0.5) / 3, score.Upper!.Value, 1e-12);
         Assert.Equal(4, score.Correct);
         Assert.Equal(6, score.Decided);
 
         var byClass = Example.Where(i => !i.Problematic && i.Top1 >= 0)
             .GroupBy(i => i.Original)
-            .Select(g => g.Select(StateOf).Where(s => s != P).ToList())
-            .Where(states => states.Count > 0)
+            .Select(g => g.Select(StateOf).ToList())
             .Select(states => states.Count(s => s is C or U) / (double)states.Count);
         Assert.Equal(byClass.Average(), score.Value!.Value, 1e-9);
     }
@@ -89,24 +88,54 @@ public sealed class ScoringTests
     {
         var (data, labels, predictions) = Build(Example);
         var counts = Scoring.Count(data, labels, predictions);
-        Assert.Equal(4.0 / 6, Scoring.MultiLabel(counts, AllClasses, new MultiLabelDefinition(Average.Micro, true), 0.05).Value!.Value, 1e-12);
-        Assert.Equal((1.0 / 3 + 1 + 0) / 3, Scoring.MultiLabel(counts, AllClasses, new MultiLabelDefinition(Average.PerClass, false), 0.05).Value!.Value, 1e-12);
+        Assert.Equal(4.0 / 8, Scoring.MultiLabel(counts, AllClasses, new MultiLabelDefinition(Average.Micro, true), 0.05).Value!.Value, 1e-12);
+        Assert.Equal((1.0 / 3 + 1.0 / 3 + 0) / 3, Scoring.MultiLabel(counts, AllClasses, new MultiLabelDefinition(Average.PerClass, false), 0.05).Value!.Value, 1e-12);
     }
 
     [Fact]
-    public void Top1_counts_every_predicted_image_and_subsets_go_by_the_original_class()
+    public void Top1_grades_the_same_images_as_multilabel_and_subsets_go_by_the_original_class()
     {
         var (data, labels, predictions) = Build(Example);
         var counts = Scoring.Count(data, labels, predictions);
         var top1 = Scoring.Top1(counts, AllClasses, 0.05);
+        // The problematic image 3 is left out of top-1 too; image 9 was not predicted.
         Assert.Equal(4, top1.Correct);
-        Assert.Equal(9, top1.Total);
+        Assert.Equal(8, top1.Total);
+        Assert.Equal(9, Scoring.Sum(counts.Images, AllClasses));
+        Assert.False(Scoring.Complete(counts, AllClasses));
+        Assert.True(Scoring.Complete(counts, [true, true, false]));
         Assert.Null(Scoring.Top5(counts, [false, false, false], 0.05).Value);
 
         var classTwo = Scoring.MultiLabel(counts, [false, false, true], MultiLabelDefinition.Strict, 0.05);
         Assert.Equal(0, classTwo.Correct);
         Assert.Equal(2, classTwo.Decided);
         Assert.False(classTwo.Provisional);
+    }
+
+    [Fact]
+    public void A_scope_grades_only_its_images()
+    {
+        var (data, labels, predictions) = Build(Example);
+        // Images 0, 4 and 8: correct, correct, wrong.
+        var scope = Enumerable.Range(0, Example.Length).Select(i => i is 0 or 4 or 8).ToArray();
+        var counts = Scoring.Count(data, labels, predictions, scope);
+        var score = Scoring.MultiLabel(counts, AllClasses, MultiLabelDefinition.Strict, 0.05);
+        Assert.Equal((2L, 3L, 0L), (score.Correct, score.Total, score.Pending));
+        Assert.True(Scoring.Complete(counts, AllClasses));
+        Assert.Equal(2, Scoring.Top1(counts, AllClasses, 0.05).Correct);
+    }
+
+    [Fact]
+    public void The_wrong_original_rule_makes_images_problematic_whose_original_label_was_decided_wrong()
+    {
+        // Image 8's original class 2 is correct, but make a variant where it is wrong.
+        Image[] images = [new(2, false, [(2, W), (0, C)], 0), new(2, false, [(2, C)], 2)];
+        var (data, labels, predictions) = Build(images);
+        var ruled = labels.WithWrongOriginalsProblematic(data.OriginalClass, out var affected);
+        Assert.Equal(1, affected);
+        Assert.Equal([true, false], ruled.Problematic);
+        var score = Scoring.MultiLabel(Scoring.Count(data, ruled, predictions), AllClasses, MultiLabelDefinition.Strict, 0.05);
+        Assert.Equal((1L, 1L), (score.Correct, score.Total));
     }
 
     [Fact]
@@ -140,12 +169,12 @@ public sealed class ScoringTests
     [Fact]
     public void A_linear_fit_recovers_a_line_and_measures_effective_robustness()
     {
-        var fit = LinearFit.Of([(0.7, 0.55), (0.8, 0.68), (0.9, 0.81)])!;
+        var fit = ShiftFit.Of([(0.7, 0.55), (0.8, 0.68), (0.9, 0.81)], FitSpace.Linear)!;
         Assert.Equal(1.3, fit.Slope, 1e-12);
         Assert.Equal(-0.36, fit.Intercept, 1e-12);
         Assert.Equal(1, fit.R, 1e-12);
         Assert.Equal(0.05, fit.EffectiveRobustness(0.8, 0.73), 1e-12);
-        Assert.Null(LinearFit.Of([(0.5, 0.4)]));
+        Assert.Null(ShiftFit.Of([(0.5, 0.4)], FitSpace.Linear));
     }
 
     [Fact]
@@ -154,5 +183,7 @@ public sealed class ScoringTests
         var (_, labels, predictions) = Build(Example);
         var hard = Scoring.AllWrong([predictions], labels, Example.Length, unclearCountsCorrect: false);
         Assert.Equal([1, 2, 7, 8], Enumerable.Range(0, Example.Length).Where(i => hard[i]));
+        var scoped = Scoring.AllWrong([predictions], labels, Example.Length, unclearCountsCorrect: false, scope: Example.Select((_, i) => i >= 5).ToArray());
+        Assert.Equal([7, 8], Enumerable.Range(0, Example.Length).Where(i => scoped[i]));
     }
 }

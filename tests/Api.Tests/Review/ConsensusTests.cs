@@ -56,9 +56,23 @@ public sealed class ConsensusTests
     }
 
     [Fact]
+    public void Majority_weighs_correct_against_wrong_and_a_split_crowd_is_unclear()
+    {
+        Assert.Equal("pending", Consensus.Decide([E(1, "a", "dont-know")], "majority"));
+        Assert.Equal("correct", Consensus.Decide([E(1, "a", "correct")], "majority"));
+        Assert.Equal("correct", Consensus.Decide([E(1, "a", "correct"), E(2, "b", "correct"), E(3, "c", "wrong"), E(4, "d", "unclear")], "majority"));
+        Assert.Equal("wrong", Consensus.Decide([E(1, "a", "wrong"), E(2, "b", "unclear"), E(3, "c", "unclear")], "majority"));
+        Assert.Equal("unclear", Consensus.Decide([E(1, "a", "correct"), E(2, "b", "wrong")], "majority"));
+        Assert.Equal("unclear", Consensus.Decide([E(1, "a", "unclear")], "majority"));
+        // The same author twice is one vote; an adjudication is still the final word.
+        Assert.Equal("unclear", Consensus.Decide([E(1, "a", "correct"), E(2, "a", "correct"), E(3, "b", "wrong")], "majority"));
+        Assert.Equal("wrong", Consensus.Decide([E(1, "a", "correct"), E(2, "admin", "wrong", true)], "majority"));
+    }
+
+    [Fact]
     public void Unknown_rules_are_refused()
     {
-        Assert.Throws<ArgumentException>(() => Consensus.Decide([], "majority"));
+        Assert.Throws<ArgumentException>(() => Consensus.Decide([], "plurality"));
         Assert.Throws<ArgumentException>(() => Consensus.Decide([], "agreement:0"));
     }
 }
