@@ -31,6 +31,14 @@ public sealed class RelabelOptions
 
     public int SignInAttemptsPerMinute { get; set; } = 10;
 
+    /// <summary>
+    /// Boards that are not cached yet (a new alpha, version or definition) each client may have computed per minute,
+    /// after a first burst of <see cref="BoardVariantBurst"/>; cached boards are never limited.
+    /// </summary>
+    public int BoardVariantsPerMinute { get; set; } = 60;
+
+    public int BoardVariantBurst { get; set; } = 20;
+
     /// <summary>How long a sign-in cookie lasts without use (sliding).</summary>
     public double SessionMinutes { get; set; } = 12 * 60;
 

@@ -7,9 +7,17 @@ using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Datasets;
 
-/// <param name="Source">files (a list of file names), reviewed (the images with at least one verdict when it was made),
-/// import (a multi-label import's images) or labeling (the images humans labeled).</param>
-public sealed record ImageSetResponse(string Name, string Description, long Images, string Source, int Revision, DateTimeOffset CreatedAt);
+public sealed record ImageSetResponse
+{
+    public required string Name { get; init; }
+    public required string Description { get; init; }
+    public required long Images { get; init; }
+    /// <summary>files (listed file names), reviewed (images with a verdict when made), import or labeling.</summary>
+    public required string Source { get; init; }
+    /// <summary>Moves whenever the set's members change (only sets that imports and labeling maintain change).</summary>
+    public required int Revision { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+}
 
 /// <summary>A new image set: from the given file names, or from the images with at least one verdict (from = reviewed).</summary>
 public sealed record CreateImageSetRequest(string? Name, string? Description, string[]? Files, string? From);

@@ -26,6 +26,7 @@ public sealed class DemoPredictionsSeeder(NpgsqlDataSource db, PredictionFollowu
         new("demo-clip-vit-l14", "CLIP ViT-L/14 zero-shot (demo)", ModelKinds.ModelExtraData, "laion-like", 427_616_513, 0.80, 0.04, 5),
         new("demo-ensemble", "Top-3 ensemble (demo)", ModelKinds.Ensemble, "jft-300m", null, 0.89, 0.08, 5),
         new("demo-human-a", "Human labeler A (demo)", ModelKinds.Human, "", null, 0.93, 0.02, 1),
+        new("demo-human-b", "Human labeler B (demo)", ModelKinds.Human, "", null, 0.90, 0.03, 1),
     ];
 
     public async Task SeedIfMissingAsync()

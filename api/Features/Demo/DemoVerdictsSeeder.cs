@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Relabel.Api.Features.Datasets;
 using Relabel.Api.Features.Review;
 
 namespace Relabel.Api.Features.Demo;
@@ -7,7 +8,7 @@ namespace Relabel.Api.Features.Demo;
 /// <summary>
 /// The demo reviewer's verdicts on most demo items, as a careful reviewer would give them: the class drawn and the
 /// second object are correct, other labels wrong, a few unclear; a few images flagged problematic. Every sixth
-/// image stays unreviewed so the queue is not empty. Runs after the demo predictions (which create most items);
+/// image stays unreviewed so the queue is not empty; the reviewed ones are the demo's 'annotated' scope. Runs after the demo predictions (which create most items);
 /// the original label of every image is an item in any case.
 /// </summary>
 public sealed class DemoVerdictsSeeder(NpgsqlDataSource db, ILogger<DemoVerdictsSeeder> logger)
@@ -72,6 +73,9 @@ public sealed class DemoVerdictsSeeder(NpgsqlDataSource db, ILogger<DemoVerdicts
             await connection.ExecuteAsync(
                 "insert into review_done (reviewer_id, image_id) select @reviewerId, unnest(@reviewed) on conflict do nothing",
                 new { reviewerId, reviewed = reviewed.ToArray() }, transaction);
+            // The images the reviewer went through are the demo's evaluation scope, as an ICML 2020 import declares its own.
+            await ImageSetsApi.ReplaceAsync(connection, transaction, dataset.Value.Id, ImageSetsApi.Annotated,
+                "The images the demo reviewer went through (the demo's evaluation scope).", "reviewed", reviewed.ToArray());
             await transaction.CommitAsync();
             logger.LogInformation("Demo verdicts for {Dataset}: {Verdicts} verdicts, {Flags} flags", slug, verdicts.Count, flags.Count);
         }

@@ -139,13 +139,25 @@ public static class LeaderboardApi
         var data = await service.Store.DataAsync(connection, head);
         var subsetName = subset ?? "all";
         if (data.Subsets.All(s => s.Name != subsetName)) return Problems.NotFound($"Dataset '{head.Slug}' has no subset '{subsetName}'.");
-        var board = await service.BoardAsync(connection, head,
-            new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version, imageSet, fit, fitOn));
-        if (board is null) return Problems.NotFound($"Dataset '{head.Slug}' has no image set '{imageSet}' (GET /api/datasets/{head.Slug}/image-sets lists them).");
+        var outcome = await service.BoardAsync(connection, head,
+            new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version, imageSet, fit, fitOn), Client(context));
+        if (outcome.MissingImageSet) return Problems.NotFound($"Dataset '{head.Slug}' has no image set '{imageSet}' (GET /api/datasets/{head.Slug}/image-sets lists them).");
+        if (outcome.Board is not { } board)
+        {
+            var seconds = (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem(title: "Too many new board variants", statusCode: StatusCodes.Status429TooManyRequests,
+                detail: $"This client has asked for many boards that were not computed yet; try again in {seconds} s. Boards already computed (the default ones among them) are always served.");
+        }
         // The fingerprint was read before the board's data, so a change in between only makes the next request recompute.
         if (fingerprint is not null) service.Remember(fingerprint, fastQuery, board);
         return await AnswerAsync(board, format, csv, wait, context.RequestAborted);
     }
+
+    /// <summary>Who asks, for the variant limit: the signed-in user, else the client's address.</summary>
+    private static string Client(HttpContext context) =>
+        context.User.Identity?.IsAuthenticated == true ? "user:" + context.User.Identity.Name
+        : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 
     /// <summary>The JSON is serialized once per computed board (and once more with its statistics): an answer copies bytes.</summary>
     private static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> AnswerAsync(

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Threading.RateLimiting;
 using Dapper;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Relabel.Api.Infrastructure;
 using Relabel.Api.Metrics;
 
 namespace Relabel.Api.Features.Leaderboard;
@@ -48,7 +50,11 @@ public sealed record BoardQuery(string Subset, string Metric, MultiLabelDefiniti
 /// the datasets' label versions, images, subsets, image sets and reference labels, the current upload of every entry,
 /// the entries' metadata and the parameters. A cached board costs one small query.
 /// </summary>
-public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, IOptions<JsonOptions> json, ILogger<LeaderboardService> logger)
+/// <summary>A board, or why there is none: the dataset has no image set of the name asked for, or the client computed too many variants.</summary>
+public sealed record BoardOutcome(CachedBoard? Board, bool MissingImageSet = false, TimeSpan? RetryAfter = null);
+
+public sealed class LeaderboardService(
+    NpgsqlDataSource db, ScoringStore store, IOptions<JsonOptions> json, IOptions<RelabelOptions> options, ILogger<LeaderboardService> logger)
 {
     public const string HumanMajority = "human-majority";
     public const string ModelMajority = "model-majority";
@@ -59,6 +65,17 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
     private readonly SemaphoreSlim _computing = new(1, 1);
     // The bootstraps run one at a time beside the boards, so a burst of new variants queues here, not in front of boards.
     private readonly SemaphoreSlim _statistics = new(1, 1);
+    // Computing a variant costs a full pass over every entry; a client asking for many distinct ones (random alphas or
+    // versions, say) would keep the cores busy for everyone. Each client gets a bucket of them; cached boards are free.
+    private readonly PartitionedRateLimiter<string> _variants = PartitionedRateLimiter.Create<string, string>(client =>
+        RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(1, options.Value.BoardVariantBurst),
+            TokensPerPeriod = Math.Max(1, options.Value.BoardVariantsPerMinute),
+            ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
 
     public NpgsqlDataSource Db => db;
     public ScoringStore Store => store;
@@ -145,10 +162,11 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
     }
 
     /// <summary>
-    /// The board of a dataset, from the cache when nothing it depends on changed. Null when the dataset has no image set
-    /// of the name asked for.
+    /// The board of a dataset, from the cache when nothing it depends on changed. A board that has to be computed
+    /// counts against the client's variants (<see cref="RelabelOptions.BoardVariantsPerMinute"/>); identical requests that
+    /// arrive together share one computation.
     /// </summary>
-    public async Task<CachedBoard?> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query)
+    public async Task<BoardOutcome> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query, string client)
     {
         var entries = await ScoringStore.EntriesAsync(connection, head.Id);
         DatasetHead? shifted = head.ShiftedBy is { } shiftedId ? await store.HeadAsync(connection, shiftedId) : null;
@@ -157,16 +175,19 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
             Key(head, entries), shifted is null ? "-" : Key(shifted, shiftedEntries),
             query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, query.Alpha, query.Version,
             query.ImageSet, query.Fit, query.FitOn);
-        if (_boards.Get(key) is { } board) return board;
+        if (_boards.Get(key) is { } board) return new BoardOutcome(board);
+        using (var lease = _variants.AttemptAcquire(client))
+            if (!lease.IsAcquired)
+                return new BoardOutcome(null, RetryAfter: lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1));
 
         await _computing.WaitAsync();
         try
         {
-            if (_boards.Get(key) is { } again) return again;
+            if (_boards.Get(key) is { } again) return new BoardOutcome(again);
             var watch = Stopwatch.StartNew();
             var data = await store.DataAsync(connection, head);
             var (scope, isDefault) = await ScopeAsync(connection, head, data, query.ImageSet);
-            if (scope is null) return null;
+            if (scope is null) return new BoardOutcome(null, MissingImageSet: true);
             var scored = await ScoreAsync(connection, head, entries, query.Version ?? head.LabelVersion, scope);
             // An earlier version applies to the dataset asked for; the shifted dataset is shown at its current labels, on
             // its image set of the same name (none: no shifted columns, and the scope says so).
@@ -180,7 +201,7 @@ public sealed class LeaderboardService(NpgsqlDataSource db, ScoringStore store, 
             var built = Boards.Build(scored, scoredShift, query, DescribeScope(scored, shifted, scoredShift, query, isDefault), watch);
             board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query) };
             _boards.Set(key, board);
-            return board;
+            return new BoardOutcome(board);
         }
         finally { _computing.Release(); }
     }

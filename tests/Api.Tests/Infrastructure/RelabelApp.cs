@@ -29,6 +29,7 @@ public sealed class RelabelApp(string database, IDictionary<string, string?>? se
         builder.UseSetting("ConnectionStrings:Relabel", TestDatabase.ConnectionString(Database));
         builder.UseSetting("Relabel:ImageRoot", ImageRoot);
         builder.UseSetting("Relabel:SignInAttemptsPerMinute", "1000");
+        builder.UseSetting("Relabel:BoardVariantBurst", "100000");
         builder.UseSetting("RELABEL_ADMIN_TOKEN", TestDatabase.AdminToken);
         builder.UseSetting("RELABEL_ADMIN_PASSWORD", TestDatabase.AdminPassword);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

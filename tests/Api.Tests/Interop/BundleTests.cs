@@ -215,7 +215,8 @@ public sealed class BundleTests(BundleSourceFixture source, ITestOutputHelper ou
 
     private static async Task<string> BoardAsync(HttpClient client, string query)
     {
-        var response = await client.GetAsync("/api/leaderboard?" + query);
+        // With its statistics (rank intervals), which are computed after the first answer.
+        var response = await client.GetAsync("/api/leaderboard?wait=true&" + query);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query}: {(int)response.StatusCode} {text}");
         var board = JsonNode.Parse(text)!.AsObject();
