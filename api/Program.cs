@@ -34,6 +34,10 @@ builder.Logging.AddJsonConsole(o =>
     o.UseUtcTimestamp = true;
     o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
 });
+// Boards are counted with Parallel.For on pool threads: enough threads at once that a request is not queued behind a
+// computation while the pool grows slowly (cached board reads stayed at seconds under a flood of new variants).
+ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+ThreadPool.SetMinThreads(Math.Max(minWorkers, 4 * Environment.ProcessorCount + 8), minIo);
 // Graceful shutdown: SIGTERM stops accepting connections and lets in-flight requests finish.
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 

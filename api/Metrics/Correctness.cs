@@ -25,6 +25,8 @@ public sealed class CorrectnessMatrix
     /// <summary>The bit of each graded image (padding bits between aligned classes belong to no image).</summary>
     public int[] Bits { get; }
     public int Images => Bits.Length;
+    /// <summary>Image u is bit u (no padding between classes).</summary>
+    public bool Dense => Bits.Length == 0 || Bits[^1] == Bits.Length - 1;
     public int Words { get; }
     /// <summary>Per entry: the graded images whose prediction is right.</summary>
     public ulong[][] Right { get; }

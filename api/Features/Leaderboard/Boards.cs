@@ -110,8 +110,9 @@ public sealed record BoardScope
 public sealed record RankingSensitivity(string[] Rankings, double?[][] Tau, int Entries);
 
 /// <summary>Whether the rank intervals and the tests between adjacent rows are in this answer yet.</summary>
-/// <param name="Status">ready, or computing (ask again; ?wait=true waits for them).</param>
-public sealed record BoardStatistics(string Status, int Replicates, ulong Seed, string Description);
+/// <param name="Status">ready, computing (ask again; ?wait=true waits for them) or failed (logged; the board stands).</param>
+/// <param name="ComputeMs">How long the bootstrap and the tests took, once ready.</param>
+public sealed record BoardStatistics(string Status, int Replicates, ulong Seed, string Description, double? ComputeMs = null);
 
 public sealed record LeaderboardResponse
 {
@@ -338,19 +339,22 @@ public static class Boards
 
     /// <summary>
     /// The statistics that need every image: rank intervals by the bootstrap and the test of each ranked row against
-    /// the next, on the board's metric, subset and scope. The rows come back in the same order.
+    /// the next, on the board's metric, subset and scope. They do not depend on alpha or the fit, so boards that differ
+    /// only in those share them.
     /// </summary>
-    public static LeaderboardResponse WithStatistics(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, ImageScope scope)
+    public static RowStatistics ComputeStatistics(LeaderboardResponse board, ScoredDataset scored, BoardQuery query)
     {
+        var watch = Stopwatch.StartNew();
         var mask = scored.Subset(query.Subset)!.Classes;
         var ranked = board.Rows.Where(r => r.Rank is not null).OrderBy(r => r.Rank).ToList();
         var entries = ranked.Select(r => scored.Entries.First(e => e.Slug == r.Slug).Predictions).ToList();
         var perClass = query.Metric == "multilabel" && query.Definition.Average == Average.PerClass;
-        var matrix = CorrectnessMatrix.Build(scored.Data.Images, scored.Labels, entries, scope.Mask, mask,
+        var matrix = CorrectnessMatrix.Build(scored.Data.Images, scored.Labels, entries, scored.Scope.Mask, mask,
             Graded(query.Metric), query.Definition.UnclearCountsCorrect, aligned: perClass);
         var pairs = Enumerable.Range(0, Math.Max(0, ranked.Count - 1)).Select(k => (k, k + 1)).ToList();
-        var bootstrap = RankBootstrap.Run(matrix, perClass, pairs);
-        var bySlug = new Dictionary<string, LeaderboardRow>();
+        // In the background: one core stays with the requests.
+        var bootstrap = RankBootstrap.Run(matrix, perClass, pairs, parallelism: Math.Max(1, Environment.ProcessorCount - 1));
+        var rows = new Dictionary<string, (RankInterval, NextComparison?)>();
         for (var k = 0; k < ranked.Count; k++)
         {
             NextComparison? next = null;
@@ -360,12 +364,17 @@ public static class Boards
                 var p = perClass ? bootstrap.Differences[k].PValue : PairedTests.McNemarExact(table.OnlyFirst, table.OnlySecond);
                 next = new NextComparison(ranked[k + 1].Slug, perClass ? "bootstrap" : "mcnemar", p, p < 0.05);
             }
-            bySlug[ranked[k].Slug] = ranked[k] with { RankInterval = bootstrap.Ranks[k], VersusNext = next };
+            rows[ranked[k].Slug] = (bootstrap.Ranks[k], next);
         }
-        return board with
-        {
-            Rows = board.Rows.Select(r => bySlug.GetValueOrDefault(r.Slug) ?? r).ToArray(),
-            Statistics = board.Statistics with { Status = "ready" },
-        };
+        return new RowStatistics(rows, watch.Elapsed.TotalMilliseconds);
     }
+
+    public static LeaderboardResponse WithStatistics(LeaderboardResponse board, RowStatistics statistics) => board with
+    {
+        Rows = board.Rows.Select(r => statistics.Rows.TryGetValue(r.Slug, out var s) ? r with { RankInterval = s.Rank, VersusNext = s.Next } : r).ToArray(),
+        Statistics = board.Statistics with { Status = "ready", ComputeMs = statistics.ComputeMs },
+    };
 }
+
+/// <summary>Each ranked entry's rank interval and test against the next, by slug.</summary>
+public sealed record RowStatistics(IReadOnlyDictionary<string, (RankInterval Rank, NextComparison? Next)> Rows, double ComputeMs);

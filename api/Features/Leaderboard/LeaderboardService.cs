@@ -62,6 +62,7 @@ public sealed class LeaderboardService(
     private readonly ConditionalWeakTable<LabelState, ConcurrentDictionary<string, ClassCounts>> _counts = new();
     private readonly BoundedCache<CachedBoard> _boards = new(200);
     private readonly BoundedCache<CachedBoard> _byFingerprint = new(200);
+    private readonly BoundedCache<Task<RowStatistics>> _rowStatistics = new(100);
     private readonly SemaphoreSlim _computing = new(1, 1);
     // The bootstraps run one at a time beside the boards, so a burst of new variants queues here, not in front of boards.
     private readonly SemaphoreSlim _statistics = new(1, 1);
@@ -199,7 +200,9 @@ public sealed class LeaderboardService(
                 if (shiftedScope is not null) scoredShift = await ScoreAsync(connection, shifted, shiftedEntries, shifted.LabelVersion, shiftedScope);
             }
             var built = Boards.Build(scored, scoredShift, query, DescribeScope(scored, shifted, scoredShift, query, isDefault), watch);
-            board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query) };
+            var statisticsKey = string.Join('|', Key(head, entries), query.Subset, query.Metric, query.Definition.Average,
+                query.Definition.UnclearCountsCorrect, query.Version, scope.Key);
+            board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey) };
             _boards.Set(key, board);
             return new BoardOutcome(board);
         }
@@ -209,23 +212,37 @@ public sealed class LeaderboardService(
     private byte[] Serialize(LeaderboardResponse board) =>
         System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(board, json.Value.SerializerOptions);
 
-    /// <summary>The rank intervals and row tests, in the background: the first answer does not wait for them.</summary>
-    private Task<CachedBoard> StatisticsAsync(LeaderboardResponse board, ScoredDataset scored, BoardQuery query) =>
-        Task.Run(async () =>
+    /// <summary>
+    /// The rank intervals and row tests, in the background: the first answer does not wait for them. Boards that differ
+    /// only in alpha or the fit share one computation.
+    /// </summary>
+    private Task<CachedBoard> StatisticsAsync(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, string key)
+    {
+        Task<RowStatistics> shared;
+        lock (_rowStatistics)
         {
-            await _statistics.WaitAsync();
-            try
+            if (_rowStatistics.Get(key) is not { IsFaulted: false } known)
+                _rowStatistics.Set(key, known = Task.Run(async () =>
+                {
+                    await _statistics.WaitAsync();
+                    try { return Boards.ComputeStatistics(board, scored, query); }
+                    finally { _statistics.Release(); }
+                }));
+            shared = known;
+        }
+        return shared.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
             {
-                var complete = Boards.WithStatistics(board, scored, query, scored.Scope);
+                var complete = Boards.WithStatistics(board, t.Result);
                 return new CachedBoard(complete, Serialize(complete));
             }
-            catch (Exception e)
-            {
-                logger.LogError(e, "The statistics of a board of {Dataset} failed", board.Dataset);
-                throw;
-            }
-            finally { _statistics.Release(); }
-        });
+            // The board stays right without them; the answer says they failed rather than computing forever.
+            logger.LogError(t.Exception, "The statistics of a board of {Dataset} failed", board.Dataset);
+            var failed = board with { Statistics = board.Statistics with { Status = "failed" } };
+            return new CachedBoard(failed, Serialize(failed));
+        }, TaskScheduler.Default);
+    }
 
     internal static BoardScope DescribeScope(ScoredDataset scored, DatasetHead? shiftedHead, ScoredDataset? shifted, BoardQuery query, bool isDefault)
     {

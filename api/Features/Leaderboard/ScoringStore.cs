@@ -334,12 +334,15 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
             where i.dataset_id = @Id and e.label_version <= @version
             """,
             new { head.Id, head.LabelSpaceId, version });
+        // The rule in force at that version (a vote import switches a dataset to the majority rule, say).
+        var rule = await connection.QuerySingleOrDefaultAsync<string?>(
+            "select consensus_rule from label_versions where dataset_id = @Id and version = @version", new { head.Id, version }) ?? head.ConsensusRule;
         var items = new List<(int, short, ItemState)>();
         foreach (var item in events.GroupBy(e => e.ItemId))
         {
             var first = item.First();
             if (!data.Position.TryGetValue(first.ImageId, out var i)) continue;
-            var state = Parse(Consensus.Decide(item.Select(e => new VerdictEvent(e.Id, e.Author, e.Verdict, e.Adjudication)), head.ConsensusRule));
+            var state = Parse(Consensus.Decide(item.Select(e => new VerdictEvent(e.Id, e.Author, e.Verdict, e.Adjudication)), rule));
             if (state != ItemState.Pending) items.Add((i, first.ClassIndex, state));
         }
         var problematic = new bool[data.Images.Count];
