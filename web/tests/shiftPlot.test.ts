@@ -77,6 +77,9 @@ test('ticks are nice percents, spread over the axis, labelled in percent', () =>
   const ts = logit.map((t) => toSpace('logit', t));
   const gap = (toSpace('logit', 0.995) - toSpace('logit', 0.5)) / 8;
   for (let i = 1; i < ts.length; i++) assert.ok(ts[i]! - ts[i - 1]! >= gap * 0.999);
+  // Only nice percents on a wide axis; whole percents on a narrow one.
+  assert.deepEqual(spaceTicks('probit', 0.34, 0.87).map(tickLabel), ['40', '50', '60', '70', '80', '85']);
+  assert.deepEqual(spaceTicks('linear', 0.81, 0.84).map(tickLabel), ['81', '82', '83', '84']);
   assert.equal(tickLabel(0.995), '99.5');
   assert.equal(tickLabel(0.001), '0.1');
 });

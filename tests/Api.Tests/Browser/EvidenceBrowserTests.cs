@@ -65,12 +65,12 @@ public sealed class EvidenceBrowserTests(BrowserFixture fixture) : IClassFixture
             var mark = tr.GetByTestId("not-significant");
             if (next.ValueKind == JsonValueKind.Object && !next.GetProperty("significant").GetBoolean())
             {
-                await Assertions.Expect(mark).ToHaveCountAsync(1);
+                await Assertions.Expect(mark).ToBeVisibleAsync();
                 await Assertions.Expect(mark).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("Not significantly different .* p [=<] "));
                 await Assertions.Expect(tr).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bns-next\b"));
             }
             else
-                await Assertions.Expect(mark).ToHaveCountAsync(0);
+                await Assertions.Expect(mark).ToBeHiddenAsync();
         }
 
         // The sensitivity table: one row per definition.

@@ -89,7 +89,9 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
     const kind = el('td');
     const headline = el('span', { class: 'value' });
     const headlineInterval = el('small', { class: 'interval' });
-    const versus = el('td', { testid: 'versus-next' });
+    const pValue = el('small', { class: 'p-value' });
+    const notSignificant = el('span', { class: 'badge not-significant', text: 'n.s.', testid: 'not-significant' });
+    const versus = el('td', { testid: 'versus-next' }, pValue, notSignificant);
     const decidedOnly = el('td', { testid: 'decided-only', class: 'number' });
     const bounds = el('td', { testid: 'bounds', class: 'number' });
     const top1 = el('td', { testid: 'top1', class: 'number' });
@@ -130,19 +132,15 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
         setText(headline, percent(r.value));
         setText(headlineInterval, intervalText(ml.lower, ml.upper));
 
+        // Against the next ranked row (named in the title): its p-value, or the 'n.s.' mark when not significant.
         const next = r.versusNext ?? null;
-        versus.replaceChildren();
-        if (next) {
-          const what = `${methodName(next.method)}, ${pValueText(next.pValue)}`;
-          if (next.significant) {
-            versus.append(el('small', { class: 'p-value', text: pValueText(next.pValue), attrs: { title: `Significantly different from ${v.nextName ?? next.next} at 5 % (${what})` } }));
-          } else {
-            versus.append(el('span', {
-              class: 'badge not-significant', text: 'n.s.', testid: 'not-significant',
-              attrs: { title: `Not significantly different from ${v.nextName ?? next.next} at 5 % (${what})`, 'data-p': String(next.pValue) },
-            }));
-          }
-        }
+        const what = next ? `${v.nextName ?? next.next} at 5 % (${methodName(next.method)}, ${pValueText(next.pValue)})` : '';
+        setHidden(pValue, !next?.significant);
+        setText(pValue, next?.significant ? pValueText(next.pValue) : '');
+        setAttr(pValue, 'title', next?.significant ? `Significantly different from ${what}` : null);
+        setHidden(notSignificant, !next || next.significant);
+        setAttr(notSignificant, 'title', next && !next.significant ? `Not significantly different from ${what}` : null);
+        setAttr(notSignificant, 'data-p', next ? String(next.pValue) : null);
         setText(decidedOnly, percent(ml.decidedOnly));
         setText(bounds, ml.boundLower === null || ml.boundLower === undefined ? '–' : `${percent(ml.boundLower, 1)} – ${percent(ml.boundUpper, 1)}`);
         setText(top1, percent(r.top1.value));

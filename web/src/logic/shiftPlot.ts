@@ -56,29 +56,33 @@ export function plotDomain(values: readonly number[], space: FitSpace = 'linear'
   return [fromSpace(space, t0 - pad), fromSpace(space, t1 + pad)];
 }
 
-// Tick candidates in percent, nicest first: tens, fives, the tails, then every whole percent.
+// Tick candidates in percent, nicest first: tens, fives, the tails; whole percents only for a narrow axis.
 const NICE: readonly number[] = [
   50, 10, 20, 30, 40, 60, 70, 80, 90, 5, 95, 1, 99, 25, 75, 15, 35, 45, 55, 65, 85, 2, 98, 0.5, 99.5, 0.1, 99.9, 0.2, 99.8,
   0.05, 99.95, 0.01, 99.99,
-  ...Array.from({ length: 99 }, (_, i) => i + 1),
 ];
+const WHOLE: readonly number[] = Array.from({ length: 99 }, (_, i) => i + 1);
 
 /**
  * Tick values (accuracies) in [low, high] for an axis of the space: the nicest percents first, each at least
- * 1/maxTicks of the axis from the others, in ascending order.
+ * 1/maxTicks of the axis from the others, in ascending order; whole percents join when that gives fewer than three.
  */
 export function spaceTicks(space: FitSpace, low: number, high: number, maxTicks = 8): number[] {
   const t0 = toSpace(space, low);
   const t1 = toSpace(space, high);
   const gap = (t1 - t0) / maxTicks;
   const chosen: { value: number; t: number }[] = [];
-  for (const percent of NICE) {
-    const value = percent / 100;
-    if (value < low - 1e-12 || value > high + 1e-12) continue;
-    const t = toSpace(space, value);
-    if (chosen.some((c) => Math.abs(c.t - t) < gap * 0.999)) continue;
-    chosen.push({ value, t });
-  }
+  const add = (candidates: readonly number[]): void => {
+    for (const percent of candidates) {
+      const value = percent / 100;
+      if (value < low - 1e-12 || value > high + 1e-12) continue;
+      const t = toSpace(space, value);
+      if (chosen.some((c) => Math.abs(c.t - t) < gap * 0.999)) continue;
+      chosen.push({ value, t });
+    }
+  };
+  add(NICE);
+  if (chosen.length < 3) add(WHOLE);
   return chosen.map((c) => c.value).sort((a, b) => a - b);
 }
 

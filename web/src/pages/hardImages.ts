@@ -36,7 +36,8 @@ export function mountHardImagesPage(root: HTMLElement, route: Extract<Route, { p
       if (route.imageSet) query.imageSet = route.imageSet;
       const hard = await api.get('/api/analysis/hard-images', { query, signal: ctx.signal });
       const signedIn = ctx.session.state.status === 'signed-in';
-      content.replaceChildren(group(`Wrong for every ${route.by === 'models' ? 'model' : 'human'}`, hard.hard, signedIn),
+      const scope = el('p', { class: 'muted', testid: 'hard-images-scope', text: `${hard.dataset}, ${hard.imageSet ? `image set '${hard.imageSet}'` : 'every image'}, 'unclear' counts ${hard.unclear}.` });
+      content.replaceChildren(scope, group(`Wrong for every ${route.by === 'models' ? 'model' : 'human'}`, hard.hard, signedIn),
         group('Wrong for every model and every human', hard.both, signedIn));
     } catch (error) {
       if (!isAbortError(error)) problem.update(toProblem(error));

@@ -9,10 +9,12 @@ import { api, isAbortError, toProblem } from '../api/client';
 import type { Dataset, ImageSet, Leaderboard, LeaderboardRow } from '../api/types';
 import { childController, el, setHidden, setHref, setText } from '../components/dom';
 import { mountFitControls } from '../components/fitControls';
+import { mountComparePicks } from '../components/comparePicks';
 import { mountKeyedList } from '../components/keyedList';
 import { mountLeaderboardTable } from '../components/leaderboardTable';
 import { mountProblemBox } from '../components/problemBox';
 import { mountScatterPlot, type ScatterPoint } from '../components/scatterPlot';
+import { mountScopeNotes } from '../components/scopeNotes';
 import { fetchImageSets, mountScopePicker } from '../components/scopePicker';
 import { mountSensitivityTable } from '../components/sensitivityTable';
 import { filterRows, percent, signedPercent, sortRows, togglePick, type SortKey } from '../logic/leaderboard';
@@ -95,11 +97,8 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     radio('average', 'per-class', 'mean over classes', false, () => { state.average = 'per-class'; void load(); }),
   );
 
-  const scopeBox = el('section', { class: 'scope', testid: 'scope' });
-  const scopeDescription = el('p', { testid: 'scope-description' });
-  const scopeDefault = el('p', { class: 'note', testid: 'scope-default-note' });
-  const wrongOriginal = el('p', { class: 'note', testid: 'wrong-original-note' });
-  scopeBox.append(scopeDescription, scopeDefault, wrongOriginal);
+  const scopeBox = el('div');
+  const scopeNotes = mountScopeNotes(scopeBox);
 
   const version = el('p', { class: 'label-version', testid: 'label-version' });
   const status = el('p', { class: 'status', testid: 'board-status', attrs: { 'aria-live': 'polite' } });
@@ -107,11 +106,8 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
   const problemBox = el('div');
   const problem = mountProblemBox(problemBox);
 
-  const compareHint = el('span', { testid: 'compare-hint' });
-  const compareLink = el('a', { class: 'button', testid: 'compare-link' });
-  const compareClear = el('button', { class: 'link-button', text: 'clear', attrs: { type: 'button' } });
-  compareClear.addEventListener('click', () => { state.picked = []; update(); });
-  const compareBar = el('p', { class: 'compare-bar' }, compareHint, ' ', compareLink, ' ', compareClear);
+  const compareBar = el('div');
+  const comparePicks = mountComparePicks(compareBar, { onClear() { state.picked = []; update(); } });
 
   const tableBox = el('div');
   const table = mountLeaderboardTable(tableBox, {
@@ -182,15 +178,7 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     if (subsetSelect.value !== board.subset) subsetSelect.value = board.subset;
 
     const scope = board.scope;
-    setText(scopeDescription, scope.description);
-    setText(scopeDefault, scope.default && scope.imageSet
-      ? `The dataset's '${scope.imageSet}' image set was chosen by default (the images the imported annotation covers, as in the paper). Choose 'every image' to grade all images.`
-      : '');
-    setHidden(scopeDefault, !(scope.default && scope.imageSet));
-    setText(wrongOriginal, scope.wrongOriginalIsProblematic
-      ? `Images whose original label reviewers judged wrong count as problematic (the paper's rule; a dataset setting): ${scope.wrongOriginalImages ?? 0} images.`
-      : '');
-    setHidden(wrongOriginal, !scope.wrongOriginalIsProblematic);
+    scopeNotes.update(scope);
 
     setText(version, `Label version ${board.labelVersion}` + (board.labelVersion !== board.currentLabelVersion ? ` (current: ${board.currentLabelVersion})` : '') +
       ` · ${scope.graded} graded images · ${board.average === 'micro' ? 'mean over images' : 'mean over classes'}, 'unclear' counts ${board.unclear}`);
@@ -204,21 +192,19 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     setText(statisticsText, board.statistics.description);
 
     const rows = sortRows(filterRows(board.rows, state.text, state.kinds), state.sort, state.descending);
+    const names = new Map(board.rows.map((r) => [r.slug, r.displayName]));
     table.update({
       rows, dataset: board.dataset, shiftedDataset: board.shiftedDataset, statisticsReady: ready, picked: state.picked,
-      sort: state.sort, descending: state.descending, names: new Map(board.rows.map((r) => [r.slug, r.displayName])),
+      sort: state.sort, descending: state.descending, names,
     });
     const ranked = board.rows.filter((r) => r.rank !== null).length;
     setText(status, `${rows.length} of ${board.rows.length} entries` + (ranked < board.rows.length ? ` · ${board.rows.length - ranked} not ranked (partial)` : ''));
 
-    const names = new Map(board.rows.map((r) => [r.slug, r.displayName]));
     const [a, b] = state.picked;
-    setText(compareHint, state.picked.length === 2 ? '' : state.picked.length === 1 ? `${names.get(a!) ?? a} picked; pick one more row to compare.` : 'Pick two rows to compare them on the same images.');
-    setText(compareLink, state.picked.length === 2 ? `Compare ${names.get(a!) ?? a} with ${names.get(b!) ?? b}` : '');
-    setHidden(compareLink, state.picked.length !== 2);
-    setHidden(compareClear, state.picked.length === 0);
-    if (state.picked.length === 2)
-      setHref(compareLink, hrefs.compare(board.dataset, a!, b!, { subset: board.subset, imageSet: state.imageSet || null, unclear: board.unclear }));
+    comparePicks.update({
+      picked: state.picked.map((slug) => ({ slug, name: names.get(slug) ?? slug })),
+      href: a && b ? hrefs.compare(board.dataset, a, b, { subset: board.subset, imageSet: state.imageSet || null, unclear: board.unclear }) : null,
+    });
 
     const shifted = board.shiftedDataset ?? null;
     setHidden(plotBox, shifted === null);

@@ -11,6 +11,7 @@ import { mountFitControls } from '../components/fitControls';
 import { mountKeyedList } from '../components/keyedList';
 import { mountProblemBox } from '../components/problemBox';
 import { mountScatterPlot } from '../components/scatterPlot';
+import { mountScopeNotes } from '../components/scopeNotes';
 import { fetchImageSets, mountScopePicker } from '../components/scopePicker';
 import { mountTable } from '../components/table';
 import { roleName } from '../logic/compare';
@@ -51,6 +52,10 @@ function mountMistakes(parent: HTMLElement, imageSet: () => string | null): { up
     const both = el('span', { testid: 'both-wrong' });
     const bySubset = el('p', { class: 'muted' });
     const images = el('ul', { class: 'mistake-images' });
+    const imageLinks = mountKeyedList<Mistakes['bothImages'][number]>(images, (image) => String(image.imageId), (image) => {
+      const link = el('a', { testid: 'mistake-image', text: `${image.originalLemma} #${image.imageId}`, attrs: { href: hrefs.image(image.imageId) } });
+      return { el: el('li', {}, link), update() {} };
+    });
     const section = el('section', { attrs: { 'data-dataset': first.dataset } }, title,
       el('ul', {}, el('li', {}, humans), el('li', {}, models), el('li', {}, both)), bySubset, images);
     return {
@@ -62,8 +67,7 @@ function mountMistakes(parent: HTMLElement, imageSet: () => string | null): { up
         models.setAttribute('href', hrefs.hardImages(m.dataset, 'models', imageSet()));
         setText(both, `${formatCount(m.both)} images every human and every model get wrong` + (m.both > 0 ? ':' : ''));
         setText(bySubset, m.bothBySubset.map((s) => `${s.subset}: ${s.count}`).join(' · '));
-        images.replaceChildren(...m.bothImages.map((image) =>
-          el('li', {}, el('a', { testid: 'mistake-image', text: `${image.originalLemma} #${image.imageId}`, attrs: { href: hrefs.image(image.imageId) } }))));
+        imageLinks.update(m.bothImages);
       },
     };
   });
@@ -94,7 +98,8 @@ export function mountPaperPage(root: HTMLElement, route: Extract<Route, { page: 
   });
   controls.append(el('label', { class: 'field' }, 'Dataset ', datasetSelect));
   const scope = mountScopePicker(controls, { testid: 'paper-image-set', onChange: (value) => { state.imageSet = value; changed(); } });
-  const scopeText = el('p', { testid: 'paper-scope' });
+  const scopeBox = el('div');
+  const scopeNotes = mountScopeNotes(scopeBox);
   const problemBox = el('div');
   const problem = mountProblemBox(problemBox);
   const status = el('p', { class: 'status', attrs: { 'aria-live': 'polite' } });
@@ -129,7 +134,7 @@ export function mountPaperPage(root: HTMLElement, route: Extract<Route, { page: 
   const mistakesBox = el('section', {}, el('h2', { text: 'Images everyone gets wrong' }));
   const mistakes = mountMistakes(mistakesBox, () => state.view?.imageSet ?? (state.imageSet || null));
 
-  root.append(heading, lead, controls, scopeText, problemBox, status, figure, tableBox, mistakesBox);
+  root.append(heading, lead, controls, scopeBox, problemBox, status, figure, tableBox, mistakesBox);
 
   function update(): void {
     datasetOptions.update(state.datasets ?? []);
@@ -142,7 +147,7 @@ export function mountPaperPage(root: HTMLElement, route: Extract<Route, { page: 
     if (!v) return;
     setText(heading, `The paper’s results: ${v.dataset} vs ${v.shifted}`);
     ctx.setTitle(`${v.dataset} vs ${v.shifted}`, 'Paper view');
-    setText(scopeText, v.scope.description + (v.scope.default && v.scope.imageSet ? ` The '${v.scope.imageSet}' image set was chosen by default.` : ''));
+    scopeNotes.update(v.scope);
     const fit = v.figure.fit ?? null;
     fitControls.update({
       space: state.fit, on: state.fitOn,
