@@ -205,4 +205,39 @@ public sealed class EvidenceBrowserTests(BrowserFixture fixture) : IClassFixture
         await Assertions.Expect(page.GetByTestId("wrong-original-toggle")).ToBeHiddenAsync();
         Assert.Empty(errors);
     }
+
+    [Fact]
+    public async Task An_admin_switches_the_papers_rule_for_wrong_original_labels_on_the_statistics_page()
+    {
+        var page = await fixture.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString("/datasets/demo-v2/statistics"));
+        await page.GetByTestId("signin-name").FillAsync("demo-admin");
+        await page.GetByTestId("signin-password").FillAsync("demo-admin-password");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync("**/datasets/demo-v2/statistics");
+
+        var toggle = page.GetByTestId("wrong-original-toggle");
+        await Assertions.Expect(toggle).ToBeVisibleAsync();
+        await Assertions.Expect(toggle).Not.ToBeCheckedAsync();
+        await Assertions.Expect(page.GetByTestId("wrong-original")).ToContainTextAsync("the setting is off");
+        try
+        {
+            await toggle.CheckAsync();
+            await Assertions.Expect(page.GetByTestId("wrong-original")).ToContainTextAsync("counts as problematic");
+            var statistics = await GetAsync("/api/datasets/demo-v2/statistics");
+            Assert.True(statistics.GetProperty("originalWrongIsProblematic").GetBoolean());
+            await Assertions.Expect(page.GetByTestId("wrong-original"))
+                .ToHaveTextAsync($"counts as problematic ({statistics.GetProperty("wrongOriginalImages").GetInt64().ToString("N0", CultureInfo.InvariantCulture)} images)");
+            Assert.True((await GetAsync("/api/datasets/demo-v2")).GetProperty("originalWrongIsProblematic").GetBoolean());
+        }
+        finally
+        {
+            await toggle.UncheckAsync();
+            await Assertions.Expect(page.GetByTestId("wrong-original")).ToContainTextAsync("the setting is off");
+        }
+        Assert.False((await GetAsync("/api/datasets/demo-v2")).GetProperty("originalWrongIsProblematic").GetBoolean());
+        Assert.Empty(errors);
+    }
 }

@@ -114,7 +114,8 @@ export function mountDatasetStatisticsPage(root: HTMLElement, route: Extract<Rou
     const admin = ctx.session.state.status === 'signed-in' && hasRole(ctx.session.state.user.roles, 'admin');
     setHidden(ruleBox, !admin || state.dataset === null);
     ruleToggle.disabled = state.saving;
-    if (state.dataset) ruleToggle.checked = state.dataset.originalWrongIsProblematic;
+    // While a change is saved the box shows the choice; afterwards (or after a failure) what the server holds.
+    if (state.dataset && !state.saving) ruleToggle.checked = state.dataset.originalWrongIsProblematic;
 
     const s = state.statistics;
     setHidden(facts, s === null);
