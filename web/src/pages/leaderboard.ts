@@ -17,6 +17,7 @@ import { mountScatterPlot, type ScatterPoint } from '../components/scatterPlot';
 import { mountScopeNotes } from '../components/scopeNotes';
 import { fetchImageSets, mountScopePicker } from '../components/scopePicker';
 import { mountSensitivityTable } from '../components/sensitivityTable';
+import { formatCount } from '../logic/format';
 import { filterRows, percent, signedPercent, sortRows, togglePick, type SortKey } from '../logic/leaderboard';
 import type { Problem } from '../logic/problem';
 import { hrefs, type FitGroup } from '../logic/routes';
@@ -181,7 +182,7 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     scopeNotes.update(scope);
 
     setText(version, `Label version ${board.labelVersion}` + (board.labelVersion !== board.currentLabelVersion ? ` (current: ${board.currentLabelVersion})` : '') +
-      ` · ${scope.graded} graded images · ${board.average === 'micro' ? 'mean over images' : 'mean over classes'}, 'unclear' counts ${board.unclear}`);
+      ` · ${formatCount(scope.graded)} graded images · ${board.average === 'micro' ? 'mean over images' : 'mean over classes'}, 'unclear' counts ${board.unclear}`);
     const ready = board.statistics.status === 'ready';
     statistics.dataset['status'] = board.statistics.status;
     setText(statistics, ready
