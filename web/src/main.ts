@@ -5,6 +5,8 @@ import { pageTitle } from './logic/format';
 import { navSection, type Route } from './logic/routes';
 import { mountBrowsePage } from './pages/browse';
 import { mountClassPage } from './pages/classPage';
+import { mountComparePage } from './pages/compare';
+import { mountDatasetStatisticsPage } from './pages/datasetStatistics';
 import type { PageContext } from './pageContext';
 import { mountDatasetPage } from './pages/dataset';
 import { mountImagePage } from './pages/image';
@@ -16,6 +18,7 @@ import { mountModelPage as mountModelUploads } from './pages/model';
 import { mountModelPage } from './pages/modelPage';
 import { mountImportsPage } from './pages/imports';
 import { mountNotFoundPage } from './pages/notFound';
+import { mountPaperPage } from './pages/paper';
 import { mountReviewPage } from './pages/review';
 import { mountSignInPage } from './pages/signIn';
 import { mountSubmitPage } from './pages/submit';
@@ -45,6 +48,12 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
     }
     case 'hard-images':
       return mountHardImagesPage(root, route, ctx);
+    case 'compare':
+      return mountComparePage(root, route, ctx);
+    case 'paper':
+      return mountPaperPage(root, route, ctx);
+    case 'dataset-statistics':
+      return mountDatasetStatisticsPage(root, route, ctx);
     case 'sign-in':
       return mountSignInPage(root, route, ctx);
     case 'submit':

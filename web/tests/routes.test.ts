@@ -141,3 +141,31 @@ describe('labeling routes', () => {
     assert.equal(hrefs.labelingTask(3), '/labeling/3');
   });
 });
+
+describe('issue 15 routes', () => {
+  it('reads the compare page from its address and builds it back', () => {
+    const href = hrefs.compare('demo-val', 'demo-resnet50', 'demo-vgg16', { subset: 'dogs', imageSet: 'annotated', unclear: 'correct' });
+    assert.equal(href, '/compare?dataset=demo-val&a=demo-resnet50&b=demo-vgg16&subset=dogs&imageSet=annotated&unclear=correct');
+    assert.deepEqual(matchRoute(href), {
+      page: 'compare', dataset: 'demo-val', a: 'demo-resnet50', b: 'demo-vgg16', subset: 'dogs', imageSet: 'annotated', unclear: 'correct',
+    });
+    assert.equal(hrefs.compare('d', 'a', null, { subset: 'all', unclear: 'wrong' }), '/compare?dataset=d&a=a');
+    assert.equal(navSection(matchRoute('/compare')), 'leaderboard');
+  });
+
+  it('reads the paper page with its fit, defaulting to logit on models', () => {
+    assert.deepEqual(matchRoute('/paper'), { page: 'paper', dataset: null, imageSet: null, fit: 'logit', fitOn: 'model' });
+    const href = hrefs.paper('demo-val', { imageSet: 'all', fit: 'probit', fitOn: 'non-human' });
+    assert.deepEqual(matchRoute(href), { page: 'paper', dataset: 'demo-val', imageSet: 'all', fit: 'probit', fitOn: 'non-human' });
+    assert.equal(matchRoute('/paper?fit=cubic').page === 'paper' && (matchRoute('/paper?fit=cubic') as { fit: string }).fit, 'logit');
+    assert.equal(hrefs.paper(null), '/paper');
+  });
+
+  it('reads a dataset statistics page and the scope of hard images', () => {
+    assert.deepEqual(matchRoute(hrefs.datasetStatistics('demo val', 'annotated')), { page: 'dataset-statistics', dataset: 'demo val', imageSet: 'annotated' });
+    assert.equal(matchRoute('/datasets/x').page, 'not-found');
+    assert.equal(matchRoute('/datasets/x/statistics/y').page, 'not-found');
+    assert.equal(navSection({ page: 'dataset-statistics', dataset: 'x', imageSet: null }), 'browse');
+    assert.deepEqual(matchRoute(hrefs.hardImages('demo-val', 'humans', 'annotated')), { page: 'hard-images', dataset: 'demo-val', by: 'humans', imageSet: 'annotated' });
+  });
+});

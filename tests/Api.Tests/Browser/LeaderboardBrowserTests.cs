@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Playwright;
 using Relabel.Api.Tests.Infrastructure;
 using Relabel.Api.Tests.Leaderboard;
@@ -7,7 +8,7 @@ namespace Relabel.Api.Tests.Browser;
 
 public sealed class LeaderboardBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
 {
-    /// <summary>Three models, one with extra data, and two humans on both demo datasets, some of their top-1s reviewed.</summary>
+    /// <summary>Three models, one with extra data, and two humans on both demo datasets, some of their top-1s reviewed; one model on part of demo-val only.</summary>
     private async Task SeedAsync()
     {
         var seed = new ScoringSeed(fixture.App.Db);
@@ -16,11 +17,14 @@ public sealed class LeaderboardBrowserTests(BrowserFixture fixture) : IClassFixt
         {
             var images = await seed.ImageIdsAsync(dataset);
             var entries = new[] { ("resnet-50", "model", 0.7), ("vit-b16", "model", 0.8), ("effnet-l2", "model-extra-data", 0.88), ("human-a", "human", 0.9), ("human-b", "human", 0.85) };
-                        foreach (var (slug, kind, accuracy) in entries)
+            foreach (var (slug, kind, accuracy) in entries)
             {
                 var shift = dataset == "demo-v2" ? 0.1 : 0;
                 await seed.PredictionsAsync(dataset, slug, kind, 1, images.Select(id => (id, new[] { (short)(random.NextDouble() < accuracy - shift ? 0 : 1 + random.Next(3)) })));
             }
+            // An entry that predicted only part of the original dataset: graded on what it predicted, not ranked.
+            if (dataset == "demo-val")
+                await seed.PredictionsAsync(dataset, "partial-net", "model", 1, images.Take(images.Length * 9 / 10).Select(id => (id, new[] { (short)0 })));
             // Review most images: class 0 is right, classes 1-3 are wrong; the rest stay pending.
             var classes = Relabel.Api.Features.Demo.DemoSeeder.Classes;
             await seed.ItemStatesAsync(dataset, images.Where((_, i) => i % 10 != 0)
@@ -51,6 +55,17 @@ public sealed class LeaderboardBrowserTests(BrowserFixture fixture) : IClassFixt
         await Assertions.Expect(page.GetByTestId("label-version")).ToContainTextAsync($"Label version {board.GetProperty("labelVersion").GetInt64()}");
         await Assertions.Expect(page.GetByTestId("provisional").First).ToBeVisibleAsync();
 
+        // The partial entry has no rank and says why; ranked rows come first.
+        var partial = page.Locator("tr[data-slug=partial-net]");
+        await Assertions.Expect(partial.GetByTestId("rank")).ToHaveTextAsync("–");
+        await Assertions.Expect(partial.GetByTestId("partial")).ToBeVisibleAsync();
+        await Assertions.Expect(partial.GetByTestId("partial")).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("^Not ranked: it predicted [0-9,]+ of [0-9,]+ graded images"));
+        await Assertions.Expect(page.Locator("tr[data-slug=vit-b16]").GetByTestId("partial")).ToBeHiddenAsync();
+        Assert.Equal(JsonValueKind.Null, entries.Single(e => e.GetProperty("slug").GetString() == "partial-net").GetProperty("rank").ValueKind);
+        var ranked = entries.Count(e => e.GetProperty("rank").ValueKind == JsonValueKind.Number);
+        var shown = await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.slug)");
+        Assert.True(Array.IndexOf(shown, "partial-net") >= ranked, string.Join(", ", shown));
+
         // Sorting by name puts the first display name in alphabetical order first.
         await page.Locator("button[data-sort=name]").ClickAsync();
         var first = entries.OrderBy(e => e.GetProperty("displayName").GetString(), StringComparer.OrdinalIgnoreCase).First();
@@ -78,7 +93,8 @@ public sealed class LeaderboardBrowserTests(BrowserFixture fixture) : IClassFixt
         // A model's page.
         await page.Locator("tr[data-slug=vit-b16] a").ClickAsync();
         await page.WaitForURLAsync("**/models/vit-b16?dataset=demo-val");
-        await Assertions.Expect(page.GetByTestId("subset-bars").Locator(".bar-row")).ToHaveCountAsync(5);
+        var results = await (await http.GetAsync("/api/models/vit-b16/results?dataset=demo-val")).JsonAsync();
+        await Assertions.Expect(page.GetByTestId("subset-bars").Locator(".bar-row")).ToHaveCountAsync(results.GetProperty("subsets").GetArrayLength());
         await Assertions.Expect(page.GetByTestId("class-rows").Locator("tr")).ToHaveCountAsync(100);
         await page.GetByTestId("class-filter").FillAsync("chihuahua");
         await Assertions.Expect(page.GetByTestId("class-rows").Locator("tr")).ToHaveCountAsync(1);

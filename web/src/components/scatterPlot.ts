@@ -1,9 +1,13 @@
 /**
  * The paper's figure: accuracy on the original dataset (x) against the shifted one (y), one mark per entry by kind
  * (circle: model, square: model with extra data, triangle: human, diamond: ensemble), interval whiskers on both axes,
- * the y = x line and the linear fit. Drawn with createElementNS; names go in <title> as text.
+ * y = x, the fit and its 95 % band. Both axes are scaled in the fit's space (logit, probit or linear) with percent
+ * ticks, so the fit is a straight line. Humans are highlighted and labelled; with `labelAll` every mark is.
+ * Drawn with createElementNS; names go in <title> and <text> as text. Marks are keyed by slug (focus survives updates).
  */
-import { linearScale, percent, plotDomain } from '../logic/leaderboard';
+import { mountKeyedList } from './keyedList';
+import { percent, signedPercent } from '../logic/leaderboard';
+import { fitSegment, placeLabels, plotDomain, spaceScale, spaceTicks, tickLabel, type Fit, type FitSpace } from '../logic/shiftPlot';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -17,104 +21,178 @@ export interface ScatterPoint {
   readonly xHigh: number | null;
   readonly yLow: number | null;
   readonly yHigh: number | null;
+  readonly robustness?: number | null;
+}
+
+export interface ScatterFit extends Fit {
+  readonly band: readonly { readonly x: number; readonly lower: number; readonly upper: number }[];
 }
 
 export interface ScatterData {
   readonly points: readonly ScatterPoint[];
-  readonly fit: { readonly slope: number; readonly intercept: number } | null;
+  readonly fit: ScatterFit | null;
+  /** The space both axes are scaled in (the fit's). */
+  readonly space: FitSpace;
   readonly xLabel: string;
   readonly yLabel: string;
+  /** Label every mark (the paper's figure); otherwise only humans are labelled. */
+  readonly labelAll?: boolean;
 }
 
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
   return node;
 }
 
+function text(content: string, attrs: Record<string, string | number>): SVGTextElement {
+  const node = svg('text', attrs);
+  node.textContent = content;
+  return node;
+}
+
 function mark(kind: string, x: number, y: number): SVGElement {
-  const r = 5;
+  const r = kind === 'human' ? 6 : 5;
   switch (kind) {
     case 'model-extra-data':
-      return svg('rect', { x: x - r, y: y - r, width: 2 * r, height: 2 * r });
+      return svg('rect', { x: x - r, y: y - r, width: 2 * r, height: 2 * r, class: 'mark' });
     case 'human':
-      return svg('polygon', { points: `${x},${y - r - 1} ${x - r - 1},${y + r} ${x + r + 1},${y + r}` });
+      return svg('polygon', { points: `${x},${y - r - 1} ${x - r - 1},${y + r} ${x + r + 1},${y + r}`, class: 'mark' });
     case 'ensemble':
-      return svg('polygon', { points: `${x},${y - r - 1} ${x + r + 1},${y} ${x},${y + r + 1} ${x - r - 1},${y}` });
+      return svg('polygon', { points: `${x},${y - r - 1} ${x + r + 1},${y} ${x},${y + r + 1} ${x - r - 1},${y}`, class: 'mark' });
     default:
-      return svg('circle', { cx: x, cy: y, r });
+      return svg('circle', { cx: x, cy: y, r, class: 'mark' });
   }
 }
 
+let plots = 0;
+
 export function mountScatterPlot(parent: HTMLElement, onHover: (point: ScatterPoint | null) => void): { update(data: ScatterData): void } {
-  const width = 520;
-  const height = 420;
-  const margin = { left: 56, right: 16, top: 16, bottom: 48 };
+  const width = 560;
+  const height = 460;
+  const margin = { left: 56, right: 16, top: 16, bottom: 52 };
+  const right = width - margin.right;
+  const bottom = height - margin.bottom;
+  const clipId = `plot-area-${++plots}`;
+
   const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', class: 'scatter' });
   root.dataset['testid'] = 'scatter';
+  const clip = svg('clipPath', { id: clipId });
+  clip.append(svg('rect', { x: margin.left, y: margin.top, width: right - margin.left, height: bottom - margin.top }));
+  const axes = svg('g', { class: 'axes' });
+  const band = svg('polygon', { class: 'fit-band', 'clip-path': `url(#${clipId})` });
+  band.dataset['testid'] = 'fit-band';
+  const identity = svg('line', { class: 'identity', 'clip-path': `url(#${clipId})` });
+  identity.dataset['testid'] = 'identity-line';
+  const fitLine = svg('line', { class: 'fit', 'clip-path': `url(#${clipId})` });
+  fitLine.dataset['testid'] = 'fit-line';
+  const marks = svg('g', { class: 'points' });
+  const labels = svg('g', { class: 'labels' });
+  root.append(clip, axes, band, identity, fitLine, marks, labels);
   parent.append(root);
+
+  let scale = { x: (v: number) => v, y: (v: number) => v };
+
+  const points = mountKeyedList<ScatterPoint>(marks, (p) => p.slug, (first) => {
+    const g = svg('g', { class: `point kind-${first.kind}`, tabindex: 0 });
+    g.dataset['testid'] = 'point';
+    g.dataset['slug'] = first.slug;
+    g.dataset['kind'] = first.kind;
+    let current = first;
+    g.addEventListener('mouseenter', () => onHover(current));
+    g.addEventListener('focus', () => onHover(current));
+    g.addEventListener('mouseleave', () => onHover(null));
+    g.addEventListener('blur', () => onHover(null));
+    return {
+      el: g,
+      update(p) {
+        current = p;
+        const x = scale.x(p.x);
+        const y = scale.y(p.y);
+        const parts: SVGElement[] = [];
+        if (p.xLow !== null && p.xHigh !== null)
+          parts.push(svg('line', { x1: scale.x(p.xLow), x2: scale.x(p.xHigh), y1: y, y2: y, class: 'whisker' }));
+        if (p.yLow !== null && p.yHigh !== null)
+          parts.push(svg('line', { x1: x, x2: x, y1: scale.y(p.yLow), y2: scale.y(p.yHigh), class: 'whisker' }));
+        const m = mark(p.kind, x, y);
+        const title = svg('title');
+        title.textContent = `${p.name} (${p.kind}): ${percent(p.x)} % → ${percent(p.y)} %` +
+          (p.robustness === null || p.robustness === undefined ? '' : `, effective robustness ${signedPercent(p.robustness)} points`);
+        m.append(title);
+        parts.push(m);
+        g.replaceChildren(...parts);
+      },
+    };
+  });
+
+  function drawAxes(lo: number, hi: number, data: ScatterData): void {
+    const parts: SVGElement[] = [];
+    for (const t of spaceTicks(data.space, lo, hi)) {
+      const x = scale.x(t);
+      const y = scale.y(t);
+      parts.push(
+        svg('line', { x1: x, x2: x, y1: margin.top, y2: bottom, class: 'grid' }),
+        svg('line', { x1: margin.left, x2: right, y1: y, y2: y, class: 'grid' }),
+        text(tickLabel(t), { x, y: bottom + 16, 'text-anchor': 'middle', 'font-size': 10 }),
+        text(tickLabel(t), { x: margin.left - 6, y: y + 3, 'text-anchor': 'end', 'font-size': 10 }),
+      );
+    }
+    const scaleName = data.space === 'linear' ? '' : `, ${data.space} scale`;
+    const middle = (margin.top + bottom) / 2;
+    parts.push(
+      svg('rect', { x: margin.left, y: margin.top, width: right - margin.left, height: bottom - margin.top, class: 'frame' }),
+      text(`${data.xLabel} (%${scaleName})`, { x: (margin.left + right) / 2, y: height - 12, 'text-anchor': 'middle', 'font-size': 12 }),
+      text(`${data.yLabel} (%${scaleName})`, { x: 14, y: middle, 'text-anchor': 'middle', 'font-size': 12, transform: `rotate(-90 14 ${middle})` }),
+    );
+    axes.replaceChildren(...parts);
+  }
+
+  function drawLabels(data: ScatterData): void {
+    const shown = data.points.filter((p) => data.labelAll || p.kind === 'human');
+    // Right of the mark, or left of it (anchored at its end) where the plot ends; widths are estimates for collisions.
+    const placed = shown.map((p) => {
+      const w = p.name.length * 6;
+      const x = scale.x(p.x);
+      const left = x + 9 + w > right;
+      return { left, anchor: left ? x - 9 : x + 9, box: { x: left ? x - 9 - w : x + 9, y: scale.y(p.y) + 4, width: w } };
+    });
+    const ys = placeLabels(placed.map((p) => p.box), 12);
+    labels.replaceChildren(...shown.map((p, i) => {
+      const at = placed[i]!;
+      const label = text(p.name, { x: at.anchor, y: ys[i]!, 'font-size': 10, 'text-anchor': at.left ? 'end' : 'start', class: `point-label kind-${p.kind}` });
+      label.dataset['testid'] = 'point-label';
+      label.dataset['slug'] = p.slug;
+      return label;
+    }));
+  }
 
   return {
     update(data) {
-      root.replaceChildren();
       const values = data.points.flatMap((p) => [p.x, p.y]);
-      const [lo, hi] = plotDomain(values);
-      const sx = linearScale(lo, hi, margin.left, width - margin.right);
-      const sy = linearScale(lo, hi, height - margin.bottom, margin.top);
-      const axes = svg('g', { class: 'axes' });
-      for (let t = lo; t <= hi + 1e-9; t += 0.05) {
-        axes.append(
-          svg('line', { x1: sx(t), x2: sx(t), y1: height - margin.bottom, y2: height - margin.bottom + 4, stroke: 'currentColor' }),
-          svg('line', { x1: margin.left - 4, x2: margin.left, y1: sy(t), y2: sy(t), stroke: 'currentColor' }),
-        );
-        const xt = svg('text', { x: sx(t), y: height - margin.bottom + 16, 'text-anchor': 'middle', 'font-size': 10 });
-        xt.textContent = percent(t, 0);
-        const yt = svg('text', { x: margin.left - 8, y: sy(t) + 3, 'text-anchor': 'end', 'font-size': 10 });
-        yt.textContent = percent(t, 0);
-        axes.append(xt, yt);
-      }
-      axes.append(
-        svg('rect', { x: margin.left, y: margin.top, width: width - margin.left - margin.right, height: height - margin.top - margin.bottom, fill: 'none', stroke: 'currentColor' }),
-      );
-      const xLabel = svg('text', { x: (margin.left + width - margin.right) / 2, y: height - 10, 'text-anchor': 'middle', 'font-size': 12 });
-      xLabel.textContent = data.xLabel;
-      const yLabel = svg('text', { x: 14, y: (margin.top + height - margin.bottom) / 2, 'text-anchor': 'middle', 'font-size': 12, transform: `rotate(-90 14 ${(margin.top + height - margin.bottom) / 2})` });
-      yLabel.textContent = data.yLabel;
-      axes.append(xLabel, yLabel);
-      root.append(axes);
+      const [lo, hi] = plotDomain(values, data.space);
+      scale = { x: spaceScale(data.space, [lo, hi], margin.left, right), y: spaceScale(data.space, [lo, hi], bottom, margin.top) };
+      drawAxes(lo, hi, data);
 
-      const diagonal = svg('line', { x1: sx(lo), y1: sy(lo), x2: sx(hi), y2: sy(hi), stroke: '#888', 'stroke-dasharray': '4 4', class: 'identity' });
-      diagonal.dataset['testid'] = 'identity-line';
-      root.append(diagonal);
-      if (data.fit) {
-        const { slope, intercept } = data.fit;
-        const line = svg('line', { x1: sx(lo), y1: sy(slope * lo + intercept), x2: sx(hi), y2: sy(slope * hi + intercept), stroke: '#c0392b', class: 'fit' });
-        line.dataset['testid'] = 'fit-line';
-        const clip = svg('clipPath', { id: 'plot-area' });
-        clip.append(svg('rect', { x: margin.left, y: margin.top, width: width - margin.left - margin.right, height: height - margin.top - margin.bottom }));
-        line.setAttribute('clip-path', 'url(#plot-area)');
-        root.append(clip, line);
-      }
+      identity.setAttribute('x1', String(scale.x(lo)));
+      identity.setAttribute('y1', String(scale.y(lo)));
+      identity.setAttribute('x2', String(scale.x(hi)));
+      identity.setAttribute('y2', String(scale.y(hi)));
 
-      for (const p of data.points) {
-        const g = svg('g', { class: `point kind-${p.kind}`, tabindex: 0 });
-        g.dataset['testid'] = 'point';
-        g.dataset['slug'] = p.slug;
-        g.dataset['kind'] = p.kind;
-        const x = sx(p.x);
-        const y = sy(p.y);
-        if (p.xLow !== null && p.xHigh !== null) g.append(svg('line', { x1: sx(p.xLow), x2: sx(p.xHigh), y1: y, y2: y, class: 'whisker', stroke: 'currentColor' }));
-        if (p.yLow !== null && p.yHigh !== null) g.append(svg('line', { x1: x, x2: x, y1: sy(p.yLow), y2: sy(p.yHigh), class: 'whisker', stroke: 'currentColor' }));
-        const m = mark(p.kind, x, y);
-        const title = svg('title', {});
-        title.textContent = `${p.name}: ${percent(p.x)} → ${percent(p.y)}`;
-        m.append(title);
-        g.append(m);
-        g.addEventListener('mouseenter', () => onHover(p));
-        g.addEventListener('focus', () => onHover(p));
-        g.addEventListener('mouseleave', () => onHover(null));
-        root.append(g);
+      const fit = data.fit;
+      fitLine.style.display = fit ? '' : 'none';
+      band.style.display = fit && fit.band.length > 1 ? '' : 'none';
+      if (fit) {
+        const s = fitSegment(fit, lo, hi);
+        fitLine.setAttribute('x1', String(scale.x(s.x1)));
+        fitLine.setAttribute('y1', String(scale.y(s.y1)));
+        fitLine.setAttribute('x2', String(scale.x(s.x2)));
+        fitLine.setAttribute('y2', String(scale.y(s.y2)));
+        const edge = [...fit.band.map((b) => `${scale.x(b.x)},${scale.y(b.upper)}`), ...[...fit.band].reverse().map((b) => `${scale.x(b.x)},${scale.y(b.lower)}`)];
+        band.setAttribute('points', edge.join(' '));
       }
+      fitLine.dataset['space'] = data.space;
+      points.update(data.points);
+      drawLabels(data);
     },
   };
 }

@@ -2,6 +2,7 @@
  * Client-side routes: which page a path shows, and the hrefs that lead there.
  * Pure: no DOM, no History API (see router.ts for those).
  */
+import { isFitSpace, type FitSpace } from './shiftPlot';
 
 export type Route =
   | { page: 'leaderboard' }
@@ -16,11 +17,17 @@ export type Route =
   | { page: 'guide'; under: string | null }
   | { page: 'labeling-task'; id: number }
   | { page: 'model'; slug: string; dataset: string | null }
-  | { page: 'hard-images'; dataset: string | null; by: 'models' | 'humans' }
+  | { page: 'hard-images'; dataset: string | null; by: 'models' | 'humans'; imageSet: string | null }
+  | { page: 'compare'; dataset: string | null; a: string | null; b: string | null; subset: string | null; imageSet: string | null; unclear: 'wrong' | 'correct' }
+  | { page: 'paper'; dataset: string | null; imageSet: string | null; fit: FitSpace; fitOn: FitGroup }
+  | { page: 'dataset-statistics'; dataset: string; imageSet: string | null }
   | { page: 'sign-in'; next: string | null }
   | { page: 'not-found'; path: string };
 
 export type PageName = Route['page'];
+
+/** The entries a shift fit is made on. */
+export type FitGroup = 'model' | 'non-human';
 
 /** The top-level sections of the navigation header. */
 export type NavSection = 'leaderboard' | 'review' | 'labeling' | 'guide' | 'browse' | 'submit' | 'sign-in';
@@ -71,7 +78,39 @@ export function matchRoute(location: string): Route {
         : notFound(pathname);
     case 'hard-images':
       return second === undefined
-        ? { page: 'hard-images', dataset: params.get('dataset') || null, by: params.get('by') === 'humans' ? 'humans' : 'models' }
+        ? {
+            page: 'hard-images',
+            dataset: params.get('dataset') || null,
+            by: params.get('by') === 'humans' ? 'humans' : 'models',
+            imageSet: params.get('imageSet') || null,
+          }
+        : notFound(pathname);
+    case 'compare':
+      return second === undefined
+        ? {
+            page: 'compare',
+            dataset: params.get('dataset') || null,
+            a: params.get('a') || null,
+            b: params.get('b') || null,
+            subset: params.get('subset') || null,
+            imageSet: params.get('imageSet') || null,
+            unclear: params.get('unclear') === 'correct' ? 'correct' : 'wrong',
+          }
+        : notFound(pathname);
+    case 'paper': {
+      if (second !== undefined) return notFound(pathname);
+      const fit = params.get('fit');
+      return {
+        page: 'paper',
+        dataset: params.get('dataset') || null,
+        imageSet: params.get('imageSet') || null,
+        fit: isFitSpace(fit) ? fit : 'logit',
+        fitOn: params.get('fitOn') === 'non-human' ? 'non-human' : 'model',
+      };
+    }
+    case 'datasets':
+      return second !== undefined && third === 'statistics' && fourth === undefined
+        ? { page: 'dataset-statistics', dataset: second, imageSet: params.get('imageSet') || null }
         : notFound(pathname);
     case 'images': {
       if (second === undefined || third !== undefined || !/^[1-9][0-9]{0,15}$/.test(second)) return notFound(pathname);
@@ -92,7 +131,11 @@ export function navSection(route: Route): NavSection | null {
       return route.page;
     case 'model':
     case 'hard-images':
+    case 'compare':
+    case 'paper':
       return 'leaderboard';
+    case 'dataset-statistics':
+      return 'browse';
     case 'browse':
     case 'dataset':
     case 'class':
@@ -152,8 +195,34 @@ export const hrefs = {
   guide: (under?: string | null): string => (under ? `/guide?under=${enc(under)}` : '/guide'),
   model: (slug: string, dataset?: string | null): string =>
     `/models/${enc(slug)}` + (dataset ? `?dataset=${enc(dataset)}` : ''),
-  hardImages: (dataset?: string | null, by: 'models' | 'humans' = 'models'): string =>
-    `/hard-images?by=${by}` + (dataset ? `&dataset=${enc(dataset)}` : ''),
+  hardImages: (dataset?: string | null, by: 'models' | 'humans' = 'models', imageSet?: string | null): string =>
+    `/hard-images?by=${by}` + (dataset ? `&dataset=${enc(dataset)}` : '') + (imageSet ? `&imageSet=${enc(imageSet)}` : ''),
+  /** Two entries on the same images; options left out (or at their defaults) stay out of the address. */
+  compare(
+    dataset: string,
+    a: string | null,
+    b: string | null,
+    options: { subset?: string | null; imageSet?: string | null; unclear?: string | null } = {},
+  ): string {
+    const params = new URLSearchParams({ dataset });
+    if (a) params.set('a', a);
+    if (b) params.set('b', b);
+    if (options.subset && options.subset !== 'all') params.set('subset', options.subset);
+    if (options.imageSet) params.set('imageSet', options.imageSet);
+    if (options.unclear === 'correct') params.set('unclear', 'correct');
+    return `/compare?${params.toString()}`;
+  },
+  paper(dataset?: string | null, options: { imageSet?: string | null; fit?: FitSpace; fitOn?: FitGroup } = {}): string {
+    const params = new URLSearchParams();
+    if (dataset) params.set('dataset', dataset);
+    if (options.imageSet) params.set('imageSet', options.imageSet);
+    if (options.fit && options.fit !== 'logit') params.set('fit', options.fit);
+    if (options.fitOn && options.fitOn !== 'model') params.set('fitOn', options.fitOn);
+    const query = params.toString();
+    return '/paper' + (query ? `?${query}` : '');
+  },
+  datasetStatistics: (slug: string, imageSet?: string | null): string =>
+    `/datasets/${enc(slug)}/statistics` + (imageSet ? `?imageSet=${enc(imageSet)}` : ''),
   signIn(next?: string | null): string {
     const safe = safeNext(next ?? null);
     return safe && safe !== '/sign-in' ? `/sign-in?next=${enc(safe)}` : '/sign-in';

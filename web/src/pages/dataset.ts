@@ -45,7 +45,8 @@ export function mountDatasetPage(
   const breadcrumbs = mountBreadcrumbs(root);
   const heading = el('h1');
   const description = el('p', { class: 'lead' });
-  root.append(heading, description);
+  const statisticsLink = el('a', { text: 'What the review found: statistics of this dataset', testid: 'dataset-statistics-link', attrs: { href: hrefs.datasetStatistics(slug) } });
+  root.append(heading, description, el('p', {}, statisticsLink));
   const controls = el('div', { class: 'controls' });
   root.append(controls);
   const subsetPicker = mountSubsetPicker(controls, { onChange: selectSubset });

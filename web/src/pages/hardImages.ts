@@ -1,4 +1,4 @@
-/** "/hard-images?dataset=&by=": images every model (or every human) gets wrong, with counts by subset. */
+/** "/hard-images?dataset=&by=&imageSet=": images every model (or every human) gets wrong, with counts by subset. */
 import { api, isAbortError, toProblem } from '../api/client';
 import type { HardImages } from '../api/types';
 import { el } from '../components/dom';
@@ -13,7 +13,7 @@ export function mountHardImagesPage(root: HTMLElement, route: Extract<Route, { p
   const content = el('div', { testid: 'hard-images' });
   root.append(
     el('h1', { text: `Images every ${route.by === 'models' ? 'model' : 'human'} gets wrong` }),
-    el('p', {}, el('a', { text: `Show the ones every ${other === 'models' ? 'model' : 'human'} gets wrong`, attrs: { href: hrefs.hardImages(route.dataset, other) } })),
+    el('p', {}, el('a', { text: `Show the ones every ${other === 'models' ? 'model' : 'human'} gets wrong`, attrs: { href: hrefs.hardImages(route.dataset, other, route.imageSet) } })),
     content,
   );
 
@@ -31,11 +31,13 @@ export function mountHardImagesPage(root: HTMLElement, route: Extract<Route, { p
 
   void (async () => {
     try {
-      const query: { by: string; dataset?: string } = { by: route.by };
+      const query: { by: string; dataset?: string; imageSet?: string } = { by: route.by };
       if (route.dataset) query.dataset = route.dataset;
+      if (route.imageSet) query.imageSet = route.imageSet;
       const hard = await api.get('/api/analysis/hard-images', { query, signal: ctx.signal });
       const signedIn = ctx.session.state.status === 'signed-in';
-      content.replaceChildren(group(`Wrong for every ${route.by === 'models' ? 'model' : 'human'}`, hard.hard, signedIn),
+      const scope = el('p', { class: 'muted', testid: 'hard-images-scope', text: `${hard.dataset}, ${hard.imageSet ? `image set '${hard.imageSet}'` : 'every image'}, 'unclear' counts ${hard.unclear}.` });
+      content.replaceChildren(scope, group(`Wrong for every ${route.by === 'models' ? 'model' : 'human'}`, hard.hard, signedIn),
         group('Wrong for every model and every human', hard.both, signedIn));
     } catch (error) {
       if (!isAbortError(error)) problem.update(toProblem(error));
