@@ -352,8 +352,7 @@ public static class Boards
         var matrix = CorrectnessMatrix.Build(scored.Data.Images, scored.Labels, entries, scored.Scope.Mask, mask,
             Graded(query.Metric), query.Definition.UnclearCountsCorrect, aligned: perClass);
         var pairs = Enumerable.Range(0, Math.Max(0, ranked.Count - 1)).Select(k => (k, k + 1)).ToList();
-        // In the background: one core stays with the requests.
-        var bootstrap = RankBootstrap.Run(matrix, perClass, pairs, parallelism: Math.Max(1, Environment.ProcessorCount - 1));
+        var bootstrap = RankBootstrap.Run(matrix, perClass, pairs);
         var rows = new Dictionary<string, (RankInterval, NextComparison?)>();
         for (var k = 0; k < ranked.Count; k++)
         {
