@@ -69,18 +69,27 @@ public sealed class DemoPredictionsSeeder(NpgsqlDataSource db, PredictionFollowu
         logger.LogInformation("Demo predictions of {Models} models loaded in {Seconds:F1} s", Models.Length, started.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Ranked class indices: the true class with probability <paramref name="accuracy"/>, else a plausible confusion.</summary>
+    /// <summary>
+    /// Ranked class indices: the true class with probability <paramref name="accuracy"/>, else a plausible confusion.
+    /// Mistakes are shared as real models' are: each image has a difficulty, a model errs on the images harder than its
+    /// accuracy allows (with some noise), and most models that err on an image choose the same confusion.
+    /// </summary>
     public static short[] Predict(DemoImage image, double accuracy, int k, Random random)
     {
         var classes = DemoSeeder.Classes;
         var group = DemoSeeder.Dogs.Contains(image.Wnid) ? DemoSeeder.Dogs
             : DemoSeeder.OtherOrganisms.Contains(image.Wnid) ? DemoSeeder.OtherOrganisms
             : DemoSeeder.Objects;
+        var own = new Random(StableSeed(image.FileName));
+        var difficulty = own.NextDouble();
+        var usualConfusion = image.SecondWnid is not null && own.Next(2) == 0 ? image.SecondWnid
+            : own.NextDouble() < 0.85 ? group[own.Next(group.Length)] : classes[own.Next(classes.Length)];
         var ranked = new List<string>(k);
         void Add(string wnid) { if (ranked.Count < k && !ranked.Contains(wnid)) ranked.Add(wnid); }
 
-        if (random.NextDouble() < accuracy) Add(image.Wnid);
-        else if (image.SecondWnid is not null && random.NextDouble() < 0.5) Add(image.SecondWnid);
+        // Difficulty is uniform, so with noise of ±0.15 a model is right on about its accuracy's share of images.
+        if (difficulty + 0.3 * (random.NextDouble() - 0.5) < accuracy) Add(image.Wnid);
+        else if (random.NextDouble() < 0.7 && usualConfusion != image.Wnid) Add(usualConfusion);
         else Add(random.NextDouble() < 0.8 ? group[random.Next(group.Length)] : classes[random.Next(classes.Length)]);
         // The rest: the true class if missed, the second object, then siblings.
         if (random.NextDouble() < 0.9) Add(image.Wnid);
