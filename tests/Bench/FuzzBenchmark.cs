@@ -58,7 +58,7 @@ public sealed class FuzzBenchmark : IBenchmark
         var random = new Random(20261128);
         var cases = Enumerable.Range(0, WarmUp + Requests).Select(i => Generate(random, i, bombs)).ToList();
 
-        var unexpected = 0;
+        var unexpected = new System.Collections.Concurrent.ConcurrentQueue<string>();
         async Task SendAsync(IEnumerable<(Target Target, byte[] Body, bool Gzip)> batch) =>
             await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (c, token) =>
             {
@@ -67,14 +67,18 @@ public sealed class FuzzBenchmark : IBenchmark
                 if (c.Gzip) content.Headers.ContentEncoding.Add("gzip");
                 using var request = new HttpRequestMessage(c.Target.Method, c.Target.Path) { Content = content };
                 using var response = await admin.SendAsync(request, token);
-                if ((int)response.StatusCode is < 400 or >= 500) Interlocked.Increment(ref unexpected);
+                if ((int)response.StatusCode is < 400 or >= 500)
+                    unexpected.Enqueue($"{c.Target.Method} {c.Target.Path} ({c.Target.ContentType}{(c.Gzip ? ", gzip" : "")}): {(int)response.StatusCode}");
             });
 
         await SendAsync(cases.Take(WarmUp));
         var before = context.Memory().RssMb;
         var (_, peak) = await context.WatchMemoryAsync(async () => { await SendAsync(cases.Skip(WarmUp)); return 0; });
         var after = context.Memory().RssMb;
-        if (unexpected > 0) throw new InvalidOperationException($"{unexpected} bad bodies were not answered with a 4xx.");
+        // FuzzTests fails on any answer but a 4xx problem (with small body limits); here, with the default limits,
+        // such answers are counted and named rather than stopping the benchmark.
+        foreach (var group in unexpected.GroupBy(u => u)) Console.WriteLine($"  not a 4xx: {group.Count()} x {group.Key}");
+        BenchContext.Report("fuzz_answers_not_4xx", unexpected.Count, "F0");
         Console.WriteLine($"  {Requests} bad bodies after {WarmUp} of warm-up; resident set {before:F0} -> {after:F0} MB");
         BenchContext.Report("fuzz_rss_growth_mb", after - before, "F0");
         BenchContext.Report("fuzz_peak_rss_mb", peak, "F0");
