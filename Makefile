@@ -7,6 +7,8 @@ PORT        ?= 5080
 PG_PORT     ?= 54329
 TEST_PG_PORT?= 54339
 BENCH_PG_PORT?= 54359
+## "make test TEST_ORDER=reverse" (or default, or random:SEED) fixes the order of the .NET tests; unset, it is random.
+TEST_ORDER  ?=
 ## "make bench BENCH=review" runs only the benchmarks whose name contains "review".
 BENCH       ?=
 API_URL     := http://127.0.0.1:$(PORT)
@@ -56,14 +58,14 @@ run: web build db-start
 	ConnectionStrings__Relabel="$(call CONNECTION,$(PG_PORT))" Relabel__Demo=true \
 	  ASPNETCORE_ENVIRONMENT=Production exec $(DOTNET) run --no-build --no-launch-profile -- --urls $(API_URL)
 
-## Every test suite on a throwaway cluster; the last line is "N passed, N failed[, N skipped]".
+## Every test suite on a throwaway cluster; the last line is "N passed, N failed, N skipped".
 test: export NEED_BROWSER=1
 test: web build
 	RELABEL_PG_NAME=test-pg RELABEL_PG_PORT=$(TEST_PG_PORT) db/cluster.sh destroy
 	RELABEL_PG_NAME=test-pg RELABEL_PG_PORT=$(TEST_PG_PORT) db/cluster.sh start
 	trap 'RELABEL_PG_NAME=test-pg RELABEL_PG_PORT=$(TEST_PG_PORT) db/cluster.sh destroy' EXIT
 	RELABEL_TEST_PG="Host=127.0.0.1;Port=$(TEST_PG_PORT);Username=relabel;Timeout=10;Command Timeout=300" \
-	  tests/run-all.sh
+	RELABEL_TEST_ORDER="$(TEST_ORDER)" tests/run-all.sh
 
 ## Benchmarks measure a Release build of the API (tests use Debug).
 bench-build: deps

@@ -49,6 +49,8 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenCache>());
 builder.Services.AddRelabelOpenApi();
 builder.Services.AddValidatorsFromAssemblyContaining<Program>();
 builder.Services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
+// Labeling times read this clock; tests replace it.
+builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ImageStore>();
 builder.Services.AddSingleton<DemoSeeder>();
 builder.Services.AddRelabelJobs();

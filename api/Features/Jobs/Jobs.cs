@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 using System.Threading.Channels;
 using Dapper;
@@ -113,17 +114,18 @@ public static class JobsApi
     private sealed record JobRow(long Id, string Kind, string? Dataset, string Status, long Done, long Total, string Message,
         string? Result, DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt);
 
-    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> Get(long id, NpgsqlDataSource db)
+    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> Get(long id, ClaimsPrincipal user, NpgsqlDataSource db)
     {
+        // Another user's job does not exist for the caller, as another labeler's task does not.
         await using var connection = await db.OpenConnectionAsync();
         var row = await connection.QuerySingleOrDefaultAsync<JobRow>(
             """
             select j.id, j.kind, d.slug as dataset, j.status, j.done, j.total, j.message, j.result::text as result,
                    j.created_at, j.started_at, j.finished_at
             from jobs j left join datasets d on d.id = j.dataset_id
-            where j.id = @id
+            where j.id = @id and (j.created_by = @me or @admin)
             """,
-            new { id });
+            new { id, me = user.UserId(), admin = user.IsInRole(Roles.Admin) });
         if (row is null) return Problems.NotFound($"Job {id} does not exist.");
         var progress = row.Status == "succeeded" ? 1.0 : row.Total > 0 ? Math.Min(1.0, (double)row.Done / row.Total) : 0.0;
         return TypedResults.Ok(new JobResponse(row.Id, row.Kind, row.Dataset, row.Status, row.Done, row.Total, progress, row.Message,

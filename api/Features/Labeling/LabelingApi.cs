@@ -172,9 +172,10 @@ public static class LabelingApi
     }
 
     public static async Task<Results<Ok<LabelingItem>, ProblemHttpResult>> GetItem(
-        long id, int position, ClaimsPrincipal user, NpgsqlDataSource db)
+        long id, int position, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
     {
         var me = user.UserId();
+        var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync();
         var task = await FindAsync(connection, id, user, labelerOnly: true);
         if (task is null) return NoTask(id);
@@ -187,15 +188,15 @@ public static class LabelingApi
             // One clock runs at a time: opening an image pauses the caller's other open images and resumes this one.
             await connection.ExecuteAsync(
                 """
-                update labeling_answers set paused_at = now()
+                update labeling_answers set paused_at = @now
                 where task_id = @id and user_id = @me and image_id <> @imageId and answered_at is null and paused_at is null;
-                insert into labeling_answers (task_id, user_id, image_id) values (@id, @me, @imageId)
+                insert into labeling_answers (task_id, user_id, image_id, started_at) values (@id, @me, @imageId, @now)
                 on conflict (task_id, user_id, image_id) do update
-                set paused_seconds = labeling_answers.paused_seconds + extract(epoch from now() - labeling_answers.paused_at),
+                set paused_seconds = labeling_answers.paused_seconds + greatest(0, extract(epoch from @now - labeling_answers.paused_at)),
                     paused_at = null
                 where labeling_answers.paused_at is not null
                 """,
-                new { id, me, imageId }, transaction);
+                new { id, me, imageId, now }, transaction);
         }
         var state = await connection.QuerySingleOrDefaultAsync<AnswerState>(
             "select started_at, paused_at is not null as paused, wnid from labeling_answers where task_id = @id and user_id = @me and image_id = @imageId",
@@ -213,7 +214,7 @@ public static class LabelingApi
             ImageId = imageId.Value,
             FileUrl = $"/api/images/{imageId}/file",
             Answer = state?.Wnid,
-            StartedAt = state?.StartedAt ?? DateTime.UtcNow,
+            StartedAt = state?.StartedAt ?? now.UtcDateTime,
             Paused = state?.Paused ?? false,
             Submitted = task.SubmittedAt is not null,
             Feedback = feedback,
@@ -228,7 +229,7 @@ public static class LabelingApi
     }
 
     public static async Task<Results<Ok<AnswerResponse>, ProblemHttpResult>> Answer(
-        long id, int position, AnswerRequest request, ClaimsPrincipal user, NpgsqlDataSource db)
+        long id, int position, AnswerRequest request, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
     {
         var me = user.UserId();
         await using var connection = await db.OpenConnectionAsync();
@@ -246,19 +247,20 @@ public static class LabelingApi
         if (!inSpace) return Problems.Unprocessable("Not a class", $"'{request.Wnid}' is not a class of '{task.Dataset}'.");
 
         // The time of an image is its active time until the first answer; changing the answer later keeps it.
+        // Times come from the clock service rather than the database's now(), so that tests can set them.
         var seconds = await connection.ExecuteScalarAsync<double>(
             """
             insert into labeling_answers (task_id, user_id, image_id, answered_at, wnid, seconds)
-            values (@id, @me, @imageId, now(), @Wnid, 0)
+            values (@id, @me, @imageId, @now, @Wnid, 0)
             on conflict (task_id, user_id, image_id) do update
-            set wnid = excluded.wnid, answered_at = now(), paused_at = null,
+            set wnid = excluded.wnid, answered_at = @now, paused_at = null,
                 changes = labeling_answers.changes + (labeling_answers.wnid is not null)::int,
                 seconds = coalesce(labeling_answers.seconds, greatest(0,
-                    extract(epoch from coalesce(labeling_answers.paused_at, now()) - labeling_answers.started_at)
+                    extract(epoch from coalesce(labeling_answers.paused_at, @now) - labeling_answers.started_at)
                     - labeling_answers.paused_seconds))
             returning seconds
             """,
-            new { id, me, imageId, request.Wnid });
+            new { id, me, imageId, request.Wnid, now = clock.GetUtcNow() });
 
         TrainingFeedback? feedback = null;
         if (task.Mode == LabelingModes.Training)
@@ -267,14 +269,14 @@ public static class LabelingApi
         return TypedResults.Ok(new AnswerResponse { Position = position, Wnid = request.Wnid, Seconds = seconds, NextPosition = next, Feedback = feedback });
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> Pause(long id, ClaimsPrincipal user, NpgsqlDataSource db)
+    public static async Task<Results<NoContent, ProblemHttpResult>> Pause(long id, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider clock)
     {
         await using var connection = await db.OpenConnectionAsync();
         var task = await FindAsync(connection, id, user, labelerOnly: true);
         if (task is null) return NoTask(id);
         await connection.ExecuteAsync(
-            "update labeling_answers set paused_at = now() where task_id = @id and user_id = @me and answered_at is null and paused_at is null",
-            new { id, me = user.UserId() });
+            "update labeling_answers set paused_at = @now where task_id = @id and user_id = @me and answered_at is null and paused_at is null",
+            new { id, me = user.UserId(), now = clock.GetUtcNow() });
         return TypedResults.NoContent();
     }
 

@@ -36,6 +36,7 @@ public sealed class AccountsTests(ApiFixture fixture) : IClassFixture<ApiFixture
         var refused = await client.PostAsJsonAsync("/api/datasets", body);
         var problem = await refused.ProblemAsync(HttpStatusCode.Forbidden);
         Assert.Contains("anti-forgery", problem.GetProperty("title").GetString());
+        await (await fixture.App.Anonymous().GetAsync("/api/datasets/csrf-check")).ProblemAsync(HttpStatusCode.NotFound);
 
         var csrf = await (await client.GetAsync("/api/auth/csrf")).JsonAsync();
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/datasets") { Content = JsonContent.Create(body) };
@@ -86,6 +87,39 @@ public sealed class AccountsTests(ApiFixture fixture) : IClassFixture<ApiFixture
         var listed = users.EnumerateArray().Single(u => u.GetProperty("name").GetString() == "plain-reviewer");
         Assert.Equal(1, listed.GetProperty("activeTokens").GetInt32());
         Assert.False(listed.TryGetProperty("passwordHash", out _));
+        // Nothing of the refused requests was written: no user "x" or "bad", and the existing user kept its roles.
+        var names = users.EnumerateArray().Select(u => u.GetProperty("name").GetString()).ToList();
+        Assert.DoesNotContain("x", names);
+        Assert.DoesNotContain("bad", names);
+        Assert.Equal(["reviewer"], listed.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public async Task Bad_token_requests_are_refused_with_the_field_and_issue_no_token()
+    {
+        using var admin = fixture.App.Admin();
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/users", new { name = "token-bad", roles = new[] { "uploader" } })).StatusCode);
+        foreach (var (request, field) in new (object Request, string Field)[]
+                 {
+                     (new { name = "t", expiresInDays = 0 }, "ExpiresInDays"),
+                     (new { name = "t", expiresInDays = 3651 }, "ExpiresInDays"),
+                     (new { name = "t", expiresInDays = -5 }, "ExpiresInDays"),
+                     (new { name = new string('n', 101) }, "Name"),
+                 })
+        {
+            var problem = await (await admin.PostAsJsonAsync("/api/users/token-bad/tokens", request)).ProblemAsync(HttpStatusCode.BadRequest);
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        }
+        await (await admin.PostAsync("/api/users/token-bad/tokens", new StringContent("{\"expiresInDays\": \"soon\"}", System.Text.Encoding.UTF8, "application/json")))
+            .ProblemAsync(HttpStatusCode.BadRequest);
+        await (await admin.PostAsJsonAsync("/api/users/nobody-here/tokens", new { name = "t" })).ProblemAsync(HttpStatusCode.NotFound);
+        using var reviewer = await fixture.App.UserAsync("token-bad-reviewer", "reviewer");
+        await (await reviewer.PostAsJsonAsync("/api/users/token-bad/tokens", new { name = "t" })).ProblemAsync(HttpStatusCode.Forbidden);
+
+        await using var connection = await fixture.App.Db.OpenConnectionAsync();
+        Assert.Equal(0, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection,
+            "select count(*) from api_tokens t join users u on u.id = t.user_id where u.name = 'token-bad'"));
+        Assert.Equal(0, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "select count(*) from users where name = 'nobody-here'"));
     }
 
     [Fact]

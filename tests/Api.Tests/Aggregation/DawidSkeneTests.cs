@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.Json;
 using Relabel.Api.Features.Aggregation;
@@ -85,8 +84,6 @@ public sealed class DawidSkeneTests(ITestOutputHelper output)
     {
         var data = TestData.SharedData;
         var classes = TestData.IlsvrcClasses();
-        var watch = Stopwatch.StartNew();
-
         var questions = new Dictionary<(string File, string Wnid), int>();
         var raters = new Dictionary<string, int>();
         var votes = new List<Vote>(930_000);
@@ -105,8 +102,8 @@ public sealed class DawidSkeneTests(ITestOutputHelper output)
         Assert.Equal(184_962, questions.Count);
         Assert.Equal(85, raters.Count);
 
+        // How long this takes is make bench's figure dawid_skene_seconds; here only what it finds.
         var result = DawidSkene.Run(votes, questions.Count, raters.Count, 3);
-        var elapsed = watch.Elapsed;
 
         var real = JsonSerializer.Deserialize<int[][]>(File.ReadAllText(Path.Combine(data, "real", "real.json")))!;
         var reference = new Dictionary<string, HashSet<string>>();
@@ -132,7 +129,7 @@ public sealed class DawidSkeneTests(ITestOutputHelper output)
             return ((double)identical / ours.Count, (double)truePositive / (truePositive + falsePositive),
                 (double)truePositive / (truePositive + falseNegative), ours.Count);
         }
-        output.WriteLine($"Dawid-Skene on {votes.Count} votes: {result.Iterations} iterations, converged {result.Converged}, {elapsed.TotalSeconds:F1} s");
+        output.WriteLine($"Dawid-Skene on {votes.Count} votes: {result.Iterations} iterations, converged {result.Converged}");
         foreach (var t in new[] { 0.5, 0.7, 0.9, 0.95, 0.99, 0.999 })
         {
             var c = Compare(t);
@@ -141,7 +138,7 @@ public sealed class DawidSkeneTests(ITestOutputHelper output)
         // 0.9 is the default threshold of Relabel's Dawid-Skene aggregation: the best agreement with ReaL above.
         var (share, precision, recall, _) = Compare(0.9);
 
-        Assert.True(elapsed < TimeSpan.FromSeconds(60));
+        Assert.True(result.Converged, $"not converged after {result.Iterations} iterations");
         Assert.True(share > 0.85, $"identical label sets: {share:P2}");
         Assert.True(precision > 0.95, $"precision {precision:P2}");
         Assert.True(recall > 0.90, $"recall {recall:P2}");

@@ -91,6 +91,52 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
     }
 
     [Fact]
+    public async Task A_reviewer_whose_image_changed_meanwhile_is_told_nothing_was_saved_and_sees_it_afresh()
+    {
+        const string Tench = "n01440764", Goldfish = "n01443537";
+        var app = fixture.App;
+        var images = await ReviewTestData.CreateDatasetAsync(app, "stale-ui", Tench);
+        await ReviewTestData.AddPredictionsAsync(app, "stale-ui", "stale-ui-m", new Dictionary<string, string> { ["img_1"] = Goldfish });
+        var imageId = images["img_1"];
+        using (await app.UserAsync("stale-ui-ann", "reviewer")) { }
+        using var bob = await app.UserAsync("stale-ui-bob", "reviewer");
+        var scriptErrors = new List<string>();
+
+        var page = await SignInAsync("stale-ui-ann", "/review?dataset=stale-ui", scriptErrors);
+        await Assertions.Expect(page.Locator($"[data-testid=review-panel][data-image-id='{imageId}']")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("review-row")).ToHaveCountAsync(2);
+        var goldfish = page.Locator($"[data-testid=review-row][data-wnid='{Goldfish}']");
+        await Assertions.Expect(goldfish.Locator(".state")).ToHaveTextAsync("pending");
+
+        // The other session saves first, on the same image.
+        Assert.Equal(HttpStatusCode.OK, (await bob.SubmitAsync(await bob.ReviewAsync(imageId),
+            new Dictionary<string, string> { [Tench] = "correct", [Goldfish] = "wrong" })).StatusCode);
+
+        // Ann submits what she loaded: refused (409), told so, and shown the image as it is now.
+        await page.Keyboard.PressAsync("1");
+        await page.Keyboard.PressAsync("1");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("review-status")).ToHaveTextAsync(
+            "Someone else changed this image meanwhile: nothing was saved. Please review it again.");
+        await Assertions.Expect(goldfish.Locator(".state")).ToHaveTextAsync("wrong");
+        await Assertions.Expect(page.Locator($"[data-testid=review-panel][data-image-id='{imageId}']")).ToHaveCountAsync(1);
+        const string AnnsEvents =
+            """
+            select count(*) from verdict_events e join review_items r on r.id = e.item_id join users u on u.id = e.reviewer_id
+            where r.image_id = @imageId and u.name = 'stale-ui-ann'
+            """;
+        Assert.Equal(0, await ScalarAsync<long>(AnnsEvents, new { imageId }));
+
+        // On the fresh versions her verdicts are saved.
+        await page.Keyboard.PressAsync("1");
+        await page.Keyboard.PressAsync("1");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("review-status")).ToHaveTextAsync("Saved img_1.");
+        Assert.Equal(2, await ScalarAsync<long>(AnnsEvents, new { imageId }));
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
     public async Task An_admin_settles_a_conflict_from_the_conflict_queue_and_a_reviewer_sees_no_adjudication_control()
     {
         const string Tench = "n01440764", Goldfish = "n01443537";

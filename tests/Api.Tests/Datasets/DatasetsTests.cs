@@ -93,6 +93,11 @@ public sealed class DatasetsTests(ApiFixture fixture) : IClassFixture<ApiFixture
         await again.ProblemAsync(HttpStatusCode.Conflict);
         var nothing = await admin.PostAsJsonAsync("/api/datasets", new { slug = "orphan", name = "x", labelSpaceOf = "no-such" });
         await nothing.ProblemAsync(HttpStatusCode.UnprocessableEntity);
+
+        // None of the refused datasets exists, and the one that was there first kept its name.
+        var slugs = (await (await admin.GetAsync("/api/datasets")).JsonAsync()).EnumerateArray().Select(d => d.GetProperty("slug").GetString()).ToList();
+        Assert.Equal(["twice"], slugs.Where(s => s is "Bad Slug!" or "unknown-classes" or "twice" or "orphan"));
+        Assert.Equal("twice", (await (await admin.GetAsync("/api/datasets/twice")).JsonAsync()).GetProperty("name").GetString());
     }
 
     [Fact]
@@ -114,6 +119,8 @@ public sealed class DatasetsTests(ApiFixture fixture) : IClassFixture<ApiFixture
         var bad = await admin.PostAsJsonAsync("/api/datasets/custom/subsets", new { name = "bad", wnids = new[] { "n02084071" } });
         var problem = await bad.ProblemAsync(HttpStatusCode.UnprocessableEntity);
         Assert.Equal("wnids[0]", problem.GetProperty("errors")[0].GetProperty("field").GetString());
+        subsets = await (await admin.GetAsync("/api/datasets/custom/subsets")).JsonAsync();
+        Assert.DoesNotContain("bad", subsets.EnumerateArray().Select(s => s.GetProperty("name").GetString()));
     }
 
     [Fact]
@@ -129,5 +136,7 @@ public sealed class DatasetsTests(ApiFixture fixture) : IClassFixture<ApiFixture
             .ProblemAsync(HttpStatusCode.Unauthorized);
         using var forged = fixture.App.WithToken("rl_not-a-real-token");
         await (await forged.PostAsJsonAsync("/api/datasets", body)).ProblemAsync(HttpStatusCode.Unauthorized);
+        await (await anonymous.GetAsync("/api/datasets/forbidden")).ProblemAsync(HttpStatusCode.NotFound);
+        await (await anonymous.GetAsync("/api/datasets/x/subsets")).ProblemAsync(HttpStatusCode.NotFound);
     }
 }

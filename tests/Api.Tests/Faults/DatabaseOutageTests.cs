@@ -8,7 +8,10 @@ using Xunit.Abstractions;
 
 namespace Relabel.Api.Tests.Faults;
 
-/// <summary>Stops and restarts a real PostgreSQL cluster of its own under a running API.</summary>
+/// <summary>
+/// Stops and restarts a real PostgreSQL cluster of its own under a running API. How long the answers and the recovery
+/// take is measured by make bench (database_outage_503_seconds, database_outage_recovery_seconds), not here.
+/// </summary>
 public sealed class DatabaseOutageTests(ITestOutputHelper output)
 {
     private static readonly string Cluster = Path.Combine(RepositoryRoot.Find(AppContext.BaseDirectory), "db", "cluster.sh");
@@ -47,13 +50,13 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/datasets")).StatusCode);
 
             await ClusterAsync(name, port, "stop");
-            var watch = Stopwatch.StartNew();
             await (await client.GetAsync("/api/datasets")).ProblemAsync(HttpStatusCode.ServiceUnavailable);
             await (await client.GetAsync("/api/synsets/n02084071")).ProblemAsync(HttpStatusCode.ServiceUnavailable);
             var health = await (await client.GetAsync("/api/health")).ProblemAsync(HttpStatusCode.ServiceUnavailable);
             Assert.Equal("down", health.GetProperty("database").GetString());
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"answers while down took {watch.Elapsed}");
 
+            // Nobody restarts the API: it must find the database again by itself. The deadline only keeps a broken
+            // recovery from hanging the suite; it is far above any real recovery time.
             await ClusterAsync(name, port, "start");
             var back = Stopwatch.StartNew();
             HttpStatusCode status;
@@ -61,10 +64,9 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
             {
                 status = (await client.GetAsync("/api/datasets")).StatusCode;
                 if (status != HttpStatusCode.OK) await Task.Delay(100);
-            } while (status != HttpStatusCode.OK && back.Elapsed < TimeSpan.FromSeconds(10));
+            } while (status != HttpStatusCode.OK && back.Elapsed < TimeSpan.FromMinutes(2));
             output.WriteLine($"service resumed {back.Elapsed.TotalSeconds:F2} s after PostgreSQL was back");
             Assert.Equal(HttpStatusCode.OK, status);
-            Assert.True(back.Elapsed < TimeSpan.FromSeconds(5), $"resumed after {back.Elapsed}");
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/health")).StatusCode);
         }
         finally

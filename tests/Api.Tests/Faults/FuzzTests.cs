@@ -27,7 +27,8 @@ public sealed class FuzzFixture : ApiFixture
 
 /// <summary>
 /// Thousands of malformed, truncated, oversized, wrongly encoded and mislabelled bodies from a fixed seed against
-/// every upload and import endpoint: never a 5xx, never a partial write, memory bounded.
+/// every upload and import endpoint: never a 5xx, never a partial write. The memory they cost is make bench's figures
+/// fuzz_rss_growth_mb and fuzz_peak_rss_mb; here it is only printed (the test process is shared with other tests).
 /// </summary>
 public sealed class FuzzTests(FuzzFixture fixture, ITestOutputHelper output) : IClassFixture<FuzzFixture>
 {
@@ -73,7 +74,7 @@ public sealed class FuzzTests(FuzzFixture fixture, ITestOutputHelper output) : I
     private static string Pick(Random r) => PredictionData.Classes[r.Next(PredictionData.Classes.Length)];
 
     [Fact]
-    public async Task Ten_thousand_bad_bodies_get_4xx_write_nothing_and_keep_memory_bounded()
+    public async Task Ten_thousand_bad_bodies_get_4xx_and_write_nothing()
     {
         using var admin = fixture.App.Admin();
         await PredictionData.CreateDatasetAsync(admin, "fuzz", images: 5);
@@ -123,8 +124,6 @@ public sealed class FuzzTests(FuzzFixture fixture, ITestOutputHelper output) : I
 
         Assert.True(failures.IsEmpty, $"{failures.Count} answers were not a 4xx problem: {string.Join("\n", failures.Take(10))}");
         Assert.Equal(before, await CountsAsync());
-        Assert.True(managedAfter - managedBefore < 400_000_000, $"managed heap grew by {(managedAfter - managedBefore) / 1e6:F0} MB");
-        Assert.True(workingSetAfter - workingSetBefore < 400_000_000, $"working set grew by {(workingSetAfter - workingSetBefore) / 1e6:F0} MB");
         Assert.Equal(Requests, statuses.Values.Sum());
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/health")).StatusCode);
     }

@@ -16,16 +16,15 @@ public sealed class HealthTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
-    public async Task An_unreachable_database_is_a_503_problem_within_seconds()
+    public async Task An_unreachable_database_is_a_503_problem()
     {
+        // How fast is make bench's figure health_database_unreachable_seconds.
         using var app = new DownApp();
         using var client = app.CreateClient();
-        var started = DateTime.UtcNow;
-        var health = await client.GetAsync("/api/health");
-        await health.ProblemAsync(HttpStatusCode.ServiceUnavailable);
+        var health = await (await client.GetAsync("/api/health")).ProblemAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("down", health.GetProperty("database").GetString());
         await (await client.GetAsync("/api/health/ready")).ProblemAsync(HttpStatusCode.ServiceUnavailable);
         await (await client.GetAsync("/api/datasets")).ProblemAsync(HttpStatusCode.ServiceUnavailable);
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15));
     }
 
     /// <summary>The API, not migrating at start (as a replica would), pointed at a port where nothing listens.</summary>

@@ -23,6 +23,28 @@ public sealed class ImportImagesCommandTests(ApiFixture fixture) : IClassFixture
         return rows.ToDictionary(r => r.FileName, r => r.Wnid);
     }
 
+    /// <summary>
+    /// Runs the command with the console captured, and puts the console back whatever happens: it belongs to the whole
+    /// test process, and a writer left behind would swallow every later test's output.
+    /// </summary>
+    private async Task<(int Code, string Output)> ImportAsync(params string[] args)
+    {
+        var (outBefore, errorBefore) = (Console.Out, Console.Error);
+        var output = new StringWriter();
+        Console.SetOut(output);
+        Console.SetError(output);
+        try
+        {
+            var code = await ImportImagesCommand.RunAsync(fixture.App.Services, args);
+            return (code, output.ToString());
+        }
+        finally
+        {
+            Console.SetOut(outBefore);
+            Console.SetError(errorBefore);
+        }
+    }
+
     [Fact]
     public async Task An_ImageFolder_tree_imports_with_bad_files_skipped_and_reruns_change_nothing()
     {
@@ -37,16 +59,15 @@ public sealed class ImportImagesCommandTests(ApiFixture fixture) : IClassFixture
         Directory.CreateDirectory(Path.Combine(_dir, "n12345678"));
         await File.WriteAllBytesAsync(Path.Combine(_dir, "n12345678", "x.JPEG"), TestData.Png(2, 2));
 
-        var output = new StringWriter();
-        Console.SetOut(output);
-        Assert.Equal(0, await ImportImagesCommand.RunAsync(fixture.App.Services, ["--dataset", "folder", "--dir", _dir]));
-        Assert.Contains("5 files, 3 added, 0 updated, 0 unchanged, 2 skipped", output.ToString());
+        var (code, output) = await ImportAsync("--dataset", "folder", "--dir", _dir);
+        Assert.Equal(0, code);
+        Assert.Contains("5 files, 3 added, 0 updated, 0 unchanged, 2 skipped", output);
         Assert.Equal(new Dictionary<string, string> { ["t1.JPEG"] = "n01440764", ["t2.JPEG"] = "n01440764", ["c1.JPEG"] = "n02085620" },
             await LabelsAsync("folder"));
 
-        output.GetStringBuilder().Clear();
-        Assert.Equal(0, await ImportImagesCommand.RunAsync(fixture.App.Services, ["--dataset", "folder", "--dir", _dir]));
-        Assert.Contains("0 added, 0 updated, 3 unchanged, 2 skipped", output.ToString());
+        (code, output) = await ImportAsync("--dataset", "folder", "--dir", _dir);
+        Assert.Equal(0, code);
+        Assert.Contains("0 added, 0 updated, 3 unchanged, 2 skipped", output);
     }
 
     [Fact]
@@ -63,14 +84,15 @@ public sealed class ImportImagesCommandTests(ApiFixture fixture) : IClassFixture
         await File.WriteAllTextAsync(sorted, "n02085620\nn02085620\nn01440764\n");
         try
         {
-            Console.SetOut(new StringWriter());
-            Assert.Equal(0, await ImportImagesCommand.RunAsync(fixture.App.Services, ["--dataset", "flat", "--dir", _dir, "--labels", byName]));
+            Assert.Equal(0, (await ImportAsync("--dataset", "flat", "--dir", _dir, "--labels", byName)).Code);
             Assert.Equal(new Dictionary<string, string> { ["a.png"] = "n02085620", ["b.png"] = "n01440764", ["c.png"] = "n01440764" },
                 await LabelsAsync("flat"));
-            Assert.Equal(0, await ImportImagesCommand.RunAsync(fixture.App.Services, ["--dataset", "flat-sorted", "--dir", _dir, "--labels", sorted]));
+            Assert.Equal(0, (await ImportAsync("--dataset", "flat-sorted", "--dir", _dir, "--labels", sorted)).Code);
             Assert.Equal(new Dictionary<string, string> { ["a.png"] = "n02085620", ["b.png"] = "n02085620", ["c.png"] = "n01440764" },
                 await LabelsAsync("flat-sorted"));
-            Assert.Equal(2, await ImportImagesCommand.RunAsync(fixture.App.Services, ["--dataset", "no-such", "--dir", _dir]));
+            var (refused, message) = await ImportAsync("--dataset", "no-such", "--dir", _dir);
+            Assert.Equal(2, refused);
+            Assert.Contains("does not exist", message);
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,9 @@ public sealed class RelabelApp(string database, IDictionary<string, string?>? se
 {
     public string Database { get; } = database;
     public string ImageRoot { get; } = Path.Combine(Path.GetTempPath(), "relabel-tests", Guid.NewGuid().ToString("N"));
+
+    /// <summary>Services that replace the app's own (a test clock, say).</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
 
     /// <summary>Everything the app logged, at every level.</summary>
     public CapturedLogs Logs { get; } = new();
@@ -34,6 +38,7 @@ public sealed class RelabelApp(string database, IDictionary<string, string?>? se
         builder.UseSetting("RELABEL_ADMIN_PASSWORD", TestDatabase.AdminPassword);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
+        if (TestServices is { } configure) builder.ConfigureTestServices(configure);
     }
 
     public NpgsqlDataSource Db => Services.GetRequiredService<NpgsqlDataSource>();
@@ -88,10 +93,13 @@ public class ApiFixture : IAsyncLifetime
 
     protected virtual IDictionary<string, string?>? Settings => null;
 
+    /// <summary>Services that replace the app's own for this fixture's app.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
+
     public async Task InitializeAsync()
     {
         var database = await TestDatabase.CreateAsync();
-        _app = new RelabelApp(database, Settings);
+        _app = new RelabelApp(database, Settings) { TestServices = ConfigureServices };
         _ = _app.Services;
     }
 

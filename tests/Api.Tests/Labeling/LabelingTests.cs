@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Relabel.Api.Features.Labeling;
 using Relabel.Api.Tests.Infrastructure;
 using Relabel.Api.Tests.Review;
@@ -10,11 +11,20 @@ using static Relabel.Api.Tests.Review.ReviewTestData;
 
 namespace Relabel.Api.Tests.Labeling;
 
-public sealed class LabelingTests(ApiFixture fixture) : IClassFixture<ApiFixture>
+/// <summary>The app with a clock that the tests move: labeling seconds are exact, whatever the machine's speed.</summary>
+public sealed class LabelingFixture : ApiFixture
+{
+    public TestClock Clock { get; } = new();
+
+    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(Clock);
+}
+
+public sealed class LabelingTests(LabelingFixture fixture) : IClassFixture<LabelingFixture>
 {
     private const string Tench = "n01440764", Goldfish = "n01443537", Chihuahua = "n02085620", ShihTzu = "n02086240";
 
     private RelabelApp App => fixture.App;
+    private TestClock Clock => fixture.Clock;
 
     private async Task<JsonElement> CreateTaskAsync(object request)
     {
@@ -91,18 +101,20 @@ public sealed class LabelingTests(ApiFixture fixture) : IClassFixture<ApiFixture
 
         var item = await (await ann.GetAsync($"/api/labeling/tasks/{task}/items/1")).JsonAsync();
         Assert.Equal(JsonValueKind.Null, item.GetProperty("answer").ValueKind);
-        // 100 s on screen, of which 40 s paused.
-        await App.ScalarAsync<int>("update labeling_answers set started_at = now() - interval '100 seconds' returning 1");
+        // 100 s on screen, of which 40 s paused: 30 s, a pause of 40 s, 30 s more.
+        Clock.Advance(TimeSpan.FromSeconds(30));
         Assert.Equal(HttpStatusCode.NoContent, (await ann.PostAsync($"/api/labeling/tasks/{task}/pause", null)).StatusCode);
-        await App.ScalarAsync<int>("update labeling_answers set paused_at = now() - interval '40 seconds' returning 1");
+        Clock.Advance(TimeSpan.FromSeconds(40));
         Assert.False((await (await ann.GetAsync($"/api/labeling/tasks/{task}/items/1")).JsonAsync()).GetProperty("paused").GetBoolean());
+        Clock.Advance(TimeSpan.FromSeconds(30));
 
         var answer = await AnswerAsync(ann, task, 1, Goldfish);
-        Assert.InRange(answer.GetProperty("seconds").GetDouble(), 59.5, 63);
+        Assert.Equal(60, answer.GetProperty("seconds").GetDouble());
         Assert.Equal(2, answer.GetProperty("nextPosition").GetInt32());
+        Clock.Advance(TimeSpan.FromSeconds(15));
         var changed = await AnswerAsync(ann, task, 1, Tench);
-        Assert.Equal(answer.GetProperty("seconds").GetDouble(), changed.GetProperty("seconds").GetDouble());
-        Assert.Equal(1, await App.ScalarAsync<int>("select changes from labeling_answers where wnid = @Tench", new { Tench }));
+        Assert.Equal(60, changed.GetProperty("seconds").GetDouble());
+        Assert.Equal(1, await App.ScalarAsync<int>("select changes from labeling_answers where task_id = @task and wnid = @Tench", new { task, Tench }));
         Assert.Equal(Tench, (await (await ann.GetAsync($"/api/labeling/tasks/{task}/items/1")).JsonAsync()).GetProperty("answer").GetString());
 
         var outside = await ann.PutAsJsonAsync($"/api/labeling/tasks/{task}/items/2", new { wnid = "n02084071" });
@@ -122,20 +134,17 @@ public sealed class LabelingTests(ApiFixture fixture) : IClassFixture<ApiFixture
             .GetProperty("id").GetInt64();
 
         string[] annAnswers = [Tench, Goldfish, Chihuahua], bobAnswers = [Tench, Tench, ShihTzu];
+        // Seconds per image: img_1 10/20 (fast), img_2 50/80 (median 65, slow), img_3 30/40 (fast).
+        int[] annSeconds = [10, 50, 30], bobSeconds = [20, 80, 40];
         for (var p = 1; p <= 3; p++)
         {
-            await AnswerAsync(ann, task, p, annAnswers[p - 1]);
-            await AnswerAsync(bob, task, p, bobAnswers[p - 1]);
+            foreach (var (client, answers, seconds) in new[] { (ann, annAnswers, annSeconds), (bob, bobAnswers, bobSeconds) })
+            {
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/labeling/tasks/{task}/items/{p}")).StatusCode);
+                Clock.Advance(TimeSpan.FromSeconds(seconds[p - 1]));
+                Assert.Equal(seconds[p - 1], (await AnswerAsync(client, task, p, answers[p - 1])).GetProperty("seconds").GetDouble());
+            }
         }
-        // Seconds per image: img_1 10/20 (fast), img_2 50/80 (median 65, slow), img_3 30/40 (fast).
-        await App.ScalarAsync<int>(
-            """
-            update labeling_answers a set seconds = s.seconds
-            from (values ('humans-ann', 'img_1', 10), ('humans-bob', 'img_1', 20), ('humans-ann', 'img_2', 50),
-                         ('humans-bob', 'img_2', 80), ('humans-ann', 'img_3', 30), ('humans-bob', 'img_3', 40)) s(labeler, file, seconds)
-            join users u on u.name = s.labeler join images i on i.file_name = s.file
-            where a.user_id = u.id and a.image_id = i.id returning 1
-            """);
 
         Assert.Equal(HttpStatusCode.OK, (await ann.PostAsync($"/api/labeling/tasks/{task}/submit", null)).StatusCode);
         // Bob is still labeling: Ann's answers are not predictions anyone can read yet.
@@ -216,6 +225,57 @@ public sealed class LabelingTests(ApiFixture fixture) : IClassFixture<ApiFixture
         Assert.Equal(2, mine.GetProperty("partsCompleted").GetInt32());
         Assert.Equal([0.5, 1.0], mine.GetProperty("partAccuracy").EnumerateArray().Select(a => a.GetDouble()));
         Assert.Equal(2.0 / 3, mine.GetProperty("accuracy").GetDouble(), 6);
+    }
+
+    [Fact]
+    public async Task Invalid_task_requests_are_refused_with_the_reason_and_create_nothing()
+    {
+        await CreateDatasetAsync(App, "invalid", Tench, Goldfish);
+        using var _ = await App.UserAsync("invalid-ann");
+        using var admin = App.Admin();
+        var valid = new Dictionary<string, object?>
+        {
+            ["name"] = "invalid", ["dataset"] = "invalid", ["mode"] = "evaluation", ["labelers"] = new[] { "invalid-ann" },
+            ["fileNames"] = new[] { "img_1" },
+        };
+        Dictionary<string, object?> With(params (string Key, object? Value)[] changes)
+        {
+            var request = new Dictionary<string, object?>(valid);
+            foreach (var (key, value) in changes) request[key] = value;
+            return request;
+        }
+        var cases = new (string Case, Dictionary<string, object?> Request, HttpStatusCode Status, string Mentions)[]
+        {
+            ("no name", With(("name", "")), HttpStatusCode.BadRequest, "Name"),
+            ("unknown mode", With(("mode", "exam")), HttpStatusCode.BadRequest, "mode"),
+            ("no labelers", With(("labelers", Array.Empty<string>())), HttpStatusCode.BadRequest, "Labelers"),
+            ("a labeler twice", With(("labelers", new[] { "invalid-ann", "invalid-ann" })), HttpStatusCode.BadRequest, "each once"),
+            ("part size 0", With(("partSize", 0)), HttpStatusCode.BadRequest, "PartSize"),
+            ("a list and a sample", With(("sampleSize", 2)), HttpStatusCode.BadRequest, "fileNames"),
+            ("no images", With(("fileNames", null)), HttpStatusCode.BadRequest, "images"),
+            ("an image twice", With(("fileNames", new[] { "img_1", "img_1" })), HttpStatusCode.BadRequest, "fileNames"),
+            ("unknown dataset", With(("dataset", "no-such")), HttpStatusCode.NotFound, "no-such"),
+            ("unknown labeler", With(("labelers", new[] { "invalid-ann", "nobody" })), HttpStatusCode.UnprocessableEntity, "nobody"),
+            ("unknown image", With(("fileNames", new[] { "img_1", "img_9" })), HttpStatusCode.UnprocessableEntity, "img_9"),
+            ("unknown subset", With(("fileNames", null), ("subset", "none")), HttpStatusCode.NotFound, "none"),
+            ("training without decided labels", With(("mode", "training")), HttpStatusCode.UnprocessableEntity, "decided"),
+        };
+        foreach (var (name, request, status, mentions) in cases)
+        {
+            var response = await admin.PostAsJsonAsync("/api/labeling/tasks", request);
+            Assert.True(response.StatusCode == status, $"{name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var problem = await response.ProblemAsync(status);
+            Assert.Contains(mentions, problem.ToString(), StringComparison.OrdinalIgnoreCase);
+        }
+        using var labeler = await App.UserAsync("invalid-bob");
+        var forbidden = await labeler.PostAsJsonAsync("/api/labeling/tasks", valid);
+        await forbidden.ProblemAsync(HttpStatusCode.Forbidden);
+
+        Assert.Equal(0, await App.ScalarAsync<long>(
+            "select count(*) from labeling_tasks t join datasets d on d.id = t.dataset_id where d.slug = 'invalid' or t.name = 'invalid'"));
+        Assert.Equal(0, await App.ScalarAsync<long>(
+            "select count(*) from labeling_task_labelers l join users u on u.id = l.user_id where u.name in ('invalid-ann', 'invalid-bob')"));
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/labeling/tasks", valid)).StatusCode);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Relabel.Api.Metrics;
 using Xunit;
+using MathNetSpecial = MathNet.Numerics.SpecialFunctions;
 
 namespace Relabel.Api.Tests.Metrics;
 
@@ -41,13 +42,24 @@ public sealed class ClopperPearsonTests
     [Fact]
     public void The_limits_are_where_the_binomial_tails_equal_half_alpha()
     {
-        // Definition: P(X >= x | lower) = alpha/2 and P(X <= x | upper) = alpha/2, summed term by term.
-        const int n = 40, x = 13;
-        var interval = ClopperPearson.Of(x, n)!;
-        double Tail(double p, int from, int to) => Enumerable.Range(from, to - from + 1)
-            .Sum(k => Math.Exp(Beta.LogGamma(n + 1) - Beta.LogGamma(k + 1) - Beta.LogGamma(n - k + 1) + k * Math.Log(p) + (n - k) * Math.Log(1 - p)));
-        Assert.Equal(0.025, Tail(interval.Lower, x, n), 1e-10);
-        Assert.Equal(0.025, Tail(interval.Upper, 0, x), 1e-10);
+        // Definition: P(X >= x | lower) = alpha/2 and P(X <= x | upper) = alpha/2, summed term by term with MathNet's
+        // log-gamma (not the app's own, which the interval is computed with).
+        foreach (var (n, x) in new[] { (40, 13), (7, 1), (250, 249), (1000, 612) })
+            foreach (var alpha in new[] { 0.05, 0.01 })
+            {
+                var interval = ClopperPearson.Of(x, n, alpha)!;
+                double Tail(double p, int from, int to) => Enumerable.Range(from, to - from + 1)
+                    .Sum(k => Math.Exp(MathNetSpecial.GammaLn(n + 1) - MathNetSpecial.GammaLn(k + 1) - MathNetSpecial.GammaLn(n - k + 1) + k * Math.Log(p) + (n - k) * Math.Log(1 - p)));
+                Assert.Equal(alpha / 2, Tail(interval.Lower, x, n), 1e-10);
+                Assert.Equal(alpha / 2, Tail(interval.Upper, 0, x), 1e-10);
+            }
+    }
+
+    [Fact]
+    public void The_log_gamma_it_uses_agrees_with_an_independent_library()
+    {
+        foreach (var x in new[] { 0.1, 0.5, 1, 2.5, 10, 171.3, 1e4, 5e4 + 1 })
+            Assert.Equal(MathNetSpecial.GammaLn(x), Beta.LogGamma(x), 1e-12 * Math.Max(1, Math.Abs(MathNetSpecial.GammaLn(x))));
     }
 
     [Fact]

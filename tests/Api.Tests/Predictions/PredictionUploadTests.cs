@@ -344,9 +344,12 @@ public sealed class PredictionUploadTests(ApiFixture fixture) : IClassFixture<Ap
         await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(json[..split]));
 
         await using var db = await App.Db.OpenConnectionAsync();
-        for (var i = 0; i < 200 && await db.ExecuteScalarAsync<long>(
-                 "select count(*) from pg_stat_activity where query like 'copy predictions%' and state = 'active'") == 0; i++)
+        // This database's COPY only: other tests upload in their own databases on the same cluster at the same time.
+        const string CopyRunning =
+            "select count(*) from pg_stat_activity where datname = current_database() and query like 'copy predictions%' and state = 'active'";
+        for (var i = 0; i < 400 && await db.ExecuteScalarAsync<long>(CopyRunning) == 0; i++)
             await Task.Delay(50);
+        Assert.True(await db.ExecuteScalarAsync<long>(CopyRunning) > 0, "The upload's COPY never started: the test would prove nothing.");
         // The copy skips the per-row checks that would have locked this image: the delete goes through...
         Assert.Equal(1, await db.ExecuteAsync(
             "delete from images i using datasets d where d.id = i.dataset_id and d.slug = 'held' and i.file_name = @file", new { file = Image(1) }));

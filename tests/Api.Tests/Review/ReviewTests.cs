@@ -208,14 +208,16 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var id = images["img_1"];
         var seenByAnn = await ann.ReviewAsync(id);
         await bob.SubmitAsync(await bob.ReviewAsync(id), new Dictionary<string, string> { [Goldfish] = "wrong" });
-        var events = await App.ScalarAsync<long>("select count(*) from verdict_events");
+        const string EventsOfImage = "select count(*) from verdict_events e join review_items r on r.id = e.item_id where r.image_id = @id";
+        var events = await App.ScalarAsync<long>(EventsOfImage, new { id });
+        var version = await LabelVersionAsync("stale");
 
         var refused = await ann.SubmitAsync(seenByAnn, new Dictionary<string, string> { [Tench] = "correct", [Goldfish] = "correct" });
         var problem = await refused.ProblemAsync(HttpStatusCode.Conflict);
         Assert.Equal("wrong", problem.GetProperty("current").Label(Goldfish).GetProperty("state").GetString());
         Assert.Equal([seenByAnn.Label(Goldfish).GetProperty("itemId").GetInt64()],
             problem.GetProperty("staleItems").EnumerateArray().Select(i => i.GetInt64()));
-        Assert.Equal(events, await App.ScalarAsync<long>("select count(*) from verdict_events"));
+        Assert.Equal(events, await App.ScalarAsync<long>(EventsOfImage, new { id }));
         Assert.Equal("pending", (await ann.ReviewAsync(id)).Label(Tench).GetProperty("state").GetString());
 
         // A stale flag version is refused the same way.
@@ -228,6 +230,46 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var errors = (await invalid.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors");
         Assert.True(errors.TryGetProperty("Verdicts[0].Verdict", out _), errors.ToString());
         Assert.True(errors.TryGetProperty("Flag.Note", out _), errors.ToString());
+        Assert.Equal(events, await App.ScalarAsync<long>(EventsOfImage, new { id }));
+        Assert.Equal(0, await App.ScalarAsync<long>("select count(*) from image_flag_events where image_id = @id", new { id }));
+        Assert.Equal(version, await LabelVersionAsync("stale"));
+    }
+
+    [Fact]
+    public async Task Adjudication_with_a_stale_version_an_invalid_verdict_or_an_unknown_item_is_refused_and_writes_nothing()
+    {
+        var images = await CreateDatasetAsync(App, "adjudicate", Tench);
+        await AddPredictionsAsync(App, "adjudicate", "adjudicate-m", new Dictionary<string, string> { ["img_1"] = Goldfish });
+        using var admin = App.Admin();
+        using var ann = await App.UserAsync("adjudicate-ann", "reviewer");
+        var id = images["img_1"];
+        var loaded = (await admin.ReviewAsync(id)).Label(Goldfish);
+        var itemId = loaded.GetProperty("itemId").GetInt64();
+        // A reviewer's verdict moves the item on after the admin loaded it.
+        await ann.SubmitAsync(await ann.ReviewAsync(id), new Dictionary<string, string> { [Goldfish] = "wrong" });
+        const string Events = "select count(*) from verdict_events where item_id = @itemId";
+        var events = await App.ScalarAsync<long>(Events, new { itemId });
+        var version = await LabelVersionAsync("adjudicate");
+
+        var stale = await (await admin.PostAsJsonAsync($"/api/review/items/{itemId}/adjudicate",
+            new { verdict = "correct", version = loaded.GetProperty("version").GetInt32() })).ProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal("wrong", stale.GetProperty("current").GetProperty("state").GetString());
+        var current = stale.GetProperty("current").GetProperty("version").GetInt32();
+        Assert.NotEqual(loaded.GetProperty("version").GetInt32(), current);
+
+        var invalid = await (await admin.PostAsJsonAsync($"/api/review/items/{itemId}/adjudicate",
+            new { verdict = "dont-know", version = current })).ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.True(invalid.GetProperty("errors").TryGetProperty("Verdict", out _), invalid.ToString());
+        await (await admin.PostAsJsonAsync("/api/review/items/999999999/adjudicate", new { verdict = "correct", version = 0 }))
+            .ProblemAsync(HttpStatusCode.NotFound);
+
+        Assert.Equal(events, await App.ScalarAsync<long>(Events, new { itemId }));
+        Assert.Equal(version, await LabelVersionAsync("adjudicate"));
+        Assert.Equal("wrong", (await admin.ReviewAsync(id)).Label(Goldfish).GetProperty("state").GetString());
+        // With the version it was shown, the same admin's word is taken.
+        var settled = await (await admin.PostAsJsonAsync($"/api/review/items/{itemId}/adjudicate", new { verdict = "correct", version = current })).JsonAsync();
+        Assert.Equal("correct", settled.GetProperty("state").GetString());
+        Assert.Equal(events + 1, await App.ScalarAsync<long>(Events, new { itemId }));
     }
 
     [Fact]

@@ -161,6 +161,8 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
     update();
     try {
       const model = await ensureModel(request.signal);
+      // A new model's option must exist before it can be selected; else the next upload goes to the first model listed.
+      update();
       modelSelect.value = model;
       state.result = await uploadPredictions(model, datasetSelect.value, chosen, format, {
         labels: labels.value === 'index' ? 'index' : 'wnid',
