@@ -48,18 +48,20 @@ public sealed class MultiLabelIntervalTests
             Decided: (long)counts.Correct[c] + counts.Unclear[c] + counts.Wrong[c],
             Pending: (long)counts.Pending[c]
         )).ToList();
-        var decided = classes.Sum(c => c.Decided);
-        var value = classes.Where(c => c.Decided > 0).Average(c => (double)c.Right / c.Decided);
-        var bounded = classes.Where(c => c.Decided + c.Pending > 0).ToList();
+        var total = classes.Sum(c => c.Decided + c.Pending);
+        var graded = classes.Where(c => c.Decided + c.Pending > 0).ToList();
+        // The headline counts a pending top-1 wrong: per class right / (decided + pending).
+        var value = graded.Average(c => (double)c.Right / (c.Decided + c.Pending));
 
         Assert.Equal(value, score.Value!.Value, 1e-12);
-        Assert.Equal(bounded.Average(c => (double)c.Right / (c.Decided + c.Pending)), score.Lower!.Value, 1e-12);
-        Assert.Equal(bounded.Average(c => (double)(c.Right + c.Pending) / (c.Decided + c.Pending)), score.Upper!.Value, 1e-12);
+        Assert.Equal(classes.Where(c => c.Decided > 0).Average(c => (double)c.Right / c.Decided), score.DecidedOnly!.Value, 1e-12);
+        Assert.Equal(graded.Average(c => (double)(c.Right + c.Pending) / (c.Decided + c.Pending)), score.Upper!.Value, 1e-12);
         Assert.Equal(classes.Sum(c => c.Right), score.Correct);
-        Assert.Equal(decided, score.Decided);
+        Assert.Equal(classes.Sum(c => c.Decided), score.Decided);
         Assert.Equal(classes.Sum(c => c.Pending), score.Pending);
-        // The approximation: the per-class mean taken as a proportion of all decided images.
-        var (lower, upper) = Independent((long)Math.Round(value * decided), decided, alpha);
+        Assert.Equal(total, score.Total);
+        // The approximation: the per-class mean taken as a proportion of all graded images.
+        var (lower, upper) = Independent((long)Math.Round(value * total), total, alpha);
         Assert.Equal(lower, score.Interval!.Lower, 1e-9);
         Assert.Equal(upper, score.Interval.Upper, 1e-9);
         Assert.InRange(value, score.Interval.Lower, score.Interval.Upper);
@@ -80,23 +82,27 @@ public sealed class MultiLabelIntervalTests
             decided += counts.Correct[c] + counts.Unclear[c] + counts.Wrong[c];
             pending += counts.Pending[c];
         }
-        Assert.Equal((double)right / decided, score.Value!.Value, 1e-12);
-        Assert.Equal((double)right / (decided + pending), score.Lower!.Value, 1e-12);
+        Assert.Equal((double)right / (decided + pending), score.Value!.Value, 1e-12);
+        Assert.Equal((double)right / decided, score.DecidedOnly!.Value, 1e-12);
         Assert.Equal((double)(right + pending) / (decided + pending), score.Upper!.Value, 1e-12);
-        var (lower, upper) = Independent(right, decided, alpha);
+        var (lower, upper) = Independent(right, decided + pending, alpha);
         Assert.Equal(lower, score.Interval!.Lower, 1e-9);
         Assert.Equal(upper, score.Interval.Upper, 1e-9);
     }
 
     [Fact]
-    public void A_subset_with_nothing_decided_has_no_score_and_no_interval()
+    public void A_subset_with_nothing_decided_scores_zero_with_only_the_decided_variant_missing()
     {
         var counts = new ClassCounts(3);
         counts.Pending[1] = 4;
         var score = Scoring.MultiLabel(counts, [true, true, false], MultiLabelDefinition.Lenient, 0.05);
-        Assert.Null(score.Value);
-        Assert.Null(score.Interval);
-        Assert.Equal(0.0, score.Lower);
+        Assert.Equal(0.0, score.Value);
+        Assert.Null(score.DecidedOnly);
+        Assert.Equal(0.0, score.Interval!.Lower);
+        Assert.Equal(MathNetBeta.InvCDF(1, 4, 0.975), score.Interval.Upper, 1e-9);
         Assert.Equal(1.0, score.Upper);
+        var empty = Scoring.MultiLabel(new ClassCounts(3), [true, true, true], MultiLabelDefinition.Strict, 0.05);
+        Assert.Null(empty.Value);
+        Assert.Null(empty.Interval);
     }
 }

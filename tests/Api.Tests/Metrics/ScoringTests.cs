@@ -144,7 +144,9 @@ public sealed class ScoringTests
         // Images: reference {0,1}, {} (excluded), {2}; predictions ranked.
         var data = new DatasetImages(3, [0, 1, 2], [0, 2, 2, 3], [0, 1, 2]);
         var labels = LabelState.Build(3, new bool[3], []);
-        var predictions = new RankedPredictions([1, 0, -1, -1, -1, 1, 2, -1, -1, -1, 0, 1, 2, -1, -1], 3);
+        var predictions = RankedPredictions.Empty(3, 3);
+        short[][] ranked = [[1, 0], [1, 2], [0, 1, 2]];
+        for (var i = 0; i < ranked.Length; i++) ranked[i].CopyTo(predictions.Ranked, i * RankedPredictions.Width);
         var counts = Scoring.Count(data, labels, predictions);
         Assert.Equal(new Proportion(1, 2, 0.5, ClopperPearson.Of(1, 2)), Scoring.Real(counts, AllClasses, 0.05));
         Assert.Equal(2, Scoring.RealTop5(counts, AllClasses, 0.05).Correct);

@@ -183,6 +183,14 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         var predictions = $$"""{"predictions":[{"image":"{{imageName}}","labels":["n02085620"]}]}""";
         var put = await owner.PutAsync("/api/models/matrix-model/predictions/matrix", Json(predictions));
         Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+        // Two more entries that no call deletes, to compare; a shifted partner, for the paper view.
+        foreach (var slug in new[] { "matrix-pair-a", "matrix-pair-b" })
+        {
+            Assert.Equal(HttpStatusCode.Created, (await owner.PostAsJsonAsync("/api/models", new { slug, displayName = slug, kind = "model" })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await owner.PutAsync($"/api/models/{slug}/predictions/matrix?partial=true", Json(predictions))).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/datasets",
+            new { slug = "matrix-v2", name = "matrix v2", labelSpaceOf = "matrix", shiftOf = "matrix" })).StatusCode);
         foreach (var key in new[] { "anonymous", "reviewer", "uploader", "owner", "admin", "revoked", "expired" })
             Assert.Equal(HttpStatusCode.Created, (await owner.PostAsJsonAsync("/api/models",
                 new { slug = $"matrix-doomed-{key}", displayName = "Doomed", kind = "model" })).StatusCode);
@@ -359,6 +367,12 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
             },
             ["POST /api/datasets/{slug}/aggregation"] = new(HttpStatusCode.Accepted) { Body = _ => Body(JsonContent.Create(new { threshold = 0.9 })) },
             ["GET /api/datasets/{slug}/aggregation"] = ok,
+            ["PATCH /api/datasets/{slug}"] = ok with { Body = _ => Body(JsonContent.Create(new { originalWrongIsProblematic = false })) },
+            ["GET /api/datasets/{slug}/image-sets"] = ok,
+            ["POST /api/datasets/{slug}/image-sets"] = new(HttpStatusCode.Created) { Body = c => Body(JsonContent.Create(new { name = $"matrix-set-{c.Key}", files = new[] { imageName } })) },
+            ["GET /api/datasets/{slug}/statistics"] = ok,
+            ["GET /api/compare"] = ok with { Path = _ => At("/api/compare?dataset=matrix&a=matrix-pair-a&b=matrix-pair-b") },
+            ["GET /api/analysis/paper"] = ok with { Path = _ => At("/api/analysis/paper?dataset=matrix") },
         };
         // Deciding who may call a new endpoint includes deciding what its callers get.
         Assert.Empty(Matrix.Keys.Except(success.Keys).Order());
