@@ -32,8 +32,8 @@ public sealed class RelabelOptions
     public int SignInAttemptsPerMinute { get; set; } = 10;
 
     /// <summary>
-    /// Boards that are not cached yet (a new alpha, version or definition) each client may have computed per minute,
-    /// after a first burst of <see cref="BoardVariantBurst"/>; cached boards are never limited.
+    /// Distinct alpha and version values per minute a client may ask the leaderboard for, after a first burst of
+    /// <see cref="BoardVariantBurst"/>; the default alpha at the current version is never limited.
     /// </summary>
     public int BoardVariantsPerMinute { get; set; } = 60;
 

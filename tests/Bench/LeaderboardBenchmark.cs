@@ -94,7 +94,8 @@ public sealed class LeaderboardBenchmark : IBenchmark
         BenchContext.Report("leaderboard_seed_s", seedWatch.Elapsed.TotalSeconds, "F1");
         BenchContext.Report("leaderboard_review_items", items, "F0");
 
-        using var client = new HttpClient { BaseAddress = context.BaseAddress };
+        // As a browser reads it: gzip accepted.
+        using var client = new HttpClient(new HttpClientHandler { AutomaticDecompression = System.Net.DecompressionMethods.GZip }) { BaseAddress = context.BaseAddress };
         var url = $"/api/leaderboard?dataset={Dataset}";
         var cold = await TimeAsync(client, url, ct);
         BenchContext.Report("leaderboard_cold_load_ms", cold, "F0");

@@ -125,12 +125,20 @@ public static class LeaderboardApi
         if (!Boards.FitSpaces.Contains(fit)) return Problems.Unprocessable("Invalid fit", "fit: logit, probit or linear.");
         if (!Boards.FitGroups.Contains(fitOn)) return Problems.Unprocessable("Invalid fitOn", "fitOn: model or non-human.");
         var csv = format == "csv" || (format is null && context.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase));
+        if (!service.AllowVariant(Client(context), alpha, version, out var retryAfter))
+        {
+            var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem(title: "Too many board variants", statusCode: StatusCodes.Status429TooManyRequests,
+                detail: $"This client has asked for many distinct alpha and version values; try again in {seconds} s. " +
+                        "Boards at the default alpha and the current version are always served.");
+        }
         await using var connection = await service.Db.OpenConnectionAsync();
         // The fast path: one query tells whether a board computed earlier still holds.
         var fingerprint = dataset is null ? null : await LeaderboardService.FingerprintAsync(connection, dataset);
         var fastQuery = new BoardQuery(subset ?? "all", m, definition, a, version, imageSet, fit, fitOn);
         if (fingerprint is not null && service.Cached(fingerprint, fastQuery) is { } cached)
-            return await AnswerAsync(cached, format, csv, wait, context.RequestAborted);
+            return await AnswerAsync(context, cached, format, csv, wait);
 
         var head = await HeadAsync(connection, service.Store, dataset);
         if (head is null) return Problems.NotFound(dataset is null ? "There is no dataset yet." : $"Dataset '{dataset}' does not exist.");
@@ -140,18 +148,12 @@ public static class LeaderboardApi
         var subsetName = subset ?? "all";
         if (data.Subsets.All(s => s.Name != subsetName)) return Problems.NotFound($"Dataset '{head.Slug}' has no subset '{subsetName}'.");
         var outcome = await service.BoardAsync(connection, head,
-            new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version, imageSet, fit, fitOn), Client(context));
-        if (outcome.MissingImageSet) return Problems.NotFound($"Dataset '{head.Slug}' has no image set '{imageSet}' (GET /api/datasets/{head.Slug}/image-sets lists them).");
+            new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version, imageSet, fit, fitOn));
         if (outcome.Board is not { } board)
-        {
-            var seconds = (int)Math.Ceiling(outcome.RetryAfter!.Value.TotalSeconds);
-            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return TypedResults.Problem(title: "Too many new board variants", statusCode: StatusCodes.Status429TooManyRequests,
-                detail: $"This client has asked for many boards that were not computed yet; try again in {seconds} s. Boards already computed (the default ones among them) are always served.");
-        }
+            return Problems.NotFound($"Dataset '{head.Slug}' has no image set '{imageSet}' (GET /api/datasets/{head.Slug}/image-sets lists them).");
         // The fingerprint was read before the board's data, so a change in between only makes the next request recompute.
         if (fingerprint is not null) service.Remember(fingerprint, fastQuery, board);
-        return await AnswerAsync(board, format, csv, wait, context.RequestAborted);
+        return await AnswerAsync(context, board, format, csv, wait);
     }
 
     /// <summary>Who asks, for the variant limit: the signed-in user, else the client's address.</summary>
@@ -161,16 +163,21 @@ public static class LeaderboardApi
 
     /// <summary>The JSON is serialized once per computed board (and once more with its statistics): an answer copies bytes.</summary>
     private static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> AnswerAsync(
-        CachedBoard board, string? format, bool csv, bool wait, CancellationToken cancel)
+        HttpContext context, CachedBoard board, string? format, bool csv, bool wait)
     {
         var latest = board.Latest;
         if ((wait || csv || format == "timm") && latest.Statistics is { IsCompleted: false } statistics)
         {
-            try { latest = await statistics.WaitAsync(TimeSpan.FromSeconds(60), cancel); }
+            try { latest = await statistics.WaitAsync(TimeSpan.FromSeconds(60), context.RequestAborted); }
             catch (TimeoutException) { }
         }
-        return format == "timm" ? TypedResults.Text(TimmCsv(latest.Board), "text/csv; charset=utf-8")
-            : csv ? TypedResults.Text(Csv(latest.Board), "text/csv; charset=utf-8") : TypedResults.Bytes(latest.Json, "application/json");
+        if (format == "timm") return TypedResults.Text(TimmCsv(latest.Board), "text/csv; charset=utf-8");
+        if (csv) return TypedResults.Text(Csv(latest.Board), "text/csv; charset=utf-8");
+        context.Response.Headers.Vary = "Accept-Encoding";
+        if (!context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
+            return TypedResults.Bytes(latest.Json, "application/json");
+        context.Response.Headers.ContentEncoding = "gzip";
+        return TypedResults.Bytes(latest.Gzip, "application/json");
     }
 
     /// <summary>

@@ -35,6 +35,20 @@ public sealed class CachedBoard(LeaderboardResponse board, byte[] json)
 
     /// <summary>The board with its statistics once they are ready, else the first answer.</summary>
     public CachedBoard Latest => Statistics is { IsCompletedSuccessfully: true } done ? done.Result : this;
+
+    private byte[]? _gzip;
+
+    /// <summary>The JSON gzipped once, for clients that accept it (a 100-model board is about a tenth the size).</summary>
+    public byte[] Gzip
+    {
+        get
+        {
+            if (_gzip is { } known) return known;
+            using var output = new MemoryStream();
+            using (var zip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest)) zip.Write(Json);
+            return _gzip = output.ToArray();
+        }
+    }
 }
 
 /// <summary>The parameters of a board.</summary>
@@ -50,8 +64,8 @@ public sealed record BoardQuery(string Subset, string Metric, MultiLabelDefiniti
 /// the datasets' label versions, images, subsets, image sets and reference labels, the current upload of every entry,
 /// the entries' metadata and the parameters. A cached board costs one small query.
 /// </summary>
-/// <summary>A board, or why there is none: the dataset has no image set of the name asked for, or the client computed too many variants.</summary>
-public sealed record BoardOutcome(CachedBoard? Board, bool MissingImageSet = false, TimeSpan? RetryAfter = null);
+/// <summary>A board, or none when the dataset has no image set of the name asked for.</summary>
+public sealed record BoardOutcome(CachedBoard? Board, bool MissingImageSet = false);
 
 public sealed class LeaderboardService(
     NpgsqlDataSource db, ScoringStore store, IOptions<JsonOptions> json, IOptions<RelabelOptions> options, ILogger<LeaderboardService> logger)
@@ -63,6 +77,7 @@ public sealed class LeaderboardService(
     private readonly BoundedCache<CachedBoard> _boards = new(200);
     private readonly BoundedCache<CachedBoard> _byFingerprint = new(200);
     private readonly BoundedCache<Task<RowStatistics>> _rowStatistics = new(100);
+    private readonly BoundedCache<string> _seenVariants = new(10_000);
     private readonly SemaphoreSlim _computing = new(1, 1);
     // The bootstraps run one at a time beside the boards, so a burst of new variants queues here, not in front of boards.
     private readonly SemaphoreSlim _statistics = new(1, 1);
@@ -163,11 +178,32 @@ public sealed class LeaderboardService(
     }
 
     /// <summary>
-    /// The board of a dataset, from the cache when nothing it depends on changed. A board that has to be computed
-    /// counts against the client's variants (<see cref="RelabelOptions.BoardVariantsPerMinute"/>); identical requests that
-    /// arrive together share one computation.
+    /// Whether a client may have a board at this alpha and version. Those two take endless values, so a client gets a
+    /// bucket of distinct ones (<see cref="RelabelOptions.BoardVariantsPerMinute"/>); one it had recently is free again,
+    /// and boards at the default alpha and the current version are never limited. Checked before any database work, so
+    /// a flood of refusals costs little.
     /// </summary>
-    public async Task<BoardOutcome> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query, string client)
+    public bool AllowVariant(string client, double? alpha, long? version, out TimeSpan retryAfter)
+    {
+        retryAfter = TimeSpan.Zero;
+        if (alpha is null && version is null) return true;
+        var seen = $"{client}|{alpha}|{version}";
+        if (_seenVariants.Get(seen) is not null) return true;
+        using var lease = _variants.AttemptAcquire(client);
+        if (!lease.IsAcquired)
+        {
+            retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
+            return false;
+        }
+        _seenVariants.Set(seen, seen);
+        return true;
+    }
+
+    /// <summary>
+    /// The board of a dataset, from the cache when nothing it depends on changed; identical requests that arrive
+    /// together share one computation (the second finds the first's board).
+    /// </summary>
+    public async Task<BoardOutcome> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query)
     {
         var entries = await ScoringStore.EntriesAsync(connection, head.Id);
         DatasetHead? shifted = head.ShiftedBy is { } shiftedId ? await store.HeadAsync(connection, shiftedId) : null;
@@ -177,9 +213,6 @@ public sealed class LeaderboardService(
             query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, query.Alpha, query.Version,
             query.ImageSet, query.Fit, query.FitOn);
         if (_boards.Get(key) is { } board) return new BoardOutcome(board);
-        using (var lease = _variants.AttemptAcquire(client))
-            if (!lease.IsAcquired)
-                return new BoardOutcome(null, RetryAfter: lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1));
 
         await _computing.WaitAsync();
         try
