@@ -197,7 +197,8 @@ public static class RaterVotesImporter
 
         // Events carry the label version their import creates; fixed below if nothing changed.
         var version = current + 1;
-        var checksSkipped = await ReviewItemsBulk.SkipEventReferenceChecksAsync(connection, transaction, sourceIds);
+        // The events name only items created or locked above and sources locked or created in this transaction; the
+        // table checks that (and locks them) once for the whole copy, not row by row (migration 0016).
         await using (var copy = await connection.BeginBinaryImportAsync(
                          "copy verdict_events (item_id, source_id, verdict, label_version) from stdin (format binary)"))
         {
@@ -213,7 +214,6 @@ public static class RaterVotesImporter
                 }
             await copy.CompleteAsync();
         }
-        if (checksSkipped) await ReferenceChecks.RestoreAsync(connection, transaction);
         Phase("events");
         await job.ReportAsync(rows.Count, rows.Count, "deriving item states", force: true);
 
