@@ -52,6 +52,7 @@ builder.Services.AddPredictionFollowups();
 builder.Services.AddSingleton<PredictionTargetsCache>();
 builder.Services.AddSingleton<DemoVerdictsSeeder>();
 builder.Services.AddSingleton<DemoPredictionsSeeder>();
+builder.Services.AddSingleton<PredictionsCache>();
 builder.Services.AddSingleton<ScoringStore>();
 builder.Services.AddSingleton<LeaderboardService>();
 // Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.

@@ -29,7 +29,16 @@ public sealed class RelabelOptions
     /// <summary>Rows (images) per prediction upload; more is refused with 413 before anything is written.</summary>
     public int MaxRowsPerUpload { get; set; } = 2_000_000;
 
+    /// <summary>The longest line of a line-oriented body (CSV, NDJSON): a longer one is refused (422 naming it) unread.</summary>
+    public int MaxLineBytes { get; set; } = 64 * 1024;
+
     public int SignInAttemptsPerMinute { get; set; } = 10;
+
+    /// <summary>
+    /// The leaderboard's in-memory predictions, at most (least recently used go first): 512 MiB holds 1,000 models on
+    /// 50,000 images (ten bytes an image each) and their ensembles.
+    /// </summary>
+    public double PredictionsMemoryMb { get; set; } = 512;
 
     /// <summary>How long a sign-in cookie lasts without use (sliding).</summary>
     public double SessionMinutes { get; set; } = 12 * 60;

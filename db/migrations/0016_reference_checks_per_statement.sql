@@ -2,8 +2,9 @@
 -- inserted row by its own lookup, which cost more than the copy itself on the bulk paths (a 50,000-row prediction
 -- upload, a million imported votes); skipping them needed a superuser (session_replication_role), and the API runs as
 -- an ordinary role. These triggers do what the foreign keys did, for all rows of a statement at once: every reference
--- must exist, and the rows it names are locked FOR KEY SHARE until the transaction ends (as a foreign key check locks
--- them, so that a concurrent delete waits or fails); deleting a referenced row cascades or is refused as before.
+-- must exist, and stay until the transaction ends (a foreign key check locks the row it finds FOR KEY SHARE, so that a
+-- concurrent delete waits or fails; these do the same, or lock what every such delete must update, see below);
+-- deleting a referenced row cascades or is refused as before.
 -- The errors keep the SQLSTATE (23503) and the constraint names of the foreign keys they replace. As before, a deleted
 -- image's predictions and a deleted source's events are found by scanning (no index on those columns: deleting images
 -- or sources is rare, and an index would cost every upload and import), now once per statement, not once per row.
@@ -11,6 +12,10 @@
 -- predictions: upload_id -> prediction_uploads (on delete cascade), image_id -> images (on delete cascade).
 alter table predictions drop constraint predictions_upload_id_fkey, drop constraint predictions_image_id_fkey;
 
+-- An image is not locked row by row (a lock per row is a write per row, most of an upload's check): the rows' datasets'
+-- image epochs are locked instead, FOR SHARE. Every delete or change of a dataset's images updates that row (the
+-- images_changed trigger, migration 0013), so it waits for this transaction, and a change that committed before is seen by
+-- the count that follows the lock. The rows must name images of their upload's dataset (stricter than the foreign key).
 create function predictions_check_references() returns trigger language plpgsql as $$
 declare
     expected bigint;
@@ -24,13 +29,18 @@ begin
             using errcode = 'foreign_key_violation', constraint = 'predictions_upload_id_fkey', table = 'predictions',
                   detail = format('%s of the upload ids are not in table "prediction_uploads".', expected - found);
     end if;
-    select count(distinct image_id) into expected from new_rows;
-    select count(*) into found from (
-        select from images i where i.id in (select image_id from new_rows) for key share of i) locked;
-    if found < expected then
+    perform from dataset_image_epochs e
+    where e.dataset_id in (select u.dataset_id from prediction_uploads u where u.id in (select upload_id from new_rows))
+    for share of e;
+    select count(*) into found
+    from new_rows n
+    join prediction_uploads u on u.id = n.upload_id
+    left join images i on i.id = n.image_id and i.dataset_id = u.dataset_id
+    where i.id is null;
+    if found > 0 then
         raise exception 'insert or update on table "predictions" violates foreign key constraint "predictions_image_id_fkey"'
             using errcode = 'foreign_key_violation', constraint = 'predictions_image_id_fkey', table = 'predictions',
-                  detail = format('%s of the image ids are not in table "images".', expected - found);
+                  detail = format('%s of the rows name no image of their upload''s dataset.', found);
     end if;
     return null;
 end $$;

@@ -218,13 +218,23 @@ public static class ImagesApi
         if (RequestLimits.Apply(context, options.Value.MaxManifestBytes) is { } tooLarge) return tooLarge;
 
         var started = System.Diagnostics.Stopwatch.StartNew();
+        // Received whole first: the rows are copied inside a transaction, which must not wait for a slow sender.
+        var body = new LineLengthLimitedStream(
+            await RequestLimits.ReceiveAsync(request, options.Value.MaxManifestBytes, context.RequestAborted), options.Value.MaxLineBytes);
         await using var connection = await db.OpenConnectionAsync();
         var dataset = await connection.QuerySingleOrDefaultAsync<(long Id, long LabelSpaceId)?>(
             "select id, label_space_id from datasets where slug = @slug", new { slug });
         if (dataset is null) return Problems.NotFound($"Dataset '{slug}' does not exist.");
 
         await using var transaction = await connection.BeginTransactionAsync();
-        var result = await ManifestImporter.ImportAsync(connection, transaction, dataset.Value.Id, dataset.Value.LabelSpaceId, request.Body, context.RequestAborted);
+        ManifestResult result;
+        try { result = await ManifestImporter.ImportAsync(connection, transaction, dataset.Value.Id, dataset.Value.LabelSpaceId, body, context.RequestAborted); }
+        catch (LineTooLongException e)
+        {
+            var errors = new LineErrors();
+            errors.Add(e.Line, "line", $"Line {e.Line} is longer than {e.Limit} bytes (Relabel:MaxLineBytes).");
+            return errors.ToProblem("Invalid image manifest (nothing was registered)");
+        }
         if (result.Errors.Any) return result.Errors.ToProblem("Invalid image manifest (nothing was registered)");
         await transaction.CommitAsync();
         return TypedResults.Ok(new ManifestResponse(result.Rows, result.Inserted, result.Updated, result.Rows - result.Inserted - result.Updated, started.Elapsed.TotalMilliseconds));

@@ -47,10 +47,17 @@ public static class RaterVotesImporter
         if (RequestLimits.Apply(context, options.MaxImportBytes) is { } tooLarge) return tooLarge;
 
         var started = Stopwatch.StartNew();
-        await using var connection = await db.OpenConnectionAsync();
-        if (await InteropApi.DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
-        var images = (await InteropApi.ImageIdsAsync(connection, dataset.Id)).GetAlternateLookup<ReadOnlySpan<char>>();
-        var classes = await InteropApi.ClassesAsync(connection, dataset.LabelSpaceId);
+        InteropApi.DatasetRow dataset;
+        Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> images;
+        HashSet<string> classes;
+        // The connection goes back to the pool before the body is read: a slow sender holds none.
+        await using (var lookup = await db.OpenConnectionAsync())
+        {
+            if (await InteropApi.DatasetAsync(lookup, slug) is not { } found) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+            dataset = found;
+            images = (await InteropApi.ImageIdsAsync(lookup, dataset.Id)).GetAlternateLookup<ReadOnlySpan<char>>();
+            classes = await InteropApi.ClassesAsync(lookup, dataset.LabelSpaceId);
+        }
 
         // Names are looked up as spans: a string is made once per class and rater, not three times per vote.
         var errors = new LineErrors();
@@ -60,7 +67,9 @@ public static class RaterVotesImporter
         var raterIndex = new Dictionary<string, int>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         var rows = new List<Row>();
         using var sha = SHA256.Create();
-        await using (var body = new CryptoStream(BoundedStream.RequestBody(request, options.MaxImportBytes), sha, CryptoStreamMode.Read))
+        await using (var body = new CryptoStream(
+                         new LineLengthLimitedStream(BoundedStream.RequestBody(request, options.MaxImportBytes), options.MaxLineBytes), sha, CryptoStreamMode.Read))
+        try
         {
             using var reader = await Sep.New(',').Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true })
                 .FromAsync(body, context.RequestAborted);
@@ -91,6 +100,11 @@ public static class RaterVotesImporter
                 rows.Add(new Row(imageId, w, r, answer, line));
             }
         }
+        catch (LineTooLongException e)
+        {
+            errors.Add(e.Line, "line", $"Line {e.Line} is longer than {e.Limit} bytes (Relabel:MaxLineBytes).");
+            return errors.ToProblem("Invalid rater votes (nothing was imported)");
+        }
         if (rows.Count == 0 && !errors.Any) errors.Add(1, "body", "No votes.");
 
         // The same rater asked the same question twice: identical answers are one vote (the first), different ones a conflict.
@@ -113,6 +127,7 @@ public static class RaterVotesImporter
 
         var kind = golden ? "golden-votes" : "rater-votes";
         var checksum = Convert.ToHexStringLower(sha.Hash!);
+        await using var connection = await db.OpenConnectionAsync();
         if (await connection.ExecuteScalarAsync<bool>(
                 "select exists (select 1 from imports where dataset_id = @Id and kind = @kind and checksum = @checksum)",
                 new { dataset.Id, kind, checksum }))

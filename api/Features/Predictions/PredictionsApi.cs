@@ -152,15 +152,19 @@ public static class PredictionsApi
 
         var datasetId = target.DatasetId!.Value;
         var maxRows = options.Value.MaxRowsPerUpload;
+        // The body arrives whole before the database is touched: a slow sender holds no connection (see ReceiveAsync).
+        var received = await RequestLimits.ReceiveAsync(request, maxBytes, context.RequestAborted);
         var parser = new PredictionParser(targets, mode, maxRows);
-        // Valid rows go to the database while the body is still being read; errors roll it all back.
+        // Valid rows go to the database while the body is being parsed; errors roll it all back.
         await using var writer = new PredictionWriter(db, target.ModelId, datasetId, user.UserId(), format, partial, context.RequestAborted);
         parser.RowAdded = writer.Add;
-        // Decompressed bodies are bounded too, against compression bombs.
-        await using var gzip = encoding is "gzip" or "x-gzip"
-            ? new BoundedStream(new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true), maxBytes * 10)
-            : null;
-        var body = gzip ?? request.Body;
+        // Decompressed bodies are bounded too, against compression bombs; so is every line of CSV and NDJSON.
+        Stream body = encoding is "gzip" or "x-gzip"
+            ? new BoundedStream(new GZipStream(received, CompressionMode.Decompress, leaveOpen: true), maxBytes * 10)
+            : received;
+        var maxLine = options.Value.MaxLineBytes;
+        if (format != "json") body = new LineLengthLimitedStream(body, maxLine);
+        await using var _ = body;
         try
         {
             switch (format)
@@ -174,6 +178,10 @@ public static class PredictionsApi
         {
             parser.Errors.Add(1, "body", $"The body is not valid gzip: {e.Message}");
         }
+        catch (LineTooLongException e)
+        {
+            parser.Errors.Add(e.Line, "line", $"Line {e.Line} is longer than {e.Limit} bytes (Relabel:MaxLineBytes); a prediction row is far shorter.");
+        }
         if (parser.RowCount > maxRows)
             return TypedResults.Problem(title: "Too many rows", statusCode: StatusCodes.Status413PayloadTooLarge,
                 detail: $"The upload has {parser.RowCount} rows; the limit is {maxRows}.");
@@ -183,14 +191,11 @@ public static class PredictionsApi
 
         var rows = parser.Rows;
         var parsed = elapsed.Elapsed.TotalMilliseconds;
-        // Beside the commit: which of the new top-1 pairs verdicts have decided already.
-        var decided = PredictionStore.DecidedPairsAsync(db, target.LabelSpaceId!.Value,
-            rows.Select(r => r.ImageId).ToArray(), context.RequestAborted);
         PredictionUploadOutcome outcome;
         try { outcome = await writer.CommitAsync(parser.K, rows, elapsed); }
         catch (ImagesChangedException e) { return Problems.Conflict("The dataset's images changed", e.Message); }
-        if (outcome.Outcome == PredictionWriter.Applied) followups.Notify();
-        var pending = PredictionStore.CountPending(rows, await decided);
+        if (outcome.Outcome == PredictionWriter.Applied) followups.Notify(outcome.UploadId, datasetId);
+        var pending = writer.NewForReview;
         loggers.CreateLogger(typeof(PredictionsApi)).LogInformation(
             "Upload {UploadId} ({Outcome}) of {Rows} rows to {Model} on {Dataset}: body read in {ReadMs:F0} ms, done in {ElapsedMs:F0} ms",
             outcome.UploadId, outcome.Outcome, rows.Count, slug, dataset, parsed, elapsed.Elapsed.TotalMilliseconds);
@@ -344,7 +349,7 @@ public static class PredictionsApi
         text.AsSpan().ContainsAny(",\"\r\n") ? "\"" + text.Replace("\"", "\"\"") + "\"" : text;
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string slug, string dataset, ClaimsPrincipal user, NpgsqlDataSource db)
+        string slug, string dataset, ClaimsPrincipal user, NpgsqlDataSource db, PredictionsCache cache)
     {
         await using var connection = await db.OpenConnectionAsync();
         var (target, problem) = await FindAsync(connection, slug, dataset);
@@ -360,6 +365,7 @@ public static class PredictionsApi
         if (previous is null) return Problems.NotFound($"Model '{slug}' has no predictions on '{dataset}'.");
         await connection.ExecuteAsync("delete from predictions where upload_id = @previous", new { previous }, transaction);
         await transaction.CommitAsync();
+        cache.EvictUpload(previous.Value);
         return TypedResults.NoContent();
     }
 
