@@ -41,6 +41,8 @@ builder.AddRelabelDatabase();
 builder.Services.AddRelabelProblemDetails();
 builder.Services.AddRelabelAuth(options);
 builder.Services.AddSingleton<TokenCache>();
+builder.Services.AddSingleton<Sessions>();
+builder.Services.AddSingleton<SignInThrottle>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenCache>());
 builder.Services.AddRelabelOpenApi();
 builder.Services.AddValidatorsFromAssemblyContaining<Program>();
@@ -66,6 +68,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 
 var app = builder.Build();
 
+app.UseKnownProxies(options);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.Use(async (context, next) =>

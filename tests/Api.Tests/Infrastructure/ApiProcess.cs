@@ -26,6 +26,9 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>Where the process writes credentials it generates (never a terminal in tests).</summary>
+    public string InitialSecretsPath => Path.Combine(ImageRoot, "initial-secrets.txt");
     public string ImageRoot { get; }
     public int Id => _process.Id;
 
@@ -58,6 +61,9 @@ public sealed class ApiProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Relabel__ImageRoot"] = imageRoot;
         start.Environment["Relabel__SignInAttemptsPerMinute"] = "1000";
+        start.Environment["Relabel__DemoPassword"] = TestDatabase.DemoPassword;
+        start.Environment["Relabel__InitialSecretsPath"] = Path.Combine(imageRoot, "initial-secrets.txt");
+        start.Environment["Relabel__InitialSecretsOnTerminal"] = "false";
         start.Environment.Remove("RELABEL_ADMIN_TOKEN");
         start.Environment.Remove("RELABEL_ADMIN_PASSWORD");
         if (knownAdmin)

@@ -15,6 +15,9 @@ public sealed class RelabelApp(string database, IDictionary<string, string?>? se
     public string Database { get; } = database;
     public string ImageRoot { get; } = Path.Combine(Path.GetTempPath(), "relabel-tests", Guid.NewGuid().ToString("N"));
 
+    /// <summary>Where the app writes credentials it generates (never a terminal in tests).</summary>
+    public string InitialSecretsPath => Path.Combine(ImageRoot, "initial-secrets.txt");
+
     /// <summary>Everything the app logged, at every level.</summary>
     public CapturedLogs Logs { get; } = new();
 
@@ -31,6 +34,9 @@ public sealed class RelabelApp(string database, IDictionary<string, string?>? se
         builder.UseSetting("Relabel:SignInAttemptsPerMinute", "1000");
         builder.UseSetting("RELABEL_ADMIN_TOKEN", TestDatabase.AdminToken);
         builder.UseSetting("RELABEL_ADMIN_PASSWORD", TestDatabase.AdminPassword);
+        builder.UseSetting("Relabel:DemoPassword", TestDatabase.DemoPassword);
+        builder.UseSetting("Relabel:InitialSecretsPath", InitialSecretsPath);
+        builder.UseSetting("Relabel:InitialSecretsOnTerminal", "false");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
     }

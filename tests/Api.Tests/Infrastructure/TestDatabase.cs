@@ -13,6 +13,8 @@ public static class TestDatabase
 {
     public const string AdminToken = "rl_test-admin-token-0123456789abcdefghijklmnop";
     public const string AdminPassword = "test-admin-password";
+    /// <summary>The demo accounts' password in tests (Relabel:DemoPassword); outside tests each gets a random one.</summary>
+    public const string DemoPassword = "test-demo-password";
     private const string Template = "relabel_template";
     private static readonly SemaphoreSlim CloneLock = new(1, 1);
     // Built once for the whole run, whichever test class asks first.
