@@ -55,6 +55,7 @@ builder.Services.AddSingleton<PredictionTargetsCache>();
 builder.Services.AddSingleton<DemoVerdictsSeeder>();
 builder.Services.AddSingleton<DemoPredictionsSeeder>();
 builder.Services.AddSingleton<PredictionsCache>();
+builder.Services.AddSingleton<Pseudonyms>();
 builder.Services.AddSingleton<ScoringStore>();
 builder.Services.AddSingleton<LeaderboardService>();
 // Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.

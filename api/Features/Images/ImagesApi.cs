@@ -181,13 +181,35 @@ public static class ImagesApi
             errors.Add(0, "files", "The same file name appears twice in one upload.");
         if (errors.Any) return errors.ToProblem("Invalid image upload");
 
-        var stored = new List<(string FileName, string Wnid, StoredImage Stored)>();
-        foreach (var a in accepted)
-            stored.Add((a.FileName, a.Wnid, await store.SaveAsync(a.Bytes, a.Image.MediaType, a.Image.Width, a.Image.Height)));
-
-        await using var transaction = await connection.BeginTransactionAsync();
+        // The files are written inside the transaction that names them; if it fails, the files it wrote that nothing else
+        // names are removed again (see ImageStore.LockSharedAsync).
+        var written = new List<string>();
         int created = 0, updated = 0;
         var ids = new List<long>();
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await ImageStore.LockSharedAsync(connection, transaction, accepted.Select(a => ImageStore.Sha256(a.Bytes)));
+            var stored = new List<(string FileName, string Wnid, StoredImage Stored)>();
+            foreach (var a in accepted)
+                stored.Add((a.FileName, a.Wnid, await store.SaveAsync(a.Bytes, a.Image.MediaType, a.Image.Width, a.Image.Height, written)));
+            (created, updated) = await InsertAsync(connection, transaction, dataset.Value.Id, stored, ids);
+            await transaction.CommitAsync();
+        }
+        catch
+        {
+            await store.RemoveUnreferencedAsync(db, written);
+            throw;
+        }
+        var rows = await connection.QueryAsync<ImageResponse>(ImageSelect + " where i.id = any(@ids) order by i.id", new { ids });
+        return TypedResults.Created($"/api/images?dataset={slug}", new ImageUploadResponse(created, updated, rows.ToList()));
+    }
+
+    /// <summary>Upserts the images by file name; returns how many were created and updated, their ids in <paramref name="ids"/>.</summary>
+    private static async Task<(int Created, int Updated)> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId,
+        List<(string FileName, string Wnid, StoredImage Stored)> stored, List<long> ids)
+    {
+        int created = 0, updated = 0;
         foreach (var (fileName, wnid, s) in stored)
         {
             var (id, inserted) = await connection.QuerySingleAsync<(long, bool)>(
@@ -199,14 +221,12 @@ public static class ImagesApi
                     width = excluded.width, height = excluded.height, media_type = excluded.media_type
                 returning id, (xmax = 0) as inserted
                 """,
-                new { datasetId = dataset.Value.Id, fileName, wnid, s.Sha256, s.ByteSize, s.Width, s.Height, s.MediaType },
+                new { datasetId, fileName, wnid, s.Sha256, s.ByteSize, s.Width, s.Height, s.MediaType },
                 transaction);
             ids.Add(id);
             if (inserted) created++; else updated++;
         }
-        await transaction.CommitAsync();
-        var rows = await connection.QueryAsync<ImageResponse>(ImageSelect + " where i.id = any(@ids) order by i.id", new { ids });
-        return TypedResults.Created($"/api/images?dataset={slug}", new ImageUploadResponse(created, updated, rows.ToList()));
+        return (created, updated);
     }
 
     public static async Task<Results<Ok<ManifestResponse>, ProblemHttpResult>> Manifest(

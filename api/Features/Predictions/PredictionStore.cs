@@ -10,7 +10,8 @@ using Relabel.Api.Infrastructure;
 namespace Relabel.Api.Features.Predictions;
 
 /// <summary>What an upload did: applied (the new current set) or unchanged (identical to the current set).</summary>
-public sealed record PredictionUploadOutcome(long UploadId, string Outcome, string Checksum);
+/// <param name="Replaced">The upload whose set this one replaced (its rows are deleted), if any.</param>
+public sealed record PredictionUploadOutcome(long UploadId, string Outcome, string Checksum, long? Replaced = null);
 
 /// <summary>
 /// Writes one upload while it is being parsed: valid rows are streamed by binary COPY under a new upload id as they
@@ -237,7 +238,7 @@ public static class PredictionStore
         if (current is not null)
             await connection.ExecuteAsync("delete from predictions where upload_id = @previous", new { previous = current.Value.UploadId }, transaction);
         await ReviewItemsWriter.EnsureForUploadAsync(connection, transaction, uploadId);
-        return new PredictionUploadOutcome(uploadId, Applied, checksum);
+        return new PredictionUploadOutcome(uploadId, Applied, checksum, current?.UploadId);
     }
 
     /// <summary>Stores a whole set of rows as one upload (see <see cref="PredictionWriter"/>).</summary>

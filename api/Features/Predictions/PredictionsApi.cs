@@ -107,8 +107,7 @@ public static class PredictionsApi
         return (target, null);
     }
 
-    private static bool MayWrite(ClaimsPrincipal user, Target target) =>
-        user.IsInRole(Roles.Admin) || user.UserId() == target.OwnerId;
+    private static bool MayWrite(ClaimsPrincipal user, string slug, Target target) => ModelRules.MayChange(user, slug, target.OwnerId);
 
     /// <param name="labels">How labels are written: wnid (default) or index (class indices of the dataset's label space).</param>
     /// <param name="partial">Accept predictions for a subset of the images (default: every image exactly once).</param>
@@ -144,7 +143,7 @@ public static class PredictionsApi
             var (found, problem) = await FindAsync(connection, slug, dataset);
             if (problem is not null) return problem;
             target = found!;
-            if (!MayWrite(user, target)) return ModelsApi.Forbidden(slug);
+            if (!MayWrite(user, slug, target)) return ModelsApi.Forbidden(slug);
             targets = await targetsCache.GetAsync(connection, target.DatasetId!.Value, target.LabelSpaceId!.Value, target.ImageEpoch);
         }
         if (targets.ImageCount == 0)
@@ -354,7 +353,7 @@ public static class PredictionsApi
         await using var connection = await db.OpenConnectionAsync();
         var (target, problem) = await FindAsync(connection, slug, dataset);
         if (problem is not null) return problem;
-        if (!MayWrite(user, target!)) return ModelsApi.Forbidden(slug);
+        if (!MayWrite(user, slug, target!)) return ModelsApi.Forbidden(slug);
         await using var transaction = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync(
             "select pg_advisory_xact_lock(hashtextextended('prediction_sets:' || @ModelId || ':' || @DatasetId, 0))",
