@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using FluentValidation;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.FileProviders;
 using Relabel.Api.Features.Accounts;
@@ -36,6 +37,11 @@ builder.Logging.AddJsonConsole(o =>
 });
 // Graceful shutdown: SIGTERM stops accepting connections and lets in-flight requests finish.
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+// Cookies and anti-forgery tokens are protected with this key ring: API processes behind one proxy must share it.
+var keyRing = builder.Services.AddDataProtection().SetApplicationName("Relabel");
+if (options.DataProtectionKeysPath.Length > 0)
+    keyRing.PersistKeysToFileSystem(new DirectoryInfo(options.ResolvePath(options.DataProtectionKeysPath)));
 
 builder.AddRelabelDatabase();
 builder.Services.AddRelabelProblemDetails();

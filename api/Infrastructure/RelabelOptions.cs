@@ -74,6 +74,12 @@ public sealed class RelabelOptions
     /// </summary>
     public bool MigrateOnStart { get; set; } = true;
 
+    /// <summary>
+    /// The Data Protection key ring (what signs cookies and anti-forgery tokens), shared by every API process behind one
+    /// proxy. Empty: ASP.NET Core's default, a folder in the user's profile.
+    /// </summary>
+    public string DataProtectionKeysPath { get; set; } = "";
+
     public string RepositoryRoot { get; set; } = "";
 
     public string ResolvePath(string path) =>
