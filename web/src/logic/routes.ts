@@ -18,6 +18,7 @@ export type Route =
   | { page: 'model'; slug: string; dataset: string | null }
   | { page: 'hard-images'; dataset: string | null; by: 'models' | 'humans' }
   | { page: 'sign-in'; next: string | null }
+  | { page: 'account' }
   | { page: 'not-found'; path: string };
 
 export type PageName = Route['page'];
@@ -45,6 +46,8 @@ export function matchRoute(location: string): Route {
       return second === undefined ? { page: 'review' } : notFound(pathname);
     case 'sign-in':
       return second === undefined ? { page: 'sign-in', next: safeNext(params.get('next')) } : notFound(pathname);
+    case 'account':
+      return second === undefined ? { page: 'account' } : notFound(pathname);
     case 'browse':
       if (second === undefined) return { page: 'browse' };
       if (third === undefined) {
@@ -101,6 +104,7 @@ export function navSection(route: Route): NavSection | null {
     case 'submit':
       return 'submit';
     case 'imports':
+    case 'account':
       return null;
     case 'labeling':
     case 'labeling-task':
@@ -147,6 +151,7 @@ export const hrefs = {
   image: (id: number): string => `/images/${id}`,
   submit: (): string => '/submit',
   imports: (): string => '/imports',
+  account: (): string => '/account',
   labeling: (): string => '/labeling',
   labelingTask: (id: number): string => `/labeling/${id}`,
   guide: (under?: string | null): string => (under ? `/guide?under=${enc(under)}` : '/guide'),
