@@ -117,31 +117,16 @@ public sealed class PredictionWriter : IAsyncDisposable
                 new { modelId = _modelId, datasetId = _datasetId, uploadId = _uploadId, k, rows = rows.Count, checksum, replaced = _current?.UploadId },
                 _transaction);
         }
-        // With the upload's record, in the same round trip: how many of the set's top-1 pairs no verdict has decided yet
-        // (counted here, on this connection: an upload never holds a second pooled connection, which many at once could
-        // exhaust, each waiting for another's).
-        NewForReview = await _connection.ExecuteScalarAsync<long>(
+        await _connection.ExecuteAsync(
             """
-            select count(*) from predictions p
-            join datasets d on d.id = @datasetId
-            join label_space_classes c on c.label_space_id = d.label_space_id and c.class_index = p.labels[1]
-            where p.upload_id = @setUploadId
-              and not exists (select 1 from review_items r where r.image_id = p.image_id and r.wnid = c.wnid and r.state <> 'pending');
             update prediction_uploads set rows = @rows, k = @k, checksum = @checksum, outcome = @outcome, elapsed_ms = @ms
             where id = @uploadId
             """,
-            new
-            {
-                datasetId = _datasetId, setUploadId = unchanged ? _current!.Value.UploadId : _uploadId,
-                rows = rows.Count, k, checksum, outcome = unchanged ? Unchanged : Applied, ms = elapsed.Elapsed.TotalMilliseconds, uploadId = _uploadId,
-            },
+            new { rows = rows.Count, k, checksum, outcome = unchanged ? Unchanged : Applied, ms = elapsed.Elapsed.TotalMilliseconds, uploadId = _uploadId },
             _transaction);
         await _transaction.CommitAsync(_ct);
         return new PredictionUploadOutcome(_uploadId, unchanged ? Unchanged : Applied, checksum);
     }
-
-    /// <summary>After <see cref="CommitAsync"/>: the top-1 (image, label) pairs of the current set that no verdict covers yet.</summary>
-    public long NewForReview { get; private set; }
 
     /// <summary>Rolls back whatever was not committed.</summary>
     public async ValueTask DisposeAsync()
@@ -254,6 +239,31 @@ public static class PredictionStore
         if (outcome.Outcome == PredictionWriter.Applied) followups.Notify(outcome.UploadId, upload.DatasetId);
         return outcome;
     }
+
+    /// <summary>
+    /// Of the given images, the (image, class index) pairs that verdicts have decided (or left in conflict), as
+    /// image id * 32768 + class index: an upload's top-1 pairs outside this set are new for review. Read beside the
+    /// upload's commit on a connection of <paramref name="side"/> (see <see cref="Database.Side"/>).
+    /// </summary>
+    public static async Task<HashSet<long>> DecidedPairsAsync(NpgsqlDataSource side, long labelSpaceId, long[] imageIds, CancellationToken ct)
+    {
+        await using var connection = await side.OpenConnectionAsync(ct);
+        var pairs = new HashSet<long>();
+        await using var reader = await connection.ExecuteReaderAsync(
+            """
+            select r.image_id * 32768 + c.class_index
+            from unnest(@imageIds) as u (image_id)
+            join review_items r on r.image_id = u.image_id
+            join label_space_classes c on c.label_space_id = @labelSpaceId and c.wnid = r.wnid
+            where r.state <> 'pending' and c.class_index < 32767
+            """,
+            new { labelSpaceId, imageIds });
+        while (await reader.ReadAsync(ct)) pairs.Add(reader.GetInt64(0));
+        return pairs;
+    }
+
+    public static long CountPending(List<PredictionRow> rows, HashSet<long> decided) =>
+        rows.Count(r => !decided.Contains(r.ImageId * 32768 + r.Labels[0]));
 
     /// <summary>
     /// SHA-256 of the canonical content: rows by image id, each as the image id, k, the class indices and the scores

@@ -113,6 +113,7 @@ public static class PredictionsApi
     /// <param name="partial">Accept predictions for a subset of the images (default: every image exactly once).</param>
     public static async Task<Results<Ok<UploadPredictionsResponse>, ProblemHttpResult>> Upload(
         string slug, string dataset, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db,
+        [FromKeyedServices(Database.Side)] NpgsqlDataSource side,
         PredictionTargetsCache targetsCache, PredictionFollowups followups, IOptions<RelabelOptions> options, ILoggerFactory loggers,
         string? labels = null, bool partial = false)
     {
@@ -153,6 +154,7 @@ public static class PredictionsApi
         var maxRows = options.Value.MaxRowsPerUpload;
         // The body arrives whole before the database is touched: a slow sender holds no connection (see ReceiveAsync).
         var received = await RequestLimits.ReceiveAsync(request, maxBytes, context.RequestAborted);
+        var receivedMs = elapsed.Elapsed.TotalMilliseconds;
         var parser = new PredictionParser(targets, mode, maxRows);
         // Valid rows go to the database while the body is being parsed; errors roll it all back.
         await using var writer = new PredictionWriter(db, target.ModelId, datasetId, user.UserId(), format, partial, context.RequestAborted);
@@ -190,14 +192,18 @@ public static class PredictionsApi
 
         var rows = parser.Rows;
         var parsed = elapsed.Elapsed.TotalMilliseconds;
+        // Beside the commit: which of the new top-1 pairs verdicts have decided already (from the side pool: an upload
+        // holding a connection of the default pool never waits for another one of it).
+        var decided = PredictionStore.DecidedPairsAsync(side, target.LabelSpaceId!.Value,
+            rows.Select(r => r.ImageId).ToArray(), context.RequestAborted);
         PredictionUploadOutcome outcome;
         try { outcome = await writer.CommitAsync(parser.K, rows, elapsed); }
         catch (ImagesChangedException e) { return Problems.Conflict("The dataset's images changed", e.Message); }
         if (outcome.Outcome == PredictionWriter.Applied) followups.Notify(outcome.UploadId, datasetId);
-        var pending = writer.NewForReview;
+        var pending = PredictionStore.CountPending(rows, await decided);
         loggers.CreateLogger(typeof(PredictionsApi)).LogInformation(
-            "Upload {UploadId} ({Outcome}) of {Rows} rows to {Model} on {Dataset}: body read in {ReadMs:F0} ms, done in {ElapsedMs:F0} ms",
-            outcome.UploadId, outcome.Outcome, rows.Count, slug, dataset, parsed, elapsed.Elapsed.TotalMilliseconds);
+            "Upload {UploadId} ({Outcome}) of {Rows} rows to {Model} on {Dataset}: body received in {ReceivedMs:F0} ms, parsed in {ReadMs:F0} ms, done in {ElapsedMs:F0} ms",
+            outcome.UploadId, outcome.Outcome, rows.Count, slug, dataset, receivedMs, parsed, elapsed.Elapsed.TotalMilliseconds);
         return TypedResults.Ok(new UploadPredictionsResponse(
             outcome.UploadId, outcome.Outcome, slug, dataset, rows.Count, rows.Count * parser.K, parser.K, partial,
             targets.ImageCount, (double)rows.Count / targets.ImageCount, pending, outcome.Checksum,
