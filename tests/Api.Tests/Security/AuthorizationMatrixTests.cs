@@ -43,9 +43,17 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["POST /api/auth/sign-out"] = Access.Public,
         ["GET /api/auth/me"] = Access.SignedIn,
         ["GET /api/auth/csrf"] = Access.Public,
+        ["POST /api/auth/password"] = Access.SignedIn,
+        ["GET /api/auth/tokens"] = Access.SignedIn,
+        ["POST /api/auth/tokens"] = Access.SignedIn,
+        ["DELETE /api/auth/tokens/{id}"] = Access.SignedIn,
         ["GET /api/users"] = Access.Admin,
         ["POST /api/users"] = Access.Admin,
         ["POST /api/users/{name}/tokens"] = Access.Admin,
+        ["PUT /api/users/{name}/roles"] = Access.Admin,
+        ["POST /api/users/{name}/disable"] = Access.Admin,
+        ["POST /api/users/{name}/enable"] = Access.Admin,
+        ["POST /api/users/{name}/password"] = Access.Admin,
         ["DELETE /api/tokens/{id}"] = Access.Admin,
         ["GET /api/synsets"] = Access.Public,
         ["GET /api/synsets/{wnid}"] = Access.Public,
@@ -141,6 +149,8 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         var reviewer = await app.UserAsync("matrix-reviewer", "reviewer");
         var uploader = await app.UserAsync("matrix-uploader", "uploader");
         var revoked = await app.UserAsync("matrix-revoked", "admin");
+        // The target of the user-management calls (disabling a caller would change what the table expects of it).
+        (await app.UserAsync("matrix-spare", "reviewer")).Dispose();
         var revokedToken = revoked.DefaultRequestHeaders.Authorization!.Parameter!;
         // Targets that the calls may change without changing the callers: a spare token, an image without bytes.
         var spareToken = (await (await admin.PostAsJsonAsync("/api/users/matrix-owner/tokens", new { name = "spare" })).JsonAsync()).GetProperty("id").GetInt64();
@@ -174,8 +184,8 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
             var method = endpoint.Split(' ')[0];
             var path = endpoint.Split(' ')[1]
                 .Replace("{slug}", endpoint.Contains("/models/") ? "matrix-model" : "matrix")
-                .Replace("{dataset}", "matrix").Replace("{wnid}", "n02084071").Replace("{name}", "matrix-owner")
-                .Replace("/api/tokens/{id}", $"/api/tokens/{spareToken}").Replace("/api/images/{id}", $"/api/images/{imageId}").Replace("{id}", "1").Replace("{position}", "1");
+                .Replace("{dataset}", "matrix").Replace("{wnid}", "n02084071").Replace("{name}", endpoint.EndsWith("/tokens") ? "matrix-owner" : "matrix-spare")
+                .Replace("/api/tokens/{id}", $"/api/tokens/{spareToken}").Replace("/api/auth/tokens/{id}", $"/api/auth/tokens/{spareToken}").Replace("/api/images/{id}", $"/api/images/{imageId}").Replace("{id}", "1").Replace("{position}", "1");
             foreach (var caller in callers)
             {
                 // Signing in or out would change the cookie caller itself, and deleting the model its owner's rights.
