@@ -37,9 +37,9 @@ public sealed class JobRunnersTests
                 Assert.NotEqual(jobs.Runner, second.Services.GetRequiredService<JobQueue>().Runner);
                 var deadline = DateTime.UtcNow.AddSeconds(15);
                 while (DateTime.UtcNow < deadline && await StatusAsync(first, orphan) != "failed") await Task.Delay(100);
+                Assert.Equal("running", await StatusAsync(first, running));
                 Assert.Equal("failed", await StatusAsync(first, orphan));
                 Assert.Contains("stopped", await first.ScalarAsync<string>("select message from jobs where id = @orphan", new { orphan }));
-                Assert.Equal("running", await StatusAsync(first, running));
             }
 
             gate.SetResult();
