@@ -13,10 +13,11 @@ TEST_ORDER  ?=
 BENCH       ?=
 API_URL     := http://127.0.0.1:$(PORT)
 DOTNET      := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 dotnet
-CONNECTION   = Host=127.0.0.1;Port=$(1);Username=relabel;Database=relabel;Timeout=5;Command Timeout=300
+## The role "relabel" of a cluster ($(1): pg, test-pg, bench-pg on port $(2)) with its pgpass file; add the database.
+CLUSTER      = RELABEL_PG_NAME=$(1) RELABEL_PG_PORT=$(2) db/cluster.sh
 
 .SILENT:
-.PHONY: run test bench bench-build bench-load stop clean openapi deps system-deps web build db-start
+.PHONY: run test bench bench-build bench-load stop clean openapi deps system-deps web build release db-start
 
 ## Install what is missing: Debian packages, then npm and NuGet packages.
 system-deps:
@@ -41,56 +42,62 @@ web: deps
 build: deps
 	$(DOTNET) build Backend.sln --no-restore --verbosity quiet -clp:ErrorsOnly -nologo
 
-db-start: system-deps
-	RELABEL_PG_NAME=pg RELABEL_PG_PORT=$(PG_PORT) db/cluster.sh start
+## The API as "make run" and the benchmarks serve it: a Release build.
+release: deps
+	$(DOTNET) build api --no-restore -c Release --verbosity quiet -clp:ErrorsOnly -nologo
 
-## Start PostgreSQL, migrate, load WordNet and the demo, serve API + SPA.
-run: web build db-start
+db-start: system-deps
+	$(call CLUSTER,pg,$(PG_PORT)) start
+
+## Start PostgreSQL, migrate, load WordNet and the demo, serve API + SPA (a Release build, as in production).
+run: web release db-start
 	echo
 	echo "  Relabel is starting on $(API_URL)  (Swagger UI: $(API_URL)/swagger)"
-	echo "  Demo accounts (name / password):"
-	echo "    demo-admin    / demo-admin-password     (admin)"
-	echo "    demo-reviewer / demo-reviewer-password  (reviewer)"
-	echo "    demo-uploader / demo-uploader-password  (uploader)"
+	echo "  Demo accounts: demo-admin, demo-reviewer, demo-uploader. Their passwords are generated on the first start and"
+	echo "  shown once, on this terminal (or, without one, in .data/initial-secrets.txt); an admin can reset them."
 	echo "  Stop with Ctrl-C, then 'make stop' to stop PostgreSQL."
 	echo
+	connection="$$($(call CLUSTER,pg,$(PG_PORT)) connection);Database=relabel;Timeout=5;Command Timeout=300"
 	cd api
-	ConnectionStrings__Relabel="$(call CONNECTION,$(PG_PORT))" Relabel__Demo=true \
-	  ASPNETCORE_ENVIRONMENT=Production exec $(DOTNET) run --no-build --no-launch-profile -- --urls $(API_URL)
+	ConnectionStrings__Relabel="$$connection" Relabel__Demo=true \
+	  ASPNETCORE_ENVIRONMENT=Production exec $(DOTNET) bin/Release/net10.0/Relabel.Api.dll --urls $(API_URL)
 
 ## Every test suite on a throwaway cluster; the last line is "N passed, N failed, N skipped".
 test: export NEED_BROWSER=1
 test: web build
-	RELABEL_PG_NAME=test-pg RELABEL_PG_PORT=$(TEST_PG_PORT) db/cluster.sh destroy
-	RELABEL_PG_NAME=test-pg RELABEL_PG_PORT=$(TEST_PG_PORT) db/cluster.sh start
-	trap 'RELABEL_PG_NAME=test-pg RELABEL_PG_PORT=$(TEST_PG_PORT) db/cluster.sh destroy' EXIT
-	RELABEL_TEST_PG="Host=127.0.0.1;Port=$(TEST_PG_PORT);Username=relabel;Timeout=10;Command Timeout=300" \
+	$(call CLUSTER,test-pg,$(TEST_PG_PORT)) destroy
+	$(call CLUSTER,test-pg,$(TEST_PG_PORT)) start
+	trap '$(call CLUSTER,test-pg,$(TEST_PG_PORT)) destroy' EXIT
+	RELABEL_TEST_PG="$$($(call CLUSTER,test-pg,$(TEST_PG_PORT)) connection);Timeout=10;Command Timeout=300" \
+	RELABEL_TEST_PG_ADMIN="$$($(call CLUSTER,test-pg,$(TEST_PG_PORT)) admin-connection);Timeout=10;Command Timeout=300" \
 	RELABEL_TEST_ORDER="$(TEST_ORDER)" tests/run-all.sh
 
 ## Benchmarks measure a Release build of the API (tests use Debug).
-bench-build: deps
+bench-build: release
 	$(DOTNET) build tests/Bench --no-restore -c Release --verbosity quiet -clp:ErrorsOnly -nologo
-	$(DOTNET) build api --no-restore -c Release --verbosity quiet -clp:ErrorsOnly -nologo
 
+## The API runs as the ordinary role, as in "make run"; the superuser only creates and drops the benchmarks' databases.
 bench: bench-build
-	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy
-	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh start
-	trap 'RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy' EXIT
-	RELABEL_BENCH_PG="Host=127.0.0.1;Port=$(BENCH_PG_PORT);Username=relabel;Timeout=10;Command Timeout=600" \
-	RELABEL_BENCH_DISK="$$(dirname "$$(RELABEL_PG_NAME=bench-pg db/cluster.sh dir)")" \
+	$(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) destroy
+	$(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) start
+	trap '$(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) destroy' EXIT
+	RELABEL_BENCH_PG="$$($(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) connection);Timeout=10;Command Timeout=600" \
+	RELABEL_BENCH_PG_ADMIN="$$($(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) admin-connection);Timeout=10;Command Timeout=600" \
+	RELABEL_BENCH_DISK="$$(dirname "$$($(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) dir)")" \
 	  $(DOTNET) run --project tests/Bench --no-build -c Release -- $(BENCH)
 
 ## Mixed traffic (reads, reviews, uploads) at the highest rate that keeps p99 under 100 ms, held for 60 s.
 bench-load: bench-build
-	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy
-	RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh start
-	trap 'RELABEL_PG_NAME=bench-pg RELABEL_PG_PORT=$(BENCH_PG_PORT) db/cluster.sh destroy' EXIT
-	RELABEL_BENCH_PG="Host=127.0.0.1;Port=$(BENCH_PG_PORT);Username=relabel;Timeout=10;Command Timeout=600" \
+	$(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) destroy
+	$(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) start
+	trap '$(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) destroy' EXIT
+	RELABEL_BENCH_PG="$$($(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) connection);Timeout=10;Command Timeout=600" \
+	RELABEL_BENCH_PG_ADMIN="$$($(call CLUSTER,bench-pg,$(BENCH_PG_PORT)) admin-connection);Timeout=10;Command Timeout=600" \
 	  $(DOTNET) run --project tests/Bench --no-build -c Release -- mixed-load
 
 stop:
-	RELABEL_PG_NAME=pg RELABEL_PG_PORT=$(PG_PORT) db/cluster.sh stop || true
-	RELABEL_PG_NAME=test-pg RELABEL_PG_PORT=$(TEST_PG_PORT) db/cluster.sh stop || true
+	$(call CLUSTER,pg,$(PG_PORT)) stop || true
+	$(call CLUSTER,test-pg,$(TEST_PG_PORT)) stop || true
 
 clean: stop
 	for name in pg test-pg bench-pg; do RELABEL_PG_NAME=$$name db/cluster.sh destroy || true; done

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using FluentValidation;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.FileProviders;
 using Relabel.Api.Features.Accounts;
@@ -41,10 +42,17 @@ ThreadPool.SetMinThreads(Math.Max(minWorkers, 4 * Environment.ProcessorCount + 8
 // Graceful shutdown: SIGTERM stops accepting connections and lets in-flight requests finish.
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
+// Cookies and anti-forgery tokens are protected with this key ring: API processes behind one proxy must share it.
+var keyRing = builder.Services.AddDataProtection().SetApplicationName("Relabel");
+if (options.DataProtectionKeysPath.Length > 0)
+    keyRing.PersistKeysToFileSystem(new DirectoryInfo(options.ResolvePath(options.DataProtectionKeysPath)));
+
 builder.AddRelabelDatabase();
 builder.Services.AddRelabelProblemDetails();
 builder.Services.AddRelabelAuth(options);
 builder.Services.AddSingleton<TokenCache>();
+builder.Services.AddSingleton<Sessions>();
+builder.Services.AddSingleton<SignInThrottle>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenCache>());
 builder.Services.AddRelabelOpenApi();
 builder.Services.AddValidatorsFromAssemblyContaining<Program>();
@@ -58,6 +66,8 @@ builder.Services.AddPredictionFollowups();
 builder.Services.AddSingleton<PredictionTargetsCache>();
 builder.Services.AddSingleton<DemoVerdictsSeeder>();
 builder.Services.AddSingleton<DemoPredictionsSeeder>();
+builder.Services.AddSingleton<PredictionsCache>();
+builder.Services.AddSingleton<Pseudonyms>();
 builder.Services.AddSingleton<ScoringStore>();
 builder.Services.AddSingleton<LeaderboardService>();
 // Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.
@@ -71,6 +81,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 
 var app = builder.Build();
 
+app.UseKnownProxies(options);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.Use(async (context, next) =>

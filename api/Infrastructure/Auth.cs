@@ -7,6 +7,7 @@ using Dapper;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -50,12 +51,22 @@ public static class Auth
                 o.Cookie.Name = "relabel.session";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                // HTTPS requests (directly, or through a known proxy that says so) get Secure cookies; the operator may insist.
+                o.Cookie.SecurePolicy = options.SecureCookies ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = TimeSpan.FromMinutes(options.SessionMinutes);
                 o.SlidingExpiration = true;
                 // An API answers 401/403; it never redirects to a sign-in page.
                 o.Events.OnRedirectToLogin = c => { c.Response.StatusCode = 401; return Task.CompletedTask; };
                 o.Events.OnRedirectToAccessDenied = c => { c.Response.StatusCode = 403; return Task.CompletedTask; };
+                // A cookie is only as good as its user's security stamp (see Sessions): revoked sessions end here.
+                o.Events.OnValidatePrincipal = async c =>
+                {
+                    if (c.Principal is not null &&
+                        await c.HttpContext.RequestServices.GetRequiredService<Sessions>().IsCurrentAsync(c.Principal, c.HttpContext.RequestAborted))
+                        return;
+                    c.RejectPrincipal();
+                    await c.HttpContext.SignOutAsync(CookieScheme);
+                };
             });
 
         services.AddAuthorizationBuilder()
@@ -69,6 +80,8 @@ public static class Auth
             o.HeaderName = CsrfHeader;
             o.Cookie.Name = "relabel.csrf";
             o.Cookie.SameSite = SameSiteMode.Strict;
+            // Secure over HTTPS; not forced (antiforgery refuses to work at all over HTTP with Always). It guards no session.
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
 
         services.AddRateLimiter(o =>
@@ -98,11 +111,34 @@ public static class Auth
     public static long UserId(this ClaimsPrincipal user) =>
         long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("Not signed in."));
 
-    public static ClaimsPrincipal Principal(long id, string name, IEnumerable<string> roles, string authenticationType)
+    /// <param name="securityStamp">For a sign-in cookie: the user's stamp it is valid with (see <see cref="Sessions"/>).</param>
+    public static ClaimsPrincipal Principal(long id, string name, IEnumerable<string> roles, string authenticationType, Guid? securityStamp = null)
     {
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, id.ToString()), new(ClaimTypes.Name, name) };
         claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
+        if (securityStamp is { } stamp) claims.Add(new Claim(Sessions.StampClaim, stamp.ToString()));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType));
+    }
+
+    /// <summary>
+    /// Behind reverse proxies listed in Relabel:KnownProxies, the client's address and scheme come from their
+    /// X-Forwarded-For and X-Forwarded-Proto headers (the last hop only); anyone else's such headers are ignored.
+    /// </summary>
+    public static IApplicationBuilder UseKnownProxies(this IApplicationBuilder app, RelabelOptions options)
+    {
+        var entries = options.KnownProxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (entries.Length == 0) return app;
+        var forwarded = new ForwardedHeadersOptions
+        {
+            ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
+            ForwardLimit = 1,
+        };
+        forwarded.KnownProxies.Clear();
+        forwarded.KnownIPNetworks.Clear();
+        foreach (var entry in entries)
+            if (entry.Contains('/')) forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(entry));
+            else forwarded.KnownProxies.Add(System.Net.IPAddress.Parse(entry));
+        return app.UseForwardedHeaders(forwarded);
     }
 
     /// <summary>A new API token: 32 random bytes, shown once; only its SHA-256 is stored.</summary>
@@ -144,6 +180,7 @@ public sealed class TokenAuthenticationHandler(
                 join users u on u.id = t.user_id
                 where t.token_hash = @hash
                   and t.revoked_at is null
+                  and u.disabled_at is null
                   and (t.expires_at is null or t.expires_at > now())
                 """,
                 new { hash });

@@ -25,20 +25,28 @@ public static class Bootstrap
 
         Database.Migrate(Database.ConnectionString(app.Configuration), logger);
         await WordNetLoader.LoadIfEmptyAsync(db, options.WordNetPath, logger);
-        await EnsureAdminAsync(db, app.Configuration, app.Services.GetRequiredService<IPasswordHasher<string>>());
-        if (options.Demo)
+        await EnsureAdminAsync(db, app.Configuration, app.Services.GetRequiredService<IPasswordHasher<string>>(), options, logger);
+        var demo = app.Services.GetRequiredService<DemoSeeder>();
+        if (!options.Demo)
         {
-            await app.Services.GetRequiredService<DemoSeeder>().SeedIfMissingAsync();
+            // A production server started without the demo keeps no demo account that could sign in.
+            if (app.Environment.IsProduction()) await demo.DisableAccountsAsync();
+        }
+        else
+        {
+            await demo.EnsureAccountsAsync();
+            await demo.SeedIfMissingAsync();
             await app.Services.GetRequiredService<DemoPredictionsSeeder>().SeedIfMissingAsync();
             await app.Services.GetRequiredService<DemoVerdictsSeeder>().SeedIfMissingAsync();
         }
     }
 
     /// <summary>
-    /// Creates the admin on first start from RELABEL_ADMIN_PASSWORD / RELABEL_ADMIN_TOKEN, or generates them and
-    /// prints them once to the console (never to the log).
+    /// Creates the admin on first start from RELABEL_ADMIN_PASSWORD / RELABEL_ADMIN_TOKEN, or generates them and shows
+    /// them once, on the terminal or in a file of this user's (<see cref="InitialSecrets"/>): never in the log.
     /// </summary>
-    private static async Task EnsureAdminAsync(NpgsqlDataSource db, IConfiguration configuration, IPasswordHasher<string> hasher)
+    private static async Task EnsureAdminAsync(
+        NpgsqlDataSource db, IConfiguration configuration, IPasswordHasher<string> hasher, RelabelOptions options, ILogger logger)
     {
         await using var connection = await db.OpenConnectionAsync();
         if (await connection.ExecuteScalarAsync<bool>("select exists (select 1 from users where 'admin' = any(roles))")) return;
@@ -62,7 +70,7 @@ public static class Bootstrap
             new { id, hash = Auth.HashToken(token) }, transaction);
         await transaction.CommitAsync();
         if (generated)
-            Console.WriteLine(
+            InitialSecrets.Show(options, logger,
                 $"""
 
                  Relabel created the admin account (shown once; set RELABEL_ADMIN_PASSWORD and RELABEL_ADMIN_TOKEN to choose them):

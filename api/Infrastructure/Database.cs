@@ -20,14 +20,26 @@ public static class Database
         {
             if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 50;
-            // Its pool and the default one together stay under the server's connection limit (200 in make run).
+            // Its pool, the side one and the default one together stay under the server's connection limit (200 in make run).
             if (!connectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
                 dataSource.ConnectionStringBuilder.MaxPoolSize = 40;
         }, serviceKey: Prepared);
+        builder.Services.AddNpgsqlDataSource(connectionString, dataSource =>
+        {
+            if (!connectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
+                dataSource.ConnectionStringBuilder.MaxPoolSize = 10;
+        }, serviceKey: Side);
     }
 
     /// <summary>The key of the data source whose frequent statements are prepared (see <see cref="AddRelabelDatabase"/>).</summary>
     public const string Prepared = "prepared";
+
+    /// <summary>
+    /// The key of a small pool for short reads made beside a write that holds a connection of the default pool (an
+    /// upload's decided pairs, read while it commits). From the same pool they could deadlock: many writers each holding
+    /// a connection while waiting for another. These never wait for anything but the database.
+    /// </summary>
+    public const string Side = "side";
 
     public static string ConnectionString(IConfiguration configuration) =>
         configuration.GetConnectionString("Relabel") ?? DefaultConnectionString;

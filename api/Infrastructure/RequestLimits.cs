@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Relabel.Api.Infrastructure;
 
@@ -14,5 +15,18 @@ public static class RequestLimits
         var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = maxBytes;
         return null;
+    }
+
+    /// <summary>
+    /// Receives the whole body before any database work: a body in memory up to 8 MiB, beyond that in a temporary file
+    /// (deleted with the request). A client that sends slowly then holds a buffer, never a pooled connection or an open
+    /// transaction; what follows reads from local storage at full speed. Returns the body, positioned at its start.
+    /// </summary>
+    public static async Task<Stream> ReceiveAsync(HttpRequest request, long maxBytes, CancellationToken ct)
+    {
+        request.EnableBuffering(bufferThreshold: 8 * 1024 * 1024, bufferLimit: maxBytes);
+        await request.Body.DrainAsync(ct);
+        request.Body.Position = 0;
+        return request.Body;
     }
 }

@@ -6,7 +6,8 @@ namespace Relabel.Api.Infrastructure;
 
 /// <summary>
 /// Who each recently seen API token belongs to, so that a token-authenticated request does not spend a database round
-/// trip on its token (a review round trip used to spend two of its five there).
+/// trip on its token (a review round trip used to spend two of its five there); likewise the security stamp that each
+/// recently seen cookie session is checked against (<see cref="Sessions"/>).
 /// It is only trusted while it hears every change: triggers on users and api_tokens send a notification on
 /// <see cref="Channel"/> (migration 0014) and a LISTEN connection here drops everything on each one; this process's own
 /// revocations drop it at once, before they answer. While that connection is down nothing is remembered, and when it is
@@ -32,6 +33,19 @@ public sealed class TokenCache(NpgsqlDataSource db, ILogger<TokenCache> logger) 
     }
 
     private sealed record Entry(Owner Owner, long Generation, long CachedAt);
+
+    /// <summary>What a sign-in cookie is checked against: the user as the database tells it now (null: deleted).</summary>
+    public sealed record UserState
+    {
+        public required long Id { get; init; }
+        public required Guid SecurityStamp { get; init; }
+        public required bool Disabled { get; init; }
+    }
+
+    private sealed record UserEntry(UserState? State, long Generation, long CachedAt);
+
+    /// <summary>Keyed by user id: the state cookie sessions of that user are checked against.</summary>
+    private readonly ConcurrentDictionary<long, UserEntry> _users = new();
 
     /// <summary>Keyed by the token's SHA-256 (hex): the token itself is never kept.</summary>
     private readonly ConcurrentDictionary<string, Entry> _entries = new();
@@ -69,11 +83,34 @@ public sealed class TokenCache(NpgsqlDataSource db, ILogger<TokenCache> logger) 
         _entries[key] = new Entry(owner, generation, Stopwatch.GetTimestamp());
     }
 
-    /// <summary>Forgets every token: call after changing users or tokens (other processes hear the notification).</summary>
+    /// <summary>A user's state as remembered (false: ask the database, then <see cref="RememberUser"/>).</summary>
+    public bool TryGetUser(long id, out UserState? state)
+    {
+        state = null;
+        if (!_listening || !_users.TryGetValue(id, out var entry)) return false;
+        if (entry.Generation != Generation || Stopwatch.GetElapsedTime(entry.CachedAt) > MaxAge)
+        {
+            _users.TryRemove(KeyValuePair.Create(id, entry));
+            return false;
+        }
+        state = entry.State;
+        return true;
+    }
+
+    /// <summary>As <see cref="Remember"/>, for a user's state.</summary>
+    public void RememberUser(long id, UserState? state, long generation)
+    {
+        if (!_listening || generation != Generation) return;
+        if (_users.Count >= MaxEntries) _users.Clear();
+        _users[id] = new UserEntry(state, generation, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>Forgets every token and user: call after changing users or tokens (other processes hear the notification).</summary>
     public void Invalidate()
     {
         Interlocked.Increment(ref _generation);
         _entries.Clear();
+        _users.Clear();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

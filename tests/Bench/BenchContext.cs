@@ -19,12 +19,15 @@ public sealed class BenchContext : IAsyncDisposable
 
     private readonly Process _api;
     private readonly string _serverConnectionString;
+    private readonly string _adminConnectionString;
     private readonly string _logPath;
 
-    private BenchContext(Process api, string serverConnectionString, string database, string logPath, Uri baseAddress, CancellationToken ct)
+    private BenchContext(Process api, string serverConnectionString, string adminConnectionString, string database, string logPath,
+        Uri baseAddress, CancellationToken ct)
     {
         _api = api;
         _serverConnectionString = serverConnectionString;
+        _adminConnectionString = adminConnectionString;
         _logPath = logPath;
         Database = database;
         BaseAddress = baseAddress;
@@ -66,13 +69,16 @@ public sealed class BenchContext : IAsyncDisposable
         Console.WriteLine($"bench: {name} = {value.ToString(format, CultureInfo.InvariantCulture)}");
 
     /// <summary>A second database and API process on the same server (an import target, say).</summary>
-    public Task<BenchContext> StartAnotherAsync(string name) => StartAsync(_serverConnectionString, name, CancellationToken);
+    public Task<BenchContext> StartAnotherAsync(string name) => StartAsync(_serverConnectionString, _adminConnectionString, name, CancellationToken);
 
-    public static async Task<BenchContext> StartAsync(string serverConnectionString, string name, CancellationToken ct)
+    /// <param name="serverConnectionString">The API's role: it owns the database and the API runs as it.</param>
+    /// <param name="adminConnectionString">The cluster's superuser, only to create and drop the database.</param>
+    public static async Task<BenchContext> StartAsync(string serverConnectionString, string adminConnectionString, string name, CancellationToken ct)
     {
         var database = "bench_" + new string(name.Where(char.IsAsciiLetterOrDigit).ToArray()).ToLowerInvariant();
-        await ExecuteAsync(serverConnectionString, $"drop database if exists {database} with (force)", ct);
-        await ExecuteAsync(serverConnectionString, $"create database {database}", ct);
+        var role = new NpgsqlConnectionStringBuilder(serverConnectionString).Username;
+        await ExecuteAsync(adminConnectionString, $"drop database if exists {database} with (force)", ct);
+        await ExecuteAsync(adminConnectionString, $"create database {database} owner {role}", ct);
 
         // The API runs in the configuration the benchmark was built in: Release under make bench.
         var configuration = typeof(BenchContext).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
@@ -101,7 +107,7 @@ public sealed class BenchContext : IAsyncDisposable
         api.BeginOutputReadLine();
         api.BeginErrorReadLine();
 
-        var context = new BenchContext(api, serverConnectionString, database, logPath, baseAddress, ct);
+        var context = new BenchContext(api, serverConnectionString, adminConnectionString, database, logPath, baseAddress, ct);
         try
         {
             await context.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3));
@@ -170,6 +176,8 @@ public sealed class BenchContext : IAsyncDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
         var start = new ProcessStartInfo("psql") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // As the API's role (the same privileges and the same password file).
+        if (builder.Passfile is { } passfile) start.Environment["PGPASSFILE"] = passfile;
         foreach (var arg in new[]
                  {
                      "-h", builder.Host!, "-p", builder.Port.ToString(CultureInfo.InvariantCulture), "-U", builder.Username!,
@@ -194,6 +202,14 @@ public sealed class BenchContext : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>The benchmark database as the cluster's superuser: for the harness's maintenance (a checkpoint), never the API's work.</summary>
+    public async Task<NpgsqlConnection> OpenAdminConnectionAsync()
+    {
+        var connection = new NpgsqlConnection(WithDatabase(_adminConnectionString, Database));
+        await connection.OpenAsync(CancellationToken);
+        return connection;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Admin.Dispose();
@@ -206,7 +222,7 @@ public sealed class BenchContext : IAsyncDisposable
         NpgsqlConnection.ClearAllPools();
         // BENCH_KEEP_DATABASE=1 leaves the database behind for a look with psql.
         if (Environment.GetEnvironmentVariable("BENCH_KEEP_DATABASE") is null)
-            await ExecuteAsync(_serverConnectionString, $"drop database if exists {Database} with (force)", CancellationToken.None);
+            await ExecuteAsync(_adminConnectionString, $"drop database if exists {Database} with (force)", CancellationToken.None);
         if (Environment.GetEnvironmentVariable("BENCH_KEEP_LOG") is null) File.Delete(_logPath); else Console.WriteLine(File.ReadAllText(_logPath));
     }
 

@@ -26,8 +26,10 @@ public sealed class OutageBenchmark : IBenchmark
         await ClusterAsync(name, port, "start", ct);
         try
         {
-            var server = $"Host=127.0.0.1;Port={port};Username=relabel;Timeout=3;Command Timeout=30";
-            await using var api = await BenchContext.StartAsync(server, "outage", ct);
+            // The cluster's own role and superuser, as make bench passes them for its cluster.
+            var server = (await ClusterAsync(name, port, "connection", ct)).Trim() + ";Timeout=3;Command Timeout=30";
+            var admin = (await ClusterAsync(name, port, "admin-connection", ct)).Trim() + ";Timeout=3;Command Timeout=30";
+            await using var api = await BenchContext.StartAsync(server, admin, "outage", ct);
             var client = api.Admin;
             Ensure(await client.GetAsync("/api/datasets", ct), HttpStatusCode.OK);
 
@@ -61,16 +63,17 @@ public sealed class OutageBenchmark : IBenchmark
             throw new InvalidOperationException($"{response.RequestMessage?.RequestUri}: {(int)response.StatusCode}, expected {(int)expected}");
     }
 
-    private static async Task ClusterAsync(string name, int port, string command, CancellationToken ct)
+    private static async Task<string> ClusterAsync(string name, int port, string command, CancellationToken ct)
     {
         var start = new ProcessStartInfo("bash", [Cluster, command]) { RedirectStandardError = true, RedirectStandardOutput = true };
         start.Environment["RELABEL_PG_NAME"] = name;
         start.Environment["RELABEL_PG_PORT"] = port.ToString();
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Cannot run cluster.sh.");
         var error = process.StandardError.ReadToEndAsync(ct);
-        await process.StandardOutput.ReadToEndAsync(ct);
+        var output = await process.StandardOutput.ReadToEndAsync(ct);
         await process.WaitForExitAsync(ct);
         if (process.ExitCode != 0) throw new InvalidOperationException($"cluster.sh {command}: {await error}");
+        return output;
     }
 
     private static int FreePort()

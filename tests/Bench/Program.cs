@@ -3,8 +3,12 @@ using Relabel.Bench;
 
 // Runs every IBenchmark of this assembly (or those whose name contains an argument), each against its own
 // database and API process, and prints "bench: <figure> = <value>" lines.
+// The API's ordinary role (the API and the benchmarks' own queries), and the superuser that only creates and drops the
+// benchmarks' databases; "make bench" passes both (db/cluster.sh connection, admin-connection).
 var connectionString = Environment.GetEnvironmentVariable("RELABEL_BENCH_PG")
-    ?? "Host=127.0.0.1;Port=54359;Username=relabel;Timeout=10;Command Timeout=600";
+    ?? throw new InvalidOperationException("RELABEL_BENCH_PG is not set: run the benchmarks with 'make bench'.");
+var adminConnectionString = Environment.GetEnvironmentVariable("RELABEL_BENCH_PG_ADMIN")
+    ?? throw new InvalidOperationException("RELABEL_BENCH_PG_ADMIN is not set: run the benchmarks with 'make bench'.");
 var benchmarks = Assembly.GetExecutingAssembly().GetTypes()
     .Where(t => typeof(IBenchmark).IsAssignableFrom(t) && t is { IsClass: true, IsAbstract: false })
     .Select(t => (IBenchmark)Activator.CreateInstance(t)!)
@@ -24,7 +28,7 @@ foreach (var benchmark in benchmarks)
     using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
     try
     {
-        await using var context = await BenchContext.StartAsync(connectionString, benchmark.Name, timeout.Token);
+        await using var context = await BenchContext.StartAsync(connectionString, adminConnectionString, benchmark.Name, timeout.Token);
         await benchmark.RunAsync(context);
     }
     catch (Exception e)

@@ -1,5 +1,6 @@
 /** Bootstrap: the page shell (header and main), the session, and the router that mounts one page at a time. */
 import { el } from './components/dom';
+import { mountAccountPage } from './pages/account';
 import { mountHeader } from './components/header';
 import { pageTitle } from './logic/format';
 import { navSection, type Route } from './logic/routes';
@@ -56,6 +57,8 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
       return mountDatasetStatisticsPage(root, route, ctx);
     case 'sign-in':
       return mountSignInPage(root, route, ctx);
+    case 'account':
+      return mountAccountPage(root, ctx);
     case 'submit':
       return mountSubmitPage(root, ctx);
     case 'imports':

@@ -15,6 +15,8 @@ describe('matchRoute', () => {
     assert.deepEqual(matchRoute('/browse'), { page: 'browse' });
     assert.deepEqual(matchRoute('/browse/'), { page: 'browse' });
     assert.deepEqual(matchRoute('/sign-in'), { page: 'sign-in', next: null });
+    assert.deepEqual(matchRoute('/account'), { page: 'account' });
+    assert.deepEqual(matchRoute('/account/x'), { page: 'not-found', path: '/account/x' });
   });
 
   it('reads the dataset, subset and search text of a dataset page', () => {

@@ -2,9 +2,11 @@ using System.Security;
 using System.Text;
 using Dapper;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Relabel.Api.Features.Datasets;
 using Relabel.Api.Features.Images;
+using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Demo;
 
@@ -16,18 +18,65 @@ public sealed record DemoImage(string FileName, string Wnid, string? SecondWnid)
 /// (30 dog breeds, 30 other organisms, 40 objects), 1,500 drawn SVG images each, and three accounts.
 /// Nothing from ImageNet is used but the class ids, which are WordNet offsets.
 /// </summary>
-public sealed class DemoSeeder(NpgsqlDataSource db, ImageStore store, IPasswordHasher<string> hasher, ILogger<DemoSeeder> logger)
+public sealed class DemoSeeder(
+    NpgsqlDataSource db, ImageStore store, IPasswordHasher<string> hasher, IOptions<RelabelOptions> options, ILogger<DemoSeeder> logger)
 {
     public const string Validation = "demo-val";
     public const string Shifted = "demo-v2";
     public const int ImagesPerDataset = 1500;
 
-    public static readonly (string Name, string Password, string Role)[] Accounts =
+    /// <summary>The demo's accounts. Their passwords are random, made when the account is (or Relabel:DemoPassword).</summary>
+    public static readonly (string Name, string Role)[] Accounts =
     [
-        ("demo-admin", "demo-admin-password", "admin"),
-        ("demo-reviewer", "demo-reviewer-password", "reviewer"),
-        ("demo-uploader", "demo-uploader-password", "uploader"),
+        ("demo-admin", "admin"),
+        ("demo-reviewer", "reviewer"),
+        ("demo-uploader", "uploader"),
     ];
+
+    private static string[] AccountNames => Accounts.Select(a => a.Name).ToArray();
+
+    /// <summary>
+    /// Creates the demo accounts that are missing, each with a random password shown once (on the terminal, or in a file
+    /// of this user's: <see cref="InitialSecrets"/>), and enables any that a start without the demo disabled.
+    /// </summary>
+    public async Task EnsureAccountsAsync()
+    {
+        var created = new List<(string Name, string Password, string Role)>();
+        await using var connection = await db.OpenConnectionAsync();
+        foreach (var (name, role) in Accounts)
+        {
+            var password = string.IsNullOrEmpty(options.Value.DemoPassword) ? Features.Accounts.AccountsApi.NewPassword() : options.Value.DemoPassword;
+            var inserted = await connection.ExecuteAsync(
+                """
+                insert into users (name, display_name, password_hash, roles) values (@name, @name, @hash, array[@role])
+                on conflict (name) do nothing
+                """,
+                new { name, hash = hasher.HashPassword(name, password), role });
+            if (inserted == 1) created.Add((name, password, role));
+        }
+        var enabled = await connection.ExecuteAsync(
+            "update users set disabled_at = null where name = any(@names) and disabled_at is not null", new { names = AccountNames });
+        if (enabled > 0) logger.LogWarning("Enabled {Count} demo account(s) again: Relabel:Demo is on", enabled);
+        if (created.Count > 0 && string.IsNullOrEmpty(options.Value.DemoPassword))
+            InitialSecrets.Show(options.Value, logger,
+                "\n Relabel created the demo accounts (passwords shown once; an admin can reset them):\n" +
+                string.Concat(created.Select(a => $"   {a.Name,-14} {a.Password}   ({a.Role})\n")) + "\n");
+    }
+
+    /// <summary>A production start without the demo disables the demo's accounts (their sessions and tokens end).</summary>
+    public async Task DisableAccountsAsync()
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        var disabled = await connection.ExecuteAsync(
+            """
+            update users set disabled_at = now(), security_stamp = gen_random_uuid()
+            where name = any(@names) and disabled_at is null
+            """,
+            new { names = AccountNames });
+        if (disabled > 0)
+            logger.LogWarning("Disabled {Count} demo account(s) ({Names}): this production server runs with Relabel:Demo off",
+                disabled, string.Join(", ", AccountNames));
+    }
 
     public static readonly string[] Dogs =
     [
@@ -89,13 +138,6 @@ public sealed class DemoSeeder(NpgsqlDataSource db, ImageStore store, IPasswordH
             "select wnid, lemmas[1] from synsets where wnid = any(@classes)", new { classes = Classes })).ToDictionary(r => r.Wnid, r => r.Lemma);
 
         await using var transaction = await connection.BeginTransactionAsync();
-        foreach (var (name, password, role) in Accounts)
-            await connection.ExecuteAsync(
-                """
-                insert into users (name, display_name, password_hash, roles) values (@name, @name, @hash, array[@role])
-                on conflict (name) do nothing
-                """,
-                new { name, hash = hasher.HashPassword(name, password), role }, transaction);
 
         var labelSpaceId = await connection.ExecuteScalarAsync<long>("insert into label_spaces default values returning id", transaction: transaction);
         await LabelSpaces.ReplaceClassesAsync(connection, transaction, labelSpaceId, Classes);

@@ -181,13 +181,35 @@ public static class ImagesApi
             errors.Add(0, "files", "The same file name appears twice in one upload.");
         if (errors.Any) return errors.ToProblem("Invalid image upload");
 
-        var stored = new List<(string FileName, string Wnid, StoredImage Stored)>();
-        foreach (var a in accepted)
-            stored.Add((a.FileName, a.Wnid, await store.SaveAsync(a.Bytes, a.Image.MediaType, a.Image.Width, a.Image.Height)));
-
-        await using var transaction = await connection.BeginTransactionAsync();
+        // The files are written inside the transaction that names them; if it fails, the files it wrote that nothing else
+        // names are removed again (see ImageStore.LockSharedAsync).
+        var written = new List<string>();
         int created = 0, updated = 0;
         var ids = new List<long>();
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await ImageStore.LockSharedAsync(connection, transaction, accepted.Select(a => ImageStore.Sha256(a.Bytes)));
+            var stored = new List<(string FileName, string Wnid, StoredImage Stored)>();
+            foreach (var a in accepted)
+                stored.Add((a.FileName, a.Wnid, await store.SaveAsync(a.Bytes, a.Image.MediaType, a.Image.Width, a.Image.Height, written)));
+            (created, updated) = await InsertAsync(connection, transaction, dataset.Value.Id, stored, ids);
+            await transaction.CommitAsync();
+        }
+        catch
+        {
+            await store.RemoveUnreferencedAsync(db, written);
+            throw;
+        }
+        var rows = await connection.QueryAsync<ImageResponse>(ImageSelect + " where i.id = any(@ids) order by i.id", new { ids });
+        return TypedResults.Created($"/api/images?dataset={slug}", new ImageUploadResponse(created, updated, rows.ToList()));
+    }
+
+    /// <summary>Upserts the images by file name; returns how many were created and updated, their ids in <paramref name="ids"/>.</summary>
+    private static async Task<(int Created, int Updated)> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId,
+        List<(string FileName, string Wnid, StoredImage Stored)> stored, List<long> ids)
+    {
+        int created = 0, updated = 0;
         foreach (var (fileName, wnid, s) in stored)
         {
             var (id, inserted) = await connection.QuerySingleAsync<(long, bool)>(
@@ -199,14 +221,12 @@ public static class ImagesApi
                     width = excluded.width, height = excluded.height, media_type = excluded.media_type
                 returning id, (xmax = 0) as inserted
                 """,
-                new { datasetId = dataset.Value.Id, fileName, wnid, s.Sha256, s.ByteSize, s.Width, s.Height, s.MediaType },
+                new { datasetId, fileName, wnid, s.Sha256, s.ByteSize, s.Width, s.Height, s.MediaType },
                 transaction);
             ids.Add(id);
             if (inserted) created++; else updated++;
         }
-        await transaction.CommitAsync();
-        var rows = await connection.QueryAsync<ImageResponse>(ImageSelect + " where i.id = any(@ids) order by i.id", new { ids });
-        return TypedResults.Created($"/api/images?dataset={slug}", new ImageUploadResponse(created, updated, rows.ToList()));
+        return (created, updated);
     }
 
     public static async Task<Results<Ok<ManifestResponse>, ProblemHttpResult>> Manifest(
@@ -218,13 +238,23 @@ public static class ImagesApi
         if (RequestLimits.Apply(context, options.Value.MaxManifestBytes) is { } tooLarge) return tooLarge;
 
         var started = System.Diagnostics.Stopwatch.StartNew();
+        // Received whole first: the rows are copied inside a transaction, which must not wait for a slow sender.
+        var body = new LineLengthLimitedStream(
+            await RequestLimits.ReceiveAsync(request, options.Value.MaxManifestBytes, context.RequestAborted), options.Value.MaxLineBytes);
         await using var connection = await db.OpenConnectionAsync();
         var dataset = await connection.QuerySingleOrDefaultAsync<(long Id, long LabelSpaceId)?>(
             "select id, label_space_id from datasets where slug = @slug", new { slug });
         if (dataset is null) return Problems.NotFound($"Dataset '{slug}' does not exist.");
 
         await using var transaction = await connection.BeginTransactionAsync();
-        var result = await ManifestImporter.ImportAsync(connection, transaction, dataset.Value.Id, dataset.Value.LabelSpaceId, request.Body, context.RequestAborted);
+        ManifestResult result;
+        try { result = await ManifestImporter.ImportAsync(connection, transaction, dataset.Value.Id, dataset.Value.LabelSpaceId, body, context.RequestAborted); }
+        catch (LineTooLongException e)
+        {
+            var errors = new LineErrors();
+            errors.Add(e.Line, "line", $"Line {e.Line} is longer than {e.Limit} bytes (Relabel:MaxLineBytes).");
+            return errors.ToProblem("Invalid image manifest (nothing was registered)");
+        }
         if (result.Errors.Any) return result.Errors.ToProblem("Invalid image manifest (nothing was registered)");
         await transaction.CommitAsync();
         return TypedResults.Ok(new ManifestResponse(result.Rows, result.Inserted, result.Updated, result.Rows - result.Inserted - result.Updated, started.Elapsed.TotalMilliseconds));

@@ -155,12 +155,15 @@ public static class InteropApi
         return new { events = outcome.Events, changedItems = outcome.ChangedItems, changedFlags = outcome.ChangedFlags, labelVersion, imagenetM = release.ImagenetM.Count, annotated = annotated.Length };
     }
 
-    private sealed record FlagRow(string FileName, string? Reason, string Note, string? Author, DateTime CreatedAt);
+    private sealed record FlagRow(string FileName, string? Reason, string Note, long? ReviewerId, string? Author, DateTime CreatedAt);
 
-    public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ExportMultilabel(string slug, HttpContext context, NpgsqlDataSource db)
+    public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ExportMultilabel(
+        string slug, HttpContext context, NpgsqlDataSource db, Pseudonyms pseudonyms)
     {
         await using var connection = await db.OpenConnectionAsync();
         if (await DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        // Anonymous readers see reviewers by pseudonym; imported flags keep their source's attributes.
+        var reviewerName = await pseudonyms.ForReaderAsync(context.User, dataset.Id);
         var decided = await connection.QueryAsync<(string FileName, string Wnid, string State)>(
             """
             select i.file_name, r.wnid, r.state
@@ -175,7 +178,7 @@ public static class InteropApi
         // The latest flag event of each problematic image: imported ones keep their original attributes.
         var flags = await connection.QueryAsync<FlagRow>(
             """
-            select distinct on (i.id) i.file_name, f.reason, f.note, coalesce(u.name, s.name) as author, f.created_at
+            select distinct on (i.id) i.file_name, f.reason, f.note, f.reviewer_id, coalesce(u.name, s.name) as author, f.created_at
             from image_states st
             join images i on i.id = st.image_id
             join image_flag_events f on f.image_id = i.id
@@ -195,7 +198,7 @@ public static class InteropApi
             attributes ??= new Dictionary<string, string>
             {
                 ["reason"] = f.Reason ?? "other",
-                ["reviewer"] = f.Author ?? "",
+                ["reviewer"] = f.ReviewerId is { } reviewer ? reviewerName(reviewer, f.Author ?? "") : f.Author ?? "",
                 ["time_marked"] = f.CreatedAt.ToString("O"),
             };
             problematic[f.FileName] = new ProblematicImage(attributes.GetValueOrDefault("reason") ?? f.Reason ?? "other", attributes);

@@ -53,15 +53,22 @@ public static class RaterVotesImporter
         if (RequestLimits.Apply(context, options.MaxImportBytes) is { } tooLarge) return tooLarge;
 
         var started = Stopwatch.StartNew();
-        await using var connection = await db.OpenConnectionAsync();
-        if (await InteropApi.DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
-        if (dataset.ConsensusRule.StartsWith("agreement:", StringComparison.Ordinal) && rule is null)
-            return Problems.Unprocessable("The dataset's rule does not fit crowd votes",
-                $"Dataset '{slug}' decides an item when {dataset.ConsensusRule["agreement:".Length..]} reviewers agree and none disagrees: " +
-                "with several crowd raters per question most items would be conflicts. Import with rule=majority to switch the dataset " +
-                "to the majority of the standing verdicts (every item is re-derived), or set its rule first (PUT /api/datasets/{slug}/consensus).");
-        var images = (await InteropApi.ImageIdsAsync(connection, dataset.Id)).GetAlternateLookup<ReadOnlySpan<char>>();
-        var classes = await InteropApi.ClassesAsync(connection, dataset.LabelSpaceId);
+        InteropApi.DatasetRow dataset;
+        Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> images;
+        HashSet<string> classes;
+        // The connection goes back to the pool before the body is read: a slow sender holds none.
+        await using (var lookup = await db.OpenConnectionAsync())
+        {
+            if (await InteropApi.DatasetAsync(lookup, slug) is not { } found) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+            dataset = found;
+            if (dataset.ConsensusRule.StartsWith("agreement:", StringComparison.Ordinal) && rule is null)
+                return Problems.Unprocessable("The dataset's rule does not fit crowd votes",
+                    $"Dataset '{slug}' decides an item when {dataset.ConsensusRule["agreement:".Length..]} reviewers agree and none disagrees: " +
+                    "with several crowd raters per question most items would be conflicts. Import with rule=majority to switch the dataset " +
+                    "to the majority of the standing verdicts (every item is re-derived), or set its rule first (PUT /api/datasets/{slug}/consensus).");
+            images = (await InteropApi.ImageIdsAsync(lookup, dataset.Id)).GetAlternateLookup<ReadOnlySpan<char>>();
+            classes = await InteropApi.ClassesAsync(lookup, dataset.LabelSpaceId);
+        }
 
         // Names are looked up as spans: a string is made once per class and rater, not three times per vote.
         var errors = new LineErrors();
@@ -71,7 +78,9 @@ public static class RaterVotesImporter
         var raterIndex = new Dictionary<string, int>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
         var rows = new List<Row>();
         using var sha = SHA256.Create();
-        await using (var body = new CryptoStream(BoundedStream.RequestBody(request, options.MaxImportBytes), sha, CryptoStreamMode.Read))
+        await using (var body = new CryptoStream(
+                         new LineLengthLimitedStream(BoundedStream.RequestBody(request, options.MaxImportBytes), options.MaxLineBytes), sha, CryptoStreamMode.Read))
+        try
         {
             using var reader = await Sep.New(',').Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true })
                 .FromAsync(body, context.RequestAborted);
@@ -102,6 +111,11 @@ public static class RaterVotesImporter
                 rows.Add(new Row(imageId, w, r, answer, line));
             }
         }
+        catch (LineTooLongException e)
+        {
+            errors.Add(e.Line, "line", $"Line {e.Line} is longer than {e.Limit} bytes (Relabel:MaxLineBytes).");
+            return errors.ToProblem("Invalid rater votes (nothing was imported)");
+        }
         if (rows.Count == 0 && !errors.Any) errors.Add(1, "body", "No votes.");
 
         // The same rater asked the same question twice: identical answers are one vote (the first), different ones a conflict.
@@ -124,6 +138,7 @@ public static class RaterVotesImporter
 
         var kind = golden ? "golden-votes" : "rater-votes";
         var checksum = Convert.ToHexStringLower(sha.Hash!);
+        await using var connection = await db.OpenConnectionAsync();
         if (await connection.ExecuteScalarAsync<bool>(
                 "select exists (select 1 from imports where dataset_id = @Id and kind = @kind and checksum = @checksum)",
                 new { dataset.Id, kind, checksum }))
@@ -212,7 +227,8 @@ public static class RaterVotesImporter
 
         // Events carry the label version their import creates; fixed below if nothing changed.
         var version = current + 1;
-        var checksSkipped = await ReviewItemsBulk.SkipEventReferenceChecksAsync(connection, transaction, sourceIds);
+        // The events name only items created or locked above and sources locked or created in this transaction; the
+        // table checks that (and locks them) once for the whole copy, not row by row (migration 0016).
         await using (var copy = await connection.BeginBinaryImportAsync(
                          "copy verdict_events (item_id, source_id, verdict, label_version) from stdin (format binary)"))
         {
@@ -228,7 +244,6 @@ public static class RaterVotesImporter
                 }
             await copy.CompleteAsync();
         }
-        if (checksSkipped) await ReferenceChecks.RestoreAsync(connection, transaction);
         Phase("events");
         await job.ReportAsync(rows.Count, rows.Count, "deriving item states", force: true);
 

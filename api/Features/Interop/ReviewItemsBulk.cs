@@ -2,7 +2,6 @@ using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using Relabel.Api.Features.Review;
-using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Interop;
 
@@ -104,21 +103,6 @@ public static class ReviewItemsBulk
             }
         await connection.ExecuteAsync("drop table import_questions", transaction: transaction);
         return (ids, changed);
-    }
-
-    /// <summary>
-    /// Before copying events that reference only items this transaction has created or locked (as
-    /// <see cref="EnsureAsync(NpgsqlConnection, NpgsqlTransaction, IReadOnlyList{ValueTuple{long, string}}, IReadOnlyList{string}?, bool, CancellationToken)"/>
-    /// does) and the given sources: locks the sources against deletion, as the foreign-key checks would, and turns
-    /// those per-row checks off for the copy where the role may (<see cref="ReferenceChecks"/>; verdict_events has no
-    /// other trigger). Returns whether it did; then call <see cref="ReferenceChecks.RestoreAsync"/> after the copy.
-    /// </summary>
-    public static async Task<bool> SkipEventReferenceChecksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long[] sourceIds)
-    {
-        await connection.ExecuteAsync(
-            "select count(*) from (select from verdict_sources where id = any(@sourceIds) for key share) locked",
-            new { sourceIds }, transaction);
-        return await ReferenceChecks.SkipAsync(connection, transaction);
     }
 
     /// <summary>The verdict source for an import or an external rater, created on first use.</summary>

@@ -32,56 +32,89 @@ public sealed class JobContext(long id, NpgsqlDataSource db)
 }
 
 /// <summary>
-/// Runs long imports and aggregations in the background, one at a time, recording status and progress in
-/// the jobs table. A job interrupted by a restart is marked failed at the next start (its work was one
-/// transaction, so nothing half-done remains).
+/// Runs long imports and aggregations in the background, one at a time, recording status and progress in the jobs
+/// table. Every job names the process that runs it (its runner), which marks its jobs alive every few seconds; a job
+/// whose runner stopped marking it (a crash, a restart) is marked failed by any process within <see cref="Stale"/>, at
+/// start-up or later (its work was one transaction, so nothing half-done remains). A process never fails the jobs of
+/// another that is alive, so several API processes may share the database.
 /// </summary>
 public sealed class JobQueue(NpgsqlDataSource db, ILogger<JobQueue> logger) : BackgroundService
 {
+    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan Stale = TimeSpan.FromSeconds(30);
+
     private readonly Channel<(long Id, Func<JobContext, Task<object>> Work)> _queue = Channel.CreateUnbounded<(long, Func<JobContext, Task<object>>)>();
+
+    /// <summary>This process, as the runner of its jobs.</summary>
+    public Guid Runner { get; } = Guid.NewGuid();
 
     public async Task<long> EnqueueAsync(string kind, long? datasetId, long userId, long total, Func<JobContext, Task<object>> work)
     {
         await using var connection = await db.OpenConnectionAsync();
         var id = await connection.ExecuteScalarAsync<long>(
-            "insert into jobs (kind, dataset_id, created_by, total) values (@kind, @datasetId, @userId, @total) returning id",
-            new { kind, datasetId, userId, total });
+            """
+            insert into jobs (kind, dataset_id, created_by, total, runner, heartbeat_at)
+            values (@kind, @datasetId, @userId, @total, @runner, now())
+            returning id
+            """,
+            new { kind, datasetId, userId, total, runner = Runner });
         await _queue.Writer.WriteAsync((id, work));
         return id;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var heartbeat = Task.Run(() => HeartbeatAsync(stoppingToken), CancellationToken.None);
         try
         {
-            await using var connection = await db.OpenConnectionAsync(stoppingToken);
-            await connection.ExecuteAsync(
-                """
-                update jobs set status = 'failed', finished_at = now(), message = 'Interrupted by a restart; nothing was written. Run it again.'
-                where status in ('queued', 'running')
-                """);
+            await foreach (var (id, work) in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                await SetAsync(id, "update jobs set status = 'running', started_at = now() where id = @id", null);
+                try
+                {
+                    var result = await work(new JobContext(id, db));
+                    await SetAsync(id,
+                        "update jobs set status = 'succeeded', finished_at = now(), done = total, result = @result::jsonb where id = @id",
+                        JsonSerializer.Serialize(result, JsonSerializerOptions.Web));
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Job {JobId} failed", id);
+                    await SetAsync(id, "update jobs set status = 'failed', finished_at = now(), message = @result where id = @id",
+                        e is JobFailedException ? e.Message : "The job failed; see the server log for trace " + id);
+                }
+            }
         }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or PostgresException)
-        {
-            logger.LogWarning(e, "Could not mark interrupted jobs");
-        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        await heartbeat;
+    }
 
-        await foreach (var (id, work) in _queue.Reader.ReadAllAsync(stoppingToken))
+    /// <summary>Marks this process's unfinished jobs alive, and fails those whose runner stopped doing so.</summary>
+    private async Task HeartbeatAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
         {
-            await SetAsync(id, "update jobs set status = 'running', started_at = now() where id = @id", null);
             try
             {
-                var result = await work(new JobContext(id, db));
-                await SetAsync(id,
-                    "update jobs set status = 'succeeded', finished_at = now(), done = total, result = @result::jsonb where id = @id",
-                    JsonSerializer.Serialize(result, JsonSerializerOptions.Web));
+                await using var connection = await db.OpenConnectionAsync(stoppingToken);
+                await connection.ExecuteAsync(
+                    """
+                    update jobs set heartbeat_at = now() where runner = @runner and status in ('queued', 'running');
+                    update jobs set status = 'failed', finished_at = now(),
+                                    message = 'Its API process stopped (a restart or a crash); nothing was written. Run it again.'
+                    where status in ('queued', 'running')
+                      and (heartbeat_at is null or heartbeat_at < now() - make_interval(secs => @stale))
+                      and runner is distinct from @runner
+                    """,
+                    new { runner = Runner, stale = Stale.TotalSeconds });
             }
-            catch (Exception e)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
             {
-                logger.LogError(e, "Job {JobId} failed", id);
-                await SetAsync(id, "update jobs set status = 'failed', finished_at = now(), message = @result where id = @id",
-                    e is JobFailedException ? e.Message : "The job failed; see the server log for trace " + id);
+                logger.LogWarning(e, "Could not mark this process's jobs alive");
             }
+            try { await Task.Delay(Heartbeat, stoppingToken); }
+            catch (OperationCanceledException) { return; }
         }
     }
 

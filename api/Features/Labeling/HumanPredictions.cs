@@ -18,7 +18,7 @@ public static class HumanPredictions
     /// <summary>The paper's "fast images": median labeling time across labelers under a minute.</summary>
     public const double FastSeconds = 60;
 
-    public static string ModelSlug(string userName) => "human-" + userName.ToLowerInvariant();
+    public static string ModelSlug(string userName) => ModelRules.HumanPrefix + userName.ToLowerInvariant();
 
     private sealed record Answer
     {
@@ -35,56 +35,67 @@ public static class HumanPredictions
           and not exists (select 1 from labeling_task_labelers l where l.task_id = t.id and l.submitted_at is null)
         """;
 
-    public static async Task PublishAsync(NpgsqlDataSource db, PredictionFollowups followups, long datasetId, long ownerId, CancellationToken ct = default)
+    /// <summary>
+    /// Publishes every labeler's answers on the dataset inside the caller's transaction (the submit that completes a
+    /// task), so that a crash leaves the task either submittable again or published, never submitted and unpublished.
+    /// Returns the uploads the new sets replaced (to drop from memory once committed).
+    /// </summary>
+    public static async Task<List<long>> PublishAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, long ownerId,
+        ILogger logger, CancellationToken ct = default)
     {
-        List<Answer> answers;
-        await using (var connection = await db.OpenConnectionAsync(ct))
-        {
-            // A labeler's latest answer per image, over every completed evaluation task on the dataset.
-            answers = (await connection.QueryAsync<Answer>(
-                $"""
-                 select distinct on (a.user_id, a.image_id) u.name as labeler, a.image_id, c.class_index::smallint as class_index
-                 from labeling_answers a
-                 join labeling_tasks t on t.id = a.task_id
-                 join users u on u.id = a.user_id
-                 join datasets d on d.id = t.dataset_id
-                 join label_space_classes c on c.label_space_id = d.label_space_id and c.wnid = a.wnid
-                 where t.dataset_id = @datasetId and t.mode = 'evaluation'
-                   and not exists (select 1 from labeling_task_labelers l where l.task_id = t.id and l.submitted_at is null)
-                 order by a.user_id, a.image_id, a.answered_at desc
-                 """,
-                new { datasetId })).ToList();
-            await RefreshImageSetsAsync(connection, datasetId);
-        }
+        // A labeler's latest answer per image, over every completed evaluation task on the dataset.
+        var answers = (await connection.QueryAsync<Answer>(
+            """
+            select distinct on (a.user_id, a.image_id) u.name as labeler, a.image_id, c.class_index::smallint as class_index
+            from labeling_answers a
+            join labeling_tasks t on t.id = a.task_id
+            join users u on u.id = a.user_id
+            join datasets d on d.id = t.dataset_id
+            join label_space_classes c on c.label_space_id = d.label_space_id and c.wnid = a.wnid
+            where t.dataset_id = @datasetId and t.mode = 'evaluation'
+              and not exists (select 1 from labeling_task_labelers l where l.task_id = t.id and l.submitted_at is null)
+            order by a.user_id, a.image_id, a.answered_at desc
+            """,
+            new { datasetId }, transaction)).ToList();
+        await RefreshImageSetsAsync(connection, transaction, datasetId);
 
+        var replaced = new List<long>();
         foreach (var labeler in answers.GroupBy(a => a.Labeler))
         {
-            long? modelId;
-            await using (var connection = await db.OpenConnectionAsync(ct))
+            var slug = ModelSlug(labeler.Key);
+            await connection.ExecuteAsync(
+                """
+                insert into models (slug, display_name, kind, description, training_data, owner_id)
+                values (@slug, @slug, @kind, 'Answers of an evaluation labeling task.', 'human', @ownerId)
+                on conflict (slug) do nothing
+                """,
+                new { slug, kind = ModelKinds.Human, ownerId }, transaction);
+            // Only a human model an admin owns takes the answers: one of another kind, or one an uploader made under the
+            // name before human- names were reserved, is never written into.
+            var modelId = await connection.QuerySingleOrDefaultAsync<long?>(
+                """
+                select m.id from models m join users o on o.id = m.owner_id
+                where m.slug = @slug and m.kind = @kind and 'admin' = any(o.roles)
+                """,
+                new { slug, kind = ModelKinds.Human }, transaction);
+            if (modelId is null)
             {
-                var slug = ModelSlug(labeler.Key);
-                await connection.ExecuteAsync(
-                    """
-                    insert into models (slug, display_name, kind, description, training_data, owner_id)
-                    values (@slug, @slug, @kind, 'Answers of an evaluation labeling task.', 'human', @ownerId)
-                    on conflict (slug) do nothing
-                    """,
-                    new { slug, kind = ModelKinds.Human, ownerId });
-                // A model of another kind that happens to have the slug is never overwritten.
-                modelId = await connection.QuerySingleOrDefaultAsync<long?>(
-                    "select id from models where slug = @slug and kind = @kind", new { slug, kind = ModelKinds.Human });
+                logger.LogWarning("The answers of labeler {Labeler} were not published: model {Slug} exists and is not an admin's human model",
+                    labeler.Key, slug);
+                continue;
             }
-            if (modelId is null) continue;
             var rows = labeler.Select(a => new PredictionRow(a.ImageId, [a.ClassIndex], null)).ToList();
-            await PredictionStore.ApplyAsync(db, followups,
-                new PredictionUpload(modelId.Value, datasetId, ownerId, "json", Partial: true, K: 1, rows), Stopwatch.StartNew(), ct);
+            var outcome = await PredictionStore.ApplyAsync(connection, transaction,
+                new PredictionUpload(modelId.Value, datasetId, ownerId, "json", Partial: true, K: 1, rows), Stopwatch.StartNew(),
+                recordUnchanged: true, ct);
+            if (outcome.Replaced is { } old) replaced.Add(old);
         }
+        return replaced;
     }
 
     /// <summary>The image sets "humans-labeled" and "humans-fast" of the dataset, for a fair comparison of humans and models.</summary>
-    private static async Task RefreshImageSetsAsync(NpgsqlConnection connection, long datasetId)
+    private static async Task RefreshImageSetsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId)
     {
-        await using var transaction = await connection.BeginTransactionAsync();
         foreach (var (name, description, having) in new[]
         {
             (LabeledImageSet, "Images labeled by humans in completed evaluation tasks.", "true"),
@@ -110,6 +121,5 @@ public static class HumanPredictions
                  """,
                 new { setId, datasetId, fast = FastSeconds }, transaction);
         }
-        await transaction.CommitAsync();
     }
 }

@@ -281,21 +281,29 @@ public static class LabelingApi
     }
 
     public static async Task<Results<Ok<LabelingTaskResponse>, ProblemHttpResult>> Submit(
-        long id, ClaimsPrincipal user, NpgsqlDataSource db, PredictionFollowups followups)
+        long id, ClaimsPrincipal user, NpgsqlDataSource db, PredictionsCache predictionsCache, ILoggerFactory loggers)
     {
         var me = user.UserId();
         await using var connection = await db.OpenConnectionAsync();
         var task = await FindAsync(connection, id, user, labelerOnly: true);
         if (task is null) return NoTask(id);
-        var submitted = await connection.ExecuteAsync(
-            "update labeling_task_labelers set submitted_at = now() where task_id = @id and user_id = @me and submitted_at is null",
-            new { id, me });
-        if (submitted == 0) return Problems.Conflict("Task submitted", $"Your answers to task {id} are submitted already.");
-        if (task.Mode == LabelingModes.Evaluation)
+        // The submit and its publication are one transaction: after a crash the task is submittable again or published.
+        List<long> replaced = [];
+        await using (var transaction = await connection.BeginTransactionAsync())
         {
-            var owner = await connection.ExecuteScalarAsync<long>("select created_by from labeling_tasks where id = @id", new { id });
-            await HumanPredictions.PublishAsync(db, followups, task.DatasetId, owner);
+            // Submits of one task take turns, so that the last labeler's sees every other one's and publishes them all.
+            var owner = await connection.ExecuteScalarAsync<long>(
+                "select created_by from labeling_tasks where id = @id for update", new { id }, transaction);
+            var submitted = await connection.ExecuteAsync(
+                "update labeling_task_labelers set submitted_at = now() where task_id = @id and user_id = @me and submitted_at is null",
+                new { id, me }, transaction);
+            if (submitted == 0) return Problems.Conflict("Task submitted", $"Your answers to task {id} are submitted already.");
+            if (task.Mode == LabelingModes.Evaluation)
+                replaced = await HumanPredictions.PublishAsync(connection, transaction, task.DatasetId, owner,
+                    loggers.CreateLogger(typeof(HumanPredictions)));
+            await transaction.CommitAsync();
         }
+        foreach (var upload in replaced) predictionsCache.EvictUpload(upload);
         var updated = await connection.QuerySingleAsync<TaskRow>(TaskSelect + " where t.id = @id", new { id, me });
         return TypedResults.Ok(await ResponseAsync(connection, updated, me));
     }

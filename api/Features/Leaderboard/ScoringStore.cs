@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Dapper;
 using Npgsql;
+using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Review;
 using Relabel.Api.Metrics;
 
@@ -72,8 +73,12 @@ public sealed record ImageScope(string? Name, bool[]? Mask, int Revision = 0)
     public int Count(int images) => Mask is null ? images : Mask.Count(m => m);
 }
 
-/// <summary>The immutable in-memory image data of a dataset, with the predictions of its uploads as they are loaded.</summary>
-public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages images, string[] wnids, string[] lemmas, SubsetMask[] subsets)
+/// <summary>
+/// The immutable in-memory image data of a dataset, with the predictions of its uploads as they are loaded (held by
+/// <see cref="PredictionsCache"/>, which bounds them: an entry may be gone the next time it is asked for).
+/// </summary>
+public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages images, string[] wnids, string[] lemmas, SubsetMask[] subsets,
+    PredictionsCache.View predictions)
 {
     public string ImagesKey { get; } = head.ImagesKey;
     public long[] ImageIds { get; } = imageIds;
@@ -83,8 +88,8 @@ public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages
     public SubsetMask[] Subsets { get; } = subsets;
     public Dictionary<long, int> Position { get; } = imageIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
     public Dictionary<string, int> ClassOf { get; } = wnids.Select((w, i) => (w, i)).ToDictionary(p => p.w, p => p.i);
-    public ConcurrentDictionary<long, RankedPredictions> Uploads { get; } = new();
-    public ConcurrentDictionary<string, RankedPredictions> Ensembles { get; } = new();
+    public PredictionsCache.UploadEntries Uploads { get; } = predictions.Uploads;
+    public PredictionsCache.EnsembleEntries Ensembles { get; } = predictions.Ensembles;
 }
 
 /// <summary>
@@ -92,7 +97,7 @@ public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages
 /// count, subsets or reference labels change), each upload's predictions (uploads never change), and the label state
 /// at a label version. Everything else is computed from these by the pure engine in Metrics/.
 /// </summary>
-public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logger)
+public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictionsCache, ILogger<ScoringStore> logger)
 {
     private readonly ConcurrentDictionary<long, DatasetData> _datasets = new();
     private readonly ConcurrentDictionary<(long Dataset, string ImagesKey, long Version, bool Current, DateTimeOffset ServerStarted, bool WrongOriginals), LabelState> _labels = new();
@@ -143,8 +148,9 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
         NpgsqlConnection connection, DatasetHead head, IReadOnlyList<UploadHead> uploads, long imageId)
     {
         var votes = new Dictionary<string, int>();
+        var loaded = new List<RankedPredictions>(uploads.Count);
         if (!_datasets.TryGetValue(head.Id, out var data) || data.ImagesKey != head.ImagesKey
-            || !uploads.All(u => data.Uploads.ContainsKey(u.UploadId)))
+            || !uploads.All(u => data.Uploads.TryGetValue(u.UploadId, out var p) && Add(loaded, p)))
         {
             LoadInBackground(head, uploads);
             foreach (var (wnid, models) in await connection.QueryAsync<(string, int)>(
@@ -160,12 +166,18 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
             return votes;
         }
         if (!data.Position.TryGetValue(imageId, out var image)) return votes;
-        foreach (var upload in uploads)
+        foreach (var predictions in loaded)
         {
-            var top1 = data.Uploads[upload.UploadId].Top1(image);
+            var top1 = predictions.Top1(image);
             if (top1 >= 0 && top1 < data.Wnids.Length) votes[data.Wnids[top1]] = votes.GetValueOrDefault(data.Wnids[top1]) + 1;
         }
         return votes;
+    }
+
+    private static bool Add(List<RankedPredictions> list, RankedPredictions predictions)
+    {
+        list.Add(predictions);
+        return true;
     }
 
     /// <summary>The datasets whose predictions are loading in the background.</summary>
@@ -198,7 +210,7 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
         try
         {
             if (_datasets.TryGetValue(head.Id, out data) && data.ImagesKey == head.ImagesKey) return data;
-            data = await LoadDatasetAsync(connection, head);
+            data = await LoadDatasetAsync(connection, head, predictionsCache.ForDataset(head.Id));
             _datasets[head.Id] = data;
             foreach (var key in _labels.Keys.Where(k => k.Dataset == head.Id && k.ImagesKey != head.ImagesKey)) _labels.TryRemove(key, out _);
             return data;
@@ -382,7 +394,7 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
         public required string Lemma { get; init; }
     }
 
-    private static async Task<DatasetData> LoadDatasetAsync(NpgsqlConnection connection, DatasetHead head)
+    private static async Task<DatasetData> LoadDatasetAsync(NpgsqlConnection connection, DatasetHead head, PredictionsCache.View predictions)
     {
         var classes = (await connection.QueryAsync<ClassRow>(
             """
@@ -453,6 +465,6 @@ public sealed class ScoringStore(NpgsqlDataSource db, ILogger<ScoringStore> logg
         }).ToArray();
 
         return new DatasetData(head, ids.ToArray(), new DatasetImages(classCount, original.ToArray(), referenceStart, referenceClass),
-            wnids, lemmas, subsets);
+            wnids, lemmas, subsets, predictions);
     }
 }

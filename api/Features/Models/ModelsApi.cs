@@ -65,6 +65,18 @@ internal static class ModelRules
     public const string SlugPattern = "^[a-z0-9][a-z0-9._-]{0,99}$";
     public const string TagPattern = "^[a-z0-9][a-z0-9._+-]{0,49}$";
 
+    /// <summary>
+    /// "human-&lt;name&gt;" is the model of a labeler's evaluation answers (published by the labeling feature): only admins
+    /// may create or change one, so that no uploader can squat a labeler's name or write into their model.
+    /// </summary>
+    public const string HumanPrefix = "human-";
+
+    public static bool IsReserved(string slug) => slug.StartsWith(HumanPrefix, StringComparison.Ordinal);
+
+    /// <summary>Whether the caller may change the model: its owner or an admin, and for human- models only an admin.</summary>
+    public static bool MayChange(ClaimsPrincipal user, string slug, long ownerId) =>
+        user.IsInRole(Roles.Admin) || (!IsReserved(slug) && user.UserId() == ownerId);
+
     public static bool IsHttpUrl(string? url) =>
         string.IsNullOrEmpty(url) ||
         (Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps));
@@ -163,6 +175,7 @@ public static class ModelsApi
     {
         var validation = await validator.ValidateAsync(request);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
+        if (ModelRules.IsReserved(request.Slug) && !user.IsInRole(Roles.Admin)) return Reserved(request.Slug);
 
         await using var connection = await db.OpenConnectionAsync();
         var id = await connection.ExecuteScalarAsync<long?>(
@@ -209,7 +222,7 @@ public static class ModelsApi
                 training_data = coalesce(@TrainingData, training_data),
                 tags = coalesce(@tags, tags),
                 updated_at = now()
-            where slug = @slug and (owner_id = @userId or @isAdmin)
+            where slug = @slug and ((owner_id = @userId and not starts_with(slug, @reserved)) or @isAdmin)
             returning id
             """,
             new
@@ -225,6 +238,7 @@ public static class ModelsApi
                 tags = request.Tags?.Distinct().ToArray(),
                 userId = user.UserId(),
                 isAdmin = user.IsInRole(Roles.Admin),
+                reserved = ModelRules.HumanPrefix,
             });
         if (id is null) return await NotFoundOrForbiddenAsync(connection, slug);
         return TypedResults.Ok(await connection.QuerySingleAsync<ModelResponse>(ModelSelect + " where m.id = @id", new { id }));
@@ -235,8 +249,8 @@ public static class ModelsApi
         await using var connection = await db.OpenConnectionAsync();
         // Uploads, current sets and predictions cascade; review items belong to images, not to models.
         var deleted = await connection.ExecuteAsync(
-            "delete from models where slug = @slug and (owner_id = @userId or @isAdmin)",
-            new { slug, userId = user.UserId(), isAdmin = user.IsInRole(Roles.Admin) });
+            "delete from models where slug = @slug and ((owner_id = @userId and not starts_with(slug, @reserved)) or @isAdmin)",
+            new { slug, userId = user.UserId(), isAdmin = user.IsInRole(Roles.Admin), reserved = ModelRules.HumanPrefix });
         return deleted == 0 ? await NotFoundOrForbiddenAsync(connection, slug) : TypedResults.NoContent();
     }
 
@@ -248,8 +262,14 @@ public static class ModelsApi
     }
 
     internal static ProblemHttpResult Forbidden(string slug) =>
-        TypedResults.Problem(title: "Not your model", statusCode: StatusCodes.Status403Forbidden,
-            detail: $"Only the owner of '{slug}' or an admin may change it.");
+        ModelRules.IsReserved(slug)
+            ? Reserved(slug)
+            : TypedResults.Problem(title: "Not your model", statusCode: StatusCodes.Status403Forbidden,
+                detail: $"Only the owner of '{slug}' or an admin may change it.");
+
+    private static ProblemHttpResult Reserved(string slug) =>
+        TypedResults.Problem(title: "A labeler's model", statusCode: StatusCodes.Status403Forbidden,
+            detail: $"'{slug}': models named {ModelRules.HumanPrefix}<name> hold a labeler's evaluation answers; only admins create or change them.");
 
     private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
 }

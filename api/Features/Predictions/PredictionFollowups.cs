@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dapper;
 using Npgsql;
 
@@ -5,42 +6,61 @@ namespace Relabel.Api.Features.Predictions;
 
 /// <summary>
 /// Finishes prediction uploads after they commit: adds the review items of the new set's top-1 labels and deletes
-/// the rows of the set it replaced. An upload records its follow-up in its own transaction and answers; this worker
-/// picks it up at once (and at start-up, after a crash). Readers that depend on review items call
-/// <see cref="EnsureDoneAsync"/> first (see <see cref="FollowupsFilter"/>), so nobody ever sees an upload without
-/// its items; the upload itself does not wait for them.
+/// the rows of the set it replaced (and drops them from <see cref="PredictionsCache"/>). An upload records its follow-up
+/// in its own transaction and answers; this worker picks it up at once (and at start-up, after a crash). Readers that
+/// depend on review items wait for the follow-ups of their own dataset's uploads that this process answered before they
+/// arrived (see <see cref="FollowupsFilter"/>), doing them themselves if the worker has not got to them yet: so nobody
+/// sees an upload without its items, and nobody waits for another dataset's uploads or for later ones (a steady stream of
+/// uploads never lets a global queue empty). The upload itself does not wait for them.
 /// </summary>
-public sealed class PredictionFollowups(NpgsqlDataSource db, ILogger<PredictionFollowups> logger) : BackgroundService
+public sealed class PredictionFollowups(NpgsqlDataSource db, PredictionsCache cache, ILogger<PredictionFollowups> logger) : BackgroundService
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    /// <summary>This process's uploads whose follow-ups are not done yet: upload id -> dataset id.</summary>
+    private readonly ConcurrentDictionary<long, long> _pending = new();
+    /// <summary>A follow-up under way (by the worker or a reader), shared by everyone who waits for it.</summary>
+    private readonly ConcurrentDictionary<long, Lazy<Task>> _running = new();
     private readonly SemaphoreSlim _wake = new(0);
-    private long _notified;
-    private long _done;
+    private CancellationToken _stopping;
 
-    /// <summary>An upload has committed a follow-up: do it soon.</summary>
-    public void Notify()
+    /// <summary>An upload to the dataset has committed a follow-up: do it soon.</summary>
+    public void Notify(long uploadId, long datasetId)
     {
-        Interlocked.Increment(ref _notified);
+        _pending[uploadId] = datasetId;
         _wake.Release();
     }
 
-    /// <summary>Returns once every follow-up notified before the call is done (at once when there is none).</summary>
+    /// <summary>Whether any follow-up this process notified is not done yet (the readers' fast path).</summary>
+    public bool AnyPending => !_pending.IsEmpty;
+
+    /// <summary>Returns once the follow-ups of the dataset's uploads that this process notified before the call are done.</summary>
+    public async Task EnsureDoneAsync(long datasetId, CancellationToken ct = default)
+    {
+        foreach (var (uploadId, dataset) in _pending.ToArray())
+            if (dataset == datasetId) await RunAsync(uploadId).WaitAsync(ct);
+    }
+
+    /// <summary>Returns once every follow-up this process notified before the call is done (at once when there is none).</summary>
     public async Task EnsureDoneAsync(CancellationToken ct = default)
     {
-        var target = Interlocked.Read(ref _notified);
-        if (Interlocked.Read(ref _done) >= target) return;
-        await DrainAsync(ct);
+        foreach (var uploadId in _pending.Keys.Order().ToArray()) await RunAsync(uploadId).WaitAsync(ct);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // At start-up: whatever a previous process committed but did not finish.
+        _stopping = stoppingToken;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await DrainAsync(stoppingToken);
-                // Other API processes' uploads are found by polling; this process's own wake it at once.
+                // This process's own first (readers may be waiting for them), then one that another process committed
+                // but did not finish (a crash; found by polling), and again.
+                foreach (var uploadId in _pending.Keys.Order().ToArray()) await RunAsync(uploadId);
+                if (await OrphanAsync(stoppingToken) is { } orphan)
+                {
+                    await RunAsync(orphan);
+                    continue;
+                }
+                // This process's uploads wake it at once.
                 await _wake.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
@@ -53,66 +73,102 @@ public sealed class PredictionFollowups(NpgsqlDataSource db, ILogger<PredictionF
         }
     }
 
-    /// <summary>Does every pending follow-up, oldest first, each in its own transaction.</summary>
-    private async Task DrainAsync(CancellationToken ct)
-    {
-        await _gate.WaitAsync(ct);
-        try
-        {
-            var target = Interlocked.Read(ref _notified);
-            while (await RunOneAsync(ct)) { }
-            // Everything notified before the drain began had committed, so it is done now.
-            InterlockedMax(ref _done, target);
-        }
-        finally { _gate.Release(); }
-    }
-
-    private async Task<bool> RunOneAsync(CancellationToken ct)
+    /// <summary>The oldest follow-up nobody is doing right now (several API processes may share the database).</summary>
+    private async Task<long?> OrphanAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        // Several API processes may share the database: each follow-up is done by one of them.
-        var followup = await connection.QuerySingleOrDefaultAsync<(long UploadId, long? ReplacedUploadId)?>(
-            """
-            select upload_id, replaced_upload_id from prediction_followups
-            order by upload_id limit 1 for update skip locked
-            """,
-            transaction: transaction);
-        if (followup is not { } f)
-        {
-            await transaction.CommitAsync(ct);
-            return false;
-        }
-        // Only a set that is still current needs its items; a newer upload's follow-up covers the newer set.
-        var current = await connection.ExecuteScalarAsync<bool>(
-            "select exists (select 1 from prediction_sets where upload_id = @UploadId)", new { f.UploadId }, transaction);
-        if (current) await ReviewItemsWriter.EnsureForUploadAsync(connection, transaction, f.UploadId);
-        if (f.ReplacedUploadId is { } replaced)
-            await connection.ExecuteAsync(
-                """
-                delete from predictions
-                where upload_id = @replaced and not exists (select 1 from prediction_sets where upload_id = @replaced)
-                """,
-                new { replaced }, transaction);
-        await connection.ExecuteAsync("delete from prediction_followups where upload_id = @UploadId", new { f.UploadId }, transaction);
+        var uploadId = await connection.QuerySingleOrDefaultAsync<long?>(
+            "select upload_id from prediction_followups order by upload_id limit 1 for update skip locked", transaction: transaction);
         await transaction.CommitAsync(ct);
-        return true;
+        return uploadId;
     }
 
-    private static void InterlockedMax(ref long location, long value)
+    private Task RunAsync(long uploadId) =>
+        _running.GetOrAdd(uploadId, id => new Lazy<Task>(() => Task.Run(() => RunOneAsync(id)))).Value;
+
+    /// <summary>One follow-up in its own transaction; if another process is doing it, waits for that and finds it done.</summary>
+    private async Task RunOneAsync(long uploadId)
     {
-        long seen;
-        while ((seen = Interlocked.Read(ref location)) < value && Interlocked.CompareExchange(ref location, value, seen) != seen) { }
+        try
+        {
+            long? replaced = null;
+            await using (var connection = await db.OpenConnectionAsync(_stopping))
+            await using (var transaction = await connection.BeginTransactionAsync(_stopping))
+            {
+                var followup = await connection.QuerySingleOrDefaultAsync<(long UploadId, long? ReplacedUploadId)?>(
+                    "select upload_id, replaced_upload_id from prediction_followups where upload_id = @uploadId for update",
+                    new { uploadId }, transaction);
+                if (followup is { } f)
+                {
+                    // Only a set that is still current needs its items; a newer upload's follow-up covers the newer set.
+                    var current = await connection.ExecuteScalarAsync<bool>(
+                        "select exists (select 1 from prediction_sets where upload_id = @UploadId)", new { f.UploadId }, transaction);
+                    if (current) await ReviewItemsWriter.EnsureForUploadAsync(connection, transaction, f.UploadId);
+                    if (f.ReplacedUploadId is { } r)
+                        await connection.ExecuteAsync(
+                            """
+                            delete from predictions
+                            where upload_id = @r and not exists (select 1 from prediction_sets where upload_id = @r)
+                            """,
+                            new { r }, transaction);
+                    await connection.ExecuteAsync("delete from prediction_followups where upload_id = @UploadId", new { f.UploadId }, transaction);
+                    replaced = f.ReplacedUploadId;
+                }
+                await transaction.CommitAsync(_stopping);
+            }
+            if (replaced is { } old) cache.EvictUpload(old);
+            _pending.TryRemove(uploadId, out _);
+        }
+        finally
+        {
+            _running.TryRemove(uploadId, out _);
+        }
     }
 }
 
-/// <summary>Endpoints that read review items first let pending prediction follow-ups finish.</summary>
-public sealed class FollowupsFilter(PredictionFollowups followups) : IEndpointFilter
+/// <summary>
+/// Endpoints that read review items first let the pending prediction follow-ups of their dataset finish: the dataset
+/// the request names (a "dataset" query parameter, /api/datasets/{slug}/…) or the one of the image, item or labeling
+/// task in its path. Nothing is looked up while no follow-up of this process is pending; a request that names no
+/// dataset waits for every follow-up pending when it arrived.
+/// </summary>
+public sealed class FollowupsFilter(PredictionFollowups followups, NpgsqlDataSource db) : IEndpointFilter
 {
+    /// <summary>Route prefixes whose {id} names something of one dataset, and how to find that dataset.</summary>
+    private static readonly (string Prefix, string Sql)[] DatasetOfId =
+    [
+        ("/api/images/{id", "select dataset_id from images where id = @id"),
+        ("/api/review/images/{id", "select dataset_id from images where id = @id"),
+        ("/api/review/items/{id", "select i.dataset_id from review_items r join images i on i.id = r.image_id where r.id = @id"),
+        ("/api/labeling/tasks/{id", "select dataset_id from labeling_tasks where id = @id"),
+    ];
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        await followups.EnsureDoneAsync(context.HttpContext.RequestAborted);
+        if (followups.AnyPending)
+        {
+            var http = context.HttpContext;
+            var ct = http.RequestAborted;
+            var datasetId = await DatasetOfAsync(http, ct);
+            if (datasetId is { } id) await followups.EnsureDoneAsync(id, ct);
+            else await followups.EnsureDoneAsync(ct);
+        }
         return await next(context);
+    }
+
+    private async Task<long?> DatasetOfAsync(HttpContext http, CancellationToken ct)
+    {
+        var pattern = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
+        string? slug = http.Request.Query["dataset"].FirstOrDefault();
+        if (slug is null && pattern.StartsWith("/api/datasets/{slug}", StringComparison.Ordinal)) slug = http.GetRouteValue("slug") as string;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (slug is not null)
+            return await connection.QuerySingleOrDefaultAsync<long?>("select id from datasets where slug = @slug", new { slug }) ?? -1;
+        foreach (var (prefix, sql) in DatasetOfId)
+            if (pattern.StartsWith(prefix, StringComparison.Ordinal) && long.TryParse(http.GetRouteValue("id") as string, out var id))
+                return await connection.QuerySingleOrDefaultAsync<long?>(sql, new { id }) ?? -1;
+        return null;
     }
 }
 

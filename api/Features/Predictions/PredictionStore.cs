@@ -10,7 +10,8 @@ using Relabel.Api.Infrastructure;
 namespace Relabel.Api.Features.Predictions;
 
 /// <summary>What an upload did: applied (the new current set) or unchanged (identical to the current set).</summary>
-public sealed record PredictionUploadOutcome(long UploadId, string Outcome, string Checksum);
+/// <param name="Replaced">The upload whose set this one replaced (its rows are deleted), if any.</param>
+public sealed record PredictionUploadOutcome(long UploadId, string Outcome, string Checksum, long? Replaced = null);
 
 /// <summary>
 /// Writes one upload while it is being parsed: valid rows are streamed by binary COPY under a new upload id as they
@@ -68,33 +69,23 @@ public sealed class PredictionWriter : IAsyncDisposable
             new { modelId = _modelId, datasetId = _datasetId, uploadedBy = _uploadedBy, format = _format, partial = _partial },
             _transaction);
         await _connection.ExecuteAsync("savepoint before_rows", transaction: _transaction);
-        // Every row names this upload and an image the parser found in the dataset: the per-row checks would only
-        // repeat that. What they also do, lock each image against deletion until the commit, is done afterwards in one
-        // statement, which finds any image deleted meanwhile.
-        var checksSkipped = await ReferenceChecks.SkipAsync(_connection, _transaction);
-        var copied = 0L;
-        await using (var copy = await _connection.BeginBinaryImportAsync(
-                         "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", _ct))
+        // Every row names this upload and an image the parser found in the dataset; the table's statement-level
+        // reference check (migration 0016) confirms that once for all rows at the end of the copy and locks the images
+        // against deletion until the commit, which finds any image deleted meanwhile.
+        try
         {
+            await using var copy = await _connection.BeginBinaryImportAsync(
+                "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", _ct);
             // This loop has a thread of its own: synchronous writes, which block only when a buffer goes out, cost
             // far less per value than the asynchronous ones.
             await foreach (var row in _rows.Reader.ReadAllAsync(_ct))
-            {
                 PredictionStore.WriteRow(copy, _uploadId, row);
-                copied++;
-            }
             await copy.CompleteAsync(_ct);
         }
-        if (!checksSkipped) return;
-        await ReferenceChecks.RestoreAsync(_connection, _transaction);
-        var locked = await _connection.ExecuteScalarAsync<long>(
-            """
-            select count(*) from (
-                select from images i join predictions p on p.image_id = i.id where p.upload_id = @uploadId for key share of i
-            ) locked
-            """,
-            new { uploadId = _uploadId }, _transaction);
-        if (locked != copied) throw new ImagesChangedException(copied - locked);
+        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.ForeignKeyViolation, ConstraintName: "predictions_image_id_fkey" })
+        {
+            throw new ImagesChangedException(e.Detail);
+        }
     }
 
     /// <summary>
@@ -150,8 +141,8 @@ public sealed class PredictionWriter : IAsyncDisposable
 }
 
 /// <summary>Images an upload names were deleted while it was copying its rows: nothing was written.</summary>
-public sealed class ImagesChangedException(long missing)
-    : Exception($"{missing} of the images this upload names were deleted while it was being written; nothing was changed. Send it again.");
+public sealed class ImagesChangedException(string? detail)
+    : Exception($"Images this upload names were deleted while it was being written ({detail}); nothing was changed. Send it again.");
 
 /// <summary>A whole set of rows to store at once (the demo and human-labeling paths; HTTP uploads stream).</summary>
 public sealed record PredictionUpload(
@@ -232,7 +223,7 @@ public static class PredictionStore
         if (current is not null)
             await connection.ExecuteAsync("delete from predictions where upload_id = @previous", new { previous = current.Value.UploadId }, transaction);
         await ReviewItemsWriter.EnsureForUploadAsync(connection, transaction, uploadId);
-        return new PredictionUploadOutcome(uploadId, Applied, checksum);
+        return new PredictionUploadOutcome(uploadId, Applied, checksum, current?.UploadId);
     }
 
     /// <summary>Stores a whole set of rows as one upload (see <see cref="PredictionWriter"/>).</summary>
@@ -245,17 +236,18 @@ public static class PredictionStore
             foreach (var row in upload.Rows) writer.Add(row);
             outcome = await writer.CommitAsync(upload.K, upload.Rows, elapsed);
         }
-        if (outcome.Outcome == PredictionWriter.Applied) followups.Notify();
+        if (outcome.Outcome == PredictionWriter.Applied) followups.Notify(outcome.UploadId, upload.DatasetId);
         return outcome;
     }
 
     /// <summary>
     /// Of the given images, the (image, class index) pairs that verdicts have decided (or left in conflict), as
-    /// image id * 32768 + class index: an upload's top-1 pairs outside this set are new for review.
+    /// image id * 32768 + class index: an upload's top-1 pairs outside this set are new for review. Read beside the
+    /// upload's commit on a connection of <paramref name="side"/> (see <see cref="Database.Side"/>).
     /// </summary>
-    public static async Task<HashSet<long>> DecidedPairsAsync(NpgsqlDataSource db, long labelSpaceId, long[] imageIds, CancellationToken ct)
+    public static async Task<HashSet<long>> DecidedPairsAsync(NpgsqlDataSource side, long labelSpaceId, long[] imageIds, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await side.OpenConnectionAsync(ct);
         var pairs = new HashSet<long>();
         await using var reader = await connection.ExecuteReaderAsync(
             """

@@ -107,13 +107,13 @@ public static class PredictionsApi
         return (target, null);
     }
 
-    private static bool MayWrite(ClaimsPrincipal user, Target target) =>
-        user.IsInRole(Roles.Admin) || user.UserId() == target.OwnerId;
+    private static bool MayWrite(ClaimsPrincipal user, string slug, Target target) => ModelRules.MayChange(user, slug, target.OwnerId);
 
     /// <param name="labels">How labels are written: wnid (default) or index (class indices of the dataset's label space).</param>
     /// <param name="partial">Accept predictions for a subset of the images (default: every image exactly once).</param>
     public static async Task<Results<Ok<UploadPredictionsResponse>, ProblemHttpResult>> Upload(
         string slug, string dataset, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db,
+        [FromKeyedServices(Database.Side)] NpgsqlDataSource side,
         PredictionTargetsCache targetsCache, PredictionFollowups followups, IOptions<RelabelOptions> options, ILoggerFactory loggers,
         string? labels = null, bool partial = false)
     {
@@ -144,7 +144,7 @@ public static class PredictionsApi
             var (found, problem) = await FindAsync(connection, slug, dataset);
             if (problem is not null) return problem;
             target = found!;
-            if (!MayWrite(user, target)) return ModelsApi.Forbidden(slug);
+            if (!MayWrite(user, slug, target)) return ModelsApi.Forbidden(slug);
             targets = await targetsCache.GetAsync(connection, target.DatasetId!.Value, target.LabelSpaceId!.Value, target.ImageEpoch);
         }
         if (targets.ImageCount == 0)
@@ -152,15 +152,20 @@ public static class PredictionsApi
 
         var datasetId = target.DatasetId!.Value;
         var maxRows = options.Value.MaxRowsPerUpload;
+        // The body arrives whole before the database is touched: a slow sender holds no connection (see ReceiveAsync).
+        var received = await RequestLimits.ReceiveAsync(request, maxBytes, context.RequestAborted);
+        var receivedMs = elapsed.Elapsed.TotalMilliseconds;
         var parser = new PredictionParser(targets, mode, maxRows);
-        // Valid rows go to the database while the body is still being read; errors roll it all back.
+        // Valid rows go to the database while the body is being parsed; errors roll it all back.
         await using var writer = new PredictionWriter(db, target.ModelId, datasetId, user.UserId(), format, partial, context.RequestAborted);
         parser.RowAdded = writer.Add;
-        // Decompressed bodies are bounded too, against compression bombs.
-        await using var gzip = encoding is "gzip" or "x-gzip"
-            ? new BoundedStream(new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true), maxBytes * 10)
-            : null;
-        var body = gzip ?? request.Body;
+        // Decompressed bodies are bounded too, against compression bombs; so is every line of CSV and NDJSON.
+        Stream body = encoding is "gzip" or "x-gzip"
+            ? new BoundedStream(new GZipStream(received, CompressionMode.Decompress, leaveOpen: true), maxBytes * 10)
+            : received;
+        var maxLine = options.Value.MaxLineBytes;
+        if (format != "json") body = new LineLengthLimitedStream(body, maxLine);
+        await using var _ = body;
         try
         {
             switch (format)
@@ -174,6 +179,10 @@ public static class PredictionsApi
         {
             parser.Errors.Add(1, "body", $"The body is not valid gzip: {e.Message}");
         }
+        catch (LineTooLongException e)
+        {
+            parser.Errors.Add(e.Line, "line", $"Line {e.Line} is longer than {e.Limit} bytes (Relabel:MaxLineBytes); a prediction row is far shorter.");
+        }
         if (parser.RowCount > maxRows)
             return TypedResults.Problem(title: "Too many rows", statusCode: StatusCodes.Status413PayloadTooLarge,
                 detail: $"The upload has {parser.RowCount} rows; the limit is {maxRows}.");
@@ -183,17 +192,18 @@ public static class PredictionsApi
 
         var rows = parser.Rows;
         var parsed = elapsed.Elapsed.TotalMilliseconds;
-        // Beside the commit: which of the new top-1 pairs verdicts have decided already.
-        var decided = PredictionStore.DecidedPairsAsync(db, target.LabelSpaceId!.Value,
+        // Beside the commit: which of the new top-1 pairs verdicts have decided already (from the side pool: an upload
+        // holding a connection of the default pool never waits for another one of it).
+        var decided = PredictionStore.DecidedPairsAsync(side, target.LabelSpaceId!.Value,
             rows.Select(r => r.ImageId).ToArray(), context.RequestAborted);
         PredictionUploadOutcome outcome;
         try { outcome = await writer.CommitAsync(parser.K, rows, elapsed); }
         catch (ImagesChangedException e) { return Problems.Conflict("The dataset's images changed", e.Message); }
-        if (outcome.Outcome == PredictionWriter.Applied) followups.Notify();
+        if (outcome.Outcome == PredictionWriter.Applied) followups.Notify(outcome.UploadId, datasetId);
         var pending = PredictionStore.CountPending(rows, await decided);
         loggers.CreateLogger(typeof(PredictionsApi)).LogInformation(
-            "Upload {UploadId} ({Outcome}) of {Rows} rows to {Model} on {Dataset}: body read in {ReadMs:F0} ms, done in {ElapsedMs:F0} ms",
-            outcome.UploadId, outcome.Outcome, rows.Count, slug, dataset, parsed, elapsed.Elapsed.TotalMilliseconds);
+            "Upload {UploadId} ({Outcome}) of {Rows} rows to {Model} on {Dataset}: body received in {ReceivedMs:F0} ms, parsed in {ReadMs:F0} ms, done in {ElapsedMs:F0} ms",
+            outcome.UploadId, outcome.Outcome, rows.Count, slug, dataset, receivedMs, parsed, elapsed.Elapsed.TotalMilliseconds);
         return TypedResults.Ok(new UploadPredictionsResponse(
             outcome.UploadId, outcome.Outcome, slug, dataset, rows.Count, rows.Count * parser.K, parser.K, partial,
             targets.ImageCount, (double)rows.Count / targets.ImageCount, pending, outcome.Checksum,
@@ -344,12 +354,12 @@ public static class PredictionsApi
         text.AsSpan().ContainsAny(",\"\r\n") ? "\"" + text.Replace("\"", "\"\"") + "\"" : text;
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string slug, string dataset, ClaimsPrincipal user, NpgsqlDataSource db)
+        string slug, string dataset, ClaimsPrincipal user, NpgsqlDataSource db, PredictionsCache cache)
     {
         await using var connection = await db.OpenConnectionAsync();
         var (target, problem) = await FindAsync(connection, slug, dataset);
         if (problem is not null) return problem;
-        if (!MayWrite(user, target!)) return ModelsApi.Forbidden(slug);
+        if (!MayWrite(user, slug, target!)) return ModelsApi.Forbidden(slug);
         await using var transaction = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync(
             "select pg_advisory_xact_lock(hashtextextended('prediction_sets:' || @ModelId || ':' || @DatasetId, 0))",
@@ -360,6 +370,7 @@ public static class PredictionsApi
         if (previous is null) return Problems.NotFound($"Model '{slug}' has no predictions on '{dataset}'.");
         await connection.ExecuteAsync("delete from predictions where upload_id = @previous", new { previous }, transaction);
         await transaction.CommitAsync();
+        cache.EvictUpload(previous.Value);
         return TypedResults.NoContent();
     }
 

@@ -25,7 +25,7 @@ public sealed class ImportsBrowserTests(BrowserFixture fixture) : IClassFixture<
         var page = await fixture.NewPageAsync();
         await page.GotoAsync("/sign-in");
         await page.GetByTestId("signin-name").FillAsync("demo-admin");
-        await page.GetByTestId("signin-password").FillAsync("demo-admin-password");
+        await page.GetByTestId("signin-password").FillAsync(TestDatabase.DemoPassword);
         await page.GetByTestId("signin-submit").ClickAsync();
         await Assertions.Expect(page.GetByTestId("current-user")).ToBeVisibleAsync();
 
@@ -55,7 +55,7 @@ public sealed class ImportsBrowserTests(BrowserFixture fixture) : IClassFixture<
         var page = await fixture.NewPageAsync();
         await page.GotoAsync("/sign-in");
         await page.GetByTestId("signin-name").FillAsync("demo-admin");
-        await page.GetByTestId("signin-password").FillAsync("demo-admin-password");
+        await page.GetByTestId("signin-password").FillAsync(TestDatabase.DemoPassword);
         await page.GetByTestId("signin-submit").ClickAsync();
         await Assertions.Expect(page.GetByTestId("current-user")).ToBeVisibleAsync();
 

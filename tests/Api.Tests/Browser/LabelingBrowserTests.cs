@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Microsoft.Playwright;
+using Relabel.Api.Tests.Infrastructure;
 using Xunit;
 
 namespace Relabel.Api.Tests.Browser;
@@ -36,7 +37,7 @@ public sealed class LabelingBrowserTests(BrowserFixture fixture) : IClassFixture
         page.PageError += (_, error) => scriptErrors.Add(error);
         await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString("/labeling"));
         await page.GetByTestId("signin-name").FillAsync("demo-reviewer");
-        await page.GetByTestId("signin-password").FillAsync("demo-reviewer-password");
+        await page.GetByTestId("signin-password").FillAsync(TestDatabase.DemoPassword);
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.GetByTestId("labeling-tasks")).ToContainTextAsync("completed 0 of 3 images, 0 of 1 parts");
         await page.Locator($"[data-task-id='{taskId}'] a").ClickAsync();
@@ -92,7 +93,7 @@ public sealed class LabelingBrowserTests(BrowserFixture fixture) : IClassFixture
         var page = await fixture.NewPageAsync();
         await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString("/guide"));
         await page.GetByTestId("signin-name").FillAsync("demo-reviewer");
-        await page.GetByTestId("signin-password").FillAsync("demo-reviewer-password");
+        await page.GetByTestId("signin-password").FillAsync(TestDatabase.DemoPassword);
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("[data-testid=guide-branches] li")).Not.ToHaveCountAsync(0);
         await page.GotoAsync("/guide?under=n02084071");

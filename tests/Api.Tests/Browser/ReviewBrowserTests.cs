@@ -30,7 +30,7 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
         page.PageError += (_, error) => scriptErrors.Add(error);
         await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString("/review?dataset=demo-val"));
         await page.GetByTestId("signin-name").FillAsync("demo-reviewer");
-        await page.GetByTestId("signin-password").FillAsync("demo-reviewer-password");
+        await page.GetByTestId("signin-password").FillAsync(TestDatabase.DemoPassword);
         await page.Keyboard.PressAsync("Enter");
 
         var panel = page.Locator("[data-testid=review-panel][data-image-id]");
@@ -85,7 +85,7 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
         page.PageError += (_, error) => scriptErrors.Add(error);
         await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString(next));
         await page.GetByTestId("signin-name").FillAsync(name);
-        await page.GetByTestId("signin-password").FillAsync(name + "-password");
+        await page.GetByTestId("signin-password").FillAsync(TestDatabase.DemoPassword);
         await page.Keyboard.PressAsync("Enter");
         return page;
     }

@@ -69,7 +69,7 @@ public sealed class StoredXssBrowserTests(BrowserFixture fixture) : IClassFixtur
 
         await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString("/review?dataset=demo-val"));
         await page.GetByTestId("signin-name").FillAsync("demo-reviewer");
-        await page.GetByTestId("signin-password").FillAsync("demo-reviewer-password");
+        await page.GetByTestId("signin-password").FillAsync(TestDatabase.DemoPassword);
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("[data-testid=review-panel][data-image-id]")).ToHaveCountAsync(1);
         await Assertions.Expect(page.GetByTestId("guide-notes").GetByText("Careful").First).ToBeVisibleAsync();

@@ -16,15 +16,17 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
 {
     private static readonly string Cluster = Path.Combine(RepositoryRoot.Find(AppContext.BaseDirectory), "db", "cluster.sh");
 
-    private static async Task ClusterAsync(string name, int port, string command)
+    private static async Task<string> ClusterAsync(string name, int port, string command)
     {
         var start = new ProcessStartInfo("bash", [Cluster, command]) { RedirectStandardError = true, RedirectStandardOutput = true };
         start.Environment["RELABEL_PG_NAME"] = name;
         start.Environment["RELABEL_PG_PORT"] = port.ToString();
         using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
         var error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"cluster.sh {command}: {error}");
+        return (await output).Trim();
     }
 
     private static int FreePort()
@@ -42,9 +44,11 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         await ClusterAsync(name, port, "start");
         try
         {
+            // The cluster's own role and password file, as "make run" connects.
+            var connection = await ClusterAsync(name, port, "connection");
             using var app = new RelabelApp("relabel", new Dictionary<string, string?>
             {
-                ["ConnectionStrings:Relabel"] = $"Host=127.0.0.1;Port={port};Username=relabel;Database=relabel;Timeout=3;Command Timeout=30",
+                ["ConnectionStrings:Relabel"] = $"{connection};Database=relabel;Timeout=3;Command Timeout=30",
             });
             using var client = app.Anonymous();
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/datasets")).StatusCode);

@@ -18,6 +18,8 @@ public sealed class RelabelApp(string database, IDictionary<string, string?>? se
 
     /// <summary>Services that replace the app's own (a test clock, say).</summary>
     public Action<IServiceCollection>? TestServices { get; init; }
+    /// <summary>Where the app writes credentials it generates (never a terminal in tests).</summary>
+    public string InitialSecretsPath => Path.Combine(ImageRoot, "initial-secrets.txt");
 
     /// <summary>Everything the app logged, at every level.</summary>
     public CapturedLogs Logs { get; } = new();
@@ -36,6 +38,9 @@ public sealed class RelabelApp(string database, IDictionary<string, string?>? se
         builder.UseSetting("Relabel:BoardVariantBurst", "100000");
         builder.UseSetting("RELABEL_ADMIN_TOKEN", TestDatabase.AdminToken);
         builder.UseSetting("RELABEL_ADMIN_PASSWORD", TestDatabase.AdminPassword);
+        builder.UseSetting("Relabel:DemoPassword", TestDatabase.DemoPassword);
+        builder.UseSetting("Relabel:InitialSecretsPath", InitialSecretsPath);
+        builder.UseSetting("Relabel:InitialSecretsOnTerminal", "false");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
         if (TestServices is { } configure) builder.ConfigureTestServices(configure);

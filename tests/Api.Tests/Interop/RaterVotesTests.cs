@@ -108,42 +108,6 @@ public sealed class RaterVotesTests(ApiFixture fixture) : IClassFixture<ApiFixtu
             """, new { slug }));
     }
 
-    [Fact]
-    public async Task Event_reference_checks_are_skipped_only_for_a_role_that_may_and_only_until_restored()
-    {
-        await using var db = await fixture.App.Db.OpenConnectionAsync();
-        await db.ExecuteAsync(
-            """
-            do $$ begin if not exists (select from pg_roles where rolname = 'votes_plain') then create role votes_plain; end if; end $$;
-            grant select, update on verdict_sources to votes_plain;
-            """);
-        var source = await db.ExecuteScalarAsync<long>(
-            "insert into verdict_sources (name, kind, description) values ('rater:checks', 'rater', '') on conflict (name) do update set kind = excluded.kind returning id");
-        Task<string?> RoleAsync(NpgsqlTransaction tx) => db.ExecuteScalarAsync<string>("show session_replication_role", transaction: tx);
-
-        await using (var tx = await db.BeginTransactionAsync())
-        {
-            Assert.True(await Relabel.Api.Features.Interop.ReviewItemsBulk.SkipEventReferenceChecksAsync(db, tx, [source]));
-            Assert.Equal("replica", await RoleAsync(tx));
-            // The source is locked as a foreign-key check would lock it: nobody can delete it before the commit.
-            Assert.Equal(1, await db.ExecuteScalarAsync<int>(
-                "select count(*)::int from pg_locks where locktype = 'transactionid' and pid = pg_backend_pid()", transaction: tx));
-            await Relabel.Api.Infrastructure.ReferenceChecks.RestoreAsync(db, tx);
-            Assert.Equal("origin", await RoleAsync(tx));
-            await tx.RollbackAsync();
-        }
-        Assert.Equal("origin", await db.ExecuteScalarAsync<string>("show session_replication_role"));
-
-        // A role that is no superuser keeps the checks (and the import still works, only slower).
-        await using (var tx = await db.BeginTransactionAsync())
-        {
-            await db.ExecuteAsync("set local role votes_plain", transaction: tx);
-            Assert.False(await Relabel.Api.Features.Interop.ReviewItemsBulk.SkipEventReferenceChecksAsync(db, tx, [source]));
-            Assert.Equal("origin", await RoleAsync(tx));
-            await tx.RollbackAsync();
-        }
-    }
-
     private async Task<long> VotesAsync(string slug)
     {
         await using var db = await fixture.App.Db.OpenConnectionAsync();

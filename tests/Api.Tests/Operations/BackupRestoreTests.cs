@@ -24,6 +24,8 @@ public sealed class BackupRestoreTests(ApiFixture fixture) : IClassFixture<ApiFi
         var server = new NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString);
         var start = new ProcessStartInfo(PgBin(tool)) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { "-h", server.Host!, "-p", server.Port.ToString(), "-U", server.Username! }.Concat(args)) start.ArgumentList.Add(a);
+        // As the API's role, with its password from the cluster's pgpass file (as docs/operations.md does it).
+        if (server.Passfile is { } passfile) start.Environment["PGPASSFILE"] = passfile;
         using var process = Process.Start(start)!;
         var error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
@@ -54,11 +56,7 @@ public sealed class BackupRestoreTests(ApiFixture fixture) : IClassFixture<ApiFi
         try
         {
             await RunAsync("pg_dump", "-Fc", "-f", dump, fixture.App.Database);
-            await using (var server = new NpgsqlConnection(TestDatabase.ConnectionString("postgres")))
-            {
-                await server.OpenAsync();
-                await server.ExecuteAsync($"create database {restored}");
-            }
+            await TestDatabase.CreateEmptyAsync(restored);
             await RunAsync("pg_restore", "--no-owner", "-d", restored, dump);
 
             var before = await SnapshotAsync(fixture.App.Database);

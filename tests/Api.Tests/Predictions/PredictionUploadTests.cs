@@ -325,38 +325,32 @@ public sealed class PredictionUploadTests(ApiFixture fixture) : IClassFixture<Ap
     }
 
     [Fact]
-    public async Task An_image_deleted_while_an_upload_copies_rows_that_name_it_makes_the_upload_a_409_and_nothing_is_written()
+    public async Task An_image_deleted_while_an_upload_is_under_way_makes_the_upload_a_409_and_nothing_is_written()
     {
-        // Enough rows that the first part of the body fills the reader's buffers and rows reach the copy.
         using var owner = await SetUpAsync("held", images: 900);
         Assert.Equal(HttpStatusCode.OK, (await PutAsync(owner, "held", "held", Body(Json(Rows(900, 2)), "application/json"))).StatusCode);
         var before = await StoredAsync(App, "held", "held");
-        var json = Json(Rows(900, 2, shift: 1));
-        var split = json.IndexOf(Image(800), StringComparison.Ordinal);
-        var pipe = new System.IO.Pipelines.Pipe();
-        var content = new StreamContent(pipe.Reader.AsStream());
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        // A client that does not buffer the body (the redirect handler would, to be able to send it again).
-        using var streaming = App.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions
-            { AllowAutoRedirect = false, HandleCookies = false, BaseAddress = App.ClientBaseAddress });
-        streaming.DefaultRequestHeaders.Authorization = owner.DefaultRequestHeaders.Authorization;
-        var upload = PutAsync(streaming, "held", "held", content);
-        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(json[..split]));
 
+        // The upload is held where it starts writing (the lock that serialises one model's uploads on a dataset), after
+        // it has read the dataset's images and the whole body: the image is deleted in that moment.
         await using var db = await App.Db.OpenConnectionAsync();
-        // This database's COPY only: other tests upload in their own databases on the same cluster at the same time.
-        const string CopyRunning =
-            "select count(*) from pg_stat_activity where datname = current_database() and query like 'copy predictions%' and state = 'active'";
-        for (var i = 0; i < 400 && await db.ExecuteScalarAsync<long>(CopyRunning) == 0; i++)
+        await db.ExecuteAsync(
+            """
+            select pg_advisory_lock(hashtextextended('prediction_sets:' || m.id || ':' || d.id, 0))
+            from models m, datasets d where m.slug = 'held' and d.slug = 'held'
+            """);
+        var upload = PutAsync(owner, "held", "held", Body(Json(Rows(900, 2, shift: 1)), "application/json"));
+        // This database's upload only: other tests upload in their own databases on the same cluster at the same time.
+        const string Held =
+            "select count(*) from pg_stat_activity where datname = current_database() and query like '%pg_advisory_xact_lock%' and wait_event_type = 'Lock'";
+        for (var i = 0; i < 400 && await db.ExecuteScalarAsync<long>(Held) == 0; i++)
             await Task.Delay(50);
-        Assert.True(await db.ExecuteScalarAsync<long>(CopyRunning) > 0, "The upload's COPY never started: the test would prove nothing.");
-        // The copy skips the per-row checks that would have locked this image: the delete goes through...
+        Assert.True(await db.ExecuteScalarAsync<long>(Held) > 0, "The upload never reached its lock: the test would prove nothing.");
         Assert.Equal(1, await db.ExecuteAsync(
             "delete from images i using datasets d where d.id = i.dataset_id and d.slug = 'held' and i.file_name = @file", new { file = Image(1) }));
+        await db.ExecuteAsync("select pg_advisory_unlock_all()");
 
-        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(json[split..]));
-        await pipe.Writer.CompleteAsync();
-        // ...and the upload finds it gone before committing: a 409, nothing written, no row naming a missing image.
+        // The table's reference check finds it gone before the commit: a 409, nothing written, no row naming a missing image.
         var refused = await (await upload).ProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains("deleted", refused.GetProperty("detail").GetString());
         Assert.Equal(0, await CountAsync(App, "select count(*) from predictions p where not exists (select from images i where i.id = p.image_id)"));

@@ -44,9 +44,17 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["POST /api/auth/sign-out"] = Access.Public,
         ["GET /api/auth/me"] = Access.SignedIn,
         ["GET /api/auth/csrf"] = Access.Public,
+        ["POST /api/auth/password"] = Access.SignedIn,
+        ["GET /api/auth/tokens"] = Access.SignedIn,
+        ["POST /api/auth/tokens"] = Access.SignedIn,
+        ["DELETE /api/auth/tokens/{id}"] = Access.SignedIn,
         ["GET /api/users"] = Access.Admin,
         ["POST /api/users"] = Access.Admin,
         ["POST /api/users/{name}/tokens"] = Access.Admin,
+        ["PUT /api/users/{name}/roles"] = Access.Admin,
+        ["POST /api/users/{name}/disable"] = Access.Admin,
+        ["POST /api/users/{name}/enable"] = Access.Admin,
+        ["POST /api/users/{name}/password"] = Access.Admin,
         ["DELETE /api/tokens/{id}"] = Access.Admin,
         ["GET /api/synsets"] = Access.Public,
         ["GET /api/synsets/{wnid}"] = Access.Public,
@@ -169,6 +177,8 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         var reviewer = await app.UserAsync("matrix-reviewer", "reviewer");
         var uploader = await app.UserAsync("matrix-uploader", "uploader");
         var revoked = await app.UserAsync("matrix-revoked", "admin");
+        // The target of the user-management calls (disabling a caller would change what the table expects of it).
+        (await app.UserAsync("matrix-spare", "reviewer")).Dispose();
         var revokedToken = revoked.DefaultRequestHeaders.Authorization!.Parameter!;
         // Targets that the calls may change without changing the callers: a spare token, an image, models to delete.
         var spareToken = (await (await admin.PostAsJsonAsync("/api/users/matrix-owner/tokens", new { name = "spare" })).JsonAsync()).GetProperty("id").GetInt64();
@@ -241,6 +251,31 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
             ["POST /api/auth/sign-out"] = new(HttpStatusCode.NoContent),
             ["GET /api/auth/me"] = ok,
             ["GET /api/auth/csrf"] = ok,
+            // Each caller sets its own password again (a new one would end the sessions the table's callers rely on).
+            ["POST /api/auth/password"] = new(HttpStatusCode.NoContent)
+            {
+                Body = c =>
+                {
+                    var password = c.Key == "admin" ? TestDatabase.AdminPassword : $"matrix-{c.Key}-password";
+                    return Body(JsonContent.Create(new { currentPassword = password, newPassword = password }));
+                },
+            },
+            ["GET /api/auth/tokens"] = ok,
+            ["POST /api/auth/tokens"] = new(HttpStatusCode.Created) { Body = _ => Body(JsonContent.Create(new { name = "matrix-own", expiresInDays = 1 })) },
+            // Each signed-in caller revokes a token of its own, made for the purpose.
+            ["DELETE /api/auth/tokens/{id}"] = new(HttpStatusCode.NoContent)
+            {
+                Path = async c =>
+                {
+                    if (!c.Authenticated) return "/api/auth/tokens/1";
+                    var own = await (await c.Create()).PostAsJsonAsync("/api/auth/tokens", new { name = "matrix-doomed" });
+                    return $"/api/auth/tokens/{(await own.JsonAsync()).GetProperty("id").GetInt64()}";
+                },
+            },
+            ["PUT /api/users/{name}/roles"] = ok with { Body = _ => Body(JsonContent.Create(new { roles = new[] { "reviewer" } })) },
+            ["POST /api/users/{name}/disable"] = ok,
+            ["POST /api/users/{name}/enable"] = ok,
+            ["POST /api/users/{name}/password"] = ok,
             ["GET /api/users"] = ok,
             ["POST /api/users"] = new(HttpStatusCode.Created) { Body = c => Body(JsonContent.Create(new { name = $"matrix-new-{c.Key}", roles = Array.Empty<string>() })) },
             ["POST /api/users/{name}/tokens"] = new(HttpStatusCode.Created) { Body = _ => Body(JsonContent.Create(new { name = "matrix" })) },
@@ -398,7 +433,8 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
                 };
                 var path = call.Path is { } custom ? await custom(caller) : endpoint.Split(' ')[1]
                     .Replace("{slug}", endpoint.Contains("/models/") ? "matrix-model" : "matrix")
-                    .Replace("{dataset}", "matrix").Replace("{wnid}", "n02084071").Replace("{name}", "matrix-owner")
+                    .Replace("{dataset}", "matrix").Replace("{wnid}", "n02084071")
+                    .Replace("{name}", endpoint.EndsWith("/tokens") ? "matrix-owner" : "matrix-spare")
                     .Replace("/api/tokens/{id}", $"/api/tokens/{spareToken}").Replace("/images/{id}", $"/images/{imageId}");
                 var client = await caller.Create();
                 using var request = new HttpRequestMessage(new HttpMethod(method), path);

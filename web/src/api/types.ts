@@ -6,6 +6,7 @@ type Schemas = components['schemas'];
 export type CurrentUser = Schemas['CurrentUser'];
 export type CsrfToken = Schemas['CsrfToken'];
 export type SignInRequest = Schemas['SignInRequest'];
+export type TokenInfo = Schemas['TokenResponse'];
 export type Dataset = Schemas['DatasetResponse'];
 export type DatasetClass = Schemas['DatasetClass'];
 export type Subset = Schemas['SubsetResponse'];

@@ -30,7 +30,8 @@ export function mountHeader(parent: HTMLElement, options: HeaderOptions): { upda
   }));
   const items = links.map((link) => ({ ...link, item: el('li', {}, link.anchor) }));
   const nav = el('nav', { class: 'site-nav', testid: 'nav', attrs: { 'aria-label': 'Main' } }, el('ul', {}, ...items.map((i) => i.item)));
-  const currentUser = el('span', { class: 'current-user', testid: 'current-user' });
+  // The name leads to the account page: password and API tokens.
+  const currentUser = el('a', { class: 'current-user', testid: 'current-user', attrs: { href: hrefs.account() } });
   const signOut = el('button', { class: 'link-button', testid: 'sign-out', attrs: { type: 'button' }, text: 'Sign out' });
   const account = el('div', { class: 'account' }, currentUser, signOut);
   const brand = el('a', { class: 'brand', attrs: { href: '/' }, text: 'Relabel' });

@@ -22,6 +22,7 @@ export type Route =
   | { page: 'paper'; dataset: string | null; imageSet: string | null; fit: FitSpace; fitOn: FitGroup }
   | { page: 'dataset-statistics'; dataset: string; imageSet: string | null }
   | { page: 'sign-in'; next: string | null }
+  | { page: 'account' }
   | { page: 'not-found'; path: string };
 
 export type PageName = Route['page'];
@@ -52,6 +53,8 @@ export function matchRoute(location: string): Route {
       return second === undefined ? { page: 'review' } : notFound(pathname);
     case 'sign-in':
       return second === undefined ? { page: 'sign-in', next: safeNext(params.get('next')) } : notFound(pathname);
+    case 'account':
+      return second === undefined ? { page: 'account' } : notFound(pathname);
     case 'browse':
       if (second === undefined) return { page: 'browse' };
       if (third === undefined) {
@@ -144,6 +147,7 @@ export function navSection(route: Route): NavSection | null {
     case 'submit':
       return 'submit';
     case 'imports':
+    case 'account':
       return null;
     case 'labeling':
     case 'labeling-task':
@@ -190,6 +194,7 @@ export const hrefs = {
   image: (id: number): string => `/images/${id}`,
   submit: (): string => '/submit',
   imports: (): string => '/imports',
+  account: (): string => '/account',
   labeling: (): string => '/labeling',
   labelingTask: (id: number): string => `/labeling/${id}`,
   guide: (under?: string | null): string => (under ? `/guide?under=${enc(under)}` : '/guide'),
