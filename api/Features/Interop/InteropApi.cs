@@ -35,7 +35,7 @@ public static class InteropApi
             .WithSummary("The dataset's reference multi-labels in the ReaL format: a list, in sorted file-name order, of lists of class indices (empty: excluded).");
         group.MapPost("/import/rater-votes", ImportRaterVotes).WithName("ImportRaterVotes").RequireAuthorization(Policies.Admin)
             .RawBody("CSV 'file_name,wnid,rater,answer' with answer no|maybe|yes; Content-Encoding: gzip accepted.", "text/csv")
-            .WithSummary("Import crowd-rater votes as verdict events of external raters (yes = correct, no = wrong, maybe = unclear), decided by the majority rule (a dataset deciding by 'latest' is switched to it; one deciding by agreement only with rule=majority); golden=true imports expert answers and marks control questions.");
+            .WithSummary("Import crowd-rater votes as verdict events of external raters (yes = correct, no = wrong, maybe = unclear), decided by the majority rule (a dataset deciding by 'latest' is switched to it; one deciding by agreement needs rule=majority to switch or rule=keep to keep its rule); golden=true imports expert answers and marks control questions.");
         group.MapGet("/export/bundle", BundleExporter.ExportAsync).WithName("ExportBundle").RequireAuthorization(Policies.Admin)
             .Produces<Stream>(200, BundleFormat.ContentType)
             .WithSummary("The portable bundle (.tar.gz) of the dataset, its shift partners and the datasets named by 'with': label space, images (no pixels), subsets, image sets, reference labels, models, predictions, every verdict and flag event, label versions and guide notes, with a manifest of SHA-256 checksums.");

@@ -19,8 +19,9 @@ namespace Relabel.Api.Features.Interop;
 /// the items and events by binary COPY in one transaction. A dataset's first votes decide the item states as the
 /// items are created; later ones re-derive the states once.
 /// Crowd votes are decided by the majority of the raters: a dataset deciding by the latest verdict would take whichever
-/// rater came last in the file, so the import switches it to the majority rule (and says so); a dataset deciding by
-/// agreement is switched only when the caller asks (rule=majority), else the import is refused.
+/// rater came last in the file, so the import switches it to the majority rule (and says so). A dataset deciding by
+/// agreement keeps its rule only when the caller says so (rule=keep: nothing is decided until N agree, typically until a
+/// Dawid-Skene aggregation is applied) or switches when asked (rule=majority); otherwise the import is refused.
 /// </summary>
 public static class RaterVotesImporter
 {
@@ -40,12 +41,16 @@ public static class RaterVotesImporter
 
     private static readonly string[] AnswerVerdicts = [Verdicts.Wrong, Verdicts.Unclear, Verdicts.Correct];
 
+    /// <summary>rule=keep: a dataset deciding by agreement keeps that rule.</summary>
+    public const string KeepRule = "keep";
+
     public static async Task<Results<Accepted<JobAccepted>, Ok<ImportUnchanged>, ProblemHttpResult>> ImportAsync(
         string slug, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db, JobQueue jobs, RelabelOptions options, bool golden,
         string? rule = null)
     {
-        if (rule is not (null or Consensus.Majority))
-            return Problems.Unprocessable("Invalid rule", "rule: 'majority' (crowd votes are decided by the majority of the raters).");
+        if (rule is not (null or Consensus.Majority or KeepRule))
+            return Problems.Unprocessable("Invalid rule",
+                "rule: 'majority' (the majority of the raters decides) or 'keep' (a dataset deciding by agreement keeps it).");
         var request = context.Request;
         if (!(request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true
               || request.ContentType?.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) == true))
@@ -65,7 +70,12 @@ public static class RaterVotesImporter
                 return Problems.Unprocessable("The dataset's rule does not fit crowd votes",
                     $"Dataset '{slug}' decides an item when {dataset.ConsensusRule["agreement:".Length..]} reviewers agree and none disagrees: " +
                     "with several crowd raters per question most items would be conflicts. Import with rule=majority to switch the dataset " +
-                    "to the majority of the standing verdicts (every item is re-derived), or set its rule first (PUT /api/datasets/{slug}/consensus).");
+                    "to the majority of the standing verdicts (every item is re-derived), or with rule=keep to leave the items undecided " +
+                    "until N agree or a Dawid-Skene aggregation is applied (POST /api/datasets/{slug}/aggregation with apply).");
+            if (dataset.ConsensusRule == Consensus.Latest && rule == KeepRule)
+                return Problems.Unprocessable("The dataset's rule does not fit crowd votes",
+                    $"Dataset '{slug}' decides by the latest verdict: whichever rater came last in the file would decide. " +
+                    "Import without rule (or with rule=majority) to switch it to the majority rule.");
             images = (await InteropApi.ImageIdsAsync(lookup, dataset.Id)).GetAlternateLookup<ReadOnlySpan<char>>();
             classes = await InteropApi.ClassesAsync(lookup, dataset.LabelSpaceId);
         }
@@ -147,11 +157,11 @@ public static class RaterVotesImporter
         // Reported with the job's phases: reading and checking the votes is part of an import's time.
         var read = Math.Round(started.Elapsed.TotalSeconds, 2);
         var jobId = await jobs.EnqueueAsync("import-" + kind, dataset.Id, user.UserId(), unique.Count,
-            job => WriteAsync(job, dataset.Id, kind, checksum, golden, new Votes(unique, wnids, raters), read));
+            job => WriteAsync(job, dataset.Id, kind, checksum, golden, new Votes(unique, wnids, raters), read, keep: rule == KeepRule));
         return TypedResults.Accepted($"/api/jobs/{jobId}", new JobAccepted(jobId, "queued", $"/api/jobs/{jobId}"));
     }
 
-    private static async Task<object> WriteAsync(JobContext job, long datasetId, string kind, string checksum, bool golden, Votes votes, double read)
+    private static async Task<object> WriteAsync(JobContext job, long datasetId, string kind, string checksum, bool golden, Votes votes, double read, bool keep)
     {
         var started = Stopwatch.StartNew();
         var phases = new Dictionary<string, double> { ["read"] = read };
@@ -167,8 +177,9 @@ public static class RaterVotesImporter
         await using var transaction = await connection.BeginTransactionAsync();
         var (previousRule, current) = await connection.QuerySingleAsync<(string, long)>(
             "select consensus_rule, label_version from datasets where id = @datasetId for update", new { datasetId }, transaction);
-        // The votes are decided by the majority; the rule changes with them, in this transaction (and every item is re-derived below).
-        const string rule = Consensus.Majority;
+        // The votes are decided by the majority (unless an agreement rule is kept); the rule changes with them, in this
+        // transaction (and every item is re-derived below).
+        var rule = keep && previousRule.StartsWith("agreement:", StringComparison.Ordinal) ? previousRule : Consensus.Majority;
         if (previousRule != rule)
             await connection.ExecuteAsync("update datasets set consensus_rule = @rule where id = @datasetId", new { rule, datasetId }, transaction);
 

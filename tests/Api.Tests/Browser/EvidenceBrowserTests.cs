@@ -214,7 +214,7 @@ public sealed class EvidenceBrowserTests(BrowserFixture fixture) : IClassFixture
         page.PageError += (_, error) => errors.Add(error);
         await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString("/datasets/demo-v2/statistics"));
         await page.GetByTestId("signin-name").FillAsync("demo-admin");
-        await page.GetByTestId("signin-password").FillAsync("demo-admin-password");
+        await page.GetByTestId("signin-password").FillAsync(TestDatabase.DemoPassword);
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForURLAsync("**/datasets/demo-v2/statistics");
 

@@ -85,7 +85,8 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
         page.PageError += (_, error) => scriptErrors.Add(error);
         await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString(next));
         await page.GetByTestId("signin-name").FillAsync(name);
-        await page.GetByTestId("signin-password").FillAsync(TestDatabase.DemoPassword);
+        // The demo's accounts have the test settings' password; RelabelApp.UserAsync gives "<name>-password".
+        await page.GetByTestId("signin-password").FillAsync(name.StartsWith("demo-") ? TestDatabase.DemoPassword : name + "-password");
         await page.Keyboard.PressAsync("Enter");
         return page;
     }

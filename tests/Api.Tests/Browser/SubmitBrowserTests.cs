@@ -16,7 +16,7 @@ public sealed class SubmitBrowserTests(BrowserFixture fixture) : IClassFixture<B
         page.PageError += (_, error) => scriptErrors.Add(error);
         await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString("/submit"));
         await page.GetByTestId("signin-name").FillAsync("demo-uploader");
-        await page.GetByTestId("signin-password").FillAsync("demo-uploader-password");
+        await page.GetByTestId("signin-password").FillAsync(Relabel.Api.Tests.Infrastructure.TestDatabase.DemoPassword);
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.GetByTestId("submit-form")).ToBeVisibleAsync();
 

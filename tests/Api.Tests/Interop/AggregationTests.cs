@@ -36,7 +36,7 @@ public sealed class AggregationTests(ApiFixture fixture) : IClassFixture<ApiFixt
         for (var i = 1; i <= 8; i++)
             foreach (var rater in new[] { "a", "b", "c" })
                 csv.Append($"img_{i}.JPEG,{Classes[i % Classes.Length]},{slug}-{rater},{(i <= 4 || (i == 8 && rater == "c") ? "yes" : "no")}\n");
-        await InteropTests.WaitForJobAsync(admin, await admin.PostAsync($"/api/datasets/{slug}/import/rater-votes", new StringContent(csv.ToString(), Encoding.UTF8, "text/csv")));
+        await InteropTests.WaitForJobAsync(admin, await admin.PostAsync($"/api/datasets/{slug}/import/rater-votes?rule=keep", new StringContent(csv.ToString(), Encoding.UTF8, "text/csv")));
         return admin;
     }
 

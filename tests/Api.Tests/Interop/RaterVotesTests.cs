@@ -108,6 +108,23 @@ public sealed class RaterVotesTests(ApiFixture fixture) : IClassFixture<ApiFixtu
             """, new { slug }));
     }
 
+    [Fact]
+    public async Task Keeping_the_latest_rule_for_crowd_votes_is_refused_and_writes_nothing()
+    {
+        var admin = fixture.App.Admin();
+        await TestData.CreateDatasetAsync(admin, "votes-keep", Classes);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/datasets/votes-keep/images/manifest",
+            new StringContent("img_0001.JPEG,0", Encoding.UTF8, "text/csv"))).StatusCode);
+        var refused = await admin.PostAsync("/api/datasets/votes-keep/import/rater-votes?rule=keep",
+            new StringContent($"file_name,wnid,rater,answer\nimg_0001.JPEG,{Classes[0]},a,yes\n", Encoding.UTF8, "text/csv"));
+        Assert.Contains("whichever rater came last", (await refused.ProblemAsync(HttpStatusCode.UnprocessableEntity)).GetProperty("detail").GetString());
+        await (await admin.PostAsync("/api/datasets/votes-keep/import/rater-votes?rule=plurality",
+            new StringContent($"file_name,wnid,rater,answer\nimg_0001.JPEG,{Classes[0]},a,yes\n", Encoding.UTF8, "text/csv"))).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Equal(0, await VotesAsync("votes-keep"));
+        await using var db = await fixture.App.Db.OpenConnectionAsync();
+        Assert.Equal("latest", await db.ExecuteScalarAsync<string>("select consensus_rule from datasets where slug = 'votes-keep'"));
+    }
+
     private async Task<long> VotesAsync(string slug)
     {
         await using var db = await fixture.App.Db.OpenConnectionAsync();
