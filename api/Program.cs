@@ -69,6 +69,8 @@ builder.Services.AddSingleton<DemoPredictionsSeeder>();
 builder.Services.AddSingleton<PredictionsCache>();
 builder.Services.AddSingleton<Pseudonyms>();
 builder.Services.AddSingleton<ScoringStore>();
+// The review page counts the models' top-1 votes from the leaderboard's predictions in memory.
+builder.Services.AddSingleton<ITop1Votes>(sp => sp.GetRequiredService<ScoringStore>());
 builder.Services.AddSingleton<LeaderboardService>();
 // Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 using Relabel.Api.Features.Datasets;
-using Relabel.Api.Features.Review;
+using Relabel.Api.Features.Labels;
 
 namespace Relabel.Api.Features.Demo;
 
@@ -15,8 +15,6 @@ public sealed class DemoVerdictsSeeder(NpgsqlDataSource db, ILogger<DemoVerdicts
 {
     public const string Reviewer = "demo-reviewer";
 
-    private sealed record Item(long Id, long ImageId, string FileName, string Wnid);
-
     public async Task SeedIfMissingAsync()
     {
         await using var connection = await db.OpenConnectionAsync();
@@ -28,25 +26,8 @@ public sealed class DemoVerdictsSeeder(NpgsqlDataSource db, ILogger<DemoVerdicts
         foreach (var slug in new[] { DemoSeeder.Validation, DemoSeeder.Shifted })
         {
             await using var transaction = await connection.BeginTransactionAsync();
-            var dataset = await connection.QuerySingleOrDefaultAsync<(long Id, string Rule)?>(
-                "select id, consensus_rule from datasets where slug = @slug for key share", new { slug }, transaction);
-            if (dataset is null) continue;
-            await connection.ExecuteAsync(
-                """
-                insert into review_items (image_id, wnid)
-                select id, original_wnid from images where dataset_id = @datasetId
-                on conflict (image_id, wnid) do nothing
-                """,
-                new { datasetId = dataset.Value.Id }, transaction);
-            var items = (await connection.QueryAsync<Item>(
-                """
-                select r.id, r.image_id, i.file_name, r.wnid
-                from review_items r join images i on i.id = r.image_id
-                where i.dataset_id = @datasetId
-                order by r.id
-                for update of r
-                """,
-                new { datasetId = dataset.Value.Id }, transaction)).ToLookup(i => i.FileName);
+            if (await DatasetHeads.LockAsync(connection, transaction, slug, HeadLock.KeyShare) is not { } dataset) continue;
+            var items = (await LabelImport.EnsureOriginalItemsAsync(connection, transaction, dataset.Id)).ToLookup(i => i.FileName);
 
             var verdicts = new List<NewVerdict>();
             var flags = new List<NewFlag>();
@@ -69,12 +50,12 @@ public sealed class DemoVerdictsSeeder(NpgsqlDataSource db, ILogger<DemoVerdicts
                         ? new NewFlag(first.ImageId, true, "drawing-or-render", "")
                         : new NewFlag(first.ImageId, true, "other", "The object is cut off at the edge."));
             }
-            await ReviewWriter.AppendAsync(connection, transaction, dataset.Value.Id, dataset.Value.Rule, reviewerId, null, verdicts, flags, null);
+            await LabelWriter.AppendAsync(connection, transaction, dataset.Id, dataset.ConsensusRule, LabelAuthor.Reviewer(reviewerId.Value), verdicts, flags);
             await connection.ExecuteAsync(
                 "insert into review_done (reviewer_id, image_id) select @reviewerId, unnest(@reviewed) on conflict do nothing",
                 new { reviewerId, reviewed = reviewed.ToArray() }, transaction);
             // The images the reviewer went through are the demo's evaluation scope, as an ICML 2020 import declares its own.
-            await ImageSetsApi.ReplaceAsync(connection, transaction, dataset.Value.Id, ImageSetsApi.Annotated,
+            await ImageSetsApi.ReplaceAsync(connection, transaction, dataset.Id, ImageSetsApi.Annotated,
                 "The images the demo reviewer went through (the demo's evaluation scope).", "reviewed", reviewed.ToArray());
             await transaction.CommitAsync();
             logger.LogInformation("Demo verdicts for {Dataset}: {Verdicts} verdicts, {Flags} flags", slug, verdicts.Count, flags.Count);

@@ -8,7 +8,7 @@ using NpgsqlTypes;
 using Relabel.Api.Features.Aggregation;
 using Relabel.Api.Features.Jobs;
 using Relabel.Api.Features.Predictions;
-using Relabel.Api.Features.Review;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Interop;
@@ -58,7 +58,7 @@ public static class AggregationApi
         var validation = await validator.ValidateAsync(request);
         if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         await using var connection = await db.OpenConnectionAsync();
-        if (await InteropApi.DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        if (await DatasetHeads.LabelHeadAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
         var threshold = request.Threshold ?? DefaultThreshold;
         var jobId = await jobs.EnqueueAsync("aggregate-dawid-skene", dataset.Id, user.UserId(), 0,
             job => RunAsync(job, dataset.Id, threshold, request.Apply ?? false));
@@ -176,9 +176,8 @@ public static class AggregationApi
         var changed = 0;
         if (apply)
         {
-            var rule = await connection.ExecuteScalarAsync<string>(
-                "select consensus_rule from datasets where id = @datasetId for key share", new { datasetId }, transaction) ?? Consensus.Latest;
-            var sourceId = await ReviewItemsBulk.SourceAsync(connection, transaction, "dawid-skene", "import",
+            var rule = (await DatasetHeads.LockAsync(connection, transaction, datasetId, HeadLock.KeyShare))?.ConsensusRule ?? Consensus.Latest;
+            var sourceId = await LabelImport.SourceAsync(connection, transaction, "dawid-skene", "import",
                 "Labels aggregated from external raters' votes by Dawid-Skene.");
             var current = (await connection.QueryAsync<(long Id, string State)>(
                 "select id, state from review_items where id = any(@items) for update", new { items = items.ToArray() }, transaction))
@@ -188,7 +187,7 @@ public static class AggregationApi
                 .Select(x => new NewVerdict(x.id, x.outcome, $"Dawid-Skene, threshold {threshold}", true))
                 .ToList();
             if (verdicts.Count > 0)
-                changed = (await ReviewWriter.AppendAsync(connection, transaction, datasetId, rule, null, sourceId, verdicts, [], null)).ChangedItems;
+                changed = (await LabelWriter.AppendAsync(connection, transaction, datasetId, rule, LabelAuthor.Source(sourceId), verdicts, [])).ChangedItems;
         }
         await transaction.CommitAsync();
         return new
@@ -206,7 +205,7 @@ public static class AggregationApi
     public static async Task<Results<Ok<AggregationResponse>, ProblemHttpResult>> Get(string slug, NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync();
-        if (await InteropApi.DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        if (await DatasetHeads.LabelHeadAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
         var summary = await connection.QuerySingleOrDefaultAsync<Summary>(
             "select method, threshold, iterations, converged, prior, votes, computed_at from aggregations where dataset_id = @Id", new { dataset.Id });
         if (summary is null) return Problems.NotFound($"Dataset '{slug}' has not been aggregated yet: POST /api/datasets/{slug}/aggregation.");

@@ -11,7 +11,7 @@ using Relabel.Api.Features.Datasets;
 using Relabel.Api.Features.Images;
 using Relabel.Api.Features.Jobs;
 using Relabel.Api.Features.Predictions;
-using Relabel.Api.Features.Review;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Interop;
@@ -537,249 +537,73 @@ public static class BundleImporter
         DatasetOutcome outcome, long[] imageIds, long[] accountIds, long[] sourceIds, Action<string> phase)
     {
         var control = d.Items.Where(i => i.Control).Select(i => (imageIds[i.Image], d.Classes[i.Class])).ToList();
-        var items = control.Count == 0 ? new Dictionary<(long ImageId, string Wnid), long>() : await ReviewItemsBulk.EnsureAsync(connection, transaction, control, control: true, CancellationToken.None);
+        var items = control.Count == 0 ? new Dictionary<(long ImageId, string Wnid), long>() : await LabelImport.EnsureItemsAsync(connection, transaction, control, control: true, CancellationToken.None);
         var rest = d.Items.Where(i => !i.Control).Select(i => (imageIds[i.Image], d.Classes[i.Class]))
             .Concat(d.Verdicts.Select(v => (imageIds[v.Image], d.Classes[v.Class])));
-        foreach (var (pair, id) in await ReviewItemsBulk.EnsureAsync(connection, transaction, rest, control: false, CancellationToken.None))
+        foreach (var (pair, id) in await LabelImport.EnsureItemsAsync(connection, transaction, rest, control: false, CancellationToken.None))
             items[pair] = id;
-
-        // An event is already here when one of the same item (or image), author, content and time is.
-        var seenVerdicts = new HashSet<(long Item, long Author, string Verdict, bool Adjudication, string Note, long Ticks)>();
-        var seenFlags = new HashSet<(long Image, long Author, bool Problematic, string? Reason, string Note, long Ticks)>();
-        if (!target.Fresh)
-        {
-            foreach (var e in await connection.QueryAsync<(long, long, string, bool, string, DateTime)>(
-                         """
-                         select e.item_id, coalesce(e.reviewer_id, -e.source_id), e.verdict, e.adjudication, e.note, e.created_at
-                         from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
-                         where i.dataset_id = @datasetId
-                         """,
-                         new { datasetId }, transaction))
-                seenVerdicts.Add((e.Item1, e.Item2, e.Item3, e.Item4, e.Item5, e.Item6.Ticks));
-            foreach (var f in await connection.QueryAsync<(long, long, bool, string?, string, DateTime)>(
-                         """
-                         select f.image_id, coalesce(f.reviewer_id, -f.source_id), f.problematic, f.reason, f.note, f.created_at
-                         from image_flag_events f join images i on i.id = f.image_id
-                         where i.dataset_id = @datasetId
-                         """,
-                         new { datasetId }, transaction))
-                seenFlags.Add((f.Item1, f.Item2, f.Item3, f.Item4, f.Item5, f.Item6.Ticks));
-        }
-        long Author(BundleAuthor a) => a.IsSource ? -sourceIds[a.Index] : accountIds[a.Index];
+        var seen = target.Fresh ? new SeenEvents() : await SeenEventsAsync(connection, transaction, datasetId);
+        LabelAuthor Author(BundleAuthor a) => a.IsSource ? LabelAuthor.Source(sourceIds[a.Index]) : LabelAuthor.Reviewer(accountIds[a.Index]);
         phase("review items");
 
-        // A dataset with history gets the new events under one new label version (fixed below if nothing changes).
-        var placeholder = target.LabelVersion + 1;
-        var firstEvent = await connection.ExecuteScalarAsync<long>("select coalesce(max(id), 0) from verdict_events", transaction: transaction);
-        var firstFlag = await connection.ExecuteScalarAsync<long>("select coalesce(max(id), 0) from image_flag_events", transaction: transaction);
-        // On a fresh dataset these are all of its events: its states follow from them without reading them back.
-        var log = target.Fresh ? new List<(long Item, VerdictEvent Event)>(d.Verdicts.Count) : null;
-        // The consensus tells authors apart by these keys (as ReviewWriter writes them), made once per author.
-        var authorKeys = accountIds.ToDictionary(id => id, id => "u" + id);
-        foreach (var id in sourceIds) authorKeys[-id] = "s" + id;
-        // The job owns its thread: synchronous writes spare a state machine per field of a million rows.
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            """
-            copy verdict_events (item_id, reviewer_id, source_id, verdict, adjudication, note, seconds_spent, label_version, created_at)
-            from stdin (format binary)
-            """))
-        {
-            foreach (var v in d.Verdicts)
-            {
-                var item = items[(imageIds[v.Image], d.Classes[v.Class])];
-                var author = Author(v.Author);
-                if (!target.Fresh && !seenVerdicts.Add((item, author, v.Verdict, v.Adjudication, v.Note, v.CreatedAt.Ticks))) continue;
-                copy.StartRow();
-                copy.Write(item, NpgsqlDbType.Bigint);
-                if (author > 0) copy.Write(author, NpgsqlDbType.Bigint); else copy.WriteNull();
-                if (author < 0) copy.Write(-author, NpgsqlDbType.Bigint); else copy.WriteNull();
-                copy.Write(v.Verdict, NpgsqlDbType.Text);
-                copy.Write(v.Adjudication, NpgsqlDbType.Boolean);
-                copy.Write(v.Note, NpgsqlDbType.Text);
-                if (v.SecondsSpent is { } seconds) copy.Write(seconds, NpgsqlDbType.Real); else copy.WriteNull();
-                copy.Write(target.Fresh ? v.LabelVersion : placeholder, NpgsqlDbType.Bigint);
-                copy.Write(v.CreatedAt, NpgsqlDbType.TimestampTz);
-                log?.Add((item, new VerdictEvent(outcome.VerdictsAdded, authorKeys[author], v.Verdict, v.Adjudication)));
-                outcome.VerdictsAdded++;
-            }
-            await copy.CompleteAsync();
-        }
+        // A dataset with history gets the new events under one new label version; a fresh one takes the bundle's.
+        var append = await LabelImport.BeginAsync(connection, transaction, datasetId, target.LabelVersion);
+        var verdicts = d.Verdicts
+            .Select(v => new BulkVerdict(items[(imageIds[v.Image], d.Classes[v.Class])], Author(v.Author), v.Verdict, v.Adjudication, v.Note,
+                v.SecondsSpent, target.Fresh ? v.LabelVersion : append.Placeholder, v.CreatedAt))
+            .Where(v => target.Fresh || seen.Verdicts.Add((v.ItemId, Key(v.Author), v.Verdict, v.Adjudication, v.Note, v.CreatedAt.Ticks)));
+        outcome.VerdictsAdded = await append.CopyVerdictsAsync(verdicts, derivesFromThese: target.Fresh);
         phase("verdict events");
-        var flaggedImages = new HashSet<long>();
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            """
-            copy image_flag_events (image_id, reviewer_id, source_id, problematic, reason, note, label_version, created_at)
-            from stdin (format binary)
-            """))
-        {
-            foreach (var f in d.Flags)
-            {
-                var image = imageIds[f.Image];
-                var author = Author(f.Author);
-                if (!target.Fresh && !seenFlags.Add((image, author, f.Problematic, f.Reason, f.Note, f.CreatedAt.Ticks))) continue;
-                copy.StartRow();
-                copy.Write(image, NpgsqlDbType.Bigint);
-                if (author > 0) copy.Write(author, NpgsqlDbType.Bigint); else copy.WriteNull();
-                if (author < 0) copy.Write(-author, NpgsqlDbType.Bigint); else copy.WriteNull();
-                copy.Write(f.Problematic, NpgsqlDbType.Boolean);
-                if (f.Reason is null) copy.WriteNull(); else copy.Write(f.Reason, NpgsqlDbType.Text);
-                copy.Write(f.Note, NpgsqlDbType.Text);
-                copy.Write(target.Fresh ? f.LabelVersion : placeholder, NpgsqlDbType.Bigint);
-                copy.Write(f.CreatedAt, NpgsqlDbType.TimestampTz);
-                flaggedImages.Add(image);
-                outcome.FlagsAdded++;
-            }
-            await copy.CompleteAsync();
-        }
-
+        var flags = d.Flags
+            .Select(f => new BulkFlag(imageIds[f.Image], Author(f.Author), f.Problematic, f.Reason, f.Note,
+                target.Fresh ? f.LabelVersion : append.Placeholder, f.CreatedAt))
+            .Where(f => target.Fresh || seen.Flags.Add((f.ImageId, Key(f.Author), f.Problematic, f.Reason, f.Note, f.CreatedAt.Ticks)));
+        var (flagsAdded, flaggedImages) = await append.CopyFlagsAsync(flags);
+        outcome.FlagsAdded = flagsAdded;
         phase("flag events");
+
         var states = new Dictionary<long, string>();
-        if (outcome.VerdictsAdded > 0) (outcome.ChangedItems, states) = await DeriveItemStatesAsync(connection, transaction, datasetId, rule, log);
-        if (flaggedImages.Count > 0) outcome.ChangedFlags = await DeriveImageStatesAsync(connection, transaction, flaggedImages.ToArray());
-
-        if (target.Fresh)
-        {
-            // The bundle's label history, as it was.
-            await connection.ExecuteAsync(
-                """
-                insert into label_versions (dataset_id, version, created_at, changed_items, changed_flags, consensus_rule)
-                select @datasetId, v, c::timestamptz, i, f, r
-                from unnest(@versions, @created::text[], @changedItems, @changedFlags, @rules::text[]) as t(v, c, i, f, r)
-                on conflict do nothing
-                """,
-                new
-                {
-                    datasetId,
-                    versions = d.LabelVersions.Select(v => v.Version).ToArray(),
-                    created = d.LabelVersions.Select(v => v.CreatedAt.ToString("O", CultureInfo.InvariantCulture)).ToArray(),
-                    changedItems = d.LabelVersions.Select(v => v.ChangedItems).ToArray(),
-                    changedFlags = d.LabelVersions.Select(v => v.ChangedFlags).ToArray(),
-                    rules = d.LabelVersions.Select(v => v.ConsensusRule).ToArray(),
-                },
-                transaction);
-            outcome.LabelVersion = await connection.ExecuteScalarAsync<long>(
-                "update datasets set label_version = greatest(label_version, @version) where id = @datasetId returning label_version",
-                new { datasetId, version = d.Meta.LabelVersion ?? 0 }, transaction);
-        }
-        else
-        {
-            var changed = outcome.ChangedItems > 0 || outcome.ChangedFlags > 0;
-            outcome.LabelVersion = changed
-                ? await ReviewWriter.NewLabelVersionAsync(connection, transaction, datasetId, outcome.ChangedItems, outcome.ChangedFlags)
-                : target.LabelVersion;
-            if (outcome.LabelVersion != placeholder)
-                await connection.ExecuteAsync(
-                    """
-                    update verdict_events set label_version = @LabelVersion where id > @firstEvent and label_version = @placeholder;
-                    update image_flag_events set label_version = @LabelVersion where id > @firstFlag and label_version = @placeholder;
-                    """,
-                    new { outcome.LabelVersion, firstEvent, firstFlag, placeholder }, transaction);
-        }
-
+        if (outcome.VerdictsAdded > 0) (outcome.ChangedItems, states) = await append.DeriveItemStatesAsync(rule);
+        if (flaggedImages.Count > 0) outcome.ChangedFlags = await append.DeriveImageStatesAsync(flaggedImages);
+        outcome.LabelVersion = target.Fresh
+            ? await append.FinishWithHistoryAsync(
+                d.LabelVersions.Select(v => new BulkAppend.HistoricVersion(v.Version, v.CreatedAt, v.ChangedItems, v.ChangedFlags, v.ConsensusRule)).ToList(),
+                d.Meta.LabelVersion ?? 0)
+            : await append.FinishAsync(outcome.ChangedItems, outcome.ChangedFlags);
         outcome.StatesDifferingFromBundle = d.Items.Count(i =>
             items.TryGetValue((imageIds[i.Image], d.Classes[i.Class]), out var id) && states.GetValueOrDefault(id, ItemStates.Pending) != i.State);
         phase("states and label versions");
     }
 
-    /// <summary>
-    /// Re-derives every item of the dataset from its events under the rule: from <paramref name="fresh"/> when those
-    /// are all of its events (in order), otherwise from every event read back. Writes the changes; returns how many
-    /// items changed and the state of every item.
-    /// </summary>
-    private static async Task<(int Changed, Dictionary<long, string> States)> DeriveItemStatesAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, string rule, List<(long Item, VerdictEvent Event)>? fresh)
+    /// <summary>An author as one number: an account's id, or a source's id negated.</summary>
+    private static long Key(LabelAuthor author) => author.ReviewerId ?? -author.SourceId!.Value;
+
+    /// <summary>The events a dataset has: a bundle's event is already here when one of the same item (or image), author, content and time is.</summary>
+    private sealed class SeenEvents
     {
-        var id = datasetId.ToString(CultureInfo.InvariantCulture);
-        var states = new Dictionary<long, string>();
-        await using (var reader = await connection.BeginBinaryExportAsync(
-            $"""
-             copy (select r.id, r.state from review_items r join images i on i.id = r.image_id where i.dataset_id = {id}) to stdout (format binary)
-             """))
-            while (await reader.StartRowAsync() != -1)
-                states[await reader.ReadAsync<long>(NpgsqlDbType.Bigint)] = await reader.ReadAsync<string>(NpgsqlDbType.Text);
-
-        var changed = new List<(long Item, string State)>();
-        var log = new List<VerdictEvent>();
-        long current = -1;
-        void Decide()
-        {
-            if (current < 0) return;
-            var state = Consensus.Decide(log, rule);
-            if (states.GetValueOrDefault(current) != state) changed.Add((current, state));
-        }
-        void Add(long item, VerdictEvent e)
-        {
-            if (item != current)
-            {
-                Decide();
-                current = item;
-                log.Clear();
-            }
-            log.Add(e);
-        }
-        if (fresh is not null)
-        {
-            // Grouped by item, each item's events in their order (their ids are their positions).
-            fresh.Sort((a, b) => a.Item != b.Item ? a.Item.CompareTo(b.Item) : a.Event.Id.CompareTo(b.Event.Id));
-            foreach (var (item, e) in fresh) Add(item, e);
-        }
-        else
-            await using (var reader = await connection.BeginBinaryExportAsync(
-                $"""
-                 copy (select e.item_id, e.id, coalesce('u' || e.reviewer_id, 's' || e.source_id), e.verdict, e.adjudication
-                       from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
-                       where i.dataset_id = {id} order by e.item_id, e.id) to stdout (format binary)
-                 """))
-                while (await reader.StartRowAsync() != -1)
-                    Add(await reader.ReadAsync<long>(NpgsqlDbType.Bigint), new VerdictEvent(await reader.ReadAsync<long>(NpgsqlDbType.Bigint),
-                        await reader.ReadAsync<string>(NpgsqlDbType.Text), await reader.ReadAsync<string>(NpgsqlDbType.Text),
-                        await reader.ReadAsync<bool>(NpgsqlDbType.Boolean)));
-        Decide();
-        foreach (var (item, state) in changed) states[item] = state;
-        if (changed.Count == 0) return (0, states);
-
-        await connection.ExecuteAsync(
-            "create temporary table bundle_states (item_id bigint not null, state text not null) on commit drop", transaction: transaction);
-        await using (var copy = await connection.BeginBinaryImportAsync("copy bundle_states (item_id, state) from stdin (format binary)"))
-        {
-            foreach (var (item, state) in changed)
-            {
-                await copy.StartRowAsync();
-                await copy.WriteAsync(item, NpgsqlDbType.Bigint);
-                await copy.WriteAsync(state, NpgsqlDbType.Text);
-            }
-            await copy.CompleteAsync();
-        }
-        await connection.ExecuteAsync(
-            """
-            update review_items r set state = t.state, version = r.version + 1 from bundle_states t where r.id = t.item_id;
-            drop table bundle_states;
-            """,
-            transaction: transaction);
-        return (changed.Count, states);
+        public HashSet<(long Item, long Author, string Verdict, bool Adjudication, string Note, long Ticks)> Verdicts { get; } = [];
+        public HashSet<(long Image, long Author, bool Problematic, string? Reason, string Note, long Ticks)> Flags { get; } = [];
     }
 
-    /// <summary>An image's problematic state is its latest flag event; returns how many images changed.</summary>
-    private static async Task<int> DeriveImageStatesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long[] images) =>
-        await connection.ExecuteScalarAsync<int>(
-            """
-            with latest as (
-                select distinct on (f.image_id) f.image_id, f.problematic, f.reason
-                from image_flag_events f where f.image_id = any(@images)
-                order by f.image_id, f.id desc
-            ),
-            changed as (
-                select count(*)::int as n from latest l left join image_states s on s.image_id = l.image_id
-                where coalesce(s.problematic, false) <> l.problematic
-            ),
-            written as (
-                insert into image_states (image_id, problematic, reason, version)
-                select image_id, problematic, reason, 1 from latest
-                on conflict (image_id) do update
-                set problematic = excluded.problematic, reason = excluded.reason, version = image_states.version + 1
-                where image_states.problematic is distinct from excluded.problematic or image_states.reason is distinct from excluded.reason
-            )
-            select n from changed
-            """,
-            new { images }, transaction);
+    private static async Task<SeenEvents> SeenEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId)
+    {
+        var seen = new SeenEvents();
+        foreach (var e in await connection.QueryAsync<(long, long, string, bool, string, DateTime)>(
+                     """
+                     select e.item_id, coalesce(e.reviewer_id, -e.source_id), e.verdict, e.adjudication, e.note, e.created_at
+                     from verdict_events e join review_items r on r.id = e.item_id join images i on i.id = r.image_id
+                     where i.dataset_id = @datasetId
+                     """,
+                     new { datasetId }, transaction))
+            seen.Verdicts.Add((e.Item1, e.Item2, e.Item3, e.Item4, e.Item5, e.Item6.Ticks));
+        foreach (var f in await connection.QueryAsync<(long, long, bool, string?, string, DateTime)>(
+                     """
+                     select f.image_id, coalesce(f.reviewer_id, -f.source_id), f.problematic, f.reason, f.note, f.created_at
+                     from image_flag_events f join images i on i.id = f.image_id
+                     where i.dataset_id = @datasetId
+                     """,
+                     new { datasetId }, transaction))
+            seen.Flags.Add((f.Item1, f.Item2, f.Item3, f.Item4, f.Item5, f.Item6.Ticks));
+        return seen;
+    }
 }

@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 using FluentValidation;
 using Relabel.Api.Features.Models;
 using Relabel.Api.Features.Predictions;
-using Relabel.Api.Features.Review;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Interop;
@@ -512,8 +512,8 @@ public sealed partial class BundleReader : IDisposable
             {
                 if (!TryImage(verdicts, line, "image", v.Image, out var image) || !TryClass(verdicts, line, "wnid", v.Wnid, out var cls)) return;
                 if (!TryAuthor(verdicts, line, v.Reviewer, v.Source, out var author)) return;
-                var verdict = Review.Verdicts.All.FirstOrDefault(a => a == v.Verdict);
-                if (verdict is null) { _errors.Add(verdicts, line, "verdict", $"One of {string.Join(", ", Review.Verdicts.All)}."); return; }
+                var verdict = Verdicts.All.FirstOrDefault(a => a == v.Verdict);
+                if (verdict is null) { _errors.Add(verdicts, line, "verdict", $"One of {string.Join(", ", Verdicts.All)}."); return; }
                 if ((v.Note?.Length ?? 0) > 5000) { _errors.Add(verdicts, line, "note", "At most 5,000 characters."); return; }
                 if (v.SecondsSpent is { } seconds && (!float.IsFinite(seconds) || seconds < 0)) { _errors.Add(verdicts, line, "secondsSpent", "A number of seconds, not negative."); return; }
                 if (v.LabelVersion is not { } version || version < 0 || version > labelVersion)

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Relabel.Api.Features.Jobs;
 using Relabel.Api.Features.Predictions;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Features.Review;
 using Relabel.Api.Features.Datasets;
 using Relabel.Api.Features.Images;
@@ -44,12 +45,6 @@ public static class InteropApi
             .WithSummary("Import a portable bundle: checked whole first (422 with files and lines, nothing written), then written by a job in one transaction; what exists already is matched, not duplicated, and the same content again is a no-op.");
     }
 
-    internal sealed record DatasetRow(long Id, long LabelSpaceId, string ConsensusRule);
-
-    internal static async Task<DatasetRow?> DatasetAsync(NpgsqlConnection connection, string slug) =>
-        await connection.QuerySingleOrDefaultAsync<DatasetRow>(
-            "select id, label_space_id, consensus_rule from datasets where slug = @slug", new { slug });
-
     internal static async Task<Dictionary<string, long>> ImageIdsAsync(NpgsqlConnection connection, long datasetId) =>
         (await connection.QueryAsync<(string FileName, long Id)>(
             "select file_name, id from images where dataset_id = @datasetId", new { datasetId }))
@@ -71,7 +66,7 @@ public static class InteropApi
         if (RequestLimits.Apply(context, options.Value.MaxImportBytes) is { } tooLarge) return tooLarge;
         if (source.Length is 0 or > 100) return Problems.Unprocessable("Invalid source", "source: 1 to 100 characters naming where the labels come from.");
         await using var connection = await db.OpenConnectionAsync();
-        if (await DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        if (await DatasetHeads.LabelHeadAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
 
         var errors = new LineErrors();
         await using var body = BoundedStream.RequestBody(context.Request, options.Value.MaxImportBytes);
@@ -108,13 +103,12 @@ public static class InteropApi
             new { datasetId, kind, checksum });
 
     private static async Task<object> WriteMultilabelAsync(
-        JobContext job, DatasetRow dataset, string source, string checksum, MultilabelRelease release, Dictionary<string, long> images)
+        JobContext job, LabelHead dataset, string source, string checksum, MultilabelRelease release, Dictionary<string, long> images)
     {
         await using var connection = await job.Db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var rule = await connection.ExecuteScalarAsync<string>(
-            "select consensus_rule from datasets where id = @Id for update", new { dataset.Id }, transaction) ?? Consensus.Latest;
-        var sourceId = await ReviewItemsBulk.SourceAsync(connection, transaction, "import:" + source, "import",
+        var head = await DatasetHeads.LockAsync(connection, transaction, dataset.Id, HeadLock.Update);
+        var sourceId = await LabelImport.SourceAsync(connection, transaction, "import:" + source, "import",
             $"Imported multi-label release '{source}'.");
         var judged = release.Annotations.SelectMany(a =>
                 a.Value.Correct.Select(w => (a.Key, w, Verdicts.Correct))
@@ -122,13 +116,14 @@ public static class InteropApi
                     .Concat(a.Value.Unclear.Select(w => (a.Key, w, Verdicts.Unclear))))
             .Select(j => (ImageId: images[j.Key], Wnid: j.w, Verdict: j.Item3))
             .ToList();
-        var items = await ReviewItemsBulk.EnsureAsync(connection, transaction, judged.Select(j => (j.ImageId, j.Wnid)), control: false, CancellationToken.None);
+        var items = await LabelImport.EnsureItemsAsync(connection, transaction, judged.Select(j => (j.ImageId, j.Wnid)), control: false, CancellationToken.None);
         await job.ReportAsync(0, judged.Count, "writing verdict events", force: true);
 
         var verdicts = judged.Select(j => new NewVerdict(items[(j.ImageId, j.Wnid)], j.Verdict, "", false)).ToList();
         var flags = release.Problematic.Select(p => new NewFlag(images[p.Key], true, MultilabelRelease.ReasonOf(p.Value.Reason),
             JsonSerializer.Serialize(p.Value.Attributes))).ToList();
-        var outcome = await ReviewWriter.AppendAsync(connection, transaction, dataset.Id, rule, null, sourceId, verdicts, flags, null);
+        var outcome = await LabelWriter.AppendAsync(connection, transaction, dataset.Id, head?.ConsensusRule ?? Consensus.Latest,
+            LabelAuthor.Source(sourceId), verdicts, flags);
 
         if (release.ImagenetM.Count > 0)
             await connection.ExecuteAsync(
@@ -151,7 +146,7 @@ public static class InteropApi
             "insert into imports (dataset_id, kind, checksum, job_id) values (@datasetId, @kind, @checksum, @jobId) on conflict do nothing",
             new { datasetId = dataset.Id, kind = "multilabel:" + source, checksum, jobId = job.Id }, transaction);
         await transaction.CommitAsync();
-        var labelVersion = await ReviewWriter.CommittedLabelVersionAsync(connection, dataset.Id, outcome);
+        var labelVersion = await LabelWriter.CommittedLabelVersionAsync(connection, dataset.Id, outcome);
         return new { events = outcome.Events, changedItems = outcome.ChangedItems, changedFlags = outcome.ChangedFlags, labelVersion, imagenetM = release.ImagenetM.Count, annotated = annotated.Length };
     }
 
@@ -161,7 +156,7 @@ public static class InteropApi
         string slug, HttpContext context, NpgsqlDataSource db, Pseudonyms pseudonyms)
     {
         await using var connection = await db.OpenConnectionAsync();
-        if (await DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        if (await DatasetHeads.LabelHeadAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
         // Anonymous readers see reviewers by pseudonym; imported flags keep their source's attributes.
         var reviewerName = await pseudonyms.ForReaderAsync(context.User, dataset.Id);
         var decided = await connection.QueryAsync<(string FileName, string Wnid, string State)>(
@@ -219,7 +214,7 @@ public static class InteropApi
     public static async Task<Results<Ok<short[][]>, ProblemHttpResult>> ExportReal(string slug, NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync();
-        if (await DatasetAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        if (await DatasetHeads.LabelHeadAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
         if (!await connection.ExecuteScalarAsync<bool>("select exists (select 1 from reference_label_sets where dataset_id = @Id)", new { dataset.Id }))
             return Problems.NotFound($"Dataset '{slug}' has no reference labels: PUT /api/datasets/{slug}/reference-labels.");
         var lists = new List<short[]>();

@@ -5,9 +5,8 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using nietras.SeparatedValues;
 using Npgsql;
-using NpgsqlTypes;
 using Relabel.Api.Features.Jobs;
-using Relabel.Api.Features.Review;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Features.Images;
 using Relabel.Api.Infrastructure;
 
@@ -58,13 +57,13 @@ public static class RaterVotesImporter
         if (RequestLimits.Apply(context, options.MaxImportBytes) is { } tooLarge) return tooLarge;
 
         var started = Stopwatch.StartNew();
-        InteropApi.DatasetRow dataset;
+        LabelHead dataset;
         Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> images;
         HashSet<string> classes;
         // The connection goes back to the pool before the body is read: a slow sender holds none.
         await using (var lookup = await db.OpenConnectionAsync())
         {
-            if (await InteropApi.DatasetAsync(lookup, slug) is not { } found) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+            if (await DatasetHeads.LabelHeadAsync(lookup, slug) is not { } found) return Problems.NotFound($"Dataset '{slug}' does not exist.");
             dataset = found;
             if (dataset.ConsensusRule.StartsWith("agreement:", StringComparison.Ordinal) && rule is null)
                 return Problems.Unprocessable("The dataset's rule does not fit crowd votes",
@@ -175,27 +174,18 @@ public static class RaterVotesImporter
 
         await using var connection = await job.Db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var (previousRule, current) = await connection.QuerySingleAsync<(string, long)>(
-            "select consensus_rule, label_version from datasets where id = @datasetId for update", new { datasetId }, transaction);
+        var head = await DatasetHeads.LockAsync(connection, transaction, datasetId, HeadLock.Update)
+            ?? throw new JobFailedException("The dataset was deleted before its votes were written.");
+        var previousRule = head.ConsensusRule;
         // The votes are decided by the majority (unless an agreement rule is kept); the rule changes with them, in this
         // transaction (and every item is re-derived below).
         var rule = keep && previousRule.StartsWith("agreement:", StringComparison.Ordinal) ? previousRule : Consensus.Majority;
-        if (previousRule != rule)
-            await connection.ExecuteAsync("update datasets set consensus_rule = @rule where id = @datasetId", new { rule, datasetId }, transaction);
+        if (previousRule != rule) await LabelWriter.SetRuleAsync(connection, transaction, datasetId, rule);
 
         var names = votes.Raters.Select(r => (golden ? "expert:" : "rater:") + r).ToArray();
-        await connection.ExecuteAsync(
-            """
-            insert into verdict_sources (name, kind, description)
-            select n, @sourceKind, @description from unnest(@names) as n
-            on conflict (name) do nothing
-            """,
-            new { names, sourceKind = golden ? "expert" : "rater", description = golden ? "Expert answer to control questions" : "External crowd rater" },
-            transaction);
-        var sourceIdsByName = (await connection.QueryAsync<(string Name, long Id)>(
-            "select name, id from verdict_sources where name = any(@names)", new { names }, transaction)).ToDictionary(s => s.Name, s => s.Id);
-        var sourceIds = names.Select(n => sourceIdsByName[n]).ToArray();
-        var authors = sourceIds.Select(id => ReviewWriter.Author(null, id)).ToArray();
+        var (sourceIds, _) = await LabelImport.SourcesAsync(connection, transaction, names,
+            names.Select(_ => golden ? "expert" : "rater").ToArray(),
+            names.Select(_ => golden ? "Expert answer to control questions" : "External crowd rater").ToArray());
         // A dataset's first votes: the states follow from the votes in hand, in the order their events get their ids.
         var fresh = !await connection.ExecuteScalarAsync<bool>(
             """
@@ -212,64 +202,22 @@ public static class RaterVotesImporter
         starts.Add(rows.Count);
         var questions = new (long ImageId, string Wnid)[starts.Count - 1];
         for (var q = 0; q < questions.Length; q++) questions[q] = (rows[starts[q]].ImageId, votes.Wnids[rows[starts[q]].Wnid]);
-        var states = fresh ? new string[questions.Length] : null;
-        if (states is not null)
-        {
-            // Each rater answers a question once, so its state is the rule applied to its answers in event order: each
-            // distinct sequence of answers (there are few) is decided once, by Consensus.Decide on events like these.
-            var decided = new Dictionary<ulong, string>();
-            for (var q = 0; q < questions.Length; q++)
-            {
-                var (first, count) = (starts[q], starts[q + 1] - starts[q]);
-                var key = count < 32 ? 1UL << 2 * count : 0;
-                for (var i = 0; i < count && key != 0; i++) key |= (ulong)rows[first + i].Answer << 2 * i;
-                if (key != 0 && decided.TryGetValue(key, out var state)) { states[q] = state; continue; }
-                state = Consensus.Decide(
-                    Enumerable.Range(first, count).Select(i => new VerdictEvent(i, authors[rows[i].Rater], AnswerVerdicts[rows[i].Answer], false)), rule);
-                if (key != 0) decided[key] = state;
-                states[q] = state;
-            }
-        }
+        var states = fresh ? DecideStates(rows, starts, sourceIds, rule) : null;
         Phase("states");
 
-        var (items, changed) = await ReviewItemsBulk.EnsureAsync(connection, transaction, questions, states, golden, CancellationToken.None);
+        var (items, changed) = await LabelImport.EnsureItemsAsync(connection, transaction, questions, states, golden, CancellationToken.None);
         Phase("items");
         await job.ReportAsync(0, rows.Count, "writing votes", force: true);
 
-        // Events carry the label version their import creates; fixed below if nothing changed.
-        var version = current + 1;
-        // The events name only items created or locked above and sources locked or created in this transaction; the
-        // table checks that (and locks them) once for the whole copy, not row by row (migration 0016).
-        await using (var copy = await connection.BeginBinaryImportAsync(
-                         "copy verdict_events (item_id, source_id, verdict, label_version) from stdin (format binary)"))
-        {
-            for (var q = 0; q < questions.Length; q++)
-                for (var i = starts[q]; i < starts[q + 1]; i++)
-                {
-                    await copy.StartRowAsync();
-                    await copy.WriteAsync(items[q], NpgsqlDbType.Bigint);
-                    await copy.WriteAsync(sourceIds[rows[i].Rater], NpgsqlDbType.Bigint);
-                    await copy.WriteAsync(AnswerVerdicts[rows[i].Answer], NpgsqlDbType.Text);
-                    await copy.WriteAsync(version, NpgsqlDbType.Bigint);
-                    if ((i + 1) % 50_000 == 0) await job.ReportAsync(i + 1, rows.Count, "writing votes");
-                }
-            await copy.CompleteAsync();
-        }
+        var append = await LabelImport.BeginAsync(connection, transaction, datasetId, head.LabelVersion);
+        await append.CopyVotesAsync(VotesOf(rows, starts, items, sourceIds), done => job.ReportAsync(done, rows.Count, "writing votes"));
         Phase("events");
         await job.ReportAsync(rows.Count, rows.Count, "deriving item states", force: true);
 
         long labelVersion;
-        if (fresh)
-            labelVersion = changed == 0
-                ? current
-                : await ReviewWriter.NewLabelVersionAsync(connection, transaction, datasetId, changed, 0);
-        else
-            (changed, labelVersion) = await ReviewWriter.RederiveAsync(connection, transaction, datasetId, rule);
+        if (fresh) labelVersion = await append.FinishAsync(changed, 0);
+        else (changed, labelVersion) = await append.RederiveAndFinishAsync(rule);
         Phase(fresh ? "label-version" : "rederive");
-        if (labelVersion != version)
-            await connection.ExecuteAsync(
-                "update verdict_events set label_version = @labelVersion where label_version = @version and source_id = any(@sourceIds)",
-                new { labelVersion, version, sourceIds }, transaction);
         await connection.ExecuteAsync(
             "insert into imports (dataset_id, kind, checksum, job_id) values (@datasetId, @kind, @checksum, @jobId)",
             new { datasetId, kind, checksum, jobId = job.Id }, transaction);
@@ -281,5 +229,36 @@ public static class RaterVotesImporter
             rule, ruleChangedFrom = previousRule == rule ? null : previousRule,
             seconds = started.Elapsed.TotalSeconds, phases,
         };
+    }
+
+    /// <summary>
+    /// The states of a dataset's first votes: each rater answers a question once, so its state is the rule applied to its
+    /// answers in event order. Each distinct sequence of answers (there are few) is decided once, by Consensus.Decide.
+    /// </summary>
+    private static string[] DecideStates(List<Row> rows, List<int> starts, long[] sourceIds, string rule)
+    {
+        var authors = sourceIds.Select(id => LabelAuthor.Source(id).Key).ToArray();
+        var states = new string[starts.Count - 1];
+        var decided = new Dictionary<ulong, string>();
+        for (var q = 0; q < states.Length; q++)
+        {
+            var (first, count) = (starts[q], starts[q + 1] - starts[q]);
+            var key = count < 32 ? 1UL << 2 * count : 0;
+            for (var i = 0; i < count && key != 0; i++) key |= (ulong)rows[first + i].Answer << 2 * i;
+            if (key != 0 && decided.TryGetValue(key, out var state)) { states[q] = state; continue; }
+            state = Consensus.Decide(
+                Enumerable.Range(first, count).Select(i => new VerdictEvent(i, authors[rows[i].Rater], AnswerVerdicts[rows[i].Answer], false)), rule);
+            if (key != 0) decided[key] = state;
+            states[q] = state;
+        }
+        return states;
+    }
+
+    /// <summary>The votes as events, question by question (in row order).</summary>
+    private static IEnumerable<BulkVote> VotesOf(List<Row> rows, List<int> starts, long[] items, long[] sourceIds)
+    {
+        for (var q = 0; q < items.Length; q++)
+            for (var i = starts[q]; i < starts[q + 1]; i++)
+                yield return new BulkVote(items[q], sourceIds[rows[i].Rater], AnswerVerdicts[rows[i].Answer]);
     }
 }

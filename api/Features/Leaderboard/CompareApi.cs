@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
 using Relabel.Api.Metrics;
 

@@ -3,6 +3,7 @@ using System.Text;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Features.Predictions;
 using Relabel.Api.Infrastructure;
 using Relabel.Api.Metrics;

@@ -6,6 +6,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
 using Relabel.Api.Metrics;
 

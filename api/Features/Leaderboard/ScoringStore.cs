@@ -3,45 +3,10 @@ using System.Globalization;
 using Dapper;
 using Npgsql;
 using Relabel.Api.Features.Predictions;
-using Relabel.Api.Features.Review;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Metrics;
 
 namespace Relabel.Api.Features.Leaderboard;
-
-/// <summary>A dataset's current prediction set: which upload, with how many labels per image.</summary>
-public sealed record UploadHead(long UploadId, int K);
-
-/// <summary>A dataset as the leaderboard sees it on one request: cheap to read, and the key of every cache.</summary>
-public sealed record DatasetHead
-{
-    public required long Id { get; init; }
-    public required string Slug { get; init; }
-    public required string Name { get; init; }
-    public required long LabelSpaceId { get; init; }
-    public required long LabelVersion { get; init; }
-    public required string ConsensusRule { get; init; }
-    public required long? ShiftOf { get; init; }
-    /// <summary>The dataset paired with this one for distribution shift (its shift_of is this dataset).</summary>
-    public required long? ShiftedBy { get; init; }
-    public required long ImageCount { get; init; }
-    /// <summary>Moves whenever the dataset's images change (dataset_image_epochs).</summary>
-    public required long ImageEpoch { get; init; }
-    public required long SubsetCount { get; init; }
-    public required long ReferenceSet { get; init; }
-    /// <summary>
-    /// When the database server started. A review submit is visible a moment before it is on disk (see
-    /// ReviewWriter.WriteAsync), so a crash in that moment can drop it and give its label version to a later write: what is
-    /// cached per label version is also cached per server start.
-    /// </summary>
-    public required DateTimeOffset ServerStarted { get; init; }
-    /// <summary>The paper's rule as a setting: an image whose original label was decided wrong is problematic.</summary>
-    public required bool OriginalWrongIsProblematic { get; init; }
-    /// <summary>The dataset's image sets as "id.revision,..."; moves whenever a set is created or its members change.</summary>
-    public required string ImageSetsKey { get; init; }
-
-    /// <summary>What the image data (positions, original classes, subsets, reference labels) depends on.</summary>
-    public string ImagesKey => $"{ImageEpoch}/{ImageCount}/{SubsetCount}/{ReferenceSet}";
-}
 
 /// <summary>A model with a current prediction set on a dataset.</summary>
 public sealed record EntryHead
@@ -97,7 +62,7 @@ public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages
 /// count, subsets or reference labels change), each upload's predictions (uploads never change), and the label state
 /// at a label version. Everything else is computed from these by the pure engine in Metrics/.
 /// </summary>
-public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictionsCache, ILogger<ScoringStore> logger)
+public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictionsCache, ILogger<ScoringStore> logger) : ITop1Votes
 {
     private readonly ConcurrentDictionary<long, DatasetData> _datasets = new();
     private readonly ConcurrentDictionary<(long Dataset, string ImagesKey, long Version, bool Current, DateTimeOffset ServerStarted, bool WrongOriginals), LabelState> _labels = new();
@@ -106,25 +71,9 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
     /// <summary>One upload loads at a time, so that concurrent first readers do not each copy it.</summary>
     private readonly SemaphoreSlim _loadingPredictions = new(1, 1);
 
-    public async Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, string slug) =>
-        await connection.QuerySingleOrDefaultAsync<DatasetHead>(HeadSql + " where d.slug = @slug", new { slug });
+    public Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, string slug) => DatasetHeads.BySlugAsync(connection, slug);
 
-    public async Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, long id) =>
-        await connection.QuerySingleOrDefaultAsync<DatasetHead>(HeadSql + " where d.id = @id", new { id });
-
-    /// <summary>Selects <see cref="DatasetHead"/> rows from datasets d; add the where clause.</summary>
-    public const string HeadSql =
-        """
-        select d.id, d.slug, d.name, d.label_space_id, d.label_version, d.consensus_rule, d.shift_of,
-               (select s.id from datasets s where s.shift_of = d.id order by s.id limit 1) as shifted_by,
-               coalesce((select e.images from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_count,
-               coalesce((select e.epoch from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_epoch,
-               (select count(*) from subsets s where s.dataset_id = d.id) as subset_count,
-               coalesce((select r.id from reference_label_sets r where r.dataset_id = d.id), 0) as reference_set,
-               pg_postmaster_start_time() as server_started, d.original_wrong_is_problematic,
-               coalesce((select string_agg(s.id || '.' || s.revision, ',' order by s.id) from image_sets s where s.dataset_id = d.id), '') as image_sets_key
-        from datasets d
-        """;
+    public Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, long id) => DatasetHeads.ByIdAsync(connection, id);
 
     public static async Task<EntryHead[]> EntriesAsync(NpgsqlConnection connection, long datasetId) =>
         (await connection.QueryAsync<EntryHead>(
@@ -253,16 +202,15 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
         return predictions;
     }
 
-    /// <summary>
-    /// The label state at a version: the current one from the derived tables (review_items, image_states), or an earlier
-    /// one rebuilt from the events up to it by the consensus rule (an image's flag is its latest flag event up to it).
-    /// </summary>
+    /// <summary>The label state at a version (<see cref="LabelReader"/>), kept per version, image data and server start.</summary>
     public async Task<LabelState> LabelsAsync(NpgsqlConnection connection, DatasetHead head, DatasetData data, long version)
     {
         var current = version == head.LabelVersion;
         var key = (head.Id, head.ImagesKey, version, current, head.ServerStarted, head.OriginalWrongIsProblematic);
         if (_labels.TryGetValue(key, out var labels)) return labels;
-        labels = current ? await CurrentLabelsAsync(connection, head, data) : await LabelsAtAsync(connection, head, data, version);
+        labels = current
+            ? await LabelReader.CurrentAsync(connection, head.Id, head.LabelSpaceId, data.Position, data.Images.Count)
+            : await LabelReader.AtVersionAsync(connection, head.Id, head.LabelSpaceId, head.ConsensusRule, version, data.Position, data.Images.Count);
         if (head.OriginalWrongIsProblematic) labels = labels.WithWrongOriginalsProblematic(data.Images.OriginalClass, out _);
         foreach (var stale in _labels.Keys.Where(k => k.Dataset == head.Id && k.Current && k.Version != version)) _labels.TryRemove(stale, out _);
         if (_labels.Count > 64) _labels.Clear();
@@ -291,94 +239,6 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
         }
         return new ImageScope(name, mask, found.Revision);
     }
-
-    private static async Task<LabelState> CurrentLabelsAsync(NpgsqlConnection connection, DatasetHead head, DatasetData data)
-    {
-        var items = new List<(int, short, ItemState)>(data.Images.Count * 4);
-        var id = head.Id.ToString(CultureInfo.InvariantCulture);
-        var space = head.LabelSpaceId.ToString(CultureInfo.InvariantCulture);
-        await using (var reader = await connection.BeginBinaryExportAsync(
-            $"""
-             copy (select r.image_id, c.class_index::smallint, r.state
-                   from review_items r
-                   join images i on i.id = r.image_id
-                   join label_space_classes c on c.label_space_id = {space} and c.wnid = r.wnid
-                   where i.dataset_id = {id} and r.state in ('correct', 'wrong', 'unclear')) to stdout (format binary)
-             """))
-        {
-            while (await reader.StartRowAsync() != -1)
-            {
-                var imageId = await reader.ReadAsync<long>();
-                var cls = await reader.ReadAsync<short>();
-                var state = Parse(await reader.ReadAsync<string>());
-                if (data.Position.TryGetValue(imageId, out var i)) items.Add((i, cls, state));
-            }
-        }
-        var problematic = new bool[data.Images.Count];
-        foreach (var imageId in await connection.QueryAsync<long>(
-            "select s.image_id from image_states s join images i on i.id = s.image_id where i.dataset_id = @Id and s.problematic",
-            new { head.Id }))
-            if (data.Position.TryGetValue(imageId, out var i)) problematic[i] = true;
-        return LabelState.Build(data.Images.Count, problematic, items);
-    }
-
-    private sealed record EventRow
-    {
-        public required long ItemId { get; init; }
-        public required long ImageId { get; init; }
-        public required short ClassIndex { get; init; }
-        public required long Id { get; init; }
-        public required string Author { get; init; }
-        public required string Verdict { get; init; }
-        public required bool Adjudication { get; init; }
-    }
-
-    private static async Task<LabelState> LabelsAtAsync(NpgsqlConnection connection, DatasetHead head, DatasetData data, long version)
-    {
-        var events = await connection.QueryAsync<EventRow>(
-            """
-            select e.item_id, r.image_id, c.class_index::smallint as class_index, e.id,
-                   coalesce('user:' || e.reviewer_id, 'source:' || e.source_id) as author, e.verdict, e.adjudication
-            from verdict_events e
-            join review_items r on r.id = e.item_id
-            join images i on i.id = r.image_id
-            join label_space_classes c on c.label_space_id = @LabelSpaceId and c.wnid = r.wnid
-            where i.dataset_id = @Id and e.label_version <= @version
-            """,
-            new { head.Id, head.LabelSpaceId, version });
-        // The rule in force at that version (a vote import switches a dataset to the majority rule, say).
-        var rule = await connection.QuerySingleOrDefaultAsync<string?>(
-            "select consensus_rule from label_versions where dataset_id = @Id and version = @version", new { head.Id, version }) ?? head.ConsensusRule;
-        var items = new List<(int, short, ItemState)>();
-        foreach (var item in events.GroupBy(e => e.ItemId))
-        {
-            var first = item.First();
-            if (!data.Position.TryGetValue(first.ImageId, out var i)) continue;
-            var state = Parse(Consensus.Decide(item.Select(e => new VerdictEvent(e.Id, e.Author, e.Verdict, e.Adjudication)), rule));
-            if (state != ItemState.Pending) items.Add((i, first.ClassIndex, state));
-        }
-        var problematic = new bool[data.Images.Count];
-        foreach (var imageId in await connection.QueryAsync<long>(
-            """
-            select image_id from (
-                select distinct on (f.image_id) f.image_id, f.problematic
-                from image_flag_events f join images i on i.id = f.image_id
-                where i.dataset_id = @Id and f.label_version <= @version
-                order by f.image_id, f.id desc) latest
-            where problematic
-            """,
-            new { head.Id, version }))
-            if (data.Position.TryGetValue(imageId, out var i)) problematic[i] = true;
-        return LabelState.Build(data.Images.Count, problematic, items);
-    }
-
-    private static ItemState Parse(string state) => state switch
-    {
-        "correct" => ItemState.Correct,
-        "wrong" => ItemState.Wrong,
-        "unclear" => ItemState.Unclear,
-        _ => ItemState.Pending,
-    };
 
     private sealed record SubsetClass
     {

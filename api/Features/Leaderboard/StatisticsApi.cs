@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Leaderboard;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Dapper;
 using Npgsql;
+using Relabel.Api.Features.Labels;
 
 namespace Relabel.Api.Features.Predictions;
 
@@ -104,7 +105,7 @@ public sealed class PredictionFollowups(NpgsqlDataSource db, PredictionsCache ca
                     // Only a set that is still current needs its items; a newer upload's follow-up covers the newer set.
                     var current = await connection.ExecuteScalarAsync<bool>(
                         "select exists (select 1 from prediction_sets where upload_id = @UploadId)", new { f.UploadId }, transaction);
-                    if (current) await ReviewItemsWriter.EnsureForUploadAsync(connection, transaction, f.UploadId);
+                    if (current) await LabelImport.EnsureItemsForUploadAsync(connection, transaction, f.UploadId);
                     if (f.ReplacedUploadId is { } r)
                         await connection.ExecuteAsync(
                             """

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using Dapper;
 using Npgsql;
+using Relabel.Api.Features.Labels;
 using NpgsqlTypes;
 using Relabel.Api.Infrastructure;
 
@@ -222,7 +223,7 @@ public static class PredictionStore
             new { upload.ModelId, upload.DatasetId, uploadId, upload.K, rows = upload.Rows.Count, checksum }, transaction);
         if (current is not null)
             await connection.ExecuteAsync("delete from predictions where upload_id = @previous", new { previous = current.Value.UploadId }, transaction);
-        await ReviewItemsWriter.EnsureForUploadAsync(connection, transaction, uploadId);
+        await LabelImport.EnsureItemsForUploadAsync(connection, transaction, uploadId);
         return new PredictionUploadOutcome(uploadId, Applied, checksum, current?.UploadId);
     }
 

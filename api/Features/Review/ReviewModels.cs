@@ -1,15 +1,8 @@
 using FluentValidation;
 using Relabel.Api.Features.Images;
+using Relabel.Api.Features.Labels;
 
 namespace Relabel.Api.Features.Review;
-
-/// <summary>The reasons an image can be flagged problematic (image_flag_events.reason).</summary>
-public static class FlagReasons
-{
-    public const string Other = "other";
-    public static readonly string[] All =
-        ["wrong-original-label", "unclear-original-label", "drawing-or-render", "excessively-edited", "inappropriate", Other];
-}
 
 /// <summary>One candidate label of an image under review.</summary>
 public sealed record ReviewLabel
@@ -29,9 +22,6 @@ public sealed record ReviewLabel
     /// <summary>The caller's own standing verdict, or null.</summary>
     public required string? MyVerdict { get; init; }
 }
-
-/// <summary>The problematic state of an image.</summary>
-public sealed record ImageFlagState(bool Problematic, string? Reason, int Version);
 
 /// <summary>A labeling-guide note: for one class, or for the confusable pair wnid vs otherWnid.</summary>
 public sealed record GuideNote
@@ -59,8 +49,6 @@ public sealed record SubmittedFlag(bool Problematic, string? Reason, string? Not
 
 /// <summary>All verdicts for one image and its optional problematic flag, written in one transaction.</summary>
 public sealed record SubmitReviewRequest(SubmittedVerdict[] Verdicts, SubmittedFlag? Flag, double? SecondsSpent);
-
-public sealed record ItemStateResponse(long ItemId, string State, int Version);
 
 public sealed record SubmitReviewResponse(
     long ImageId,

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Dapper;
 using Microsoft.Extensions.Logging;
+using Relabel.Api.Features.Labels;
 using Relabel.Api.Features.Review;
 using Relabel.Api.Tests.Infrastructure;
 using Relabel.Api.Tests.Review;
@@ -24,8 +25,8 @@ public sealed class ConcurrentReviewTests(ApiFixture fixture, ITestOutputHelper 
     private const int Images = 400;
     private const int HotImages = 8;
 
-    private static readonly string[] Choices = [Features.Review.Verdicts.Correct, Features.Review.Verdicts.Wrong,
-        Features.Review.Verdicts.Unclear, Features.Review.Verdicts.DontKnow];
+    private static readonly string[] Choices = [Features.Labels.Verdicts.Correct, Features.Labels.Verdicts.Wrong,
+        Features.Labels.Verdicts.Unclear, Features.Labels.Verdicts.DontKnow];
 
     private sealed record Label(long ItemId, int Version);
 

@@ -179,8 +179,8 @@ public sealed class InteropTests(ApiFixture fixture, ITestOutputHelper output) :
             join datasets d on d.id = i.dataset_id where d.slug = @slug
             """,
             new { slug });
-        var mismatches = states.Count(s => s.State != Relabel.Api.Features.Review.Consensus.Decide(
-            events[s.Id].Select(e => new Relabel.Api.Features.Review.VerdictEvent(e.Id, e.Author, e.Verdict, e.Adjudication)), s.Rule));
+        var mismatches = states.Count(s => s.State != Relabel.Api.Features.Labels.Consensus.Decide(
+            events[s.Id].Select(e => new Relabel.Api.Features.Labels.VerdictEvent(e.Id, e.Author, e.Verdict, e.Adjudication)), s.Rule));
         Assert.Equal(0, mismatches);
     }
 

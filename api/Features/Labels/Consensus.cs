@@ -1,4 +1,4 @@
-namespace Relabel.Api.Features.Review;
+namespace Relabel.Api.Features.Labels;
 
 /// <summary>The verdict values stored in verdict_events.verdict.</summary>
 public static class Verdicts
@@ -40,7 +40,7 @@ public sealed record VerdictEvent(long Id, string Author, string Verdict, bool A
 /// <item>An admin's adjudication is the final word: the latest adjudication event decides, unless it is
 /// 'unreviewed', which withdraws adjudication and returns the item to the rule.</item>
 /// </list>
-/// Pure: used by the review feature on every submit and by the metrics engine to rebuild earlier label versions.
+/// Pure: the label writers decide with it on every write, and the label reader rebuilds earlier label versions with it.
 /// </summary>
 public static class Consensus
 {

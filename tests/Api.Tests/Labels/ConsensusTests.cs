@@ -1,7 +1,7 @@
-using Relabel.Api.Features.Review;
+using Relabel.Api.Features.Labels;
 using Xunit;
 
-namespace Relabel.Api.Tests.Review;
+namespace Relabel.Api.Tests.Labels;
 
 public sealed class ConsensusTests
 {

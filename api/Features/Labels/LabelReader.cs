@@ -1,0 +1,109 @@
+using System.Globalization;
+using Dapper;
+using Npgsql;
+using Relabel.Api.Metrics;
+
+namespace Relabel.Api.Features.Labels;
+
+/// <summary>
+/// The label state of a dataset at a label version, as the scoring engine grades against it (<see cref="LabelState"/>
+/// over the positions of the dataset's images): the current one from the derived tables, or an earlier one rebuilt
+/// from the events up to it by the consensus rule in force then.
+/// </summary>
+public static class LabelReader
+{
+    /// <summary>The current state, read from review_items and image_states by binary COPY.</summary>
+    public static async Task<LabelState> CurrentAsync(
+        NpgsqlConnection connection, long datasetId, long labelSpaceId, Dictionary<long, int> positions, int images)
+    {
+        var items = new List<(int, short, ItemState)>(images * 4);
+        var id = datasetId.ToString(CultureInfo.InvariantCulture);
+        var space = labelSpaceId.ToString(CultureInfo.InvariantCulture);
+        await using (var reader = await connection.BeginBinaryExportAsync(
+            $"""
+             copy (select r.image_id, c.class_index::smallint, r.state
+                   from review_items r
+                   join images i on i.id = r.image_id
+                   join label_space_classes c on c.label_space_id = {space} and c.wnid = r.wnid
+                   where i.dataset_id = {id} and r.state in ('correct', 'wrong', 'unclear')) to stdout (format binary)
+             """))
+        {
+            while (await reader.StartRowAsync() != -1)
+            {
+                var imageId = await reader.ReadAsync<long>();
+                var cls = await reader.ReadAsync<short>();
+                var state = Parse(await reader.ReadAsync<string>());
+                if (positions.TryGetValue(imageId, out var i)) items.Add((i, cls, state));
+            }
+        }
+        var problematic = new bool[images];
+        foreach (var imageId in await connection.QueryAsync<long>(
+            "select s.image_id from image_states s join images i on i.id = s.image_id where i.dataset_id = @datasetId and s.problematic",
+            new { datasetId }))
+            if (positions.TryGetValue(imageId, out var i)) problematic[i] = true;
+        return LabelState.Build(images, problematic, items);
+    }
+
+    private sealed record EventRow
+    {
+        public required long ItemId { get; init; }
+        public required long ImageId { get; init; }
+        public required short ClassIndex { get; init; }
+        public required long Id { get; init; }
+        public required string Author { get; init; }
+        public required string Verdict { get; init; }
+        public required bool Adjudication { get; init; }
+    }
+
+    /// <summary>
+    /// The state at an earlier version: each item decided from its events up to it under the rule in force at that
+    /// version (<paramref name="currentRule"/> when none is recorded), each image's flag its latest flag event up to it.
+    /// </summary>
+    public static async Task<LabelState> AtVersionAsync(
+        NpgsqlConnection connection, long datasetId, long labelSpaceId, string currentRule, long version, Dictionary<long, int> positions, int images)
+    {
+        var events = await connection.QueryAsync<EventRow>(
+            """
+            select e.item_id, r.image_id, c.class_index::smallint as class_index, e.id,
+                   coalesce('u' || e.reviewer_id, 's' || e.source_id) as author, e.verdict, e.adjudication
+            from verdict_events e
+            join review_items r on r.id = e.item_id
+            join images i on i.id = r.image_id
+            join label_space_classes c on c.label_space_id = @labelSpaceId and c.wnid = r.wnid
+            where i.dataset_id = @datasetId and e.label_version <= @version
+            """,
+            new { datasetId, labelSpaceId, version });
+        // The rule in force at that version (a vote import switches a dataset to the majority rule, say).
+        var rule = await connection.QuerySingleOrDefaultAsync<string?>(
+            "select consensus_rule from label_versions where dataset_id = @datasetId and version = @version", new { datasetId, version }) ?? currentRule;
+        var items = new List<(int, short, ItemState)>();
+        foreach (var item in events.GroupBy(e => e.ItemId))
+        {
+            var first = item.First();
+            if (!positions.TryGetValue(first.ImageId, out var i)) continue;
+            var state = Parse(Consensus.Decide(item.Select(e => new VerdictEvent(e.Id, e.Author, e.Verdict, e.Adjudication)), rule));
+            if (state != ItemState.Pending) items.Add((i, first.ClassIndex, state));
+        }
+        var problematic = new bool[images];
+        foreach (var imageId in await connection.QueryAsync<long>(
+            """
+            select image_id from (
+                select distinct on (f.image_id) f.image_id, f.problematic
+                from image_flag_events f join images i on i.id = f.image_id
+                where i.dataset_id = @datasetId and f.label_version <= @version
+                order by f.image_id, f.id desc) latest
+            where problematic
+            """,
+            new { datasetId, version }))
+            if (positions.TryGetValue(imageId, out var i)) problematic[i] = true;
+        return LabelState.Build(images, problematic, items);
+    }
+
+    private static ItemState Parse(string state) => state switch
+    {
+        Verdicts.Correct => ItemState.Correct,
+        Verdicts.Wrong => ItemState.Wrong,
+        Verdicts.Unclear => ItemState.Unclear,
+        _ => ItemState.Pending,
+    };
+}
