@@ -60,18 +60,19 @@ builder.Services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>()
 // Labeling times read this clock; tests replace it.
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ImageStore>();
-builder.Services.AddSingleton<DemoSeeder>();
 builder.Services.AddRelabelJobs();
 builder.Services.AddPredictionFollowups();
 builder.Services.AddSingleton<PredictionTargetsCache>();
-builder.Services.AddSingleton<DemoVerdictsSeeder>();
-builder.Services.AddSingleton<DemoPredictionsSeeder>();
 builder.Services.AddSingleton<PredictionsCache>();
 builder.Services.AddSingleton<Pseudonyms>();
 builder.Services.AddSingleton<ScoringStore>();
 // The review page counts the models' top-1 votes from the leaderboard's predictions in memory.
 builder.Services.AddSingleton<ITop1Votes>(sp => sp.GetRequiredService<ScoringStore>());
 builder.Services.AddSingleton<LeaderboardService>();
+// Start-up steps after the migrations (Bootstrap runs them in their order): WordNet, the first admin, the demo.
+builder.Services.AddStartupStep<WordNetStep>();
+builder.Services.AddStartupStep<AdminAccountStep>();
+builder.Services.AddDemo();
 // Binding failures reach ApiExceptionHandler, which names the parameter and JSON position at fault.
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(o =>
