@@ -73,8 +73,19 @@ public static class Problems
     public static ProblemHttpResult NotFound(string what) =>
         TypedResults.Problem(title: "Not found", detail: what, statusCode: StatusCodes.Status404NotFound);
 
-    public static ProblemHttpResult Unprocessable(string title, string detail) =>
-        TypedResults.Problem(title: title, detail: detail, statusCode: StatusCodes.Status422UnprocessableEntity);
+    /// <summary>One input error, in the shape of every input error: errors [{line, field, message}] (line 0: none).</summary>
+    public static ProblemHttpResult Unprocessable(string title, string field, string message)
+    {
+        var errors = new LineErrors();
+        errors.Add(0, field, message);
+        return TypedResults.Problem(new ProblemDetails
+        {
+            Status = StatusCodes.Status422UnprocessableEntity,
+            Title = title,
+            Detail = message,
+            Extensions = { ["errors"] = errors.First.ToList(), ["errorCount"] = errors.Count },
+        });
+    }
 }
 
 /// <summary>Turns exceptions into problem+json: client faults keep their status, the database being down is a 503.</summary>

@@ -119,7 +119,7 @@ public static class AccountsApi
 {
     public static void MapAccounts(this IEndpointRouteBuilder routes)
     {
-        var auth = routes.MapGroup("/api/auth").WithTags("Accounts");
+        var auth = routes.MapGroup("/api/auth").WithTags("Accounts").WithValidation();
         auth.MapPost("/sign-in", SignIn).WithName("SignIn").RequireRateLimiting(Policies.SignInRateLimit)
             .WithSummary("Sign in with a password; sets an HttpOnly, SameSite cookie. Limited per client address and per account.");
         auth.MapPost("/sign-out", (Delegate)SignOut).WithName("SignOut").WithSummary("End the cookie session.");
@@ -136,7 +136,7 @@ public static class AccountsApi
         auth.MapDelete("/tokens/{id:long}", RevokeOwnToken).WithName("RevokeOwnToken").RequireAuthorization(Policies.SignedIn)
             .WithSummary("Revoke one of the caller's API tokens at once.");
 
-        var users = routes.MapGroup("/api/users").WithTags("Accounts").RequireAuthorization(Policies.Admin);
+        var users = routes.MapGroup("/api/users").WithTags("Accounts").WithValidation().RequireAuthorization(Policies.Admin);
         users.MapGet("/", ListUsers).WithName("ListUsers").WithSummary("Every user with roles, token counts and whether disabled.");
         users.MapPost("/", CreateUser).WithName("CreateUser").WithSummary("Create a user with roles and an optional password.");
         users.MapPost("/{name}/tokens", CreateToken).WithName("CreateToken").WithSummary("Issue an API token for a user; it is shown once.");
@@ -229,11 +229,9 @@ public static class AccountsApi
         return TypedResults.Ok(rows.ToArray());
     }
 
-    public static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateUser(
-        CreateUserRequest request, IValidator<CreateUserRequest> validator, NpgsqlDataSource db, IPasswordHasher<string> hasher)
+    public static async Task<Results<Created<UserResponse>, ProblemHttpResult>> CreateUser(
+        CreateUserRequest request, NpgsqlDataSource db, IPasswordHasher<string> hasher)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         await using var connection = await db.OpenConnectionAsync();
         var created = await connection.QuerySingleOrDefaultAsync<UserResponse>(
             """
@@ -254,11 +252,9 @@ public static class AccountsApi
             : TypedResults.Created($"/api/users/{created.Name}", created);
     }
 
-    public static async Task<Results<Created<CreatedToken>, ValidationProblem, ProblemHttpResult>> CreateToken(
-        string name, CreateTokenRequest request, IValidator<CreateTokenRequest> validator, NpgsqlDataSource db)
+    public static async Task<Results<Created<CreatedToken>, ProblemHttpResult>> CreateToken(
+        string name, CreateTokenRequest request, NpgsqlDataSource db)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         var token = Auth.NewToken();
         await using var connection = await db.OpenConnectionAsync();
         var created = await connection.QuerySingleOrDefaultAsync<(long Id, DateTimeOffset? ExpiresAt)?>(
@@ -299,11 +295,9 @@ public static class AccountsApi
         return changed == 0 ? null : await connection.QuerySingleAsync<UserResponse>(UserSelect + " where u.name = @name", new { name });
     }
 
-    public static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> SetRoles(
-        string name, SetRolesRequest request, IValidator<SetRolesRequest> validator, ClaimsPrincipal caller, NpgsqlDataSource db, TokenCache cache)
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> SetRoles(
+        string name, SetRolesRequest request, ClaimsPrincipal caller, NpgsqlDataSource db, TokenCache cache)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         if (name == caller.Identity?.Name && !request.Roles.Contains(Roles.Admin))
             return Problems.Conflict("Not your own admin role", "An admin cannot take the admin role from themselves; ask another admin.");
         var user = await ChangeUserAsync(db, cache, name, "roles = @roles", new { roles = request.Roles.Distinct().ToArray() });
@@ -323,12 +317,10 @@ public static class AccountsApi
         return user is null ? Problems.NotFound($"User '{name}' does not exist.") : TypedResults.Ok(user);
     }
 
-    public static async Task<Results<Ok<PasswordReset>, ValidationProblem, ProblemHttpResult>> ResetPassword(
-        string name, ResetPasswordRequest request, IValidator<ResetPasswordRequest> validator, NpgsqlDataSource db, TokenCache cache,
+    public static async Task<Results<Ok<PasswordReset>, ProblemHttpResult>> ResetPassword(
+        string name, ResetPasswordRequest request, NpgsqlDataSource db, TokenCache cache,
         IPasswordHasher<string> hasher)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         var password = request.Password ?? NewPassword();
         var user = await ChangeUserAsync(db, cache, name, "password_hash = @hash", new { hash = hasher.HashPassword(name, password) });
         return user is null ? Problems.NotFound($"User '{name}' does not exist.") : TypedResults.Ok(new PasswordReset(name, password));
@@ -337,12 +329,10 @@ public static class AccountsApi
     /// <summary>A generated password: 18 random bytes, as 24 URL-safe characters.</summary>
     public static string NewPassword() => Auth.NewToken()[3..27];
 
-    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePassword(
-        ChangePasswordRequest request, IValidator<ChangePasswordRequest> validator, HttpContext context, ClaimsPrincipal caller,
+    public static async Task<Results<NoContent, ProblemHttpResult>> ChangePassword(
+        ChangePasswordRequest request, HttpContext context, ClaimsPrincipal caller,
         NpgsqlDataSource db, TokenCache cache, IPasswordHasher<string> hasher)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         await using var connection = await db.OpenConnectionAsync();
         var user = await connection.QuerySingleOrDefaultAsync<PasswordRow>(
             """
@@ -378,9 +368,9 @@ public static class AccountsApi
         return TypedResults.Ok(rows.ToArray());
     }
 
-    public static Task<Results<Created<CreatedToken>, ValidationProblem, ProblemHttpResult>> CreateOwnToken(
-        CreateTokenRequest request, IValidator<CreateTokenRequest> validator, ClaimsPrincipal caller, NpgsqlDataSource db) =>
-        CreateToken(caller.Identity!.Name!, request, validator, db);
+    public static Task<Results<Created<CreatedToken>, ProblemHttpResult>> CreateOwnToken(
+        CreateTokenRequest request, ClaimsPrincipal caller, NpgsqlDataSource db) =>
+        CreateToken(caller.Identity!.Name!, request, db);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeOwnToken(long id, ClaimsPrincipal caller, NpgsqlDataSource db, TokenCache tokens)
     {

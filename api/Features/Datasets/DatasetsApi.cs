@@ -92,7 +92,7 @@ public static class DatasetsApi
 {
     public static RouteGroupBuilder MapDatasets(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/datasets").WithTags("Datasets");
+        var group = routes.MapGroup("/api/datasets").WithTags("Datasets").WithValidation();
         group.MapGet("/", List).WithName("ListDatasets").WithSummary("Every dataset with its class and image counts.");
         group.MapGet("/{slug}", Get).WithName("GetDataset").WithSummary("One dataset.");
         group.MapPost("/", Create).WithName("CreateDataset").RequireAuthorization(Policies.Admin)
@@ -149,11 +149,9 @@ public static class DatasetsApi
         return TypedResults.Ok(await connection.QuerySingleAsync<DatasetResponse>(DatasetSelect + " where d.slug = @slug", new { slug }));
     }
 
-    public static async Task<Results<Created<DatasetResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateDatasetRequest request, IValidator<CreateDatasetRequest> validator, NpgsqlDataSource db)
+    public static async Task<Results<Created<DatasetResponse>, ProblemHttpResult>> Create(
+        CreateDatasetRequest request, NpgsqlDataSource db)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
@@ -162,7 +160,7 @@ public static class DatasetsApi
         {
             shiftOf = await connection.QuerySingleOrDefaultAsync<long?>(
                 "select id from datasets where slug = @slug", new { slug = request.ShiftOf }, transaction);
-            if (shiftOf is null) return Problems.Unprocessable("Unknown dataset", $"shiftOf: dataset '{request.ShiftOf}' does not exist.");
+            if (shiftOf is null) return Problems.Unprocessable("Unknown dataset", "shiftOf", $"shiftOf: dataset '{request.ShiftOf}' does not exist.");
         }
 
         long labelSpaceId;
@@ -170,7 +168,7 @@ public static class DatasetsApi
         {
             var shared = await connection.QuerySingleOrDefaultAsync<long?>(
                 "select label_space_id from datasets where slug = @slug", new { slug = request.LabelSpaceOf }, transaction);
-            if (shared is null) return Problems.Unprocessable("Unknown dataset", $"labelSpaceOf: dataset '{request.LabelSpaceOf}' does not exist.");
+            if (shared is null) return Problems.Unprocessable("Unknown dataset", "labelSpaceOf", $"labelSpaceOf: dataset '{request.LabelSpaceOf}' does not exist.");
             labelSpaceId = shared.Value;
         }
         else
@@ -306,11 +304,9 @@ public static class DatasetsApi
         return TypedResults.Ok(rows.ToArray());
     }
 
-    public static async Task<Results<Created<SubsetResponse>, ValidationProblem, ProblemHttpResult>> CreateSubset(
-        string slug, CreateSubsetRequest request, IValidator<CreateSubsetRequest> validator, NpgsqlDataSource db)
+    public static async Task<Results<Created<SubsetResponse>, ProblemHttpResult>> CreateSubset(
+        string slug, CreateSubsetRequest request, NpgsqlDataSource db)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var dataset = await connection.QuerySingleOrDefaultAsync<(long Id, long LabelSpaceId)?>(

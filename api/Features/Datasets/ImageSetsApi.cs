@@ -108,7 +108,7 @@ public static partial class ImageSetsApi
                 where i.dataset_id = @datasetId and exists (select 1 from verdict_events e where e.item_id = r.id)
                 """,
                 new { datasetId }, transaction)).ToArray();
-        if (imageIds.Length == 0) return Problems.Unprocessable("Empty image set", "No image has a verdict yet: nothing to declare.");
+        if (imageIds.Length == 0) return Problems.Unprocessable("Empty image set", "images", "No image has a verdict yet: nothing to declare.");
 
         await ReplaceAsync(connection, transaction, datasetId.Value, request.Name!, request.Description ?? "",
             request.Files is null ? "reviewed" : "files", imageIds, user.UserId());

@@ -31,7 +31,7 @@ public static class ImagesApi
 {
     public static RouteGroupBuilder MapImages(this IEndpointRouteBuilder routes)
     {
-        var datasets = routes.MapGroup("/api/datasets/{slug}/images").WithTags("Images");
+        var datasets = routes.MapGroup("/api/datasets/{slug}/images").WithTags("Images").WithValidation();
         datasets.MapPost("/", Upload).WithName("UploadImages").RequireAuthorization(Policies.Admin).DisableAntiforgery()
             .RawBody("Parts 'files' (the images) and fields 'label' (wnid or class index).", "multipart/form-data")
             .WithSummary("Upload JPEG, PNG or WebP files (parts named 'files') with their labels (fields named 'label', one per file in order, or one for all).");
@@ -39,7 +39,7 @@ public static class ImagesApi
             .RawBody("CSV lines 'file_name,label' (an optional header line is skipped).", "text/csv")
             .WithSummary("Register images without bytes from CSV 'file_name,label' (label: wnid or class index). All or nothing; re-running is a no-op.");
 
-        var images = routes.MapGroup("/api/images").WithTags("Images");
+        var images = routes.MapGroup("/api/images").WithTags("Images").WithValidation();
         images.MapGet("/", List).WithName("ListImages").WithSummary("Images of a dataset, by class or subset, in id order with keyset pagination.");
         images.MapGet("/{id:long}", Get).WithName("GetImage").WithSummary("One image record.");
         images.MapGet("/{id:long}/file", File).WithName("GetImageFile")
@@ -65,10 +65,10 @@ public static class ImagesApi
     public static async Task<Results<Ok<ImagePage>, ProblemHttpResult>> List(
         NpgsqlDataSource db, string dataset, string? wnid = null, string? subset = null, string? cursor = null, int limit = 100)
     {
-        if (limit is < 1 or > 500) return Problems.Unprocessable("Invalid limit", "limit must be between 1 and 500.");
+        if (limit is < 1 or > 500) return Problems.Unprocessable("Invalid limit", "limit", "limit must be between 1 and 500.");
         long after = 0;
         if (cursor is not null && !long.TryParse(cursor, out after))
-            return Problems.Unprocessable("Invalid cursor", "cursor must be the nextCursor of a previous page.");
+            return Problems.Unprocessable("Invalid cursor", "cursor", "cursor must be the nextCursor of a previous page.");
         await using var connection = await db.OpenConnectionAsync();
         var ids = await connection.QuerySingleOrDefaultAsync<(long DatasetId, long? SubsetId)?>(
             """

@@ -45,18 +45,16 @@ public static class AggregationApi
 
     public static void MapAggregation(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/datasets/{slug}/aggregation").WithTags("Interop").AfterPredictionFollowups();
+        var group = routes.MapGroup("/api/datasets/{slug}/aggregation").WithTags("Interop").WithValidation().AfterPredictionFollowups();
         group.MapPost("/", Start).WithName("AggregateVotes").RequireAuthorization(Policies.Admin)
             .WithSummary("Run Dawid-Skene over the external raters' votes (a job); apply=true makes the outcomes the dataset's labels.");
         group.MapGet("/", Get).WithName("GetAggregation")
             .WithSummary("The latest aggregation: convergence, outcome counts, each rater's accuracy on control questions and agreement with the consensus, and the comparison with reference labels.");
     }
 
-    public static async Task<Results<Accepted<JobAccepted>, ValidationProblem, ProblemHttpResult>> Start(
-        string slug, AggregateRequest request, IValidator<AggregateRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db, JobQueue jobs)
+    public static async Task<Results<Accepted<JobAccepted>, ProblemHttpResult>> Start(
+        string slug, AggregateRequest request, ClaimsPrincipal user, NpgsqlDataSource db, JobQueue jobs)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         await using var connection = await db.OpenConnectionAsync();
         if (await DatasetHeads.LabelHeadAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
         var threshold = request.Threshold ?? DefaultThreshold;

@@ -24,7 +24,7 @@ public static class InteropApi
 {
     public static void MapInterop(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/datasets/{slug}").WithTags("Interop").AfterPredictionFollowups();
+        var group = routes.MapGroup("/api/datasets/{slug}").WithTags("Interop").WithValidation().AfterPredictionFollowups();
         group.MapPost("/import/multilabel", ImportMultilabel).WithName("ImportMultilabel").RequireAuthorization(Policies.Admin)
             .RawBody("The ICML 2020 multi-label release: {initial_annots, problematic_images, imagenet_m}.", "application/json")
             .WithSummary("Import a multi-label release as verdict events of an import source (provenance kept), problematic flags and the imagenet-m image set. Validated first; written by a job.");
@@ -64,7 +64,7 @@ public static class InteropApi
     {
         if (RequireContentType(context.Request, "application/json") is { } wrongType) return wrongType;
         if (RequestLimits.Apply(context, options.Value.MaxImportBytes) is { } tooLarge) return tooLarge;
-        if (source.Length is 0 or > 100) return Problems.Unprocessable("Invalid source", "source: 1 to 100 characters naming where the labels come from.");
+        if (source.Length is 0 or > 100) return Problems.Unprocessable("Invalid source", "source", "source: 1 to 100 characters naming where the labels come from.");
         await using var connection = await db.OpenConnectionAsync();
         if (await DatasetHeads.LabelHeadAsync(connection, slug) is not { } dataset) return Problems.NotFound($"Dataset '{slug}' does not exist.");
 

@@ -48,7 +48,7 @@ public static class RaterVotesImporter
         string? rule = null)
     {
         if (rule is not (null or Consensus.Majority or KeepRule))
-            return Problems.Unprocessable("Invalid rule",
+            return Problems.Unprocessable("Invalid rule", "rule",
                 "rule: 'majority' (the majority of the raters decides) or 'keep' (a dataset deciding by agreement keeps it).");
         var request = context.Request;
         if (!(request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true
@@ -66,13 +66,13 @@ public static class RaterVotesImporter
             if (await DatasetHeads.LabelHeadAsync(lookup, slug) is not { } found) return Problems.NotFound($"Dataset '{slug}' does not exist.");
             dataset = found;
             if (dataset.ConsensusRule.StartsWith("agreement:", StringComparison.Ordinal) && rule is null)
-                return Problems.Unprocessable("The dataset's rule does not fit crowd votes",
+                return Problems.Unprocessable("The dataset's rule does not fit crowd votes", "rule",
                     $"Dataset '{slug}' decides an item when {dataset.ConsensusRule["agreement:".Length..]} reviewers agree and none disagrees: " +
                     "with several crowd raters per question most items would be conflicts. Import with rule=majority to switch the dataset " +
                     "to the majority of the standing verdicts (every item is re-derived), or with rule=keep to leave the items undecided " +
                     "until N agree or a Dawid-Skene aggregation is applied (POST /api/datasets/{slug}/aggregation with apply).");
             if (dataset.ConsensusRule == Consensus.Latest && rule == KeepRule)
-                return Problems.Unprocessable("The dataset's rule does not fit crowd votes",
+                return Problems.Unprocessable("The dataset's rule does not fit crowd votes", "rule",
                     $"Dataset '{slug}' decides by the latest verdict: whichever rater came last in the file would decide. " +
                     "Import without rule (or with rule=majority) to switch it to the majority rule.");
             images = (await InteropApi.ImageIdsAsync(lookup, dataset.Id)).GetAlternateLookup<ReadOnlySpan<char>>();

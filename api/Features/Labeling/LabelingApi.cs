@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
-using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Relabel.Api.Features.Predictions;
@@ -15,7 +14,7 @@ public static class LabelingApi
 {
     public static RouteGroupBuilder MapLabeling(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/labeling").WithTags("Labeling").RequireAuthorization(Policies.SignedIn)
+        var group = routes.MapGroup("/api/labeling").WithTags("Labeling").WithValidation().RequireAuthorization(Policies.SignedIn)
             .AfterPredictionFollowups();
         group.MapPost("/tasks", Create).WithName("CreateLabelingTask").RequireAuthorization(Policies.Admin)
             .WithSummary("Create a training or evaluation task: a dataset, its images (list, class-balanced sample or subset) and its labelers.");
@@ -64,11 +63,9 @@ public static class LabelingApi
         left join labeling_task_labelers me on me.task_id = t.id and me.user_id = @me
         """;
 
-    public static async Task<Results<Created<LabelingTaskResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateLabelingTaskRequest request, IValidator<CreateLabelingTaskRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db)
+    public static async Task<Results<Created<LabelingTaskResponse>, ProblemHttpResult>> Create(
+        CreateLabelingTaskRequest request, ClaimsPrincipal user, NpgsqlDataSource db)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         var training = request.Mode == LabelingModes.Training;
         await using var connection = await db.OpenConnectionAsync();
         var datasetId = await connection.QuerySingleOrDefaultAsync<long?>("select id from datasets where slug = @Dataset", new { request.Dataset });
@@ -76,7 +73,7 @@ public static class LabelingApi
         var labelers = (await connection.QueryAsync<(string Name, long Id)>(
             "select name, id from users where name = any(@Labelers)", new { request.Labelers })).ToList();
         var unknown = request.Labelers.Except(labelers.Select(l => l.Name)).FirstOrDefault();
-        if (unknown is not null) return Problems.Unprocessable("Unknown labeler", $"There is no user '{unknown}'.");
+        if (unknown is not null) return Problems.Unprocessable("Unknown labeler", "labelers", $"There is no user '{unknown}'.");
 
         // Training needs decided labels to grade against: images with at least one item decided correct.
         const string Decided = "(not @training or exists (select 1 from review_items r where r.image_id = i.id and r.state = 'correct'))";
@@ -88,7 +85,7 @@ public static class LabelingApi
                 new { datasetId, files, training })).ToDictionary(r => r.File, r => r.Id);
             var missing = files.FirstOrDefault(f => !found.ContainsKey(f));
             if (missing is not null)
-                return Problems.Unprocessable("Unknown image", training
+                return Problems.Unprocessable("Unknown image", "fileNames", training
                     ? $"'{missing}' is not an image of '{request.Dataset}' with decided labels."
                     : $"'{missing}' is not an image of '{request.Dataset}'.");
             images = files.Select(f => found[f]).ToList();
@@ -114,7 +111,7 @@ public static class LabelingApi
                 ? TaskSampler.ClassBalanced(candidates, size, request.Seed ?? 0)
                 : candidates.Select(c => c.ImageId).ToList();
         }
-        if (images.Count == 0) return Problems.Unprocessable("No images", "The selection contains no images.");
+        if (images.Count == 0) return Problems.Unprocessable("No images", "fileNames", "The selection contains no images.");
 
         var selection = JsonSerializer.Serialize(new
         {
@@ -244,7 +241,7 @@ public static class LabelingApi
                            where d.id = @DatasetId and c.wnid = @Wnid)
             """,
             new { task.DatasetId, request.Wnid });
-        if (!inSpace) return Problems.Unprocessable("Not a class", $"'{request.Wnid}' is not a class of '{task.Dataset}'.");
+        if (!inSpace) return Problems.Unprocessable("Not a class", "wnid", $"'{request.Wnid}' is not a class of '{task.Dataset}'.");
 
         // The time of an image is its active time until the first answer; changing the answer later keeps it.
         // Times come from the clock service rather than the database's now(), so that tests can set them.

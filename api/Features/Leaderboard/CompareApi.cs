@@ -37,7 +37,7 @@ public static class CompareApi
         string? imageSet = null, string? unclear = null, double? alpha = null)
     {
         if (LeaderboardApi.Parse(metric, null, unclear, alpha, out var m, out var definition, out var level) is { } invalid) return invalid;
-        if (a == b) return Problems.Unprocessable("Invalid comparison", "b: a different entry from a.");
+        if (a == b) return Problems.Unprocessable("Invalid comparison", "b", "b: a different entry from a.");
         await using var connection = await service.Db.OpenConnectionAsync();
         var head = await LeaderboardApi.HeadAsync(connection, service.Store, dataset);
         if (head is null) return Problems.NotFound(dataset is null ? "There is no dataset yet." : $"Dataset '{dataset}' does not exist.");
@@ -56,9 +56,9 @@ public static class CompareApi
         string[] metrics = metric is not null ? [m]
             : Boards.Metrics.Where(x => (x != "top5" || (first.K == 5 && second.K == 5)) && (x != "real" || data.Images.HasReference)).ToArray();
         if (m == "top5" && metric is not null && (first.K != 5 || second.K != 5))
-            return Problems.Unprocessable("Invalid metric", "metric: top5 needs five labels per image from both entries.");
+            return Problems.Unprocessable("Invalid metric", "metric", "metric: top5 needs five labels per image from both entries.");
         if (m == "real" && metric is not null && !data.Images.HasReference)
-            return Problems.Unprocessable("Invalid metric", $"metric: real needs reference labels on '{head.Slug}'.");
+            return Problems.Unprocessable("Invalid metric", "metric", $"metric: real needs reference labels on '{head.Slug}'.");
         var comparisons = metrics.Select(x =>
         {
             var matrix = CorrectnessMatrix.Build(data.Images, scored.Labels, [first.Predictions, second.Predictions], scope!.Mask, mask,

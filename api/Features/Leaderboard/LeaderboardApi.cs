@@ -56,7 +56,7 @@ public static class LeaderboardApi
 {
     public static void MapLeaderboard(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api").WithTags("Leaderboard").AfterPredictionFollowups();
+        var group = routes.MapGroup("/api").WithTags("Leaderboard").WithValidation().AfterPredictionFollowups();
         group.MapGet("/leaderboard", Get).WithName("GetLeaderboard").Produces<LeaderboardResponse>(200, "application/json")
             .WithSummary("One row per model, human and ensemble with every metric, interval, coverage and bound, rank intervals and tests between rows; JSON, or CSV with Accept: text/csv or format=csv.");
         group.MapGet("/models/{slug}/results", ModelResults).WithName("GetModelResults")
@@ -76,10 +76,10 @@ public static class LeaderboardApi
         m = metric ?? "multilabel";
         a = alpha ?? ClopperPearson.DefaultAlpha;
         definition = MultiLabelDefinition.Strict;
-        if (!Boards.Metrics.Contains(m)) return Problems.Unprocessable("Invalid metric", "metric: multilabel, top1, top5 or real.");
-        if (average is not (null or "micro" or "per-class")) return Problems.Unprocessable("Invalid average", "average: micro or per-class.");
-        if (unclear is not (null or "wrong" or "correct")) return Problems.Unprocessable("Invalid unclear", "unclear: wrong or correct.");
-        if (a is <= 0 or > 0.5) return Problems.Unprocessable("Invalid alpha", "alpha: above 0 and at most 0.5 (0.05 gives 95 % intervals).");
+        if (!Boards.Metrics.Contains(m)) return Problems.Unprocessable("Invalid metric", "metric", "metric: multilabel, top1, top5 or real.");
+        if (average is not (null or "micro" or "per-class")) return Problems.Unprocessable("Invalid average", "average", "average: micro or per-class.");
+        if (unclear is not (null or "wrong" or "correct")) return Problems.Unprocessable("Invalid unclear", "unclear", "unclear: wrong or correct.");
+        if (a is <= 0 or > 0.5) return Problems.Unprocessable("Invalid alpha", "alpha", "alpha: above 0 and at most 0.5 (0.05 gives 95 % intervals).");
         definition = new MultiLabelDefinition(average == "per-class" ? Average.PerClass : Average.Micro, unclear == "correct");
         return null;
     }
@@ -120,11 +120,11 @@ public static class LeaderboardApi
         string? imageSet = null, string? fit = null, string? fitOn = null, bool wait = false)
     {
         if (Parse(metric, average, unclear, alpha, out var m, out var definition, out var a) is { } invalid) return invalid;
-        if (format is not (null or "json" or "csv" or "timm")) return Problems.Unprocessable("Invalid format", "format: json, csv or timm.");
+        if (format is not (null or "json" or "csv" or "timm")) return Problems.Unprocessable("Invalid format", "format", "format: json, csv or timm.");
         fit ??= "logit";
         fitOn ??= "model";
-        if (!Boards.FitSpaces.Contains(fit)) return Problems.Unprocessable("Invalid fit", "fit: logit, probit or linear.");
-        if (!Boards.FitGroups.Contains(fitOn)) return Problems.Unprocessable("Invalid fitOn", "fitOn: model or non-human.");
+        if (!Boards.FitSpaces.Contains(fit)) return Problems.Unprocessable("Invalid fit", "fit", "fit: logit, probit or linear.");
+        if (!Boards.FitGroups.Contains(fitOn)) return Problems.Unprocessable("Invalid fitOn", "fitOn", "fitOn: model or non-human.");
         var csv = format == "csv" || (format is null && context.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase));
         if (!service.AllowVariant(Client(context), alpha, version, out var retryAfter))
         {
@@ -144,7 +144,7 @@ public static class LeaderboardApi
         var head = await HeadAsync(connection, service.Store, dataset);
         if (head is null) return Problems.NotFound(dataset is null ? "There is no dataset yet." : $"Dataset '{dataset}' does not exist.");
         if (version is { } v && (v < 0 || v > head.LabelVersion))
-            return Problems.Unprocessable("Invalid version", $"version: 0 to the current label version {head.LabelVersion}.");
+            return Problems.Unprocessable("Invalid version", "version", $"version: 0 to the current label version {head.LabelVersion}.");
         var data = await service.Store.DataAsync(connection, head);
         var subsetName = subset ?? "all";
         if (data.Subsets.All(s => s.Name != subsetName)) return Problems.NotFound($"Dataset '{head.Slug}' has no subset '{subsetName}'.");
@@ -235,7 +235,7 @@ public static class LeaderboardApi
         string? imageSet = null)
     {
         if (Parse(null, null, unclear, alpha, out _, out var definition, out var a) is { } invalid) return invalid;
-        if (limit is < 0 or > 5000) return Problems.Unprocessable("Invalid limit", "limit: 0 to 5000.");
+        if (limit is < 0 or > 5000) return Problems.Unprocessable("Invalid limit", "limit", "limit: 0 to 5000.");
         await using var connection = await service.Db.OpenConnectionAsync();
         dataset ??= await connection.QuerySingleOrDefaultAsync<string>(
             """
@@ -350,8 +350,8 @@ public static class LeaderboardApi
     {
         if (Parse(null, null, unclear, null, out _, out var definition, out _) is { } invalid) return invalid;
         by ??= "models";
-        if (by is not ("models" or "humans")) return Problems.Unprocessable("Invalid by", "by: models or humans.");
-        if (limit is < 0 or > 2000) return Problems.Unprocessable("Invalid limit", "limit: 0 to 2000.");
+        if (by is not ("models" or "humans")) return Problems.Unprocessable("Invalid by", "by", "by: models or humans.");
+        if (limit is < 0 or > 2000) return Problems.Unprocessable("Invalid limit", "limit", "limit: 0 to 2000.");
         await using var connection = await service.Db.OpenConnectionAsync();
         var head = await HeadAsync(connection, service.Store, dataset);
         if (head is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");

@@ -56,8 +56,8 @@ public static class PaperView
         if (LeaderboardApi.Parse(null, average, unclear, alpha, out _, out var definition, out var level) is { } invalid) return invalid;
         fit ??= "logit";
         fitOn ??= "model";
-        if (!Boards.FitSpaces.Contains(fit)) return Problems.Unprocessable("Invalid fit", "fit: logit, probit or linear.");
-        if (!Boards.FitGroups.Contains(fitOn)) return Problems.Unprocessable("Invalid fitOn", "fitOn: model or non-human.");
+        if (!Boards.FitSpaces.Contains(fit)) return Problems.Unprocessable("Invalid fit", "fit", "fit: logit, probit or linear.");
+        if (!Boards.FitGroups.Contains(fitOn)) return Problems.Unprocessable("Invalid fitOn", "fitOn", "fitOn: model or non-human.");
         var watch = Stopwatch.StartNew();
         await using var connection = await service.Db.OpenConnectionAsync();
         var head = await LeaderboardApi.HeadAsync(connection, service.Store, dataset);
@@ -66,10 +66,10 @@ public static class PaperView
             : head.ShiftedBy is { } id ? await service.Store.HeadAsync(connection, id) : null;
         if (pair is null)
             return shifted is null
-                ? Problems.Unprocessable("No shifted dataset", $"Dataset '{head.Slug}' has no shifted dataset: name one with shifted=.")
+                ? Problems.Unprocessable("No shifted dataset", "shifted", $"Dataset '{head.Slug}' has no shifted dataset: name one with shifted=.")
                 : Problems.NotFound($"Dataset '{shifted}' does not exist.");
         if (pair.LabelSpaceId != head.LabelSpaceId)
-            return Problems.Unprocessable("Different label spaces", $"'{head.Slug}' and '{pair.Slug}' do not share a label space.");
+            return Problems.Unprocessable("Different label spaces", "shifted", $"'{head.Slug}' and '{pair.Slug}' do not share a label space.");
 
         var data = await service.Store.DataAsync(connection, head);
         var (scope, isDefault) = await service.ScopeAsync(connection, head, data, imageSet);

@@ -32,8 +32,8 @@ public static class ReferenceLabels
             return TypedResults.Problem(title: "Unsupported content type", statusCode: 415, detail: "Send application/json (real.json).");
         short[][]? sets;
         try { sets = await JsonSerializer.DeserializeAsync<short[][]>(request.Body); }
-        catch (JsonException e) { return Problems.Unprocessable("Invalid reference labels", $"Expected a list of lists of class indices: {e.Message}"); }
-        if (sets is null) return Problems.Unprocessable("Invalid reference labels", "Expected a list of lists of class indices.");
+        catch (JsonException e) { return Problems.Unprocessable("Invalid reference labels", "body", $"Expected a list of lists of class indices: {e.Message}"); }
+        if (sets is null) return Problems.Unprocessable("Invalid reference labels", "body", "Expected a list of lists of class indices.");
 
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();

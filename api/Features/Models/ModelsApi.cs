@@ -123,7 +123,7 @@ public static class ModelsApi
 {
     public static RouteGroupBuilder MapModels(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/models").WithTags("Models");
+        var group = routes.MapGroup("/api/models").WithTags("Models").WithValidation();
         group.MapGet("/", List).WithName("ListModels").WithSummary("Every model, optionally of one kind or with one tag.");
         group.MapGet("/{slug}", Get).WithName("GetModel").WithSummary("One model.");
         group.MapPost("/", Create).WithName("CreateModel").RequireAuthorization(Policies.Uploader)
@@ -170,11 +170,9 @@ public static class ModelsApi
         return row is null ? Problems.NotFound($"Model '{slug}' does not exist.") : TypedResults.Ok(row);
     }
 
-    public static async Task<Results<Created<ModelResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateModelRequest request, IValidator<CreateModelRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db)
+    public static async Task<Results<Created<ModelResponse>, ProblemHttpResult>> Create(
+        CreateModelRequest request, ClaimsPrincipal user, NpgsqlDataSource db)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         if (ModelRules.IsReserved(request.Slug) && !user.IsInRole(Roles.Admin)) return Reserved(request.Slug);
 
         await using var connection = await db.OpenConnectionAsync();
@@ -203,11 +201,9 @@ public static class ModelsApi
         return TypedResults.Created($"/api/models/{created.Slug}", created);
     }
 
-    public static async Task<Results<Ok<ModelResponse>, ValidationProblem, ProblemHttpResult>> Update(
-        string slug, UpdateModelRequest request, IValidator<UpdateModelRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db)
+    public static async Task<Results<Ok<ModelResponse>, ProblemHttpResult>> Update(
+        string slug, UpdateModelRequest request, ClaimsPrincipal user, NpgsqlDataSource db)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
 
         await using var connection = await db.OpenConnectionAsync();
         var id = await connection.ExecuteScalarAsync<long?>(

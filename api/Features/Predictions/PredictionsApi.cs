@@ -72,7 +72,7 @@ public static class PredictionsApi
 
     public static RouteGroupBuilder MapPredictions(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/models/{slug}").WithTags("Predictions");
+        var group = routes.MapGroup("/api/models/{slug}").WithTags("Predictions").WithValidation();
         group.MapGet("/predictions", Sets).WithName("ListPredictionSets")
             .WithSummary("The datasets a model has predictions on, with k, rows and coverage.");
         group.MapPut("/predictions/{dataset}", Upload).WithName("UploadPredictions").RequireAuthorization(Policies.Uploader)
@@ -132,7 +132,7 @@ public static class PredictionsApi
         {
             case null or "wnid": mode = LabelMode.Wnid; break;
             case "index": mode = LabelMode.Index; break;
-            default: return Problems.Unprocessable("Invalid labels", "labels must be 'wnid' or 'index'.");
+            default: return Problems.Unprocessable("Invalid labels", "labels", "labels must be 'wnid' or 'index'.");
         }
         var maxBytes = options.Value.MaxPredictionBytes;
         if (RequestLimits.Apply(context, maxBytes) is { } tooLarge) return tooLarge;
@@ -148,7 +148,7 @@ public static class PredictionsApi
             targets = await targetsCache.GetAsync(connection, target.DatasetId!.Value, target.LabelSpaceId!.Value, target.ImageEpoch);
         }
         if (targets.ImageCount == 0)
-            return Problems.Unprocessable("The dataset has no images", $"Register the images of '{dataset}' before uploading predictions.");
+            return Problems.Unprocessable("The dataset has no images", "dataset", $"Register the images of '{dataset}' before uploading predictions.");
 
         var datasetId = target.DatasetId!.Value;
         var maxRows = options.Value.MaxRowsPerUpload;
@@ -235,14 +235,14 @@ public static class PredictionsApi
             "csv" => true,
             _ => (bool?)null,
         };
-        if (csv is null) return Problems.Unprocessable("Invalid format", "format must be 'json' or 'csv'.");
+        if (csv is null) return Problems.Unprocessable("Invalid format", "format", "format must be 'json' or 'csv'.");
         var indices = labels?.ToLowerInvariant() switch
         {
             null or "wnid" => false,
             "index" => true,
             _ => (bool?)null,
         };
-        if (indices is null) return Problems.Unprocessable("Invalid labels", "labels must be 'wnid' or 'index'.");
+        if (indices is null) return Problems.Unprocessable("Invalid labels", "labels", "labels must be 'wnid' or 'index'.");
 
         // One snapshot for the pointer and the rows: a replace committed meanwhile is not seen half.
         var connection = await db.OpenConnectionAsync();

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Dapper;
-using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Relabel.Api.Infrastructure;
@@ -12,7 +11,7 @@ public static class GuideNotesApi
 {
     public static RouteGroupBuilder MapGuideNotes(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/guide-notes").WithTags("Review");
+        var group = routes.MapGroup("/api/guide-notes").WithTags("Review").WithValidation();
         group.MapGet("/", List).WithName("ListGuideNotes").RequireAuthorization(Policies.SignedIn)
             .WithSummary("Guide notes, all or those that mention a class.");
         group.MapPut("/", Put).WithName("PutGuideNote").RequireAuthorization(Policies.Admin)
@@ -34,11 +33,9 @@ public static class GuideNotesApi
         return TypedResults.Ok(notes.ToArray());
     }
 
-    public static async Task<Results<Ok<GuideNote>, ValidationProblem, ProblemHttpResult>> Put(
-        PutGuideNoteRequest request, IValidator<PutGuideNoteRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db)
+    public static async Task<Results<Ok<GuideNote>, ProblemHttpResult>> Put(
+        PutGuideNoteRequest request, ClaimsPrincipal user, NpgsqlDataSource db)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         // Pairs are stored once, with the smaller wnid first.
         var (wnid, other) = request.OtherWnid is { } o && string.CompareOrdinal(o, request.Wnid) < 0
             ? (o, (string?)request.Wnid)
@@ -47,7 +44,7 @@ public static class GuideNotesApi
         var unknown = (await connection.QueryAsync<string>(
             "select w from unnest(@wnids::text[]) w where not exists (select 1 from synsets s where s.wnid = w)",
             new { wnids = new[] { wnid, other }.OfType<string>().ToArray() })).ToList();
-        if (unknown.Count > 0) return Problems.Unprocessable("Unknown class", $"'{unknown[0]}' is not a WordNet noun synset.");
+        if (unknown.Count > 0) return Problems.Unprocessable("Unknown class", "wnid", $"'{unknown[0]}' is not a WordNet noun synset.");
         var note = await connection.QuerySingleAsync<GuideNote>(
             """
             insert into guide_notes (wnid, other_wnid, body, updated_by) values (@wnid, @other, @Body, @me)

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Dapper;
-using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
@@ -14,7 +13,7 @@ public static class ReviewApi
 {
     public static RouteGroupBuilder MapReview(this IEndpointRouteBuilder routes)
     {
-        var review = routes.MapGroup("/api/review").WithTags("Review").RequireAuthorization(Policies.Reviewer)
+        var review = routes.MapGroup("/api/review").WithTags("Review").WithValidation().RequireAuthorization(Policies.Reviewer)
             .AfterPredictionFollowups();
         review.MapGet("/next", Next).WithName("NextReviewImage")
             .WithSummary("The next image for the caller to review, reserved for a few minutes; 204 when the queue is empty.");
@@ -30,7 +29,7 @@ public static class ReviewApi
         routes.MapGet("/api/images/{id:long}/history", History).WithTags("Review").WithName("ImageHistory")
             .RequireAuthorization(Policies.SignedIn).AfterPredictionFollowups()
             .WithSummary("Every verdict and flag event of an image, oldest first.");
-        routes.MapPut("/api/datasets/{slug}/consensus", SetConsensus).WithTags("Review").WithName("SetConsensusRule")
+        routes.MapPut("/api/datasets/{slug}/consensus", SetConsensus).WithTags("Review").WithName("SetConsensusRule").WithValidation()
             .RequireAuthorization(Policies.Admin).AfterPredictionFollowups()
             .WithSummary("Set the dataset's consensus rule ('latest', 'majority' or 'agreement:N') and re-derive every item state.");
         return review;
@@ -46,7 +45,7 @@ public static class ReviewApi
         string? wnid = null, string? mode = null, [FromQuery] long[]? skip = null)
     {
         mode ??= "pending";
-        if (!ReviewStore.Modes.Contains(mode)) return Problems.Unprocessable("Invalid mode", "mode: pending, conflicts or problematic.");
+        if (!ReviewStore.Modes.Contains(mode)) return Problems.Unprocessable("Invalid mode", "mode", "mode: pending, conflicts or problematic.");
         await using var connection = await db.OpenConnectionAsync();
         var next = await ReviewStore.NextAsync(connection, votes, user.UserId(), dataset, subset, wnid, mode, skip ?? []);
         if (next.DatasetMissing) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
@@ -63,19 +62,17 @@ public static class ReviewApi
     }
 
     /// <summary>Two round trips: one begins, locks and reads everything the write depends on; one writes it all and commits.</summary>
-    public static async Task<Results<Ok<SubmitReviewResponse>, ValidationProblem, ProblemHttpResult>> Submit(
-        long id, SubmitReviewRequest request, IValidator<SubmitReviewRequest> validator, ClaimsPrincipal user,
+    public static async Task<Results<Ok<SubmitReviewResponse>, ProblemHttpResult>> Submit(
+        long id, SubmitReviewRequest request, ClaimsPrincipal user,
         [FromKeyedServices(Database.Prepared)] NpgsqlDataSource db, ITop1Votes votes)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         var me = user.UserId();
         await using var connection = await db.OpenConnectionAsync();
         await using var batch = await ReviewerBatch.BeginAsync(connection, id, lockFlag: request.Flag is not null);
         if (batch is null) return Problems.NotFound($"Image {id} does not exist.");
         var foreign = request.Verdicts.Where(v => !batch.Items.ContainsKey(v.ItemId)).Select(v => v.ItemId).ToList();
         if (foreign.Count > 0)
-            return Problems.Unprocessable("Unknown items", $"Items {string.Join(", ", foreign)} are not candidate labels of image {id}.");
+            return Problems.Unprocessable("Unknown items", "verdicts", $"Items {string.Join(", ", foreign)} are not candidate labels of image {id}.");
 
         var stale = request.Verdicts.Where(v => batch.Items[v.ItemId].Version != v.Version).Select(v => v.ItemId).ToList();
         if (stale.Count > 0 || (request.Flag is not null && request.Flag.Version != batch.Flag.Version))
@@ -112,11 +109,9 @@ public static class ReviewApi
         return TypedResults.Ok(new SubmitReviewResponse(id, outcome.Events, finalItems, outcome.Flags.GetValueOrDefault(id) ?? flag, outcome.LabelVersion));
     }
 
-    public static async Task<Results<Ok<ItemStateResponse>, ValidationProblem, ProblemHttpResult>> Adjudicate(
-        long id, AdjudicateRequest request, IValidator<AdjudicateRequest> validator, ClaimsPrincipal user, NpgsqlDataSource db)
+    public static async Task<Results<Ok<ItemStateResponse>, ProblemHttpResult>> Adjudicate(
+        long id, AdjudicateRequest request, ClaimsPrincipal user, NpgsqlDataSource db)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var dataset = await DatasetHeads.LockOfItemAsync(connection, transaction, id);
@@ -136,11 +131,9 @@ public static class ReviewApi
         return TypedResults.Ok(outcome.Items.Single());
     }
 
-    public static async Task<Results<Ok<ConsensusResponse>, ValidationProblem, ProblemHttpResult>> SetConsensus(
-        string slug, ConsensusRequest request, IValidator<ConsensusRequest> validator, NpgsqlDataSource db)
+    public static async Task<Results<Ok<ConsensusResponse>, ProblemHttpResult>> SetConsensus(
+        string slug, ConsensusRequest request, NpgsqlDataSource db)
     {
-        var validation = await validator.ValidateAsync(request);
-        if (!validation.IsValid) return TypedResults.ValidationProblem(validation.ToDictionary());
         await using var connection = await db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         if (await LabelWriter.ChangeRuleAsync(connection, transaction, slug, request.Rule) is not { } rederived)

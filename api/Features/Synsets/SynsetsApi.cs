@@ -26,7 +26,7 @@ public static class SynsetsApi
 
     public static RouteGroupBuilder MapSynsets(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/synsets").WithTags("Synsets");
+        var group = routes.MapGroup("/api/synsets").WithTags("Synsets").WithValidation();
         group.MapGet("/", Search).WithName("SearchSynsets")
             .WithSummary("Search WordNet noun synsets by lemma (exact, then prefix, then substring), optionally within a dataset's label space.");
         group.MapGet("/{wnid}", Get).WithName("GetSynset")
@@ -48,7 +48,7 @@ public static class SynsetsApi
     public static async Task<Results<Ok<SynsetSummary[]>, ProblemHttpResult>> Search(
         NpgsqlDataSource db, string? q = null, string? dataset = null, int limit = 20)
     {
-        if (limit is < 1 or > 100) return Problems.Unprocessable("Invalid limit", "limit must be between 1 and 100.");
+        if (limit is < 1 or > 100) return Problems.Unprocessable("Invalid limit", "limit", "limit must be between 1 and 100.");
         var text = (q ?? "").Trim().ToLowerInvariant();
         await using var connection = await db.OpenConnectionAsync();
         long? labelSpace = null;
@@ -59,7 +59,7 @@ public static class SynsetsApi
             if (labelSpace is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
         }
         if (text.Length == 0 && labelSpace is null)
-            return Problems.Unprocessable("Missing query", "Give q, or a dataset to list its classes.");
+            return Problems.Unprocessable("Missing query", "q", "Give q, or a dataset to list its classes.");
 
         var escaped = text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
         // Rank: an exact lemma, then a lemma starting with q, then q inside a lemma; earlier lemmas and shorter names first.

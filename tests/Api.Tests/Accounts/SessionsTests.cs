@@ -83,7 +83,7 @@ public sealed class SessionsTests(ApiFixture fixture) : IClassFixture<ApiFixture
         await EndsSoonAsync(roles, "the roles changed");
         using var after = await SignedInAsync("s-roles");
         Assert.Equal("uploader", (await (await after.GetAsync("/api/auth/me")).JsonAsync()).GetProperty("roles")[0].GetString());
-        await (await admin.PutAsJsonAsync("/api/users/s-roles/roles", new { roles = new[] { "root" } })).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await admin.PutAsJsonAsync("/api/users/s-roles/roles", new { roles = new[] { "root" } })).ProblemAsync(HttpStatusCode.UnprocessableEntity);
         await (await admin.PutAsJsonAsync("/api/users/admin/roles", new { roles = new[] { "reviewer" } })).ProblemAsync(HttpStatusCode.Conflict);
 
         // A generated password, shown once to the admin; the old one stops working with the sessions.
@@ -94,7 +94,7 @@ public sealed class SessionsTests(ApiFixture fixture) : IClassFixture<ApiFixture
         await (await App.Anonymous().PostAsJsonAsync("/api/auth/sign-in", new { name = "s-reset", password = "s-reset-password" }))
             .ProblemAsync(HttpStatusCode.Unauthorized);
         using var renewed = await SignedInAsync("s-reset", password);
-        await (await admin.PostAsJsonAsync("/api/users/s-reset/password", new { password = "short" })).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await admin.PostAsJsonAsync("/api/users/s-reset/password", new { password = "short" })).ProblemAsync(HttpStatusCode.UnprocessableEntity);
     }
 
     [Fact]
@@ -148,6 +148,6 @@ public sealed class SessionsTests(ApiFixture fixture) : IClassFixture<ApiFixture
         await (await other.DeleteAsync($"/api/auth/tokens/{id}")).ProblemAsync(HttpStatusCode.NotFound);
         Assert.Equal(HttpStatusCode.NoContent, (await session.DeleteAsync($"/api/auth/tokens/{id}")).StatusCode);
         await EndsSoonAsync(token, "the token was revoked");
-        await (await session.PostAsJsonAsync("/api/auth/tokens", new { name = "x", expiresInDays = 0 })).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await session.PostAsJsonAsync("/api/auth/tokens", new { name = "x", expiresInDays = 0 })).ProblemAsync(HttpStatusCode.UnprocessableEntity);
     }
 }

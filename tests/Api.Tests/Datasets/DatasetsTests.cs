@@ -81,8 +81,8 @@ public sealed class DatasetsTests(ApiFixture fixture) : IClassFixture<ApiFixture
     {
         using var admin = fixture.App.Admin();
         var bad = await admin.PostAsJsonAsync("/api/datasets", new { slug = "Bad Slug!", name = "" });
-        var problem = await bad.ProblemAsync(HttpStatusCode.BadRequest);
-        Assert.True(problem.GetProperty("errors").TryGetProperty("Slug", out _));
+        var problem = await bad.ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.True(problem.HasFieldError("slug"), problem.ToString());
         var unknown = await admin.PostAsJsonAsync("/api/datasets", new { slug = "unknown-classes", name = "x", classes = new[] { "n01440764", "n00000000" } });
         var lines = await unknown.ProblemAsync(HttpStatusCode.UnprocessableEntity);
         Assert.Equal(2, lines.GetProperty("errors")[0].GetProperty("line").GetInt32());

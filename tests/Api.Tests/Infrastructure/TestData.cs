@@ -53,6 +53,10 @@ public static class TestData
         return problem;
     }
 
+    /// <summary>Whether a problem lists an error of the field (errors: [{line, field, message}]).</summary>
+    public static bool HasFieldError(this JsonElement problem, string field) =>
+        problem.GetProperty("errors").EnumerateArray().Any(e => e.GetProperty("field").GetString() == field);
+
     /// <summary>A valid 1x1 PNG with the given size in its header.</summary>
     public static byte[] Png(int width, int height)
     {

@@ -246,14 +246,14 @@ public sealed class LabelingTests(LabelingFixture fixture) : IClassFixture<Label
         }
         var cases = new (string Case, Dictionary<string, object?> Request, HttpStatusCode Status, string Mentions)[]
         {
-            ("no name", With(("name", "")), HttpStatusCode.BadRequest, "Name"),
-            ("unknown mode", With(("mode", "exam")), HttpStatusCode.BadRequest, "mode"),
-            ("no labelers", With(("labelers", Array.Empty<string>())), HttpStatusCode.BadRequest, "Labelers"),
-            ("a labeler twice", With(("labelers", new[] { "invalid-ann", "invalid-ann" })), HttpStatusCode.BadRequest, "each once"),
-            ("part size 0", With(("partSize", 0)), HttpStatusCode.BadRequest, "PartSize"),
-            ("a list and a sample", With(("sampleSize", 2)), HttpStatusCode.BadRequest, "fileNames"),
-            ("no images", With(("fileNames", null)), HttpStatusCode.BadRequest, "images"),
-            ("an image twice", With(("fileNames", new[] { "img_1", "img_1" })), HttpStatusCode.BadRequest, "fileNames"),
+            ("no name", With(("name", "")), HttpStatusCode.UnprocessableEntity, "Name"),
+            ("unknown mode", With(("mode", "exam")), HttpStatusCode.UnprocessableEntity, "mode"),
+            ("no labelers", With(("labelers", Array.Empty<string>())), HttpStatusCode.UnprocessableEntity, "Labelers"),
+            ("a labeler twice", With(("labelers", new[] { "invalid-ann", "invalid-ann" })), HttpStatusCode.UnprocessableEntity, "each once"),
+            ("part size 0", With(("partSize", 0)), HttpStatusCode.UnprocessableEntity, "PartSize"),
+            ("a list and a sample", With(("sampleSize", 2)), HttpStatusCode.UnprocessableEntity, "fileNames"),
+            ("no images", With(("fileNames", null)), HttpStatusCode.UnprocessableEntity, "images"),
+            ("an image twice", With(("fileNames", new[] { "img_1", "img_1" })), HttpStatusCode.UnprocessableEntity, "fileNames"),
             ("unknown dataset", With(("dataset", "no-such")), HttpStatusCode.NotFound, "no-such"),
             ("unknown labeler", With(("labelers", new[] { "invalid-ann", "nobody" })), HttpStatusCode.UnprocessableEntity, "nobody"),
             ("unknown image", With(("fileNames", new[] { "img_1", "img_9" })), HttpStatusCode.UnprocessableEntity, "img_9"),

@@ -54,13 +54,13 @@ public sealed class ModelsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         using var uploader = await App.UserAsync("m-invalid", "uploader");
         var invalid = await uploader.PostAsJsonAsync("/api/models",
             new { slug = "Bad Slug", displayName = "", kind = "robot", paperUrl = "javascript:alert(1)", tags = new[] { "UPPER" } });
-        var problem = await invalid.ProblemAsync(HttpStatusCode.BadRequest);
-        var fields = problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).ToList();
-        Assert.Contains("Slug", fields);
-        Assert.Contains("DisplayName", fields);
-        Assert.Contains("Kind", fields);
-        Assert.Contains("PaperUrl", fields);
-        Assert.Contains("Tags[0]", fields);
+        var problem = await invalid.ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        var fields = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToList();
+        Assert.Contains("slug", fields);
+        Assert.Contains("displayName", fields);
+        Assert.Contains("kind", fields);
+        Assert.Contains("paperUrl", fields);
+        Assert.Contains("tags[0]", fields);
 
         await PredictionData.CreateModelAsync(uploader, "twice");
         await (await uploader.PostAsJsonAsync("/api/models", new { slug = "twice", displayName = "Twice", kind = "model" }))

@@ -161,7 +161,7 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(strict.GetProperty("labelVersion").GetInt64(), await LabelVersionAsync("agree"));
         Assert.Equal("agreement:3", await App.ScalarAsync<string>(
             "select lv.consensus_rule from label_versions lv join datasets d on d.id = lv.dataset_id where d.slug = 'agree' order by version desc limit 1"));
-        await (await admin.PutAsJsonAsync("/api/datasets/agree/consensus", new { rule = "most" })).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await admin.PutAsJsonAsync("/api/datasets/agree/consensus", new { rule = "most" })).ProblemAsync(HttpStatusCode.UnprocessableEntity);
     }
 
     [Fact]
@@ -227,9 +227,9 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         // Bad requests name the field.
         var invalid = await ann.SubmitAsync(await ann.ReviewAsync(id), new Dictionary<string, string> { [Tench] = "maybe" },
             flag: new { problematic = true, reason = "other", version = 0 });
-        var errors = (await invalid.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors");
-        Assert.True(errors.TryGetProperty("Verdicts[0].Verdict", out _), errors.ToString());
-        Assert.True(errors.TryGetProperty("Flag.Note", out _), errors.ToString());
+        var problem = await invalid.ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.True(problem.HasFieldError("verdicts[0].verdict"), problem.ToString());
+        Assert.True(problem.HasFieldError("flag.note"), problem.ToString());
         Assert.Equal(events, await App.ScalarAsync<long>(EventsOfImage, new { id }));
         Assert.Equal(0, await App.ScalarAsync<long>("select count(*) from image_flag_events where image_id = @id", new { id }));
         Assert.Equal(version, await LabelVersionAsync("stale"));
@@ -258,8 +258,8 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.NotEqual(loaded.GetProperty("version").GetInt32(), current);
 
         var invalid = await (await admin.PostAsJsonAsync($"/api/review/items/{itemId}/adjudicate",
-            new { verdict = "dont-know", version = current })).ProblemAsync(HttpStatusCode.BadRequest);
-        Assert.True(invalid.GetProperty("errors").TryGetProperty("Verdict", out _), invalid.ToString());
+            new { verdict = "dont-know", version = current })).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.True(invalid.HasFieldError("verdict"), invalid.ToString());
         await (await admin.PostAsJsonAsync("/api/review/items/999999999/adjudicate", new { verdict = "correct", version = 0 }))
             .ProblemAsync(HttpStatusCode.NotFound);
 

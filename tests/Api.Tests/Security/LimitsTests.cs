@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Relabel.Api.Tests.Infrastructure;
 using Relabel.Api.Tests.Predictions;
 using Xunit;
@@ -73,5 +74,17 @@ public sealed class LimitsTests(LimitsFixture fixture) : IClassFixture<LimitsFix
         var text = (problem.GetProperty("title").GetString() + " " + (problem.TryGetProperty("detail", out var d) ? d.GetString() : "") + " " +
                     (problem.TryGetProperty("errors", out var e) ? e.ToString() : "")).ToLowerInvariant();
         Assert.True(text.Contains(words), $"{name}: the problem does not say '{words}': {text}");
+        // Every input error has one shape: errors [{line, field, message}].
+        if (status == 422)
+        {
+            var errors = problem.GetProperty("errors").EnumerateArray().ToList();
+            Assert.NotEmpty(errors);
+            Assert.All(errors, error =>
+            {
+                Assert.Equal(JsonValueKind.Number, error.GetProperty("line").ValueKind);
+                Assert.Equal(JsonValueKind.String, error.GetProperty("field").ValueKind);
+                Assert.False(string.IsNullOrEmpty(error.GetProperty("message").GetString()), name);
+            });
+        }
     }
 }

@@ -104,7 +104,8 @@ public sealed class SynsetsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     {
         using var client = fixture.App.Anonymous();
         await (await client.GetAsync("/api/synsets/n99999999")).ProblemAsync(HttpStatusCode.NotFound);
-        await (await client.GetAsync("/api/synsets?q=dog&limit=0")).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        var limit = await (await client.GetAsync("/api/synsets?q=dog&limit=0")).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.True(limit.HasFieldError("limit"), limit.ToString());
         await (await client.GetAsync("/api/synsets?q=dog&dataset=nope")).ProblemAsync(HttpStatusCode.NotFound);
         await (await client.GetAsync("/api/synsets?q=dog&limit=abc")).ProblemAsync(HttpStatusCode.BadRequest);
         await (await client.GetAsync("/api/no-such-endpoint")).ProblemAsync(HttpStatusCode.NotFound);
