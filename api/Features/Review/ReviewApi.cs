@@ -61,7 +61,7 @@ public static class ReviewApi
         return image is null ? Problems.NotFound($"Image {id} does not exist.") : TypedResults.Ok(image);
     }
 
-    /// <summary>Two round trips: one begins, locks and reads everything the write depends on; one writes it all and commits.</summary>
+    // Two round trips: one begins, locks and reads everything the write depends on; one writes it all and commits.
     public static async Task<Results<Ok<SubmitReviewResponse>, ProblemHttpResult>> Submit(
         long id, SubmitReviewRequest request, ClaimsPrincipal user,
         [FromKeyedServices(Database.Prepared)] NpgsqlDataSource db, ITop1Votes votes)

@@ -227,9 +227,9 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         // Bad requests name the field.
         var invalid = await ann.SubmitAsync(await ann.ReviewAsync(id), new Dictionary<string, string> { [Tench] = "maybe" },
             flag: new { problematic = true, reason = "other", version = 0 });
-        var problem = await invalid.ProblemAsync(HttpStatusCode.UnprocessableEntity);
-        Assert.True(problem.HasFieldError("verdicts[0].verdict"), problem.ToString());
-        Assert.True(problem.HasFieldError("flag.note"), problem.ToString());
+        var invalidProblem = await invalid.ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.True(invalidProblem.HasFieldError("verdicts[0].verdict"), invalidProblem.ToString());
+        Assert.True(invalidProblem.HasFieldError("flag.note"), invalidProblem.ToString());
         Assert.Equal(events, await App.ScalarAsync<long>(EventsOfImage, new { id }));
         Assert.Equal(0, await App.ScalarAsync<long>("select count(*) from image_flag_events where image_id = @id", new { id }));
         Assert.Equal(version, await LabelVersionAsync("stale"));
