@@ -15,10 +15,6 @@ using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Interop;
 
-public sealed record JobAccepted(long JobId, string Status, string Location);
-
-public sealed record ImportUnchanged(string Status, string Detail);
-
 /// <summary>Imports and exports of the published formats. Imports validate everything first, then write in a background job.</summary>
 public static class InteropApi
 {
@@ -37,12 +33,6 @@ public static class InteropApi
         group.MapPost("/import/rater-votes", ImportRaterVotes).WithName("ImportRaterVotes").RequireAuthorization(Policies.Admin)
             .RawBody("CSV 'file_name,wnid,rater,answer' with answer no|maybe|yes; Content-Encoding: gzip accepted.", "text/csv")
             .WithSummary("Import crowd-rater votes as verdict events of external raters (yes = correct, no = wrong, maybe = unclear), decided by the majority rule (a dataset deciding by 'latest' is switched to it; one deciding by agreement needs rule=majority to switch or rule=keep to keep its rule); golden=true imports expert answers and marks control questions.");
-        group.MapGet("/export/bundle", BundleExporter.ExportAsync).WithName("ExportBundle").RequireAuthorization(Policies.Admin)
-            .Produces<Stream>(200, BundleFormat.ContentType)
-            .WithSummary("The portable bundle (.tar.gz) of the dataset, its shift partners and the datasets named by 'with': label space, images (no pixels), subsets, image sets, reference labels, models, predictions, every verdict and flag event, label versions and guide notes, with a manifest of SHA-256 checksums.");
-        routes.MapPost("/api/import/bundle", BundleImporter.ImportAsync).WithTags("Interop").WithName("ImportBundle").RequireAuthorization(Policies.Admin)
-            .RawBody("A bundle from GET /api/datasets/{slug}/export/bundle (application/gzip: .tar.gz; application/x-tar: .tar).", BundleFormat.ContentType, "application/x-tar")
-            .WithSummary("Import a portable bundle: checked whole first (422 with files and lines, nothing written), then written by a job in one transaction; what exists already is matched, not duplicated, and the same content again is a no-op.");
     }
 
     internal static async Task<Dictionary<string, long>> ImageIdsAsync(NpgsqlConnection connection, long datasetId) =>

@@ -8,6 +8,12 @@ using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Jobs;
 
+// A write accepted as a background job: poll Location.
+public sealed record JobAccepted(long JobId, string Status, string Location);
+
+// An import whose content was imported before: nothing to do.
+public sealed record ImportUnchanged(string Status, string Detail);
+
 public sealed record JobResponse(
     long Id, string Kind, string? Dataset, string Status, long Done, long Total, double Progress, string Message,
     JsonElement? Result, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);

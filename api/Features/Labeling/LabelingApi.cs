@@ -311,15 +311,15 @@ public static class LabelingApi
         await using var connection = await db.OpenConnectionAsync();
         var datasetId = await connection.QuerySingleOrDefaultAsync<long?>("select id from datasets where slug = @dataset", new { dataset });
         if (datasetId is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
-        const string Answers =
-            """
-            from labeling_answers a join labeling_tasks t on t.id = a.task_id
-            where t.dataset_id = @datasetId and t.mode = 'evaluation' and a.seconds is not null
-            """;
+        // The timed answers of the dataset's evaluation tasks (a: answers, t: tasks), without and with their labeler (u).
+        const string Timed = "t.dataset_id = @datasetId and t.mode = 'evaluation' and a.seconds is not null";
+        const string Answers = $"from labeling_answers a join labeling_tasks t on t.id = a.task_id where {Timed}";
+        const string AnswersByLabeler =
+            $"from labeling_answers a join labeling_tasks t on t.id = a.task_id join users u on u.id = a.user_id where {Timed}";
         var labelers = await connection.QueryAsync<LabelerTiming>(
             $"""
              select u.name as labeler, count(*)::int as images, percentile_cont(0.5) within group (order by a.seconds) as median_seconds
-             {Answers.Replace("where", "join users u on u.id = a.user_id where")}
+             {AnswersByLabeler}
              group by u.name order by u.name
              """,
             new { datasetId });

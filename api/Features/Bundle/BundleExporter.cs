@@ -9,7 +9,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Relabel.Api.Infrastructure;
 
-namespace Relabel.Api.Features.Interop;
+namespace Relabel.Api.Features.Bundle;
 
 /// <summary>
 /// Writes the portable bundle of a dataset, its distribution-shift partners and any other datasets asked for (see

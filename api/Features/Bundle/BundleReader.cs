@@ -9,7 +9,7 @@ using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
 
-namespace Relabel.Api.Features.Interop;
+namespace Relabel.Api.Features.Bundle;
 
 /// <summary>An author of events: an account (reviewer) or an external source, by its position in the bundle's list.</summary>
 public readonly record struct BundleAuthor(bool IsSource, int Index);

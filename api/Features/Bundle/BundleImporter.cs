@@ -14,7 +14,7 @@ using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
 
-namespace Relabel.Api.Features.Interop;
+namespace Relabel.Api.Features.Bundle;
 
 /// <summary>
 /// Imports a portable bundle (<see cref="BundleFormat"/>). The request reads and checks everything (the manifest's
@@ -124,30 +124,7 @@ public static class BundleImporter
     private static async Task<Dictionary<string, Target>> CheckTargetAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, BundleContent bundle, LineErrors errors)
     {
-        // Every wnid must be a WordNet noun synset here.
-        var places = new Dictionary<string, (string File, long Line, string Field)>(StringComparer.Ordinal);
-        foreach (var d in bundle.Datasets.Where(d => d.Meta.LabelSpaceOf is null))
-            for (var i = 0; i < d.Classes.Length; i++) places.TryAdd(d.Classes[i], (d.ClassLines[i].File, d.ClassLines[i].Line, "wnid"));
-        foreach (var d in bundle.Datasets)
-            foreach (var s in d.Subsets)
-            {
-                if (s.IncludeRoot is { } include) places.TryAdd(include, (BundleFormat.DatasetFile(d.Slug, BundleFormat.Subsets), s.Line, "includeRoot"));
-                if (s.ExcludeRoot is { } exclude) places.TryAdd(exclude, (BundleFormat.DatasetFile(d.Slug, BundleFormat.Subsets), s.Line, "excludeRoot"));
-            }
-        foreach (var (note, line) in bundle.GuideNotes)
-        {
-            places.TryAdd(note.Wnid!, (BundleFormat.GuideNotes, line, "wnid"));
-            if (note.OtherWnid is { } other) places.TryAdd(other, (BundleFormat.GuideNotes, line, "otherWnid"));
-        }
-        var unknown = await connection.QueryAsync<string>(
-            "select w from unnest(@wnids::text[]) w where not exists (select 1 from synsets s where s.wnid = w)",
-            new { wnids = places.Keys.ToArray() }, transaction);
-        foreach (var wnid in unknown)
-        {
-            var (file, line, field) = places[wnid];
-            errors.Add(file, line, field, $"'{wnid}' is not a WordNet 3.0 noun synset on this server.");
-        }
-
+        await CheckWnidsAsync(connection, transaction, bundle, errors);
         var targets = new Dictionary<string, Target>(StringComparer.Ordinal);
         foreach (var d in bundle.Datasets)
         {
@@ -177,41 +154,74 @@ public static class BundleImporter
             target.LabelVersion = row.LabelVersion;
             target.Fresh = !row.HasHistory && row.LabelVersion == 0;
             target.HasShift = row.ShiftOf is not null;
-
-            var classes = (await connection.QueryAsync<string>(
-                "select wnid from label_space_classes where label_space_id = @LabelSpaceId order by class_index", new { row.LabelSpaceId }, transaction)).ToArray();
-            if (!classes.SequenceEqual(d.Classes))
-                errors.Add(BundleFormat.Datasets, d.Line, "slug",
-                    $"Dataset '{d.Slug}' exists here with other classes ({classes.Length}, the bundle has {d.Classes.Length}, or in another order).");
-            var rule = d.Meta.ConsensusRule ?? Consensus.Latest;
-            if (row.ConsensusRule != rule)
-                errors.Add(BundleFormat.Datasets, d.Line, "consensusRule",
-                    $"Dataset '{d.Slug}' has the consensus rule '{row.ConsensusRule}' here and '{rule}' in the bundle; set it first (PUT /api/datasets/{d.Slug}/consensus).");
-            if (row.ShiftOf is not null && d.Meta.ShiftOf is { } shiftOf && row.ShiftOf != shiftOf)
-                errors.Add(BundleFormat.Datasets, d.Line, "shiftOf", $"Dataset '{d.Slug}' is a shift of '{row.ShiftOf}' here and of '{shiftOf}' in the bundle.");
-
-            var images = new Dictionary<string, string>(StringComparer.Ordinal);
-            await using (var rows = await connection.ExecuteReaderAsync(
-                "select file_name, original_wnid from images where dataset_id = @Id", new { row.Id }, transaction))
-                while (await rows.ReadAsync()) images[rows.GetString(0)] = rows.GetString(1);
-            for (var i = 0; i < d.Images.Count; i++)
-                if (images.TryGetValue(d.Images[i].File, out var wnid) && wnid != d.Classes[d.Images[i].Class])
-                    errors.Add(BundleFormat.DatasetFile(d.Slug, BundleFormat.Images), d.ImageLines[i], "wnid",
-                        $"'{d.Images[i].File}' is labelled '{wnid}' here and '{d.Classes[d.Images[i].Class]}' in the bundle.");
-
-            var subsets = (await connection.QueryAsync<SubsetRow>(
-                "select name, include_root, exclude_root, wnids, built_in from subsets where dataset_id = @Id", new { row.Id }, transaction)).ToList();
-            foreach (var s in d.Subsets)
-                if (subsets.FirstOrDefault(o => o.Name == s.Name) is { } other)
-                {
-                    target.Subsets.Add(s.Name);
-                    if (other.BuiltIn || other.IncludeRoot != s.IncludeRoot || other.ExcludeRoot != s.ExcludeRoot
-                        || !(other.Wnids ?? []).SequenceEqual(s.Wnids ?? []) || (other.Wnids is null) != (s.Wnids is null))
-                        errors.Add(BundleFormat.DatasetFile(d.Slug, BundleFormat.Subsets), s.Line, "name",
-                            $"Subset '{s.Name}' of '{d.Slug}' exists here with another definition.");
-                }
+            await CheckExistingAsync(connection, transaction, d, row, target, errors);
         }
         return targets;
+    }
+
+    /// <summary>Every wnid of the bundle (classes, subset roots, guide notes) must be a WordNet noun synset here.</summary>
+    private static async Task CheckWnidsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, BundleContent bundle, LineErrors errors)
+    {
+        var places = new Dictionary<string, (string File, long Line, string Field)>(StringComparer.Ordinal);
+        foreach (var d in bundle.Datasets.Where(d => d.Meta.LabelSpaceOf is null))
+            for (var i = 0; i < d.Classes.Length; i++) places.TryAdd(d.Classes[i], (d.ClassLines[i].File, d.ClassLines[i].Line, "wnid"));
+        foreach (var d in bundle.Datasets)
+            foreach (var s in d.Subsets)
+            {
+                if (s.IncludeRoot is { } include) places.TryAdd(include, (BundleFormat.DatasetFile(d.Slug, BundleFormat.Subsets), s.Line, "includeRoot"));
+                if (s.ExcludeRoot is { } exclude) places.TryAdd(exclude, (BundleFormat.DatasetFile(d.Slug, BundleFormat.Subsets), s.Line, "excludeRoot"));
+            }
+        foreach (var (note, line) in bundle.GuideNotes)
+        {
+            places.TryAdd(note.Wnid!, (BundleFormat.GuideNotes, line, "wnid"));
+            if (note.OtherWnid is { } other) places.TryAdd(other, (BundleFormat.GuideNotes, line, "otherWnid"));
+        }
+        var unknown = await connection.QueryAsync<string>(
+            "select w from unnest(@wnids::text[]) w where not exists (select 1 from synsets s where s.wnid = w)",
+            new { wnids = places.Keys.ToArray() }, transaction);
+        foreach (var wnid in unknown)
+        {
+            var (file, line, field) = places[wnid];
+            errors.Add(file, line, field, $"'{wnid}' is not a WordNet 3.0 noun synset on this server.");
+        }
+    }
+
+    /// <summary>A dataset that exists here must agree with the bundle: classes, rule, shift, image labels, subsets.</summary>
+    private static async Task CheckExistingAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, BundleDataset d, TargetRow row, Target target, LineErrors errors)
+    {
+        var classes = (await connection.QueryAsync<string>(
+            "select wnid from label_space_classes where label_space_id = @LabelSpaceId order by class_index", new { row.LabelSpaceId }, transaction)).ToArray();
+        if (!classes.SequenceEqual(d.Classes))
+            errors.Add(BundleFormat.Datasets, d.Line, "slug",
+                $"Dataset '{d.Slug}' exists here with other classes ({classes.Length}, the bundle has {d.Classes.Length}, or in another order).");
+        var rule = d.Meta.ConsensusRule ?? Consensus.Latest;
+        if (row.ConsensusRule != rule)
+            errors.Add(BundleFormat.Datasets, d.Line, "consensusRule",
+                $"Dataset '{d.Slug}' has the consensus rule '{row.ConsensusRule}' here and '{rule}' in the bundle; set it first (PUT /api/datasets/{d.Slug}/consensus).");
+        if (row.ShiftOf is not null && d.Meta.ShiftOf is { } shiftOf && row.ShiftOf != shiftOf)
+            errors.Add(BundleFormat.Datasets, d.Line, "shiftOf", $"Dataset '{d.Slug}' is a shift of '{row.ShiftOf}' here and of '{shiftOf}' in the bundle.");
+
+        var images = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var rows = await connection.ExecuteReaderAsync(
+            "select file_name, original_wnid from images where dataset_id = @Id", new { row.Id }, transaction))
+            while (await rows.ReadAsync()) images[rows.GetString(0)] = rows.GetString(1);
+        for (var i = 0; i < d.Images.Count; i++)
+            if (images.TryGetValue(d.Images[i].File, out var wnid) && wnid != d.Classes[d.Images[i].Class])
+                errors.Add(BundleFormat.DatasetFile(d.Slug, BundleFormat.Images), d.ImageLines[i], "wnid",
+                    $"'{d.Images[i].File}' is labelled '{wnid}' here and '{d.Classes[d.Images[i].Class]}' in the bundle.");
+
+        var subsets = (await connection.QueryAsync<SubsetRow>(
+            "select name, include_root, exclude_root, wnids, built_in from subsets where dataset_id = @Id", new { row.Id }, transaction)).ToList();
+        foreach (var s in d.Subsets)
+            if (subsets.FirstOrDefault(o => o.Name == s.Name) is { } other)
+            {
+                target.Subsets.Add(s.Name);
+                if (other.BuiltIn || other.IncludeRoot != s.IncludeRoot || other.ExcludeRoot != s.ExcludeRoot
+                    || !(other.Wnids ?? []).SequenceEqual(s.Wnids ?? []) || (other.Wnids is null) != (s.Wnids is null))
+                    errors.Add(BundleFormat.DatasetFile(d.Slug, BundleFormat.Subsets), s.Line, "name",
+                        $"Subset '{s.Name}' of '{d.Slug}' exists here with another definition.");
+            }
     }
 
     private sealed class DatasetOutcome
@@ -232,16 +242,7 @@ public static class BundleImporter
     private static async Task<object> WriteAsync(JobContext job, BundleContent bundle, long admin, ImageStore store)
     {
         var started = Stopwatch.StartNew();
-        // Seconds per phase, summed over the datasets.
-        var phases = new Dictionary<string, double>();
-        var lap = Stopwatch.StartNew();
-        void Phase(string name)
-        {
-            phases[name] = Math.Round(phases.GetValueOrDefault(name) + lap.Elapsed.TotalSeconds, 2);
-            lap.Restart();
-        }
-        var total = bundle.Rows;
-        long done = 0;
+        var progress = new Progress(job, bundle.Rows);
         await using var connection = await job.Db.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         // Bundle imports run one at a time (the job queue does too); the existing datasets are locked by the check.
@@ -251,11 +252,97 @@ public static class BundleImporter
         if (errors.Any)
             throw new JobFailedException("The data changed since the bundle was checked: " +
                 string.Join(" ", errors.First.Take(5).Select(e => $"{e.File} line {e.Line}: {e.Message}")));
-        Phase("check");
-        await job.ReportAsync(done, total, "writing accounts, datasets and images", force: true);
+        progress.Phase("check");
+        await progress.ReportAsync("writing accounts, datasets and images", force: true);
 
+        var (accountsCreated, userIds, accountIds) = await WriteAccountsAsync(connection, transaction, bundle);
+        var (sourceIds, sourcesCreated) = await LabelImport.SourcesAsync(connection, transaction, bundle.Sources.Select(s => s.Name!).ToArray(),
+            bundle.Sources.Select(s => s.Kind!).ToArray(), bundle.Sources.Select(s => s.Description!).ToArray());
+        var (modelsCreated, modelIds) = await WriteModelsAsync(connection, transaction, bundle, userIds, admin);
+        progress.Phase("accounts and models");
+
+        var outcomes = new List<DatasetOutcome>();
+        foreach (var d in bundle.Datasets)
+            outcomes.Add(await WriteDatasetContentAsync(
+                connection, transaction, progress, d, targets, admin, store, modelIds, accountIds, sourceIds));
+
+        var notes = await WriteGuideNotesAsync(connection, transaction, bundle, userIds, admin);
+        await RecordImportAsync(connection, transaction, bundle, targets, job.Id);
+        await transaction.CommitAsync();
+        progress.Phase("guide notes and commit");
+        return new
+        {
+            datasets = outcomes,
+            accountsCreated,
+            sourcesCreated,
+            modelsCreated,
+            guideNotesWritten = notes,
+            checksum = bundle.Checksum,
+            seconds = Math.Round(started.Elapsed.TotalSeconds, 2),
+            phases = progress.Phases,
+        };
+    }
+
+    /// <summary>One dataset of the bundle: its row, images, image sets, reference labels, predictions, then its review.</summary>
+    private static async Task<DatasetOutcome> WriteDatasetContentAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Progress progress, BundleDataset d, Dictionary<string, Target> targets,
+        long admin, ImageStore store, Dictionary<string, long> modelIds, long[] accountIds, long[] sourceIds)
+    {
+        var target = targets[d.Slug];
+        var outcome = new DatasetOutcome { Dataset = d.Slug, Created = target.Id is null };
+        var rule = d.Meta.ConsensusRule ?? Consensus.Latest;
+        var datasetId = await WriteDatasetAsync(connection, transaction, d, rule, target, targets);
+
+        progress.Phase("datasets");
+        var (imageIds, added) = await WriteImagesAsync(connection, transaction, datasetId, d, store);
+        outcome.ImagesAdded = added;
+        progress.Done += d.Images.Count;
+        await progress.ReportAsync($"{d.Slug}: writing image sets, reference labels and predictions");
+
+        await WriteImageSetsAsync(connection, transaction, datasetId, d, imageIds);
+        if (d.ReferenceLabels is { } reference) await WriteReferenceLabelsAsync(connection, transaction, datasetId, admin, reference, imageIds);
+        progress.Phase("images, image sets and reference labels");
+
+        foreach (var set in d.Predictions)
+        {
+            var rows = set.Rows.Select(r => r with { ImageId = imageIds[r.ImageId] }).ToList();
+            var upload = new PredictionUpload(modelIds[set.Model], datasetId, admin, "ndjson", rows.Count < d.Images.Count, set.K, rows);
+            var applied = await PredictionStore.ApplyAsync(connection, transaction, upload, Stopwatch.StartNew(), recordUnchanged: false);
+            if (applied.Outcome == PredictionStore.Applied) outcome.PredictionSetsReplaced++;
+            progress.Done += set.Rows.Count;
+            await progress.ReportAsync($"{d.Slug}: writing predictions");
+        }
+
+        progress.Phase("predictions");
+        await progress.ReportAsync($"{d.Slug}: writing review items and events", force: true);
+        await WriteReviewAsync(connection, transaction, datasetId, rule, target, d, outcome, imageIds, accountIds, sourceIds, progress.Phase);
+        progress.Done += d.Items.Count + d.Verdicts.Count + d.Flags.Count;
+        await progress.ReportAsync($"{d.Slug}: done", force: true);
+        return outcome;
+    }
+
+    /// <summary>A job's progress in rows written, and the seconds per phase summed over the datasets.</summary>
+    private sealed class Progress(JobContext job, long total)
+    {
+        private readonly Stopwatch _lap = Stopwatch.StartNew();
+        public Dictionary<string, double> Phases { get; } = [];
+        public long Done { get; set; }
+
+        public void Phase(string name)
+        {
+            Phases[name] = Math.Round(Phases.GetValueOrDefault(name) + _lap.Elapsed.TotalSeconds, 2);
+            _lap.Restart();
+        }
+
+        public Task ReportAsync(string message, bool force = false) => job.ReportAsync(Done, total, message, force);
+    }
+
+    /// <summary>The bundle's accounts, created where missing (without password: an admin resets one to let them sign in).</summary>
+    private static async Task<(int Created, Dictionary<string, long> Ids, long[] InOrder)> WriteAccountsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, BundleContent bundle)
+    {
         var accountNames = bundle.Accounts.Select(a => a.Name!).ToArray();
-        var accountsCreated = await connection.ExecuteAsync(
+        var created = await connection.ExecuteAsync(
             """
             insert into users (name, display_name)
             select n, coalesce(d, '') from unnest(@accountNames::text[], @displayNames::text[]) as t(n, d)
@@ -266,19 +353,13 @@ public static class BundleImporter
             "select name, id from users where name = any(@accountNames)", new { accountNames }, transaction)).ToDictionary(u => u.Name, u => u.Id);
         var accountIds = accountNames.Select(n => userIds[n]).ToArray();
 
-        var sourceNames = bundle.Sources.Select(s => s.Name!).ToArray();
-        var sourcesCreated = await connection.ExecuteAsync(
-            """
-            insert into verdict_sources (name, kind, description)
-            select n, k, coalesce(d, '') from unnest(@sourceNames::text[], @kinds::text[], @descriptions::text[]) as t(n, k, d)
-            on conflict (name) do nothing
-            """,
-            new { sourceNames, kinds = bundle.Sources.Select(s => s.Kind).ToArray(), descriptions = bundle.Sources.Select(s => s.Description).ToArray() },
-            transaction);
-        var sourceRows = (await connection.QueryAsync<(string Name, long Id)>(
-            "select name, id from verdict_sources where name = any(@sourceNames)", new { sourceNames }, transaction)).ToDictionary(s => s.Name, s => s.Id);
-        var sourceIds = sourceNames.Select(n => sourceRows[n]).ToArray();
+        return (created, userIds, accountIds);
+    }
 
+    /// <summary>The bundle's models, created where missing (an existing slug is the same model); returns their ids by slug.</summary>
+    private static async Task<(int Created, Dictionary<string, long> Ids)> WriteModelsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, BundleContent bundle, Dictionary<string, long> userIds, long admin)
+    {
         var modelIds = new Dictionary<string, long>(StringComparer.Ordinal);
         var modelsCreated = 0;
         foreach (var (model, _) in bundle.Models)
@@ -303,94 +384,75 @@ public static class BundleImporter
             modelIds[model.Slug!] = created ?? await connection.ExecuteScalarAsync<long>(
                 "select id from models where slug = @Slug", new { model.Slug }, transaction);
         }
+        return (modelsCreated, modelIds);
+    }
 
-        Phase("accounts and models");
-
-        var outcomes = new List<DatasetOutcome>();
-        foreach (var d in bundle.Datasets)
+    /// <summary>The dataset's row (with its label space and built-in subsets when new) and the subsets it lacks; returns its id.</summary>
+    private static async Task<long> WriteDatasetAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, BundleDataset d, string rule, Target target, Dictionary<string, Target> targets)
+    {
+        long? shiftOf = d.Meta.ShiftOf is { } shift
+            ? targets.TryGetValue(shift, out var pair) ? pair.Id
+              : await connection.ExecuteScalarAsync<long>("select id from datasets where slug = @shift", new { shift }, transaction)
+            : null;
+        if (target.Id is null)
         {
-            var target = targets[d.Slug];
-            var outcome = new DatasetOutcome { Dataset = d.Slug, Created = target.Id is null };
-            outcomes.Add(outcome);
-            var rule = d.Meta.ConsensusRule ?? Consensus.Latest;
-            long? shiftOf = d.Meta.ShiftOf is { } shift
-                ? targets.TryGetValue(shift, out var pair) ? pair.Id
-                  : await connection.ExecuteScalarAsync<long>("select id from datasets where slug = @shift", new { shift }, transaction)
-                : null;
-            if (target.Id is null)
+            target.LabelSpaceId = d.Meta.LabelSpaceOf is { } of ? targets[of].LabelSpaceId : null;
+            if (target.LabelSpaceId is null)
             {
-                target.LabelSpaceId = d.Meta.LabelSpaceOf is { } of ? targets[of].LabelSpaceId : null;
-                if (target.LabelSpaceId is null)
+                target.LabelSpaceId = await connection.ExecuteScalarAsync<long>("insert into label_spaces default values returning id", transaction: transaction);
+                await LabelSpaces.ReplaceClassesAsync(connection, transaction, target.LabelSpaceId.Value, d.Classes);
+            }
+            target.Id = await connection.ExecuteScalarAsync<long>(
+                """
+                insert into datasets (slug, name, description, label_space_id, shift_of, images_public, consensus_rule, created_at)
+                values (@Slug, @Name, @description, @labelSpaceId, @shiftOf, @imagesPublic, @rule, coalesce(@createdAt::timestamptz, now()))
+                returning id
+                """,
+                new
                 {
-                    target.LabelSpaceId = await connection.ExecuteScalarAsync<long>("insert into label_spaces default values returning id", transaction: transaction);
-                    await LabelSpaces.ReplaceClassesAsync(connection, transaction, target.LabelSpaceId.Value, d.Classes);
-                }
-                target.Id = await connection.ExecuteScalarAsync<long>(
-                    """
-                    insert into datasets (slug, name, description, label_space_id, shift_of, images_public, consensus_rule, created_at)
-                    values (@Slug, @Name, @description, @labelSpaceId, @shiftOf, @imagesPublic, @rule, coalesce(@createdAt::timestamptz, now()))
-                    returning id
-                    """,
-                    new
-                    {
-                        d.Meta.Slug, d.Meta.Name, description = d.Meta.Description ?? "", labelSpaceId = target.LabelSpaceId, shiftOf,
-                        imagesPublic = d.Meta.ImagesPublic ?? false, rule, createdAt = Iso(d.Meta.CreatedAt),
-                    },
-                    transaction);
-                await DatasetsApi.CreateBuiltInSubsetsAsync(connection, transaction, target.Id.Value);
-            }
-            else if (!target.HasShift && shiftOf is not null)
-                await connection.ExecuteAsync("update datasets set shift_of = @shiftOf where id = @Id", new { shiftOf, target.Id }, transaction);
-            var datasetId = target.Id.Value;
-
-            foreach (var s in d.Subsets.Where(s => !target.Subsets.Contains(s.Name)))
-                await connection.ExecuteAsync(
-                    """
-                    insert into subsets (dataset_id, name, description, include_root, exclude_root, wnids)
-                    values (@datasetId, @Name, @Description, @IncludeRoot, @ExcludeRoot, @Wnids)
-                    """,
-                    new { datasetId, s.Name, s.Description, s.IncludeRoot, s.ExcludeRoot, s.Wnids }, transaction);
-
-            Phase("datasets");
-            var (imageIds, added) = await WriteImagesAsync(connection, transaction, datasetId, d, store);
-            outcome.ImagesAdded = added;
-            done += d.Images.Count;
-            await job.ReportAsync(done, total, $"{d.Slug}: writing image sets, reference labels and predictions");
-
-            foreach (var set in d.ImageSets)
-                await connection.ExecuteAsync(
-                    """
-                    with s as (
-                        insert into image_sets (dataset_id, name, description) values (@datasetId, @Name, @Description)
-                        on conflict (dataset_id, name) do update set description = image_sets.description
-                        returning id
-                    )
-                    insert into image_set_members (image_set_id, image_id)
-                    select s.id, unnest(@members) from s
-                    on conflict do nothing
-                    """,
-                    new { datasetId, set.Name, set.Description, members = set.Images.Select(i => imageIds[i]).ToArray() }, transaction);
-
-            if (d.ReferenceLabels is { } reference) await WriteReferenceLabelsAsync(connection, transaction, datasetId, admin, reference, imageIds);
-            Phase("images, image sets and reference labels");
-
-            foreach (var set in d.Predictions)
-            {
-                var rows = set.Rows.Select(r => r with { ImageId = imageIds[r.ImageId] }).ToList();
-                var upload = new PredictionUpload(modelIds[set.Model], datasetId, admin, "ndjson", rows.Count < d.Images.Count, set.K, rows);
-                var applied = await PredictionStore.ApplyAsync(connection, transaction, upload, Stopwatch.StartNew(), recordUnchanged: false);
-                if (applied.Outcome == PredictionStore.Applied) outcome.PredictionSetsReplaced++;
-                done += set.Rows.Count;
-                await job.ReportAsync(done, total, $"{d.Slug}: writing predictions");
-            }
-
-            Phase("predictions");
-            await job.ReportAsync(done, total, $"{d.Slug}: writing review items and events", force: true);
-            await WriteReviewAsync(connection, transaction, datasetId, rule, target, d, outcome, imageIds, accountIds, sourceIds, Phase);
-            done += d.Items.Count + d.Verdicts.Count + d.Flags.Count;
-            await job.ReportAsync(done, total, $"{d.Slug}: done", force: true);
+                    d.Meta.Slug, d.Meta.Name, description = d.Meta.Description ?? "", labelSpaceId = target.LabelSpaceId, shiftOf,
+                    imagesPublic = d.Meta.ImagesPublic ?? false, rule, createdAt = Iso(d.Meta.CreatedAt),
+                },
+                transaction);
+            await DatasetsApi.CreateBuiltInSubsetsAsync(connection, transaction, target.Id.Value);
         }
+        else if (!target.HasShift && shiftOf is not null)
+            await connection.ExecuteAsync("update datasets set shift_of = @shiftOf where id = @Id", new { shiftOf, target.Id }, transaction);
+        var datasetId = target.Id.Value;
 
+        foreach (var s in d.Subsets.Where(s => !target.Subsets.Contains(s.Name)))
+            await connection.ExecuteAsync(
+                """
+                insert into subsets (dataset_id, name, description, include_root, exclude_root, wnids)
+                values (@datasetId, @Name, @Description, @IncludeRoot, @ExcludeRoot, @Wnids)
+                """,
+                new { datasetId, s.Name, s.Description, s.IncludeRoot, s.ExcludeRoot, s.Wnids }, transaction);
+        return datasetId;
+    }
+
+    /// <summary>The dataset's image sets, created where missing, with the members the bundle lists.</summary>
+    private static async Task WriteImageSetsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long datasetId, BundleDataset d, long[] imageIds)
+    {
+        foreach (var set in d.ImageSets)
+            await connection.ExecuteAsync(
+                """
+                with s as (
+                    insert into image_sets (dataset_id, name, description) values (@datasetId, @Name, @Description)
+                    on conflict (dataset_id, name) do update set description = image_sets.description
+                    returning id
+                )
+                insert into image_set_members (image_set_id, image_id)
+                select s.id, unnest(@members) from s
+                on conflict do nothing
+                """,
+                new { datasetId, set.Name, set.Description, members = set.Images.Select(i => imageIds[i]).ToArray() }, transaction);
+    }
+
+    /// <summary>The bundle's guide notes; a note newer here is kept. Returns how many were written.</summary>
+    private static async Task<int> WriteGuideNotesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, BundleContent bundle, Dictionary<string, long> userIds, long admin)
+    {
         var notes = 0;
         foreach (var (note, _) in bundle.GuideNotes)
             notes += await connection.ExecuteAsync(
@@ -403,7 +465,13 @@ public static class BundleImporter
                 """,
                 new { note.Wnid, note.OtherWnid, note.Body, author = note.Author is { } a ? userIds[a] : admin, updatedAt = Iso(note.UpdatedAt) },
                 transaction);
+        return notes;
+    }
 
+    /// <summary>Records the import per dataset (the same content again is a no-op) and names the job's first dataset.</summary>
+    private static async Task RecordImportAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, BundleContent bundle, Dictionary<string, Target> targets, long jobId)
+    {
         var datasetIds = bundle.Datasets.Select(d => targets[d.Slug].Id!.Value).ToArray();
         await connection.ExecuteAsync(
             """
@@ -411,22 +479,9 @@ public static class BundleImporter
             select unnest(@datasetIds), 'bundle', @Checksum, @jobId
             on conflict do nothing
             """,
-            new { datasetIds, bundle.Checksum, jobId = job.Id }, transaction);
+            new { datasetIds, bundle.Checksum, jobId }, transaction);
         await connection.ExecuteAsync("update jobs set dataset_id = @datasetId where id = @jobId",
-            new { datasetId = targets[bundle.Manifest.Datasets![0]].Id, jobId = job.Id }, transaction);
-        await transaction.CommitAsync();
-        Phase("guide notes and commit");
-        return new
-        {
-            datasets = outcomes,
-            accountsCreated,
-            sourcesCreated,
-            modelsCreated,
-            guideNotesWritten = notes,
-            checksum = bundle.Checksum,
-            seconds = Math.Round(started.Elapsed.TotalSeconds, 2),
-            phases,
-        };
+            new { datasetId = targets[bundle.Manifest.Datasets![0]].Id, jobId }, transaction);
     }
 
     private static string? Blank(string? url) => string.IsNullOrEmpty(url) ? null : url;

@@ -5,13 +5,12 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using NpgsqlTypes;
-using Relabel.Api.Features.Aggregation;
 using Relabel.Api.Features.Jobs;
 using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
 
-namespace Relabel.Api.Features.Interop;
+namespace Relabel.Api.Features.Aggregation;
 
 public sealed record AggregateRequest(double? Threshold, bool? Apply);
 

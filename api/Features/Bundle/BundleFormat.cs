@@ -5,7 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Relabel.Api.Features.Interop;
+namespace Relabel.Api.Features.Bundle;
 
 /// <summary>
 /// The portable bundle (format "relabel-bundle", version 1): a tar archive, gzip-compressed, of line-oriented
