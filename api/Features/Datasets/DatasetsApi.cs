@@ -4,7 +4,6 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Relabel.Api.Features.Images;
 using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Datasets;
@@ -88,10 +87,13 @@ public sealed class CreateSubsetValidator : AbstractValidator<CreateSubsetReques
     }
 }
 
+/// <summary>Datasets, their label spaces (class lists) and subsets; image sets are in <see cref="ImageSetsApi"/>.</summary>
 public static class DatasetsApi
 {
     public static RouteGroupBuilder MapDatasets(this IEndpointRouteBuilder routes)
     {
+        // Reads are public; every write is an admin's. A dataset's classes are its label space, shared with the datasets
+        // created with labelSpaceOf; subsets name classes by a WordNet root, its complement or a list.
         var group = routes.MapGroup("/api/datasets").WithTags("Datasets").WithValidation();
         group.MapGet("/", List).WithName("ListDatasets").WithSummary("Every dataset with its class and image counts.");
         group.MapGet("/{slug}", Get).WithName("GetDataset").WithSummary("One dataset.");

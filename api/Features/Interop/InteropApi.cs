@@ -10,7 +10,6 @@ using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Labels;
 using Relabel.Api.Features.Review;
 using Relabel.Api.Features.Datasets;
-using Relabel.Api.Features.Images;
 using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Interop;
@@ -20,6 +19,8 @@ public static class InteropApi
 {
     public static void MapInterop(this IEndpointRouteBuilder routes)
     {
+        // Imports (admins) check the whole body first and answer 422 with lines, nothing written; then a job writes it
+        // through the label state in one transaction. Exports stream the current state in the published formats.
         var group = routes.MapGroup("/api/datasets/{slug}").WithTags("Interop").WithValidation().AfterPredictionFollowups();
         group.MapPost("/import/multilabel", ImportMultilabel).WithName("ImportMultilabel").RequireAuthorization(Policies.Admin)
             .RawBody("The ICML 2020 multi-label release: {initial_annots, problematic_images, imagenet_m}.", "application/json")

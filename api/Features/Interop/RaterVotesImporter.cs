@@ -7,7 +7,6 @@ using nietras.SeparatedValues;
 using Npgsql;
 using Relabel.Api.Features.Jobs;
 using Relabel.Api.Features.Labels;
-using Relabel.Api.Features.Images;
 using Relabel.Api.Infrastructure;
 
 namespace Relabel.Api.Features.Interop;

@@ -14,6 +14,8 @@ public static class LabelingApi
 {
     public static RouteGroupBuilder MapLabeling(this IEndpointRouteBuilder routes)
     {
+        // Admins create tasks and read progress and timing; labelers (any signed-in user named on a task) open images,
+        // answer, pause and submit. The server keeps each image's clock, so times cannot be sent by the client.
         var group = routes.MapGroup("/api/labeling").WithTags("Labeling").WithValidation().RequireAuthorization(Policies.SignedIn)
             .AfterPredictionFollowups();
         group.MapPost("/tasks", Create).WithName("CreateLabelingTask").RequireAuthorization(Policies.Admin)

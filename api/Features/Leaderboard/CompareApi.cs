@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
 using Relabel.Api.Metrics;
 

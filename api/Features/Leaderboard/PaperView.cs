@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Relabel.Api.Features.Labels;
 using Relabel.Api.Infrastructure;
-using Relabel.Api.Metrics;
 
 namespace Relabel.Api.Features.Leaderboard;
 

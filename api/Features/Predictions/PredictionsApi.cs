@@ -9,7 +9,6 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Relabel.Api.Features.Images;
 using Relabel.Api.Features.Models;
 using Relabel.Api.Infrastructure;
 
