@@ -18,24 +18,26 @@ public static class Validation
         builder.Finally(endpoint =>
         {
             if (endpoint.Metadata.OfType<MethodInfo>().FirstOrDefault() is not { } method) return;
-            if (!method.GetParameters().Any(p => IsValidated(endpoint.ApplicationServices, p.ParameterType))) return;
+            if (!method.GetParameters().Any(p => ValidatorType(endpoint.ApplicationServices, p.ParameterType) is not null)) return;
             endpoint.Metadata.Add(new ProducesResponseTypeMetadata(
                 StatusCodes.Status422UnprocessableEntity, typeof(ProblemDetails), ["application/problem+json"]));
         });
         builder.AddEndpointFilterFactory((context, next) =>
         {
             var validated = context.MethodInfo.GetParameters()
-                .Select((p, i) => (Index: i, Validator: Validator(context.ApplicationServices, p.ParameterType)))
+                .Select((p, i) => (Index: i, Validator: ValidatorType(context.ApplicationServices, p.ParameterType)))
                 .Where(v => v.Validator is not null)
                 .ToList();
             if (validated.Count == 0) return next;
             return async invocation =>
             {
                 var errors = new LineErrors();
-                foreach (var (index, validator) in validated)
+                foreach (var (index, validatorType) in validated)
                 {
                     if (invocation.Arguments[index] is not { } argument) continue;
-                    var result = await validator!.ValidateAsync(new ValidationContext<object>(argument), invocation.HttpContext.RequestAborted);
+                    // Validators are scoped services: resolved per request.
+                    var validator = (IValidator)invocation.HttpContext.RequestServices.GetRequiredService(validatorType!);
+                    var result = await validator.ValidateAsync(new ValidationContext<object>(argument), invocation.HttpContext.RequestAborted);
                     foreach (var failure in result.Errors) errors.Add(0, JsonPath(failure.PropertyName), failure.ErrorMessage);
                 }
                 return errors.Any ? errors.ToProblem("Invalid request") : await next(invocation);
@@ -48,10 +50,11 @@ public static class Validation
     private static string JsonPath(string path) =>
         string.Join('.', path.Split('.').Select(p => p.Length == 0 ? p : char.ToLowerInvariant(p[0]) + p[1..]));
 
-    private static bool IsValidated(IServiceProvider services, Type type) => Validator(services, type) is not null;
-
-    private static IValidator? Validator(IServiceProvider services, Type type) =>
-        type.IsClass && type != typeof(string) && !type.IsAbstract
-            ? services.GetService(typeof(IValidator<>).MakeGenericType(type)) as IValidator
-            : null;
+    /// <summary>IValidator&lt;T&gt; when one is registered for the parameter type (asked of the root without resolving it).</summary>
+    private static Type? ValidatorType(IServiceProvider services, Type type)
+    {
+        if (!type.IsClass || type == typeof(string) || type.IsAbstract) return null;
+        var validatorType = typeof(IValidator<>).MakeGenericType(type);
+        return services.GetService<IServiceProviderIsService>()?.IsService(validatorType) == true ? validatorType : null;
+    }
 }
