@@ -149,6 +149,8 @@ export interface UploadProgress {
 export interface PredictionUploadOptions {
   readonly labels: 'wnid' | 'index';
   readonly partial: boolean;
+  /** Check the whole file and answer what the upload would do, writing nothing. */
+  readonly dryRun?: boolean;
   readonly onProgress?: (progress: UploadProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -168,7 +170,7 @@ export async function uploadPredictions(
   const url = buildApiUrl(
     '/api/models/{slug}/predictions/{dataset}',
     { slug: model, dataset },
-    { labels: options.labels, partial: options.partial ? true : undefined },
+    { labels: options.labels, partial: options.partial ? true : undefined, dryRun: options.dryRun ? true : undefined },
   );
   const csrf = await getCsrfToken();
   const result = await new Promise<{ status: number; statusText: string; text: string; type: string }>((resolve, reject) => {
