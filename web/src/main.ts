@@ -100,6 +100,7 @@ function start(app: HTMLElement): void {
       location: () => router.location,
       navigate: (location, options) => router.navigate(location, options),
       replaceQuietly: (location) => router.replaceQuietly(location),
+      pushQuietly: (location) => router.pushQuietly(location),
       setTitle: (...parts) => {
         if (!controller.signal.aborted) document.title = pageTitle(...parts);
       },

@@ -85,7 +85,7 @@ public static class LeaderboardApi
 
     /// <summary>
     /// The dataset named, or the default board's: the featured dataset, else the one with the most entries (an original
-    /// before a shifted copy among equals), never one without entries while another has some.
+    /// before a shifted copy among equals), never one without entries while another has some (not even a featured one).
     /// </summary>
     internal static async Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, ScoringStore store, string? dataset)
     {
@@ -94,7 +94,7 @@ public static class LeaderboardApi
             """
             select d.slug from datasets d
             cross join lateral (select count(*) as entries from prediction_sets p where p.dataset_id = d.id) n
-            order by d.featured desc, n.entries > 0 desc, d.shift_of is not null, n.entries desc, d.id
+            order by n.entries > 0 desc, d.featured desc, d.shift_of is not null, n.entries desc, d.id
             limit 1
             """);
         return slug is null ? null : await store.HeadAsync(connection, slug);
