@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  chooseFocused, chooseFor, editFlag, flagProblem, focusItem, initialDesk, moveFocus, replaceLabels, showImage, shownChoice,
-  toggleProblematic, type DeskImage,
+  chooseFocused, chooseFor, editFlag, flagProblem, focusItem, initialDesk, keepChoicesAfterConflict, moveFocus, replaceLabels,
+  restoreSubmission, showImage, shownChoice, toggleProblematic, type DeskImage,
 } from '../src/logic/reviewDesk';
 
 const image = (id: number, problematic = false): DeskImage => ({
@@ -73,5 +73,41 @@ describe('review desk', () => {
     assert.equal(desk.current!.labels[0]!.version, 2);
     assert.equal(desk.choices.get(11), 'correct');
     assert.equal(replaceLabels(desk, 2, []), desk);
+  });
+});
+
+describe('review desk after a refusal and an undo', () => {
+  it('keeps every choice after a 409, takes the fresh versions and marks the items someone else changed', () => {
+    let desk = showImage(initialDesk(), image(1), 0);
+    desk = chooseFocused(desk, 'correct');
+    const fresh: DeskImage = {
+      ...image(1),
+      labels: [
+        { itemId: 11, version: 2, myVerdict: null, state: 'wrong' },
+        { itemId: 12, version: 4, myVerdict: 'wrong', state: 'wrong' },
+        { itemId: 13, version: 2, myVerdict: null, state: 'pending' },
+      ],
+    };
+    const kept = keepChoicesAfterConflict(desk, fresh);
+    assert.equal(kept.current, fresh);
+    assert.deepEqual([...kept.changed], [11]);
+    assert.deepEqual([...kept.choices], [[11, 'correct'], [12, 'wrong'], [13, 'unreviewed']]);
+    // Another image's answer changes nothing; the next image clears the marks.
+    assert.equal(keepChoicesAfterConflict(desk, image(2)), desk);
+    assert.equal(showImage(kept, image(2), 1).changed.size, 0);
+  });
+
+  it('an undo brings back the choices and the flag that were sent, not "unreviewed"', () => {
+    const desk = showImage(initialDesk(), image(1), 0);
+    const restored = restoreSubmission(desk, {
+      verdicts: [{ itemId: 11, version: 1, verdict: 'correct' }, { itemId: 12, version: 4, verdict: 'unclear' }],
+      flag: { problematic: true, reason: 'inappropriate', note: 'x', version: 1 },
+      secondsSpent: 3,
+    });
+    assert.equal(shownChoice(restored, restored.current!.labels[0]!), 'correct');
+    assert.equal(shownChoice(restored, restored.current!.labels[1]!), 'unclear');
+    assert.equal(shownChoice(restored, restored.current!.labels[2]!), 'unreviewed');
+    assert.deepEqual(restored.flag, { problematic: true, reason: 'inappropriate', note: 'x' });
+    assert.deepEqual(restoreSubmission(desk, { verdicts: [], flag: null, secondsSpent: 0 }).flag, desk.flag);
   });
 });

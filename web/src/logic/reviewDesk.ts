@@ -2,7 +2,7 @@
  * The state of the review desk (one image, the reviewer's choices on its labels, the focused row, the flag draft) and
  * every change a key or a click makes to it. Pure: each function returns a new state; the page renders it.
  */
-import { FLAG_REASONS, standingChoice, type Choice, type FlagDraft, type LabelState } from './review';
+import { FLAG_REASONS, standingChoice, type Choice, type FlagDraft, type LabelState, type Submission } from './review';
 
 export interface DeskLabel extends LabelState {
   readonly state: string;
@@ -34,12 +34,17 @@ export interface DeskState<I extends DeskImage = DeskImage> {
   readonly today: number;
   /** Images submitted in this session. */
   readonly submits: number;
+  /** Items someone else changed while the reviewer worked (after a 409), marked until the next image. */
+  readonly changed: ReadonlySet<number>;
 }
 
 export const NO_FLAG: FlagDraft = { problematic: false, reason: null, note: '' };
 
 export function initialDesk<I extends DeskImage>(): DeskState<I> {
-  return { current: null, choices: new Map(), focus: 0, flag: NO_FLAG, shownAt: 0, busy: false, empty: false, status: '', today: 0, submits: 0 };
+  return {
+    current: null, choices: new Map(), focus: 0, flag: NO_FLAG, shownAt: 0, busy: false, empty: false, status: '', today: 0, submits: 0,
+    changed: new Set(),
+  };
 }
 
 /** A new image on screen: no choices yet, focus on the first row, the flag as the image has it. */
@@ -52,7 +57,31 @@ export function showImage<I extends DeskImage>(state: DeskState<I>, image: I | n
     flag: image ? { problematic: image.flag.problematic, reason: image.flag.reason ?? null, note: '' } : NO_FLAG,
     shownAt: now,
     empty: image === null,
+    changed: new Set(),
   };
+}
+
+/**
+ * A submit was refused (409: someone else changed the image): the image as it is now, with every choice the reviewer
+ * made kept (a resubmit sends them at the fresh versions) and the items that changed marked.
+ */
+export function keepChoicesAfterConflict<I extends DeskImage>(state: DeskState<I>, fresh: I): DeskState<I> {
+  if (state.current?.image.id !== fresh.image.id) return state;
+  const before = new Map(state.current.labels.map((l) => [l.itemId, l]));
+  const changed = new Set(
+    fresh.labels.filter((l) => { const old = before.get(l.itemId); return !old || old.version !== l.version || old.state !== l.state; }).map((l) => l.itemId),
+  );
+  // A choice the reviewer left at their standing verdict is made explicit, so the fresh labels do not change it.
+  const choices = new Map(state.current.labels.map((l) => [l.itemId, state.choices.get(l.itemId) ?? standingChoice(l)]));
+  return { ...state, current: fresh, choices, changed };
+}
+
+/** After an undo: the image again with the choices and the flag the reviewer had sent, ready to change and resubmit. */
+export function restoreSubmission<I extends DeskImage>(state: DeskState<I>, sent: Submission): DeskState<I> {
+  if (!state.current) return state;
+  const choices = new Map(sent.verdicts.map((v) => [v.itemId, v.verdict]));
+  const flag = sent.flag ? { problematic: sent.flag.problematic, reason: sent.flag.reason, note: sent.flag.note } : state.flag;
+  return { ...state, choices, flag };
 }
 
 /** The choice a row shows: the reviewer's choice on this image, else their standing verdict. */

@@ -21,8 +21,8 @@ import { mountReviewActions } from '../components/review/reviewActions';
 import { mountStatusBar } from '../components/review/statusBar';
 import { buildSubmission, buildUndo, keyAction, type Submission } from '../logic/review';
 import {
-  chooseFocused, chooseFor, editFlag, flagProblem, focusItem, initialDesk, moveFocus, replaceLabels, showImage, shownChoice,
-  toggleProblematic, type DeskState,
+  chooseFocused, chooseFor, editFlag, flagProblem, focusItem, initialDesk, keepChoicesAfterConflict, moveFocus, replaceLabels,
+  restoreSubmission, showImage, shownChoice, toggleProblematic, type DeskState,
 } from '../logic/reviewDesk';
 import type { Problem } from '../logic/problem';
 import { hasRole } from '../logic/roles';
@@ -107,6 +107,8 @@ interface Surroundings {
 function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, problemBox: { update(p: Problem | null): void }): void {
   let desk: DeskState<ReviewImage> = initialDesk();
   const around: Surroundings = { prefetch: null, last: null, progress: null, standing: null };
+  /** The last request's failure, shown in the status bar until the next action succeeds. */
+  let lastError = '';
   const isAdmin = (): boolean => ctx.session.state.status === 'signed-in' && hasRole(ctx.session.state.user.roles, 'admin');
 
   // --- Components ---
@@ -124,8 +126,9 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
     onFocus: (itemId) => set(focusItem(desk, itemId)),
     onAdjudicate: (itemId, verdict) => void adjudicate(itemId, verdict),
   }, ctx.signal);
-  const flag = mountFlagControl(side, { onChange: (change) => set(editFlag(desk, change), change.note === undefined) });
+  // Submit right under the rows, the flag after it: the button stays on the first screen.
   const actions = mountReviewActions(side, { onSubmit: () => void submitCurrent(), onUndo: () => void undoLast() });
+  const flag = mountFlagControl(side, { onChange: (change) => set(editFlag(desk, change), change.note === undefined) });
 
   // --- Rendering ---
   function set(next: DeskState<ReviewImage>, rerender = true): void {
@@ -142,14 +145,17 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
     modes.update(query.mode);
     setHidden(layout, current === null);
     setHidden(emptyText, !desk.empty || current !== null);
-    bar.update({ progress: around.progress, subset: query.subset, today: desk.today });
-    actions.update({ canSubmit: !desk.busy && current !== null, canUndo: !desk.busy && around.last !== null, status: desk.status });
+    bar.update({
+      progress: around.progress, subset: query.subset, today: desk.today, status: desk.status, error: lastError,
+      flag: current === null ? null : desk.flag,
+    });
+    actions.update({ canSubmit: !desk.busy && current !== null, canUndo: !desk.busy && around.last !== null });
     if (current === null) return;
     root.dataset['imageId'] = String(current.image.id);
     pane.update({ image: current.image });
     rows.update({
       dataset: query.dataset, labels: current.labels, notes: current.notes, choiceOf: (label) => shownChoice(desk, label),
-      focus: desk.focus, busy: desk.busy, admin: isAdmin(), standingOf,
+      focus: desk.focus, busy: desk.busy, admin: isAdmin(), standingOf, changed: desk.changed,
     });
     flag.update(desk.flag);
   }
@@ -213,7 +219,10 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
 
   function fail(error: unknown): void {
     if (isAbortError(error)) return;
-    problemBox.update(toProblem(error));
+    const problem = toProblem(error);
+    problemBox.update(problem);
+    lastError = `Not saved: ${problem.title}${problem.detail ? ` – ${problem.detail}` : ''}`;
+    render();
   }
 
   async function advance(): Promise<void> {
@@ -241,6 +250,7 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
       return;
     }
     problemBox.update(null);
+    lastError = '';
     const body = buildSubmission(before.labels, desk.choices, before.flag, desk.flag, (performance.now() - desk.shownAt) / 1000);
     set({ ...desk, busy: true });
     try {
@@ -251,10 +261,16 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
       if (desk.submits % 10 === 1) loadProgress();
     } catch (error) {
       if (error instanceof ApiError && error.status === 409) {
-        set({ ...desk, status: 'Someone else changed this image meanwhile: nothing was saved. Please review it again.' }, false);
+        // The reviewer's choices stay; the rows take the fresh versions and mark what the other change touched.
         await api
           .get('/api/review/images/{id}', { path: { id: before.image.id }, signal: ctx.signal })
-          .then(show)
+          .then((fresh) => {
+            set({
+              ...keepChoicesAfterConflict(desk, fresh),
+              status: 'Someone else changed this image meanwhile: nothing was saved. Your choices are kept; check the marked rows and press Enter to submit again.',
+            });
+            loadStanding(fresh.image.id).catch(warn('Verdicts could not be loaded'));
+          })
           .catch(fail);
       } else fail(error);
     } finally {
@@ -274,8 +290,10 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
       // The image on screen goes back to being the next one.
       around.prefetch = Promise.resolve(desk.current);
       around.last = null;
-      set({ ...desk, today: Math.max(0, desk.today - response.eventsWritten), status: `Undid the submit of ${before.image.fileName}.` }, false);
+      set({ ...desk, today: Math.max(0, desk.today - response.eventsWritten), status: `Undid the submit of ${before.image.fileName}: your choices are back to change and submit again.` }, false);
       show(reloaded);
+      // The choices made come back (not "unreviewed"): the reviewer undid the save, not the thinking.
+      set(restoreSubmission(desk, sent));
     } catch (error) {
       fail(error);
     } finally {

@@ -19,6 +19,8 @@ export interface LabelRowsState {
   readonly focus: number;
   readonly busy: boolean;
   readonly admin: boolean;
+  /** Items someone else changed meanwhile (after a refused submit). */
+  readonly changed: ReadonlySet<number>;
   /** Who stands on what, per item (admins only); undefined while it loads. */
   readonly standingOf: (itemId: number) => ItemVerdicts | undefined;
 }
@@ -54,6 +56,7 @@ export function mountLabelRows(parent: HTMLElement, events: LabelRowsEvents, sig
     const badge = el('span', { class: 'badge', text: 'original' });
     const models = el('span', { class: 'muted' });
     const state = el('span', { class: 'state' });
+    const changedMark = el('span', { class: 'badge changed', testid: 'changed-by-other', text: 'changed by someone else' });
     const gloss = el('p', { class: 'gloss' });
     const notes = el('div', { class: 'guide-notes', testid: 'guide-notes' });
     const examples = el('div', { class: 'examples' });
@@ -77,7 +80,7 @@ export function mountLabelRows(parent: HTMLElement, events: LabelRowsEvents, sig
     const adjudication = el('span', { class: 'adjudicate', testid: 'review-adjudicate', attrs: { role: 'group', 'aria-label': 'Adjudicate: the final word' } },
       el('span', { class: 'muted', text: 'Adjudicate:' }), ...adjudicateButtons.flatMap((b) => [' ', b.button]));
     const row = el('li', { class: 'review-row', testid: 'review-row' },
-      el('div', { class: 'label-head' }, lemma, ' ', wnid, ' ', badge, ' ', models, ' ', state, adjudication), verdicts, gloss, notes, examples, group);
+      el('div', { class: 'label-head' }, lemma, ' ', wnid, ' ', badge, ' ', models, ' ', state, ' ', changedMark, adjudication), verdicts, gloss, notes, examples, group);
     row.addEventListener('click', () => events.onFocus(itemId));
     let notesKey = '';
     return {
@@ -96,6 +99,8 @@ export function mountLabelRows(parent: HTMLElement, events: LabelRowsEvents, sig
         setText(state, label.state);
         state.className = `state state-${label.state}`;
         row.classList.toggle('conflict', label.state === 'conflict');
+        row.classList.toggle('changed-by-other', desk.changed.has(label.itemId));
+        setHidden(changedMark, !desk.changed.has(label.itemId));
         const mine = desk.admin ? desk.standingOf(label.itemId) : undefined;
         setHidden(adjudication, !desk.admin);
         for (const b of adjudicateButtons) {
