@@ -138,6 +138,42 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_plot_has_a_legend_labels_for_the_humans_and_the_best_entries_and_a_click_opens_the_model()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
+        var board = await (await http.GetAsync("/api/leaderboard?dataset=demo-val")).JsonAsync();
+        var plotted = board.GetProperty("rows").EnumerateArray()
+            .Where(r => r.GetProperty("shift").ValueKind == JsonValueKind.Object && r.GetProperty("shift").GetProperty("value").ValueKind == JsonValueKind.Number)
+            .ToList();
+        var humans = plotted.Where(r => r.GetProperty("kind").GetString() == "human").Select(r => r.GetProperty("slug").GetString()!).ToList();
+        var best = plotted.Where(r => r.GetProperty("kind").GetString() != "human")
+            .OrderByDescending(r => r.GetProperty("value").GetDouble()).Take(3).Select(r => r.GetProperty("slug").GetString()!).ToList();
+        Assert.NotEmpty(humans);
+
+        var page = await PageAsync(1440, 900);
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync("/leaderboard?dataset=demo-val");
+        await Assertions.Expect(page.GetByTestId("point")).ToHaveCountAsync(plotted.Count);
+        // A legend entry per kind of mark and for each line; the lines labelled in the plot, the fit with its numbers.
+        await Assertions.Expect(page.GetByTestId("plot-legend").Locator("li")).ToHaveCountAsync(6);
+        await Assertions.Expect(page.GetByTestId("plot-legend")).ToContainTextAsync("Model, extra data");
+        await Assertions.Expect(page.GetByTestId("identity-label")).ToHaveTextAsync("dashed: y = x (no drop)");
+        await Assertions.Expect(page.GetByTestId("fit-label")).ToHaveTextAsync(new Regex(@"^red: fit, slope -?\d+\.\d\d, r = -?\d\.\d\d, n = \d+$"));
+        // Direct labels: every human and the three best other entries, no more.
+        var labelled = await page.GetByTestId("point-label").EvaluateAllAsync<string[]>("l => l.map(x => x.dataset.slug)");
+        Assert.Equal(humans.Concat(best).Order(), labelled.Order());
+        var dir = Environment.GetEnvironmentVariable("RELABEL_SCREENSHOTS");
+        if (!string.IsNullOrEmpty(dir)) await page.Locator("section.plot").ScreenshotAsync(new() { Path = Path.Combine(dir, "plot.png") });
+
+        // A click on a mark opens the model's page.
+        var slug = best[0];
+        await page.Locator($"[data-testid=point][data-slug='{slug}']").ClickAsync();
+        await page.WaitForURLAsync($"**/models/{slug}?dataset=demo-val");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
     public async Task On_a_phone_the_table_scrolls_in_its_own_area_with_the_model_column_sticky_and_the_page_does_not()
     {
         var page = await PageAsync(390, 844);

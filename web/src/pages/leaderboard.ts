@@ -172,7 +172,8 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
   const hover = el('p', { class: 'hover', testid: 'scatter-hover', text: 'Hover a mark to see the model.' });
   const plot = mountScatterPlot(plotBox, (p: ScatterPoint | null) =>
     setText(hover, p ? `${p.name} (${p.kind}): ${percent(p.x)} % → ${percent(p.y)} %` +
-      (p.robustness === null || p.robustness === undefined ? '' : `, effective robustness ${signedPercent(p.robustness)} points`) : 'Hover a mark to see the model.'));
+      (p.robustness === null || p.robustness === undefined ? '' : `, effective robustness ${signedPercent(p.robustness)} points`) : 'Hover a mark to see the model.'),
+    (p: ScatterPoint) => ctx.navigate(hrefs.model(p.slug, shownDataset())));
   plotBox.append(hover);
 
   const sensitivityBox = el('section', { class: 'sensitivity-box' }, el('h2', { text: 'Does the ranking depend on the definition?' }));
@@ -264,7 +265,11 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
         xLow: r.multiLabel.lower ?? null, xHigh: r.multiLabel.upper ?? null, yLow: r.shift!.lower ?? null, yHigh: r.shift!.upper ?? null,
         robustness: r.shift!.effectiveRobustness ?? null,
       }));
-    plot.update({ points, fit, space, xLabel: `${board.dataset} multi-label accuracy`, yLabel: `${shifted ?? ''} multi-label accuracy` });
+    plot.update({
+      points, fit, space,
+      xLabel: `${datasetNames.get(board.dataset) ?? board.dataset} multi-label accuracy`,
+      yLabel: `${shifted ? datasetNames.get(shifted) ?? shifted : ''} multi-label accuracy`,
+    });
     sensitivity.update(board.sensitivity);
 
     const exportQuery = { ...query(false), dataset: board.dataset, version: board.labelVersion };
