@@ -15,7 +15,6 @@ import { mountGuidePage } from './pages/guide';
 import { mountLabelingPage, mountLabelingTaskPage } from './pages/labeling';
 import { mountHardImagesPage } from './pages/hardImages';
 import { mountLeaderboardPage } from './pages/leaderboard';
-import { mountModelPage as mountModelUploads } from './pages/model';
 import { mountModelPage } from './pages/modelPage';
 import { mountImportsPage } from './pages/imports';
 import { mountNotFoundPage } from './pages/notFound';
@@ -40,13 +39,8 @@ function mountPage(root: HTMLElement, route: Route, ctx: PageContext): void {
       return mountClassPage(root, route, ctx);
     case 'image':
       return mountImagePage(root, route, ctx);
-    case 'model': {
-      // Results on the leaderboard's datasets, then the model's prediction sets and upload history.
-      mountModelPage(root, route, ctx);
-      const uploads = document.createElement('section');
-      root.append(uploads);
-      return mountModelUploads(uploads, route, ctx);
-    }
+    case 'model':
+      return mountModelPage(root, route, ctx);
     case 'hard-images':
       return mountHardImagesPage(root, route, ctx);
     case 'compare':
@@ -106,6 +100,7 @@ function start(app: HTMLElement): void {
       location: () => router.location,
       navigate: (location, options) => router.navigate(location, options),
       replaceQuietly: (location) => router.replaceQuietly(location),
+      pushQuietly: (location) => router.pushQuietly(location),
       setTitle: (...parts) => {
         if (!controller.signal.aborted) document.title = pageTitle(...parts);
       },

@@ -11,6 +11,8 @@ export interface PageContext {
   navigate(location: string, options?: NavigateOptions): void;
   /** Updates the address (e.g. the search query) without mounting the page again. */
   replaceQuietly(location: string): void;
+  /** Adds a history entry for a new address without mounting the page again (back returns to the previous one). */
+  pushQuietly(location: string): void;
   /** Sets document.title to "parts · Relabel". */
   setTitle(...parts: readonly string[]): void;
 }

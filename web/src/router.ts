@@ -15,6 +15,8 @@ export interface Router {
   navigate(location: string, options?: NavigateOptions): void;
   /** Changes the address (e.g. a search query) without rendering again. */
   replaceQuietly(location: string): void;
+  /** Adds a history entry (e.g. a changed control) without rendering again; back/forward then render that entry. */
+  pushQuietly(location: string): void;
   readonly location: string;
 }
 
@@ -62,6 +64,9 @@ export function createRouter(onRoute: RouteHandler): Router {
     navigate,
     replaceQuietly(location) {
       if (location !== current()) window.history.replaceState(null, '', location);
+    },
+    pushQuietly(location) {
+      if (location !== current()) window.history.pushState(null, '', location);
     },
     get location() {
       return current();

@@ -123,7 +123,8 @@ public static class AccountsApi
         auth.MapPost("/sign-in", SignIn).WithName("SignIn").RequireRateLimiting(Policies.SignInRateLimit)
             .WithSummary("Sign in with a password; sets an HttpOnly, SameSite cookie. Limited per client address and per account.");
         auth.MapPost("/sign-out", (Delegate)SignOut).WithName("SignOut").WithSummary("End the cookie session.");
-        auth.MapGet("/me", Me).WithName("GetCurrentUser").RequireAuthorization(Policies.SignedIn).WithSummary("The signed-in user.");
+        auth.MapGet("/me", Me).WithName("GetCurrentUser")
+            .WithSummary("The signed-in user, or null (200) when nobody is; 401 only for a bearer token that is not valid.");
         auth.MapGet("/csrf", Csrf).WithName("GetCsrfToken")
             .WithSummary("An anti-forgery token; cookie-authenticated writes send it in the X-CSRF-Token header.");
         auth.MapPost("/password", ChangePassword).WithName("ChangeOwnPassword").RequireAuthorization(Policies.SignedIn)
@@ -199,8 +200,17 @@ public static class AccountsApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<Ok<CurrentUser>, ProblemHttpResult>> Me(ClaimsPrincipal principal, NpgsqlDataSource db)
+    /// <summary>
+    /// Anonymous pages ask who is signed in on every load: "nobody" is an answer (JSON null), not an error, so that
+    /// browsers log no failed request. A bearer token that does not authenticate is still refused.
+    /// </summary>
+    public static async Task<Results<Ok<CurrentUser>, ContentHttpResult, ProblemHttpResult>> Me(
+        ClaimsPrincipal principal, HttpContext context, NpgsqlDataSource db)
     {
+        if (principal.Identity?.IsAuthenticated != true)
+            return context.Request.Headers.Authorization.Count > 0
+                ? TypedResults.Problem(title: "Not authenticated", detail: "The bearer token is unknown, revoked or expired.", statusCode: 401)
+                : TypedResults.Text("null", "application/json", statusCode: 200);
         await using var connection = await db.OpenConnectionAsync();
         var user = await connection.QuerySingleOrDefaultAsync<CurrentUser>(
             "select name, display_name, roles from users where id = @id", new { id = principal.UserId() });

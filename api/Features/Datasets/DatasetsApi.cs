@@ -31,11 +31,16 @@ public sealed record DatasetResponse
     public required bool ImagesPublic { get; init; }
     /// <summary>The paper's rule: an image whose original label reviewers decided wrong is left out as problematic.</summary>
     public required bool OriginalWrongIsProblematic { get; init; }
+    /// <summary>Whether an admin made it the leaderboard's default (at most one dataset is).</summary>
+    public required bool Featured { get; init; }
+    /// <summary>How many models (and humans, ensembles) have predictions on it: the leaderboard's entries.</summary>
+    public required int Entries { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
 }
 
 /// <summary>The settings of a dataset that can change; a field left out keeps its value.</summary>
-public sealed record UpdateDatasetRequest(bool? OriginalWrongIsProblematic);
+/// <param name="Featured">True makes it the leaderboard's default (and unfeatures any other); false unfeatures it.</param>
+public sealed record UpdateDatasetRequest(bool? OriginalWrongIsProblematic, bool? Featured);
 
 public sealed record DatasetClass
 {
@@ -108,7 +113,7 @@ public static class DatasetsApi
         group.MapPost("/{slug}/subsets", CreateSubset).WithName("CreateSubset").RequireAuthorization(Policies.Admin)
             .WithSummary("Add a subset defined by a WordNet root, the complement of one, or an explicit list of classes.");
         group.MapPatch("/{slug}", Update).WithName("UpdateDataset").RequireAuthorization(Policies.Admin)
-            .WithSummary("Change a dataset's settings: originalWrongIsProblematic (the paper's rule; off by default).");
+            .WithSummary("Change a dataset's settings: originalWrongIsProblematic (the paper's rule; off by default), featured (the leaderboard's default).");
         group.MapImageSets();
         return group;
     }
@@ -120,7 +125,8 @@ public static class DatasetsApi
                coalesce((select e.images from dataset_image_epochs e where e.dataset_id = d.id), 0) as image_count,
                (select s.slug from datasets s where s.id = d.shift_of) as shift_of,
                array(select o.slug from datasets o where o.label_space_id = d.label_space_id and o.id <> d.id order by o.slug) as shares_label_space_with,
-               d.consensus_rule, d.images_public, d.original_wrong_is_problematic, d.created_at
+               d.consensus_rule, d.images_public, d.original_wrong_is_problematic, d.featured,
+               (select count(*)::int from prediction_sets p where p.dataset_id = d.id) as entries, d.created_at
         from datasets d
         """;
 
@@ -141,13 +147,22 @@ public static class DatasetsApi
     public static async Task<Results<Ok<DatasetResponse>, ProblemHttpResult>> Update(string slug, UpdateDatasetRequest request, NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
         var updated = await connection.ExecuteAsync(
             """
             update datasets set original_wrong_is_problematic = coalesce(@OriginalWrongIsProblematic, original_wrong_is_problematic)
             where slug = @slug
             """,
-            new { slug, request.OriginalWrongIsProblematic });
+            new { slug, request.OriginalWrongIsProblematic }, transaction);
         if (updated == 0) return Problems.NotFound($"Dataset '{slug}' does not exist.");
+        if (request.Featured is { } featured)
+        {
+            // One featured dataset: the one featured before is unfeatured first, in the same transaction.
+            if (featured)
+                await connection.ExecuteAsync("update datasets set featured = false where featured and slug <> @slug", new { slug }, transaction);
+            await connection.ExecuteAsync("update datasets set featured = @featured where slug = @slug", new { slug, featured }, transaction);
+        }
+        await transaction.CommitAsync();
         return TypedResults.Ok(await connection.QuerySingleAsync<DatasetResponse>(DatasetSelect + " where d.slug = @slug", new { slug }));
     }
 

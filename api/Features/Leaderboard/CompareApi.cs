@@ -23,7 +23,7 @@ public static class CompareApi
         group.MapGet("/compare", Compare).WithName("CompareEntries")
             .WithSummary("Two entries on the same images: the paired table (both right, only a, only b, both wrong), McNemar's exact p-value and the difference with a 95 % interval, for top-1, top-5, multi-label and ReaL.");
 
-    /// <param name="dataset">Dataset slug (default: the first dataset that is not a shifted one).</param>
+    /// <param name="dataset">Dataset slug (default: the featured dataset, else the one with the most entries).</param>
     /// <param name="a">The first entry's slug.</param>
     /// <param name="b">The second entry's slug.</param>
     /// <param name="metric">multilabel, top1, top5 or real (default: every metric both entries have).</param>

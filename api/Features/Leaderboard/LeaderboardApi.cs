@@ -84,11 +84,20 @@ public static class LeaderboardApi
         return null;
     }
 
-    /// <summary>The dataset named, or the first one that is not a shifted copy of another.</summary>
+    /// <summary>
+    /// The dataset named, or the default board's: the featured dataset, else the one with the most entries (an original
+    /// before a shifted copy among equals), never one without entries while another has some (not even a featured one).
+    /// </summary>
     internal static async Task<DatasetHead?> HeadAsync(NpgsqlConnection connection, ScoringStore store, string? dataset)
     {
         if (dataset is not null) return await store.HeadAsync(connection, dataset);
-        var slug = await connection.QuerySingleOrDefaultAsync<string>("select slug from datasets order by shift_of is not null, id limit 1");
+        var slug = await connection.QuerySingleOrDefaultAsync<string>(
+            """
+            select d.slug from datasets d
+            cross join lateral (select count(*) as entries from prediction_sets p where p.dataset_id = d.id) n
+            order by n.entries > 0 desc, d.featured desc, d.shift_of is not null, n.entries desc, d.id
+            limit 1
+            """);
         return slug is null ? null : await store.HeadAsync(connection, slug);
     }
 
@@ -100,7 +109,7 @@ public static class LeaderboardApi
         return scope is null ? (null, Problems.NotFound($"Dataset '{head.Slug}' has no image set '{imageSet}' (GET /api/datasets/{head.Slug}/image-sets lists them).")) : (scope, null);
     }
 
-    /// <param name="dataset">Dataset slug (default: the first dataset that is not a shifted one).</param>
+    /// <param name="dataset">Dataset slug (default: the featured dataset, else the one with the most entries).</param>
     /// <param name="subset">The subset of the label space the main columns are computed on (default all).</param>
     /// <param name="metric">What ranks the rows: multilabel (default), top1, top5 or real.</param>
     /// <param name="average">Multi-label average: micro (mean over images, default) or per-class.</param>
@@ -340,7 +349,7 @@ public static class LeaderboardApi
             image.Problematic, image.LabelVersion, rows.ToArray()));
     }
 
-    /// <param name="dataset">Dataset slug (default: the first dataset that is not a shifted one).</param>
+    /// <param name="dataset">Dataset slug (default: the featured dataset, else the one with the most entries).</param>
     /// <param name="by">models (kinds model and model-extra-data, default) or humans.</param>
     /// <param name="unclear">How 'unclear' counts: wrong (default) or correct.</param>
     /// <param name="limit">At most this many images per list (default 100, at most 2,000).</param>

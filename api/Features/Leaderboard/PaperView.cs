@@ -39,7 +39,7 @@ public static class PaperView
         group.MapGet("/analysis/paper", Get).WithName("GetPaperView")
             .WithSummary("The paper's main results for a dataset pair on one scope: the original-vs-shifted figure with the fit, each human and the best model per subset with drops and intervals, and the mistake analysis.");
 
-    /// <param name="dataset">The original dataset (default: the first dataset that is not a shifted one).</param>
+    /// <param name="dataset">The original dataset (default: the featured dataset, else the one with the most entries).</param>
     /// <param name="shifted">The shifted dataset (default: the dataset paired with it).</param>
     /// <param name="imageSet">The scope on both datasets, as for the leaderboard (default: 'annotated' when the original has it, else every image).</param>
     /// <param name="average">micro (default) or per-class.</param>

@@ -96,6 +96,11 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode, 
     public LineErrors Errors { get; } = new();
     public int K { get; private set; }
     public long RowCount { get; private set; }
+    /// <summary>
+    /// k as a CSV header fixes it (label1…labelk): a row may then leave its trailing label cells empty and have fewer
+    /// labels; otherwise the first row sets k and every row must have as many.
+    /// </summary>
+    private bool _kFixed;
 
     /// <summary>Called with each valid row as it is read, while no error has been seen: the store streams them on.</summary>
     public Action<PredictionRow>? RowAdded { get; set; }
@@ -126,7 +131,7 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode, 
             return;
         }
         if (K == 0) { K = labelCount; _kLine = line; }
-        else if (labelCount != K)
+        else if (_kFixed ? labelCount > K : labelCount != K)
         {
             Errors.Add(line, "labels", $"{labelCount} labels, but the first row ({_kLine}) has {K}: every row must have the same k.");
             valid = false;
@@ -135,6 +140,12 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode, 
         for (var j = 0; j < labelCount && j < MaxK; j++)
         {
             var text = label(j).Trim();
+            if (text.IsEmpty)
+            {
+                Errors.Add(line, $"labels[{j}]", "The label is missing: only the last label cells of a row may be left empty.");
+                valid = false;
+                continue;
+            }
             if (!TryResolve(text, out var index, out var problem))
             {
                 Errors.Add(line, $"labels[{j}]", problem);
@@ -505,6 +516,7 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode, 
 
         var columns = header.Count;
         var labelValues = new string[labelColumns.Count];
+        (K, _kLine, _kFixed) = (labelColumns.Count, 1, true);
         await foreach (var row in reader)
         {
             var line = row.LineNumberFrom;
@@ -515,12 +527,19 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode, 
                 Errors.Add(line, "row", $"Expected {columns} columns as in the header, found {row.ColCount}.");
                 continue;
             }
+            // Trailing empty label cells are left out (a spreadsheet pads every row to the header's k); an empty cell
+            // before a filled one stays, and is reported as a missing label.
+            var count = labelColumns.Count;
+            while (count > 1 && row[labelColumns[count - 1]].Span.Trim().IsEmpty) count--;
             float[]? scores = null;
             var anyScore = false;
             foreach (var c in scoreColumns) anyScore |= !row[c].Span.Trim().IsEmpty;
             if (anyScore)
             {
-                scores = new float[scoreColumns.Count];
+                // Scores go with the labels given; a score beside an empty label cell is one too many.
+                var given = scoreColumns.Count;
+                while (given > count && row[scoreColumns[given - 1]].Span.Trim().IsEmpty) given--;
+                scores = new float[given];
                 for (var j = 0; j < scores.Length; j++)
                     if (!float.TryParse(row[scoreColumns[j]].Span, NumberStyles.Float, CultureInfo.InvariantCulture, out scores[j]))
                     {
@@ -528,8 +547,8 @@ public sealed class PredictionParser(PredictionTargets targets, LabelMode mode, 
                     }
             }
             // Sep's columns are spans over its buffer: resolve labels before the next row is read.
-            for (var j = 0; j < labelValues.Length; j++) labelValues[j] = row[labelColumns[j]].ToString();
-            Add(line, row[imageColumn].Span, labelValues.Length, j => labelValues[j], scores);
+            for (var j = 0; j < count; j++) labelValues[j] = row[labelColumns[j]].ToString();
+            Add(line, row[imageColumn].Span, count, j => labelValues[j], scores);
         }
     }
 }

@@ -17,8 +17,11 @@ namespace Relabel.Api.Features.Predictions;
 /// <param name="Images">Rows uploaded (one per image).</param>
 /// <param name="Labels">Labels uploaded (images x k).</param>
 /// <param name="Coverage">Predicted images / images of the dataset.</param>
-/// <param name="Outcome">applied (the new current set) or unchanged (identical to the current set: a no-op).</param>
+/// <param name="UploadId">The upload's record; 0 for a dry run.</param>
+/// <param name="Outcome">applied (the new current set) or unchanged (identical to the current set: a no-op); for a dry
+/// run, what the upload would do.</param>
 /// <param name="NewForReview">Top-1 (image, label) pairs of the current set that no verdict covers yet.</param>
+/// <param name="DryRun">The body was only checked (?dryRun=true): nothing was written.</param>
 public sealed record UploadPredictionsResponse(
     long UploadId,
     string Outcome,
@@ -32,7 +35,8 @@ public sealed record UploadPredictionsResponse(
     double Coverage,
     long NewForReview,
     string Checksum,
-    double ElapsedMs);
+    double ElapsedMs,
+    bool DryRun = false);
 
 public sealed record PredictionSetResponse
 {
@@ -77,7 +81,7 @@ public static class PredictionsApi
         group.MapPut("/predictions/{dataset}", Upload).WithName("UploadPredictions").RequireAuthorization(Policies.Uploader)
             .RawBody("JSON {\"predictions\":[{\"image\":\"…\",\"labels\":[…],\"scores\":[…]}]}, CSV 'image,label1,…,labelk[,score1,…,scorek]' or NDJSON (one row object per line); Content-Encoding: gzip accepted.",
                 Json, Csv, Ndjson)
-            .WithSummary("Replace the model's predictions on a dataset, atomically: 1-5 ranked labels per image (wnids or class indices). The owner or an admin.");
+            .WithSummary("Replace the model's predictions on a dataset, atomically: 1-5 ranked labels per image (wnids or class indices). The owner or an admin. With dryRun=true the whole body is checked and nothing is written.");
         group.MapGet("/predictions/{dataset}", Download).WithName("DownloadPredictions")
             .Produces(200, contentType: Json).Produces(200, contentType: Csv)
             .WithSummary("The current predictions as stored, in JSON or CSV: uploading them again is a no-op.");
@@ -85,6 +89,9 @@ public static class PredictionsApi
             .WithSummary("Remove the model's predictions on a dataset (the upload history stays).");
         group.MapGet("/uploads", Uploads).WithName("ListPredictionUploads")
             .WithSummary("Every upload of the model, newest first: who, when, rows, checksum, outcome.");
+        routes.MapGet("/api/datasets/{dataset}/prediction-template", Template).WithTags("Predictions").WithName("PredictionTemplate")
+            .Produces(200, contentType: Csv)
+            .WithSummary("A CSV to fill in: the header 'image,label1,…,labelk' and one row per image of the dataset with its label cells empty.");
         return group;
     }
 
@@ -108,13 +115,38 @@ public static class PredictionsApi
 
     private static bool MayWrite(ClaimsPrincipal user, string slug, Target target) => ModelRules.MayChange(user, slug, target.OwnerId);
 
+    /// <summary>
+    /// A dry run may name a model that does not exist yet: its first upload is checked before the model is made (the
+    /// caller would own it). Model id 0 stands for that model.
+    /// </summary>
+    private static async Task<(Target? Target, ProblemHttpResult? Problem)> FindForDryRunAsync(
+        NpgsqlConnection connection, string slug, string dataset, ClaimsPrincipal user)
+    {
+        var (target, problem) = await FindAsync(connection, slug, dataset);
+        if (target is not null || await connection.ExecuteScalarAsync<bool>("select exists (select 1 from models where slug = @slug)", new { slug }))
+            return (target, problem);
+        if (!System.Text.RegularExpressions.Regex.IsMatch(slug, ModelRules.SlugPattern))
+            return (null, Problems.Unprocessable("Invalid slug", "slug: lowercase letters, digits, '.', '_' and '-', at most 100 characters."));
+        if (ModelRules.IsReserved(slug) && !user.IsInRole(Roles.Admin)) return (null, ModelsApi.Forbidden(slug));
+        var found = await connection.QuerySingleOrDefaultAsync<Target>(
+            """
+            select 0::bigint as model_id, @userId as owner_id, d.id as dataset_id, d.label_space_id,
+                   coalesce((select e.epoch from dataset_image_epochs e where e.dataset_id = d.id), -1) as image_epoch
+            from datasets d where d.slug = @dataset
+            """,
+            new { dataset, userId = user.UserId() });
+        return found is null ? (null, Problems.NotFound($"Dataset '{dataset}' does not exist.")) : (found, null);
+    }
+
     /// <param name="labels">How labels are written: wnid (default) or index (class indices of the dataset's label space).</param>
     /// <param name="partial">Accept predictions for a subset of the images (default: every image exactly once).</param>
+    /// <param name="dryRun">Check the whole body and answer what the upload would do, writing nothing; the model need
+    /// not exist yet (a new model's first file is checked before the model is made).</param>
     public static async Task<Results<Ok<UploadPredictionsResponse>, ProblemHttpResult>> Upload(
         string slug, string dataset, HttpContext context, ClaimsPrincipal user, NpgsqlDataSource db,
         [FromKeyedServices(Database.Side)] NpgsqlDataSource side,
         PredictionTargetsCache targetsCache, PredictionFollowups followups, IOptions<RelabelOptions> options, ILoggerFactory loggers,
-        string? labels = null, bool partial = false)
+        string? labels = null, bool partial = false, bool dryRun = false)
     {
         var elapsed = Stopwatch.StartNew();
         var request = context.Request;
@@ -140,7 +172,7 @@ public static class PredictionsApi
         Target target;
         await using (var connection = await db.OpenConnectionAsync(context.RequestAborted))
         {
-            var (found, problem) = await FindAsync(connection, slug, dataset);
+            var (found, problem) = dryRun ? await FindForDryRunAsync(connection, slug, dataset, user) : await FindAsync(connection, slug, dataset);
             if (problem is not null) return problem;
             target = found!;
             if (!MayWrite(user, slug, target)) return ModelsApi.Forbidden(slug);
@@ -155,9 +187,9 @@ public static class PredictionsApi
         var received = await RequestLimits.ReceiveAsync(request, maxBytes, context.RequestAborted);
         var receivedMs = elapsed.Elapsed.TotalMilliseconds;
         var parser = new PredictionParser(targets, mode, maxRows);
-        // Valid rows go to the database while the body is being parsed; errors roll it all back.
-        await using var writer = new PredictionWriter(db, target.ModelId, datasetId, user.UserId(), format, partial, context.RequestAborted);
-        parser.RowAdded = writer.Add;
+        // Valid rows go to the database while the body is being parsed; errors roll it all back. A dry run only parses.
+        await using var writer = dryRun ? null : new PredictionWriter(db, target.ModelId, datasetId, user.UserId(), format, partial, context.RequestAborted);
+        parser.RowAdded = writer is null ? null : writer.Add;
         // Decompressed bodies are bounded too, against compression bombs; so is every line of CSV and NDJSON.
         Stream body = encoding is "gzip" or "x-gzip"
             ? new BoundedStream(new GZipStream(received, CompressionMode.Decompress, leaveOpen: true), maxBytes * 10)
@@ -195,6 +227,7 @@ public static class PredictionsApi
         // holding a connection of the default pool never waits for another one of it).
         var decided = PredictionStore.DecidedPairsAsync(side, target.LabelSpaceId!.Value,
             rows.Select(r => r.ImageId).ToArray(), context.RequestAborted);
+        if (writer is null) return await DryRunAnswerAsync(db, slug, dataset, target, targets, parser, partial, await decided, elapsed);
         PredictionUploadOutcome outcome;
         try { outcome = await writer.CommitAsync(parser.K, rows, elapsed); }
         catch (ImagesChangedException e) { return Problems.Conflict("The dataset's images changed", e.Message); }
@@ -204,9 +237,48 @@ public static class PredictionsApi
             "Upload {UploadId} ({Outcome}) of {Rows} rows to {Model} on {Dataset}: body received in {ReceivedMs:F0} ms, parsed in {ReadMs:F0} ms, done in {ElapsedMs:F0} ms",
             outcome.UploadId, outcome.Outcome, rows.Count, slug, dataset, receivedMs, parsed, elapsed.Elapsed.TotalMilliseconds);
         return TypedResults.Ok(new UploadPredictionsResponse(
-            outcome.UploadId, outcome.Outcome, slug, dataset, rows.Count, rows.Count * parser.K, parser.K, partial,
+            outcome.UploadId, outcome.Outcome, slug, dataset, rows.Count, rows.Sum(r => r.Labels.Length), parser.K, partial,
             targets.ImageCount, (double)rows.Count / targets.ImageCount, pending, outcome.Checksum,
             elapsed.Elapsed.TotalMilliseconds));
+    }
+
+    /// <summary>What a checked body would do: replace the current set, or leave it unchanged (the same content).</summary>
+    private static async Task<Ok<UploadPredictionsResponse>> DryRunAnswerAsync(
+        NpgsqlDataSource db, string slug, string dataset, Target target, PredictionTargets targets, PredictionParser parser, bool partial,
+        HashSet<long> decided, Stopwatch elapsed)
+    {
+        var rows = parser.Rows;
+        rows.Sort((a, b) => a.ImageId.CompareTo(b.ImageId));
+        var checksum = PredictionStore.Checksum(rows);
+        string? current;
+        await using (var connection = await db.OpenConnectionAsync())
+            current = await connection.QuerySingleOrDefaultAsync<string>(
+                "select checksum from prediction_sets where model_id = @ModelId and dataset_id = @DatasetId", new { target.ModelId, target.DatasetId });
+        var outcome = current == checksum ? PredictionWriter.Unchanged : PredictionWriter.Applied;
+        return TypedResults.Ok(new UploadPredictionsResponse(
+            0, outcome, slug, dataset, rows.Count, rows.Sum(r => r.Labels.Length), parser.K, partial, targets.ImageCount,
+            (double)rows.Count / targets.ImageCount, PredictionStore.CountPending(rows, decided), checksum, elapsed.Elapsed.TotalMilliseconds, DryRun: true));
+    }
+
+    /// <param name="k">How many label columns (1-5, default 5).</param>
+    public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Template(string dataset, NpgsqlDataSource db, int k = PredictionParser.MaxK)
+    {
+        if (k is < 1 or > PredictionParser.MaxK) return Problems.Unprocessable("Invalid k", $"k: 1 to {PredictionParser.MaxK} label columns.");
+        long? datasetId;
+        await using (var connection = await db.OpenConnectionAsync())
+            datasetId = await connection.ExecuteScalarAsync<long?>("select id from datasets where slug = @dataset", new { dataset });
+        if (datasetId is null) return Problems.NotFound($"Dataset '{dataset}' does not exist.");
+        return TypedResults.Stream(async stream =>
+        {
+            await using var connection = await db.OpenConnectionAsync();
+            await using var command = new NpgsqlCommand("select file_name from images where dataset_id = @datasetId order by id", connection);
+            command.Parameters.AddWithValue("datasetId", datasetId.Value);
+            await using var reader = await command.ExecuteReaderAsync();
+            await using var writer = new StreamWriter(stream, new UTF8Encoding(false), 64 * 1024);
+            var empty = new string(',', k);
+            await writer.WriteAsync("image" + string.Concat(Enumerable.Range(1, k).Select(j => $",label{j}")) + "\n");
+            while (await reader.ReadAsync()) await writer.WriteAsync(CsvField(reader.GetString(0)) + empty + "\n");
+        }, Csv + "; charset=utf-8", $"{dataset}.template.csv");
     }
 
     private static string? FormatOf(string? contentType)
@@ -337,13 +409,15 @@ public static class PredictionsApi
         {
             line.Clear();
             line.Append(CsvField(reader.GetString(0)));
-            foreach (var label in reader.GetFieldValue<short[]>(1))
-                line.Append(',').Append(indices ? label.ToString(CultureInfo.InvariantCulture) : wnids[label]);
+            // A row may have fewer labels than the header's k: its trailing cells stay empty.
+            var labels = reader.GetFieldValue<short[]>(1);
+            for (var j = 0; j < set.K; j++)
+                line.Append(',').Append(j >= labels.Length ? "" : indices ? labels[j].ToString(CultureInfo.InvariantCulture) : wnids[labels[j]]);
             if (set.HasScores)
             {
                 var scores = reader.IsDBNull(2) ? null : reader.GetFieldValue<float[]>(2);
                 for (var j = 0; j < set.K; j++)
-                    line.Append(',').Append(scores is null ? "" : scores[j].ToString("R", CultureInfo.InvariantCulture));
+                    line.Append(',').Append(scores is null || j >= scores.Length ? "" : scores[j].ToString("R", CultureInfo.InvariantCulture));
             }
             await writer.WriteAsync(line.Append('\n'));
         }

@@ -64,10 +64,12 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
         Assert.True(await ScalarAsync<bool>("select problematic from image_states where image_id = @imageId", new { imageId }));
         Assert.Equal("wrong-original-label", await ScalarAsync<string>("select reason from image_states where image_id = @imageId", new { imageId }));
 
-        // u undoes the submit with new events and shows the image again.
+        // u undoes the submit with new events and shows the image again, with the choices made (not "unreviewed").
         await page.Keyboard.PressAsync("u");
         await Assertions.Expect(page.Locator($"[data-testid=review-panel][data-image-id='{imageId}']")).ToHaveCountAsync(1);
-        await Assertions.Expect(page.GetByTestId("review-flag")).Not.ToBeCheckedAsync();
+        await Assertions.Expect(page.GetByTestId("review-status")).ToContainTextAsync("Undid the submit");
+        await Assertions.Expect(page.GetByTestId("review-flag")).ToBeCheckedAsync();
+        await Assertions.Expect(page.GetByTestId("review-bar-flag")).ToContainTextAsync("Flagged problematic");
         Assert.False(await ScalarAsync<bool>("select problematic from image_states where image_id = @imageId", new { imageId }));
         Assert.Equal(rowCount, await ScalarAsync<long>(
             """
@@ -75,7 +77,8 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
             where r.image_id = @imageId and e.verdict = 'unreviewed'
             """,
             new { imageId }));
-        Assert.Equal("unreviewed", await page.GetByTestId("review-row").First.GetAttributeAsync("data-choice"));
+        await Assertions.Expect(page.GetByTestId("review-row").First).ToHaveAttributeAsync("data-choice", "correct");
+        for (var i = 1; i < rowCount; i++) await Assertions.Expect(rows.Nth(i)).ToHaveAttributeAsync("data-choice", "wrong");
         Assert.Empty(scriptErrors);
     }
 
@@ -113,13 +116,17 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
         Assert.Equal(HttpStatusCode.OK, (await bob.SubmitAsync(await bob.ReviewAsync(imageId),
             new Dictionary<string, string> { [Tench] = "correct", [Goldfish] = "wrong" })).StatusCode);
 
-        // Ann submits what she loaded: refused (409), told so, and shown the image as it is now.
+        // Ann submits what she loaded: refused (409), told so, and shown the image as it is now with her choices kept
+        // and the rows the other change touched marked.
         await page.Keyboard.PressAsync("1");
         await page.Keyboard.PressAsync("1");
         await page.Keyboard.PressAsync("Enter");
-        await Assertions.Expect(page.GetByTestId("review-status")).ToHaveTextAsync(
-            "Someone else changed this image meanwhile: nothing was saved. Please review it again.");
+        await Assertions.Expect(page.GetByTestId("review-status")).ToHaveTextAsync(new Regex(
+            "^Someone else changed this image meanwhile: nothing was saved. Your choices are kept"));
         await Assertions.Expect(goldfish.Locator(".state")).ToHaveTextAsync("wrong");
+        await Assertions.Expect(goldfish).ToHaveAttributeAsync("data-choice", "correct");
+        await Assertions.Expect(goldfish.GetByTestId("changed-by-other")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator($"[data-testid=review-row][data-wnid='{Tench}']")).ToHaveAttributeAsync("data-choice", "correct");
         await Assertions.Expect(page.Locator($"[data-testid=review-panel][data-image-id='{imageId}']")).ToHaveCountAsync(1);
         const string AnnsEvents =
             """
@@ -128,12 +135,62 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
             """;
         Assert.Equal(0, await ScalarAsync<long>(AnnsEvents, new { imageId }));
 
-        // On the fresh versions her verdicts are saved.
-        await page.Keyboard.PressAsync("1");
-        await page.Keyboard.PressAsync("1");
+        // One key resubmits her choices on the fresh versions.
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.GetByTestId("review-status")).ToHaveTextAsync("Saved img_1.");
         Assert.Equal(2, await ScalarAsync<long>(AnnsEvents, new { imageId }));
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task The_desk_for_an_image_with_8_candidates_fits_1440x900_with_its_status_bar_and_submit_in_view()
+    {
+        var classes = Relabel.Api.Features.Demo.DemoSeeder.Classes.Take(8).ToArray();
+        var app = fixture.App;
+        using (var admin = app.Admin())
+        {
+            await TestData.CreateDatasetAsync(admin, "eight", classes);
+            var manifest = await admin.PostAsync("/api/datasets/eight/images/manifest", new StringContent($"img_1,{classes[0]}", System.Text.Encoding.UTF8, "text/csv"));
+            Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+        }
+        for (var m = 1; m < 8; m++)
+            await ReviewTestData.AddPredictionsAsync(app, "eight", $"eight-m{m}", new Dictionary<string, string> { ["img_1"] = classes[m] });
+        using (await app.UserAsync("eight-rev", "reviewer")) { }
+        var scriptErrors = new List<string>();
+        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
+            { BaseURL = fixture.BaseUrl, ViewportSize = new() { Width = 1440, Height = 900 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync("/sign-in?next=" + Uri.EscapeDataString("/review?dataset=eight"));
+        await page.GetByTestId("signin-name").FillAsync("eight-rev");
+        await page.GetByTestId("signin-password").FillAsync("eight-rev-password");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.GetByTestId("review-row")).ToHaveCountAsync(8);
+
+        // The status bar, every row's choices and the submit button are on the first screen.
+        await page.WaitForFunctionAsync("() => { const img = document.querySelector('[data-testid=review-image]'); return img && img.complete; }");
+        var dir = Environment.GetEnvironmentVariable("RELABEL_SCREENSHOTS");
+        if (!string.IsNullOrEmpty(dir)) await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "review-1440x900.png") });
+        async Task ExpectInViewAsync(ILocator locator)
+        {
+            var box = await locator.BoundingBoxAsync();
+            Assert.True(box is not null && box.Y >= 0 && box.Y + box.Height <= 900, $"{locator}: {box?.Y} + {box?.Height}");
+        }
+        await ExpectInViewAsync(page.GetByTestId("review-bar"));
+        await ExpectInViewAsync(page.GetByTestId("review-submit"));
+        await ExpectInViewAsync(page.GetByTestId("review-row").Nth(7).Locator(".choices"));
+        // Nothing sticks out sideways.
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+
+        // A key's effect shows in the bar: the flag.
+        await page.Keyboard.PressAsync("p");
+        await Assertions.Expect(page.GetByTestId("review-bar-flag")).ToContainTextAsync("Flagged problematic");
+        // Scrolled down, the bar stays at the top.
+        await page.Mouse.WheelAsync(0, 600);
+        await page.WaitForTimeoutAsync(200);
+        var bar = await page.GetByTestId("review-bar").BoundingBoxAsync();
+        Assert.True(bar is not null && bar.Y >= 0 && bar.Y < 5, bar?.Y.ToString());
         Assert.Empty(scriptErrors);
     }
 

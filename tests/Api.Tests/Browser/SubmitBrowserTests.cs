@@ -46,11 +46,22 @@ public sealed class SubmitBrowserTests(BrowserFixture fixture) : IClassFixture<B
         await using var connection = await fixture.App.Db.OpenConnectionAsync();
         const string Stored = "select count(*) from prediction_uploads u join models m on m.id = u.model_id where m.slug = 'browser-submit'";
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>(Stored));
+        // A new model is made only by a successful first upload: the bad file left none behind.
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from models where slug = 'browser-submit'"));
+        // The template for a model without predictions there: every image of the dataset, label cells empty.
+        await Assertions.Expect(page.GetByTestId("submit-template"))
+            .ToHaveAttributeAsync("href", $"/api/datasets/{DemoSeeder.Validation}/prediction-template");
 
-        // The good file: the result, and the errors gone.
+        // The good file, checked only: valid, and still nothing stored (no model either).
         var good = string.Concat(images.Select(i => $"{{\"image\":\"{i.FileName}\",\"labels\":[\"{i.Wnid}\"]}}\n"));
         await page.GetByTestId("submit-file").SetInputFilesAsync(new FilePayload
             { Name = "good.ndjson", MimeType = "application/x-ndjson", Buffer = Encoding.UTF8.GetBytes(good) });
+        await page.GetByTestId("submit-check").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("submit-result").Locator("h2")).ToContainTextAsync("Checked: the file is valid");
+        await Assertions.Expect(errors).ToHaveCountAsync(0);
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from models where slug = 'browser-submit'"));
+
+        // Uploaded: the result, and the errors gone.
         await page.GetByTestId("submit-upload").ClickAsync();
         var result = page.GetByTestId("submit-result");
         await Assertions.Expect(result).ToBeVisibleAsync();
@@ -63,6 +74,9 @@ public sealed class SubmitBrowserTests(BrowserFixture fixture) : IClassFixture<B
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>(Stored));
         Assert.Equal(2, await connection.ExecuteScalarAsync<long>(
             "select s.rows from prediction_sets s join models m on m.id = s.model_id where m.slug = 'browser-submit'"));
+        // Now the template is the model's own predictions on the dataset.
+        await Assertions.Expect(page.GetByTestId("submit-template"))
+            .ToHaveAttributeAsync("href", $"/api/models/browser-submit/predictions/{DemoSeeder.Validation}?format=csv");
         Assert.Empty(scriptErrors);
     }
 }

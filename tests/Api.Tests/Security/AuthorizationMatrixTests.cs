@@ -42,7 +42,7 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["GET /api/health/ready"] = Access.Public,
         ["POST /api/auth/sign-in"] = Access.Public,
         ["POST /api/auth/sign-out"] = Access.Public,
-        ["GET /api/auth/me"] = Access.SignedIn,
+        ["GET /api/auth/me"] = Access.Public,
         ["GET /api/auth/csrf"] = Access.Public,
         ["POST /api/auth/password"] = Access.SignedIn,
         ["GET /api/auth/tokens"] = Access.SignedIn,
@@ -86,6 +86,7 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["PUT /api/models/{slug}/predictions/{dataset}"] = Access.ModelOwner,
         ["GET /api/models/{slug}/predictions/{dataset}"] = Access.Public,
         ["DELETE /api/models/{slug}/predictions/{dataset}"] = Access.ModelOwner,
+        ["GET /api/datasets/{dataset}/prediction-template"] = Access.Public,
         ["GET /api/models/{slug}/uploads"] = Access.Public,
         ["GET /api/review/next"] = Access.Reviewer,
         ["GET /api/review/images/{id}"] = Access.Reviewer,
@@ -249,7 +250,8 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
             ["GET /api/health/ready"] = ok,
             ["POST /api/auth/sign-in"] = ok with { Body = _ => Body(JsonContent.Create(new { name = "admin", password = TestDatabase.AdminPassword })) },
             ["POST /api/auth/sign-out"] = new(HttpStatusCode.NoContent),
-            ["GET /api/auth/me"] = ok,
+            // Anyone learns whether they are signed in (null when not); a token that does not authenticate is refused.
+            ["GET /api/auth/me"] = ok with { StatusFor = c => c.Name == "revoked token" ? HttpStatusCode.Unauthorized : HttpStatusCode.OK },
             ["GET /api/auth/csrf"] = ok,
             // Each caller sets its own password again (a new one would end the sessions the table's callers rely on).
             ["POST /api/auth/password"] = new(HttpStatusCode.NoContent)
@@ -316,6 +318,7 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
             ["PUT /api/models/{slug}/predictions/{dataset}"] = ok with
                 { Path = _ => At("/api/models/matrix-model/predictions/matrix?partial=true"), Body = _ => Body(Json(predictions)) },
             ["GET /api/models/{slug}/predictions/{dataset}"] = ok,
+            ["GET /api/datasets/{dataset}/prediction-template"] = ok,
             ["DELETE /api/models/{slug}/predictions/{dataset}"] = new(HttpStatusCode.NoContent)
             {
                 // Each deletion needs predictions to delete: the admin puts them back first.

@@ -9,7 +9,7 @@
  * Failures throw ApiError holding the problem+json of the response (see logic/problem.ts).
  */
 import type { paths } from './schema';
-import type { CsrfToken, CurrentUser, SignInRequest, UploadPredictionsResponse } from './types';
+import type { CsrfToken, CurrentUser, ImportUnchanged, JobAccepted, SignInRequest, UploadPredictionsResponse } from './types';
 import type { UploadFormat } from '../logic/uploadFormat';
 import { buildApiUrl, type PathValue, type QueryValue } from '../logic/url';
 import { networkProblem, parseProblem, problemSummary, type Problem } from '../logic/problem';
@@ -33,7 +33,9 @@ type Success<O> = O extends { responses: infer R }
     ? JsonContent<S>
     : R extends { 201: infer S }
       ? JsonContent<S>
-      : undefined
+      : R extends { 202: infer S }
+        ? JsonContent<S>
+        : undefined
   : never;
 
 /** The options of a request: path and query parameters and body as the operation declares them. */
@@ -147,6 +149,8 @@ export interface UploadProgress {
 export interface PredictionUploadOptions {
   readonly labels: 'wnid' | 'index';
   readonly partial: boolean;
+  /** Check the whole file and answer what the upload would do, writing nothing. */
+  readonly dryRun?: boolean;
   readonly onProgress?: (progress: UploadProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -166,7 +170,7 @@ export async function uploadPredictions(
   const url = buildApiUrl(
     '/api/models/{slug}/predictions/{dataset}',
     { slug: model, dataset },
-    { labels: options.labels, partial: options.partial ? true : undefined },
+    { labels: options.labels, partial: options.partial ? true : undefined, dryRun: options.dryRun ? true : undefined },
   );
   const csrf = await getCsrfToken();
   const result = await new Promise<{ status: number; statusText: string; text: string; type: string }>((resolve, reject) => {
@@ -210,11 +214,13 @@ export async function uploadPredictions(
 
 // --- Imports -------------------------------------------------------------------------------------
 
-/** What an import answers: 202 with the job that writes it, or 200 when the content was already imported. */
-export interface ImportStarted {
-  readonly status: number;
-  readonly body: { jobId?: number; location?: string; status?: string; detail?: string } & Record<string, unknown>;
-}
+/**
+ * What an import answers: 202 with the job that writes it, or 200 when it is done at once (the content was already
+ * imported, or a small import such as reference labels answers with what it wrote).
+ */
+export type ImportAnswer =
+  | { readonly status: 202; readonly job: JobAccepted }
+  | { readonly status: 200; readonly body: ImportUnchanged | Record<string, unknown> };
 
 /**
  * Sends a file as the body of an import (POST or PUT). A file whose name ends in .gz is sent as is with
@@ -228,7 +234,7 @@ export async function sendImportFile(
   gzip: boolean,
   signal?: AbortSignal,
   retry = true,
-): Promise<ImportStarted> {
+): Promise<ImportAnswer> {
   const csrf = await getCsrfToken();
   const headers = new Headers({ Accept: 'application/json, application/problem+json', 'Content-Type': contentType });
   if (gzip) headers.set('Content-Encoding', 'gzip');
@@ -246,7 +252,8 @@ export async function sendImportFile(
   }
   if (!response.ok) throw new ApiError(await readProblem(response));
   const text = await response.text();
-  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as ImportStarted['body']) };
+  const body = text === '' ? {} : (JSON.parse(text) as unknown);
+  return response.status === 202 ? { status: 202, job: body as JobAccepted } : { status: 200, body: body as Record<string, unknown> };
 }
 
 // --- Transport -----------------------------------------------------------------------------------

@@ -44,3 +44,6 @@ export type CompareResult = Schemas['CompareResponse'];
 export type MetricComparison = Schemas['MetricComparison'];
 export type PaperView = Schemas['PaperViewResponse'];
 export type DatasetStatistics = Schemas['DatasetStatisticsResponse'];
+export type JobAccepted = Schemas['JobAccepted'];
+export type JobResponse = Schemas['JobResponse'];
+export type ImportUnchanged = Schemas['ImportUnchanged'];

@@ -15,6 +15,15 @@ import { hrefs } from '../logic/routes';
 
 export const SUBSET_COLUMNS = ['objects', 'organisms', 'dogs'];
 
+/** Kinds as readers name them. */
+export const KIND_NAMES: Readonly<Record<string, string>> = {
+  model: 'Model',
+  'model-extra-data': 'Model, extra data',
+  human: 'Human',
+  ensemble: 'Ensemble',
+};
+export const kindName = (kind: string): string => KIND_NAMES[kind] ?? kind;
+
 export interface LeaderboardTableState {
   /** Sorted and filtered, as shown. */
   readonly rows: readonly LeaderboardRow[];
@@ -26,6 +35,8 @@ export interface LeaderboardTableState {
   readonly descending: boolean;
   /** Display names by slug, for naming the next row in a test's explanation. */
   readonly names: ReadonlyMap<string, string>;
+  /** The shifted dataset's display name, for its column. */
+  readonly shiftedName?: string | null;
 }
 
 export interface LeaderboardTableEvents {
@@ -50,17 +61,21 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
   const headers: { label: string; key: SortKey | null; title?: string }[] = [
     { label: '#', key: 'rank', title: 'Rank by the headline among entries that predicted every graded image' },
     { label: 'Rank 95 %', key: null, title: 'The 95 % bootstrap interval of the rank' },
-    { label: 'Model', key: 'name' },
-    { label: 'Kind', key: 'kind' },
+    { label: 'Model', key: 'name', title: 'The entry’s name; it opens the model’s page' },
+    { label: 'Kind', key: 'kind', title: 'Model (ImageNet-1k only), model trained with extra data, human, or an ensemble' },
     { label: 'Multi-label', key: 'multilabel', title: 'The headline: a pending top-1 counts wrong; with its 95 % Clopper-Pearson interval' },
     { label: 'vs next', key: null, title: 'Is the difference to the next ranked row significant at 5 %? (same images)' },
     { label: 'Decided only', key: 'decided-only', title: 'Multi-label accuracy over decided images only (pending left out)' },
     { label: 'Bounds', key: null, title: 'Every pending top-1 counted wrong – every pending top-1 counted right' },
-    { label: 'Top-1', key: 'top1' },
-    { label: 'Top-5', key: 'top5' },
-    ...SUBSET_COLUMNS.map((s) => ({ label: s, key: `subset:${s}` as SortKey })),
-    { label: 'shifted', key: 'shifted' },
-    { label: 'Drop', key: 'drop' },
+    { label: 'Top-1', key: 'top1', title: 'Top-1 accuracy against the original ImageNet label' },
+    { label: 'Top-5', key: 'top5', title: 'Top-5 accuracy against the original ImageNet label' },
+    ...SUBSET_COLUMNS.map((s) => ({
+      label: s.charAt(0).toUpperCase() + s.slice(1),
+      key: `subset:${s}` as SortKey,
+      title: `Multi-label accuracy on the images of the subset '${s}' only`,
+    })),
+    { label: 'Shifted', key: 'shifted', title: 'Multi-label accuracy on the shifted dataset (the same classes, new images)' },
+    { label: 'Drop', key: 'drop', title: 'Drop: original minus shifted multi-label accuracy, in points' },
     { label: 'Eff. rob.', key: 'robustness', title: 'Effective robustness: shifted accuracy minus the fit’s prediction, in points' },
     { label: 'Coverage', key: 'coverage', title: 'Graded images of the scope the entry predicted, and pending top-1s' },
     { label: 'Compare', key: null, title: 'Pick two rows to compare them on the same images' },
@@ -70,13 +85,15 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
     if (h.key === null) th.textContent = h.label;
     else {
       const key = h.key;
-      const button = el('button', { class: 'sort', text: h.label, attrs: { type: 'button', 'data-sort': key } });
+      const button = el('button', { class: 'sort', attrs: { type: 'button', 'data-sort': key } },
+        el('span', { class: 'sort-label', text: h.label }), el('span', { class: 'sort-arrow', attrs: { 'aria-hidden': 'true' } }));
       button.addEventListener('click', () => events.onSort(key));
       th.append(button);
     }
     return { th, key: h.key, header: h };
   });
   const shiftedHeader = headCells.find((c) => c.key === 'shifted')!;
+  headCells.find((c) => c.key === 'name')!.th.classList.add('model-cell');
   const body = el('tbody', { testid: 'board-rows' });
   const table = el('table', { class: 'leaderboard', testid: 'leaderboard' }, el('thead', {}, el('tr', {}, ...headCells.map((c) => c.th))), body);
   parent.append(el('div', { class: 'table-scroll' }, table));
@@ -107,7 +124,7 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
     pick.addEventListener('change', () => events.onPick(first.row.slug));
     const tr = el('tr', { attrs: { 'data-slug': first.row.slug, 'data-kind': first.row.kind } },
       rank, rankInterval,
-      el('td', {}, name, ' ', partial), kind,
+      el('td', { class: 'model-cell' }, name, ' ', partial), kind,
       el('td', { testid: 'multilabel', class: 'number' }, headline, ' ', headlineInterval),
       versus, decidedOnly, bounds, top1, top5, ...subsets, shifted, drop, robustness,
       el('td', { testid: 'coverage' }, covered, pending, ' ', provisional),
@@ -128,7 +145,7 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
         setAttr(name, 'href', hrefs.model(r.slug, v.dataset));
         setHidden(partial, r.complete);
         setAttr(partial, 'title', r.complete ? null : partialReason(r.predicted, r.images));
-        setText(kind, r.kind);
+        setText(kind, kindName(r.kind));
         setText(headline, percent(r.value));
         setText(headlineInterval, intervalText(ml.lower, ml.upper));
 
@@ -152,6 +169,11 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
         setText(covered, coverageText(r.predicted, r.images));
         setText(pending, ml.pending > 0 ? ` · ${ml.pending} pending` : '');
         setHidden(provisional, !r.provisional);
+        // The badge says why the number may still move, and between which bounds.
+        setAttr(provisional, 'title', r.provisional
+          ? `Provisional: ${ml.pending} top-1 ${ml.pending === 1 ? 'label is' : 'labels are'} not reviewed yet. ` +
+            `Counted wrong (the headline) it is ${percent(ml.boundLower)} %; counted right, ${percent(ml.boundUpper)} %.`
+          : null);
         pick.checked = v.picked;
       },
     };
@@ -159,8 +181,13 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
 
   return {
     update(state) {
-      setText(shiftedHeader.th.querySelector('button')!, state.shiftedDataset ?? 'shifted');
-      for (const c of headCells) setAttr(c.th, 'aria-sort', c.key !== null && c.key === state.sort ? (state.descending ? 'descending' : 'ascending') : null);
+      setText(shiftedHeader.th.querySelector('.sort-label')!, state.shiftedName ?? state.shiftedDataset ?? 'Shifted');
+      for (const c of headCells) {
+        const sorted = c.key !== null && c.key === state.sort;
+        setAttr(c.th, 'aria-sort', sorted ? (state.descending ? 'descending' : 'ascending') : null);
+        const arrow = c.th.querySelector('.sort-arrow');
+        if (arrow) setText(arrow as HTMLElement, sorted ? (state.descending ? ' ▼' : ' ▲') : '');
+      }
       const joins = notSignificantWithNext(state.rows);
       rows.update(state.rows.map((row, i) => ({
         row,

@@ -5,6 +5,7 @@
  * ticks, so the fit is a straight line. Humans are highlighted and labelled; with `labelAll` every mark is.
  * Drawn with createElementNS; names go in <title> and <text> as text. Marks are keyed by slug (focus survives updates).
  */
+import { el } from './dom';
 import { mountKeyedList } from './keyedList';
 import { percent, signedPercent } from '../logic/leaderboard';
 import { fitSegment, placeLabels, plotDomain, spaceScale, spaceTicks, tickLabel, type Fit, type FitSpace } from '../logic/shiftPlot';
@@ -35,9 +36,19 @@ export interface ScatterData {
   readonly space: FitSpace;
   readonly xLabel: string;
   readonly yLabel: string;
-  /** Label every mark (the paper's figure); otherwise only humans are labelled. */
+  /** Label every mark (the paper's figure); otherwise the humans and the `labelTop` best entries are labelled. */
   readonly labelAll?: boolean;
+  /** How many of the best entries (by x) get a direct label beside the humans (default 3). */
+  readonly labelTop?: number;
 }
+
+/** The kinds of marks as the legend names them. */
+const LEGEND_KINDS: readonly { readonly kind: string; readonly name: string }[] = [
+  { kind: 'model', name: 'Model' },
+  { kind: 'model-extra-data', name: 'Model, extra data' },
+  { kind: 'human', name: 'Human' },
+  { kind: 'ensemble', name: 'Ensemble' },
+];
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
   const node = document.createElementNS(SVG, tag);
@@ -67,7 +78,12 @@ function mark(kind: string, x: number, y: number): SVGElement {
 
 let plots = 0;
 
-export function mountScatterPlot(parent: HTMLElement, onHover: (point: ScatterPoint | null) => void): { update(data: ScatterData): void } {
+export function mountScatterPlot(
+  parent: HTMLElement,
+  onHover: (point: ScatterPoint | null) => void,
+  /** A click on a mark (or Enter on a focused one) opens it, e.g. the model's page. */
+  onOpen?: (point: ScatterPoint) => void,
+): { update(data: ScatterData): void } {
   const width = 560;
   const height = 460;
   const margin = { left: 56, right: 16, top: 16, bottom: 52 };
@@ -88,8 +104,24 @@ export function mountScatterPlot(parent: HTMLElement, onHover: (point: ScatterPo
   fitLine.dataset['testid'] = 'fit-line';
   const marks = svg('g', { class: 'points' });
   const labels = svg('g', { class: 'labels' });
-  root.append(clip, axes, band, identity, fitLine, marks, labels);
-  parent.append(root);
+  // The lines say what they are, at their upper ends.
+  const identityLabel = text('dashed: y = x (no drop)', { 'font-size': 10, 'text-anchor': 'end', class: 'line-label' });
+  identityLabel.dataset['testid'] = 'identity-label';
+  const fitLabel = text('', { 'font-size': 10, 'text-anchor': 'end', class: 'line-label fit-label' });
+  fitLabel.dataset['testid'] = 'fit-label';
+  root.append(clip, axes, band, identity, fitLine, marks, labels, identityLabel, fitLabel);
+  // A legend for the marks and the lines, drawn with the same shapes.
+  const legend = el('ul', { class: 'scatter-legend', testid: 'plot-legend' },
+    ...LEGEND_KINDS.map((k) => {
+      const icon = svg('svg', { width: 14, height: 14, viewBox: '0 0 14 14', class: 'scatter legend-icon', 'aria-hidden': 'true' });
+      const g = svg('g', { class: `point kind-${k.kind}` });
+      g.append(mark(k.kind, 7, 7));
+      icon.append(g);
+      return el('li', { attrs: { 'data-kind': k.kind } }, icon, ` ${k.name}`);
+    }),
+    el('li', { class: 'legend-identity' }, el('span', { class: 'legend-line identity-swatch', attrs: { 'aria-hidden': 'true' } }), ' y = x: as accurate on both'),
+    el('li', { class: 'legend-fit' }, el('span', { class: 'legend-line fit-swatch', attrs: { 'aria-hidden': 'true' } }), ' the fit, with its 95 % band'));
+  parent.append(root, legend);
 
   let scale = { x: (v: number) => v, y: (v: number) => v };
 
@@ -103,10 +135,22 @@ export function mountScatterPlot(parent: HTMLElement, onHover: (point: ScatterPo
     g.addEventListener('focus', () => onHover(current));
     g.addEventListener('mouseleave', () => onHover(null));
     g.addEventListener('blur', () => onHover(null));
+    if (onOpen) {
+      g.setAttribute('role', 'link');
+      g.addEventListener('click', () => onOpen(current));
+      g.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') {
+          event.preventDefault();
+          event.stopPropagation();
+          onOpen(current);
+        }
+      });
+    }
     return {
       el: g,
       update(p) {
         current = p;
+        g.setAttribute('aria-label', `${p.name}: ${percent(p.x)} % → ${percent(p.y)} %`);
         const x = scale.x(p.x);
         const y = scale.y(p.y);
         const parts: SVGElement[] = [];
@@ -148,7 +192,8 @@ export function mountScatterPlot(parent: HTMLElement, onHover: (point: ScatterPo
   }
 
   function drawLabels(data: ScatterData): void {
-    const shown = data.points.filter((p) => data.labelAll || p.kind === 'human');
+    const top = new Set([...data.points].sort((a, b) => b.x - a.x).filter((p) => p.kind !== 'human').slice(0, data.labelTop ?? 3).map((p) => p.slug));
+    const shown = data.points.filter((p) => data.labelAll || p.kind === 'human' || top.has(p.slug));
     // Right of the mark, or left of it (anchored at its end) where the plot ends; widths are estimates for collisions.
     const placed = shown.map((p) => {
       const w = p.name.length * 6;
@@ -173,12 +218,15 @@ export function mountScatterPlot(parent: HTMLElement, onHover: (point: ScatterPo
       scale = { x: spaceScale(data.space, [lo, hi], margin.left, right), y: spaceScale(data.space, [lo, hi], bottom, margin.top) };
       drawAxes(lo, hi, data);
 
+      const fit = data.fit;
       identity.setAttribute('x1', String(scale.x(lo)));
       identity.setAttribute('y1', String(scale.y(lo)));
       identity.setAttribute('x2', String(scale.x(hi)));
       identity.setAttribute('y2', String(scale.y(hi)));
+      // In the lower right corner, away from the best entries (upper right): the line's name, then the fit's numbers.
+      identityLabel.setAttribute('x', String(right - 6));
+      identityLabel.setAttribute('y', String(bottom - (fit ? 22 : 8)));
 
-      const fit = data.fit;
       fitLine.style.display = fit ? '' : 'none';
       band.style.display = fit && fit.band.length > 1 ? '' : 'none';
       if (fit) {
@@ -189,7 +237,11 @@ export function mountScatterPlot(parent: HTMLElement, onHover: (point: ScatterPo
         fitLine.setAttribute('y2', String(scale.y(s.y2)));
         const edge = [...fit.band.map((b) => `${scale.x(b.x)},${scale.y(b.upper)}`), ...[...fit.band].reverse().map((b) => `${scale.x(b.x)},${scale.y(b.lower)}`)];
         band.setAttribute('points', edge.join(' '));
+        fitLabel.textContent = `red: fit, slope ${fit.slope.toFixed(2)}, r = ${fit.r.toFixed(2)}, n = ${fit.points}`;
+        fitLabel.setAttribute('x', String(right - 6));
+        fitLabel.setAttribute('y', String(bottom - 8));
       }
+      fitLabel.style.display = fit ? '' : 'none';
       fitLine.dataset['space'] = data.space;
       points.update(data.points);
       drawLabels(data);

@@ -16,7 +16,7 @@ export function mountSensitivityTable(parent: HTMLElement): { update(sensitivity
   const head = el('tr');
   const body = el('tbody');
   const table = el('table', { class: 'data-table sensitivity', testid: 'sensitivity' }, caption, el('thead', {}, head), body);
-  parent.append(table);
+  parent.append(el('div', { class: 'table-scroll' }, table));
   let shape = '';
 
   return {

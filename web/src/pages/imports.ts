@@ -5,15 +5,13 @@
  * the Dawid-Skene aggregation and read each rater's quality.
  */
 import { api, isAbortError, sendImportFile, toProblem } from '../api/client';
-import type { Dataset } from '../api/types';
+import type { Dataset, JobResponse } from '../api/types';
 import { childController, el, setAttr, setHidden, setHref, setText } from '../components/dom';
 import { mountProblemBox } from '../components/problemBox';
 import { mountTable } from '../components/table';
 import { describeJob, exportLinks, importKinds, importTarget, needsDataset, type ImportKind } from '../logic/imports';
 import { hasRole } from '../logic/roles';
 import type { PageContext } from '../pageContext';
-
-interface Job { status: string; done: number; total: number; message: string; result?: unknown }
 
 interface RaterRow { rater: string; kind: string; votes: number; controlVotes: number; controlAccuracy?: number | null; consensusAgreement?: number | null }
 
@@ -112,10 +110,10 @@ export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
   }
 
   /** Follows a job until it ends, showing its progress. */
-  async function follow(jobId: number, signal: AbortSignal): Promise<Job> {
+  async function follow(jobId: number, signal: AbortSignal): Promise<JobResponse> {
     setHidden(progressRow, false);
     for (;;) {
-      const job = (await api.get('/api/jobs/{id}', { path: { id: jobId }, signal })) as unknown as Job;
+      const job = await api.get('/api/jobs/{id}', { path: { id: jobId }, signal });
       const view = describeJob(job);
       progress.value = view.fraction;
       setText(progressText, view.text);
@@ -139,8 +137,8 @@ export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
     progress.removeAttribute('value');
     sendImportFile(target.method, target.path, chosen, target.contentType, target.gzip, controller.signal)
       .then(async (started) => {
-        if (started.status === 202 && typeof started.body.jobId === 'number') {
-          const job = await follow(started.body.jobId, controller.signal);
+        if (started.status === 202) {
+          const job = await follow(started.job.jobId, controller.signal);
           setText(result, JSON.stringify(job.result ?? job.message, null, 2));
           // A bundle may have brought new datasets.
           if (importing === 'bundle' && job.status === 'succeeded') loadDatasets();
@@ -169,7 +167,7 @@ export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
       signal: controller.signal,
     })
       .then(async (started) => {
-        const job = await follow((started as unknown as { jobId: number }).jobId, controller.signal);
+        const job = await follow(started.jobId, controller.signal);
         if (job.status === 'succeeded') await showAggregation();
       })
       .catch((error: unknown) => { if (!isAbortError(error)) problems.update(toProblem(error)); })

@@ -6,18 +6,20 @@
  * says so and asks again (wait=true) until they are in.
  */
 import { api, isAbortError, toProblem } from '../api/client';
+import { buildApiUrl } from '../logic/url';
 import type { Dataset, ImageSet, Leaderboard, LeaderboardRow } from '../api/types';
 import { childController, el, setHidden, setHref, setText } from '../components/dom';
 import { mountFitControls } from '../components/fitControls';
 import { mountComparePicks } from '../components/comparePicks';
 import { mountKeyedList } from '../components/keyedList';
-import { mountLeaderboardTable } from '../components/leaderboardTable';
+import { kindName, mountLeaderboardTable } from '../components/leaderboardTable';
 import { mountProblemBox } from '../components/problemBox';
 import { mountScatterPlot, type ScatterPoint } from '../components/scatterPlot';
 import { mountScopeNotes } from '../components/scopeNotes';
 import { fetchImageSets, mountScopePicker } from '../components/scopePicker';
 import { mountSensitivityTable } from '../components/sensitivityTable';
 import { formatCount } from '../logic/format';
+import { BOARD_KINDS, boardViewHref, defaultDescending, parseBoardView, type BoardView } from '../logic/boardView';
 import { filterRows, percent, signedPercent, sortRows, togglePick, type SortKey } from '../logic/leaderboard';
 import type { Problem } from '../logic/problem';
 import { hrefs, type FitGroup } from '../logic/routes';
@@ -45,7 +47,7 @@ interface State {
   problem: Problem | null;
 }
 
-const KINDS = ['model', 'model-extra-data', 'human', 'ensemble'];
+const KINDS: readonly string[] = BOARD_KINDS;
 /** How long to wait before asking again when a wait=true answer still says 'computing' (the server waited up to 60 s). */
 const POLL_MS = 1500;
 
@@ -65,11 +67,28 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
 
 export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void {
   ctx.setTitle('Leaderboard');
+  // The view comes from the address (a shared link, or back/forward, which mount the page again).
+  const initial = parseBoardView(new URL(ctx.location(), window.location.origin).search);
   const state: State = {
-    dataset: null, subset: 'all', imageSet: '', average: 'micro', unclear: 'wrong', fit: 'logit', fitOn: 'model',
-    sort: 'rank', descending: false, text: '', kinds: new Set(KINDS), picked: [],
+    ...initial, kinds: new Set(initial.kinds), picked: [...initial.picked],
     board: null, sets: null, setsError: null, loading: true, problem: null,
   };
+
+  function view(): BoardView {
+    return {
+      dataset: state.dataset, subset: state.subset, imageSet: state.imageSet, average: state.average, unclear: state.unclear,
+      fit: state.fit, fitOn: state.fitOn, sort: state.sort, descending: state.descending, text: state.text,
+      kinds: KINDS.filter((k) => state.kinds.has(k)), picked: state.picked,
+    };
+  }
+  /** Writes the view into the address: a new history entry for a changed control, a replaced one while typing. */
+  function remember(push = true): void {
+    const href = boardViewHref(view());
+    if (push) ctx.pushQuietly(href);
+    else ctx.replaceQuietly(href);
+  }
+  /** The dataset shown: the one chosen, else the server's default once the board answered. */
+  const shownDataset = (): string | null => state.dataset ?? state.board?.dataset ?? null;
 
   // --- Markup, built once -------------------------------------------------------------------------
   const datasetSelect = el('select', { testid: 'board-dataset' });
@@ -78,24 +97,26 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
   const search = el('input', { attrs: { type: 'search', placeholder: 'Filter models', 'aria-label': 'Filter models' }, testid: 'board-filter' });
   const kindBoxes = KINDS.map((kind) => {
     const box = el('input', { attrs: { type: 'checkbox' }, testid: `kind-${kind}` });
-    box.checked = true;
+    box.checked = state.kinds.has(kind);
     box.addEventListener('change', () => {
       if (box.checked) state.kinds.add(kind);
       else state.kinds.delete(kind);
+      remember();
       update();
     });
-    return el('label', { class: 'toggle' }, box, ` ${kind}`);
+    return el('label', { class: 'toggle' }, box, ` ${kindName(kind)}`);
   });
   const controls = el('div', { class: 'controls' }, el('label', { class: 'field' }, 'Dataset ', datasetSelect), el('label', { class: 'field' }, 'Subset ', subsetSelect));
-  const scopePicker = mountScopePicker(controls, { onChange: (value) => { state.imageSet = value; state.picked = []; void load(); } });
+  const scopePicker = mountScopePicker(controls, { onChange: (value) => { state.imageSet = value; state.picked = []; remember(); void load(); } });
+  search.value = state.text;
   controls.append(search, ...kindBoxes);
 
   const definition = el('fieldset', { class: 'definition' },
     el('legend', { text: 'Multi-label accuracy' }),
-    radio('unclear', 'wrong', "strict ('unclear' is wrong)", true, () => { state.unclear = 'wrong'; void load(); }),
-    radio('unclear', 'correct', "lenient ('unclear' is correct)", false, () => { state.unclear = 'correct'; void load(); }),
-    radio('average', 'micro', 'mean over images', true, () => { state.average = 'micro'; void load(); }),
-    radio('average', 'per-class', 'mean over classes', false, () => { state.average = 'per-class'; void load(); }),
+    radio('unclear', 'wrong', "strict ('unclear' is wrong)", state.unclear === 'wrong', () => { state.unclear = 'wrong'; remember(); void load(); }),
+    radio('unclear', 'correct', "lenient ('unclear' is correct)", state.unclear === 'correct', () => { state.unclear = 'correct'; remember(); void load(); }),
+    radio('average', 'micro', 'mean over images', state.average === 'micro', () => { state.average = 'micro'; remember(); void load(); }),
+    radio('average', 'per-class', 'mean over classes', state.average === 'per-class', () => { state.average = 'per-class'; remember(); void load(); }),
   );
 
   const scopeBox = el('div');
@@ -108,35 +129,51 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
   const problem = mountProblemBox(problemBox);
 
   const compareBar = el('div');
-  const comparePicks = mountComparePicks(compareBar, { onClear() { state.picked = []; update(); } });
+  const comparePicks = mountComparePicks(compareBar, { onClear() { state.picked = []; remember(); update(); } });
 
   const tableBox = el('div');
   const table = mountLeaderboardTable(tableBox, {
     onSort(key) {
       if (state.sort === key) state.descending = !state.descending;
-      else { state.sort = key; state.descending = !['rank', 'name', 'kind'].includes(key); }
+      else { state.sort = key; state.descending = defaultDescending(key); }
+      remember();
       update();
     },
     onPick(slug) {
       state.picked = togglePick(state.picked, slug);
+      remember();
       update();
     },
   });
 
-  const howTo = el('details', { class: 'how' }, el('summary', { text: 'How is this computed?' }));
-  const howText = el('p', { testid: 'definition-text' });
+  const howTo = el('details', { class: 'how' }, el('summary', { text: 'How are the intervals and tests computed?' }));
+  // The definition in force is always visible beside its controls, not folded away.
+  const howText = el('p', { class: 'definition-text', testid: 'definition-text', attrs: { id: 'definition' } });
   const statisticsText = el('p');
-  howTo.append(howText, statisticsText);
+  howTo.append(statisticsText);
+
+  const intro = el('p', { class: 'lead', testid: 'board-intro' },
+    'Multi-label accuracy counts a model’s top-1 prediction as right when reviewers marked that label correct for the image: ' +
+    'an image may show several classes, and any of them is a right answer. ',
+    el('a', { attrs: { href: '#definition' }, text: 'The exact definition' }), ' is below the table.');
+  const emptyNote = el('p', { class: 'notice', testid: 'board-empty' });
+  const submitLink = el('a', { text: 'Submit predictions' });
+  emptyNote.append('No entries on this board yet. ', submitLink, ' to put a model on it, or pick another dataset.');
+  const csvLink = el('a', { class: 'button', testid: 'board-csv', attrs: { download: '' }, text: 'Download CSV' });
+  const timmLink = el('a', { class: 'button', testid: 'board-timm', attrs: { download: '' }, text: 'timm columns (CSV)' });
+  const cite = el('p', { class: 'cite', testid: 'board-cite' });
+  const exportBox = el('div', { class: 'board-export' }, el('div', { class: 'export-links' }, csvLink, ' ', timmLink), cite);
 
   const plotBox = el('section', { class: 'plot' }, el('h2', { text: 'Original vs shifted dataset' }));
   const fitControls = mountFitControls(plotBox, {
-    onSpace(space) { state.fit = space; void load(); },
-    onGroup(on) { state.fitOn = on; void load(); },
+    onSpace(space) { state.fit = space; remember(); void load(); },
+    onGroup(on) { state.fitOn = on; remember(); void load(); },
   });
   const hover = el('p', { class: 'hover', testid: 'scatter-hover', text: 'Hover a mark to see the model.' });
   const plot = mountScatterPlot(plotBox, (p: ScatterPoint | null) =>
     setText(hover, p ? `${p.name} (${p.kind}): ${percent(p.x)} % → ${percent(p.y)} %` +
-      (p.robustness === null || p.robustness === undefined ? '' : `, effective robustness ${signedPercent(p.robustness)} points`) : 'Hover a mark to see the model.'));
+      (p.robustness === null || p.robustness === undefined ? '' : `, effective robustness ${signedPercent(p.robustness)} points`) : 'Hover a mark to see the model.'),
+    (p: ScatterPoint) => ctx.navigate(hrefs.model(p.slug, shownDataset())));
   plotBox.append(hover);
 
   const sensitivityBox = el('section', { class: 'sensitivity-box' }, el('h2', { text: 'Does the ranking depend on the definition?' }));
@@ -148,7 +185,8 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
 
   root.append(
     el('h1', { text: 'Leaderboard' }),
-    controls, definition, scopeBox, version, status, statistics, problemBox, compareBar, tableBox, howTo,
+    // The table comes right after the controls that shape it; the definition in force and the scope follow it, unfolded.
+    intro, controls, definition, version, status, problemBox, emptyNote, compareBar, tableBox, exportBox, statistics, howText, scopeBox, howTo,
     plotBox, sensitivityBox,
     el('ul', { class: 'links' }, el('li', {}, hardLink), el('li', {}, statisticsLink), el('li', {}, paperLink)),
   );
@@ -159,11 +197,12 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     state.imageSet = '';
     state.picked = [];
     state.sets = null;
+    remember();
     void loadImageSets();
     void load();
   });
-  subsetSelect.addEventListener('change', () => { state.subset = subsetSelect.value; void load(); });
-  search.addEventListener('input', () => { state.text = search.value; update(); });
+  subsetSelect.addEventListener('change', () => { state.subset = subsetSelect.value; remember(); void load(); });
+  search.addEventListener('input', () => { state.text = search.value; remember(false); update(); });
 
   // --- Rendering: every part from the state -------------------------------------------------------
   function update(): void {
@@ -171,6 +210,9 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     problem.update(state.problem);
     scopePicker.update({ sets: state.sets, selected: state.imageSet, error: state.setsError });
     root.classList.toggle('is-loading', state.loading);
+    setHref(submitLink, hrefs.submit());
+    setHidden(emptyNote, board === null || board.rows.length > 0);
+    setHidden(exportBox, board === null || board.rows.length === 0);
     if (!board) {
       setText(status, state.loading ? 'Loading…' : '');
       return;
@@ -197,6 +239,7 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     table.update({
       rows, dataset: board.dataset, shiftedDataset: board.shiftedDataset, statisticsReady: ready, picked: state.picked,
       sort: state.sort, descending: state.descending, names,
+      shiftedName: board.shiftedDataset ? datasetNames.get(board.shiftedDataset) ?? board.shiftedDataset : null,
     });
     const ranked = board.rows.filter((r) => r.rank !== null).length;
     setText(status, `${rows.length} of ${board.rows.length} entries` + (ranked < board.rows.length ? ` · ${board.rows.length - ranked} not ranked (partial)` : ''));
@@ -222,8 +265,20 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
         xLow: r.multiLabel.lower ?? null, xHigh: r.multiLabel.upper ?? null, yLow: r.shift!.lower ?? null, yHigh: r.shift!.upper ?? null,
         robustness: r.shift!.effectiveRobustness ?? null,
       }));
-    plot.update({ points, fit, space, xLabel: `${board.dataset} multi-label accuracy`, yLabel: `${shifted ?? ''} multi-label accuracy` });
+    plot.update({
+      points, fit, space,
+      xLabel: `${datasetNames.get(board.dataset) ?? board.dataset} multi-label accuracy`,
+      yLabel: `${shifted ? datasetNames.get(shifted) ?? shifted : ''} multi-label accuracy`,
+    });
     sensitivity.update(board.sensitivity);
+
+    const exportQuery = { ...query(false), dataset: board.dataset, version: board.labelVersion };
+    setHref(csvLink, buildApiUrl('/api/leaderboard', {}, { ...exportQuery, format: 'csv' }));
+    setHref(timmLink, buildApiUrl('/api/leaderboard', {}, { ...exportQuery, format: 'timm' }));
+    const shown = new URL(boardViewHref({ ...view(), dataset: board.dataset, text: '', kinds: KINDS, picked: [] }), window.location.origin);
+    setText(cite, `Cite this board: Relabel leaderboard, ${datasetNames.get(board.dataset) ?? board.dataset} (${board.dataset}), ` +
+      `label version ${board.labelVersion}, multi-label accuracy (${board.average === 'micro' ? 'mean over images' : 'mean over classes'}, ` +
+      `'unclear' counts ${board.unclear}), subset ${board.subset}, scope ${board.scope.imageSet ?? 'every image'}; ${shown.href}`);
 
     const imageSet = state.imageSet || null;
     setHref(hardLink, hrefs.hardImages(board.dataset, 'models', imageSet));
@@ -242,12 +297,14 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
 
   function show(next: Leaderboard): void {
     state.board = next;
+    if (datasetSelect.value !== next.dataset && [...datasetSelect.options].some((o) => o.value === next.dataset)) datasetSelect.value = next.dataset;
     // Picks of entries no longer on the board go.
     state.picked = state.picked.filter((slug) => next.rows.some((r: LeaderboardRow) => r.slug === slug));
     update();
   }
 
   let inflight: AbortController | null = null;
+  let datasetNames = new Map<string, string>();
   async function load(): Promise<void> {
     inflight?.abort();
     const controller = childController(ctx.signal);
@@ -275,11 +332,11 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
   }
 
   async function loadImageSets(): Promise<void> {
-    const dataset = state.dataset;
+    const dataset = shownDataset();
     if (!dataset) return;
     try {
       const { sets, error } = await fetchImageSets(dataset, ctx.signal);
-      if (state.dataset !== dataset) return;
+      if (shownDataset() !== dataset) return;
       state.sets = sets;
       state.setsError = error;
       update();
@@ -290,13 +347,21 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
 
   void (async () => {
     try {
+      // The board and the dataset list are asked for together; without a dataset in the address the server names the
+      // default board (the featured dataset, else the one with the most entries).
+      const first = load();
       const datasets: Dataset[] = await api.get('/api/datasets', { signal: ctx.signal });
-      const originals = datasets.filter((d) => !d.shiftOf);
-      datasetSelect.replaceChildren(...originals.map((d) => el('option', { text: d.name, attrs: { value: d.slug } })));
-      state.dataset = originals[0]?.slug ?? null;
-      if (state.dataset) datasetSelect.value = state.dataset;
-      void loadImageSets();
-      await load();
+      // Datasets without entries have no board to show: they are not offered (unless the address names one).
+      const offered = datasets.filter((d) => !d.shiftOf && (d.entries > 0 || d.slug === state.dataset));
+      datasetSelect.replaceChildren(...offered.map((d) => el('option', { text: d.name, attrs: { value: d.slug } })));
+      datasetNames = new Map(datasets.map((d) => [d.slug, d.name]));
+      if (state.dataset) {
+        datasetSelect.value = state.dataset;
+        void loadImageSets();
+      }
+      await first;
+      if (!state.dataset) void loadImageSets();
+      update();
     } catch (error) {
       if (isAbortError(error)) return;
       state.loading = false;

@@ -1,7 +1,11 @@
-/** "/models/{slug}?dataset=": a model's accuracy per subset (bars), per class (sortable, searchable) and its wrong images. */
+/**
+ * "/models/{slug}?dataset=": a model's accuracy per subset (bars), per class (sortable, searchable) and its wrong images;
+ * then its prediction sets and upload history.
+ */
 import { api, isAbortError, toProblem } from '../api/client';
 import type { ModelResults } from '../api/types';
 import { el, setText } from '../components/dom';
+import { mountModelUploads } from '../components/modelUploads';
 import { mountProblemBox } from '../components/problemBox';
 import { percent } from '../logic/leaderboard';
 import { hrefs, imageFileUrl, type Route } from '../logic/routes';
@@ -78,4 +82,7 @@ export function mountModelPage(root: HTMLElement, route: Extract<Route, { page: 
       if (!isAbortError(error)) problem.update(toProblem(error));
     }
   })();
+  const uploads = el('section');
+  root.append(uploads);
+  mountModelUploads(uploads, route, ctx.signal);
 }

@@ -1,32 +1,33 @@
 /**
- * "/review?dataset=…[&subset=…&mode=…]": the review tool. One image large, one row per candidate label with five
+ * "/review?dataset=…[&subset=…&mode=…]": the review desk. One image large, one row per candidate label with five
  * choices, the problematic flag; keyboard first (1-4 and 0 choose, j/k or arrows move, Enter submits, p flags,
  * u undoes the last submit). The next image is fetched while the reviewer works, so the switch is instant.
  * Links switch between the pending, conflicts and problematic queues; admins also give the final word on a label
  * (adjudication) and see who stands on what behind a conflict.
+ *
+ * The page composes components (queue switch, status bar, image pane, label rows, flag, actions), each with its own
+ * update(); the desk's state and its changes live in logic/reviewDesk.ts; this file loads, sends and routes keys.
  */
 import { api, ApiError, isAbortError, toProblem } from '../api/client';
-import type { Dataset, GuideNote, ReviewImage, ReviewLabel, ReviewProgress, SubmitReviewResponse } from '../api/types';
-import { ADJUDICATIONS, itemVerdicts, parseMode, REVIEW_MODES, verdictsLine, type AdjudicationVerdict, type ItemVerdicts, type ReviewMode } from '../logic/adjudication';
-import { el, setAttr, setHidden, setText } from '../components/dom';
-import { mountExampleStrip } from '../components/exampleStrip';
-import { mountKeyedList } from '../components/keyedList';
-import { renderMarkdown } from '../components/markdownView';
+import type { Dataset, ReviewImage, ReviewProgress, SubmitReviewResponse } from '../api/types';
+import { itemVerdicts, parseMode, REVIEW_MODES, type AdjudicationVerdict, type ItemVerdicts, type ReviewMode } from '../logic/adjudication';
+import { el, setHidden, setText } from '../components/dom';
 import { mountProblemBox } from '../components/problemBox';
-import { formatCount } from '../logic/format';
+import { mountFlagControl } from '../components/review/flagControl';
+import { mountImagePane } from '../components/review/imagePane';
+import { mountLabelRows } from '../components/review/labelRows';
+import { mountQueueSwitch } from '../components/review/queueSwitch';
+import { mountReviewActions } from '../components/review/reviewActions';
+import { mountStatusBar } from '../components/review/statusBar';
+import { buildSubmission, buildUndo, keyAction, type Submission } from '../logic/review';
+import {
+  chooseFocused, chooseFor, editFlag, flagProblem, focusItem, initialDesk, keepChoicesAfterConflict, moveFocus, replaceLabels,
+  restoreSubmission, showImage, shownChoice, toggleProblematic, type DeskState,
+} from '../logic/reviewDesk';
 import type { Problem } from '../logic/problem';
-import { buildSubmission, buildUndo, CHOICES, FLAG_REASONS, keyAction, standingChoice, type Choice, type FlagDraft, type Submission } from '../logic/review';
 import { hasRole } from '../logic/roles';
 import { hrefs, imageFileUrl } from '../logic/routes';
 import type { PageContext } from '../pageContext';
-
-interface LastSubmit {
-  readonly before: ReviewImage;
-  readonly sent: Submission;
-  readonly response: SubmitReviewResponse;
-}
-
-type Prefetch = Promise<ReviewImage | null>;
 
 export function mountReviewPage(root: HTMLElement, ctx: PageContext): void {
   ctx.setTitle('Review');
@@ -63,8 +64,10 @@ export function mountReviewPage(root: HTMLElement, ctx: PageContext): void {
     setHidden(signInHint, reviewer || state.status === 'unknown');
     if (reviewer && !started) {
       started = true;
-      if (dataset) startReview(dataset);
-      else listDatasets();
+      if (dataset) {
+        ctx.setTitle('Review', dataset);
+        mountReviewDesk(workspace, ctx, { dataset, subset, mode }, problemBox);
+      } else listDatasets();
     }
   }, ctx.signal);
 
@@ -82,15 +85,6 @@ export function mountReviewPage(root: HTMLElement, ctx: PageContext): void {
         if (!isAbortError(error)) problemBox.update(toProblem(error));
       });
   }
-
-  function startReview(slug: string): void {
-    ctx.setTitle('Review', slug);
-    const isAdmin = (): boolean => {
-      const state = ctx.session.state;
-      return state.status === 'signed-in' && hasRole(state.user.roles, 'admin');
-    };
-    mountWorkspace(workspace, ctx, { dataset: slug, subset, mode }, problemBox, isAdmin);
-  }
 }
 
 interface Query {
@@ -99,220 +93,82 @@ interface Query {
   readonly mode: ReviewMode;
 }
 
-function mountWorkspace(
-  root: HTMLElement,
-  ctx: PageContext,
-  query: Query,
-  problemBox: { update(p: Problem | null): void },
-  isAdmin: () => boolean,
-): void {
-  // --- State ---
-  let current: ReviewImage | null = null;
-  let prefetch: Prefetch | null = null;
-  let choices = new Map<number, Choice>();
-  let focus = 0;
-  let flag: FlagDraft = { problematic: false, reason: null, note: '' };
-  let shownAt = performance.now();
-  let busy = false;
-  let last: LastSubmit | null = null;
-  let progress: ReviewProgress | null = null;
-  let today = 0;
-  let submits = 0;
-  let status = '';
-  let empty = false;
+/** What the desk knows beside the image on screen. */
+interface Surroundings {
+  /** The next image, asked for while the reviewer works on this one. */
+  prefetch: Promise<ReviewImage | null> | null;
+  /** The last submit, for undo. */
+  last: { readonly before: ReviewImage; readonly sent: Submission; readonly response: SubmitReviewResponse } | null;
+  progress: ReviewProgress | null;
   /** Who stands on what for the current image's items; loaded for admins only. */
-  let standing: { readonly imageId: number; readonly items: ReadonlyMap<number, ItemVerdicts> } | null = null;
+  standing: { readonly imageId: number; readonly items: ReadonlyMap<number, ItemVerdicts> } | null;
+}
 
-  // --- Markup ---
-  // Links, not buttons: each queue has its own address, and the keyboard shortcuts stay with the review.
-  const modes = el(
-    'nav',
-    { class: 'review-modes', testid: 'review-modes', attrs: { 'aria-label': 'Review queue' } },
-    ...REVIEW_MODES.map((m) =>
-      el('a', {
-        class: 'review-mode',
-        attrs: {
-          href: hrefs.reviewQueue(query.dataset, { subset: query.subset, mode: m.value }),
-          'data-mode': m.value,
-          ...(m.value === query.mode ? { 'aria-current': 'page' } : {}),
-        },
-        text: m.label,
-      }),
-    ),
-  );
-  const progressBar = el('progress', { testid: 'review-progress', attrs: { max: '1', value: '0' } });
-  const progressText = el('span', { class: 'muted' });
-  const todayText = el('span', { testid: 'review-today' });
-  const bar = el('div', { class: 'review-bar' }, progressBar, ' ', progressText, ' · ', todayText);
+function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, problemBox: { update(p: Problem | null): void }): void {
+  let desk: DeskState<ReviewImage> = initialDesk();
+  const around: Surroundings = { prefetch: null, last: null, progress: null, standing: null };
+  /** The last request's failure, shown in the status bar until the next action succeeds. */
+  let lastError = '';
+  const isAdmin = (): boolean => ctx.session.state.status === 'signed-in' && hasRole(ctx.session.state.user.roles, 'admin');
 
-  const picture = el('img', { class: 'review-image', testid: 'review-image', attrs: { alt: '', decoding: 'async' } });
-  const fileToggle = el('input', { testid: 'show-file-name', attrs: { type: 'checkbox' } });
-  const fileName = el('code', { testid: 'review-file-name' });
-  const original = el('p', { class: 'review-original', testid: 'review-original' });
-  const figure = el('figure', { class: 'review-figure' }, picture,
-    el('figcaption', {}, el('label', {}, fileToggle, ' show file name'), ' ', fileName), original);
-
-  const rows = el('ol', { class: 'review-rows', testid: 'review-rows' });
-  const flagBox = el('input', { testid: 'review-flag', attrs: { type: 'checkbox' } });
-  const reason = el('select', { testid: 'review-flag-reason' }, ...FLAG_REASONS.map((r) => el('option', { attrs: { value: r.value }, text: r.label })));
-  const flagNote = el('input', { testid: 'review-flag-note', attrs: { type: 'text', placeholder: 'Note (needed for "other")', maxlength: '5000' } });
-  const flagRow = el('fieldset', { class: 'review-flag' },
-    el('legend', { text: 'Image' }), el('label', {}, flagBox, ' Problematic (p)'), ' ', reason, ' ', flagNote);
-  const submit = el('button', { class: 'button button-primary', testid: 'review-submit', attrs: { type: 'button' }, text: 'Submit and next (Enter)' });
-  const undo = el('button', { class: 'button', testid: 'review-undo', attrs: { type: 'button' }, text: 'Undo last submit (u)' });
-  const statusLine = el('p', { class: 'review-status', testid: 'review-status', attrs: { role: 'status', 'aria-live': 'polite' } });
-  const help = el('p', { class: 'muted', text: 'Keys: 1 correct · 2 wrong · 3 unclear · 4 don\'t know · 0 unreviewed · j/k or ↑/↓ move · Enter submit · p problematic · u undo' });
-  const side = el('div', { class: 'review-side' }, rows, flagRow, el('p', { class: 'review-actions' }, submit, ' ', undo), statusLine, help);
-  const emptyText = el('p', { class: 'lead', testid: 'review-empty', text: REVIEW_MODES.find((m) => m.value === query.mode)?.empty ?? '' });
+  // --- Components ---
+  const modes = mountQueueSwitch(root, query);
+  const bar = mountStatusBar(root);
+  const figure = el('div', { class: 'review-pane' });
+  const side = el('div', { class: 'review-side' });
   const layout = el('div', { class: 'review-layout' }, figure, side);
-  root.append(modes, bar, layout, emptyText);
+  const emptyText = el('p', { class: 'lead', testid: 'review-empty', text: REVIEW_MODES.find((m) => m.value === query.mode)?.empty ?? '' });
+  root.append(layout, emptyText);
   root.hidden = false;
-
-  // --- Label rows ---
-  const list = mountKeyedList<{ label: ReviewLabel; index: number }>(
-    rows,
-    (v) => String(v.label.itemId),
-    (initial) => {
-      const itemId = initial.label.itemId;
-      const lemma = el('strong', { class: 'label-lemma' });
-      const wnid = el('code');
-      const badge = el('span', { class: 'badge', text: 'original' });
-      const models = el('span', { class: 'muted' });
-      const state = el('span', { class: 'state' });
-      const gloss = el('p', { class: 'gloss' });
-      const notes = el('div', { class: 'guide-notes', testid: 'guide-notes' });
-      const examples = el('div', { class: 'examples' });
-      const strip = mountExampleStrip(examples, ctx.signal);
-      const radios = CHOICES.map((c) => {
-        const input = el('input', { attrs: { type: 'radio', name: `choice-${itemId}`, value: c.value } });
-        input.addEventListener('change', () => {
-          choices.set(itemId, c.value);
-          focus = current?.labels.findIndex((l) => l.itemId === itemId) ?? 0;
-          render();
-        });
-        return { choice: c.value, input, label: el('label', { class: `choice choice-${c.value}` }, input, ` ${c.label} `, el('kbd', { text: c.key })) };
-      });
-      const group = el('div', { class: 'choices', attrs: { role: 'radiogroup' } }, ...radios.map((r) => r.label));
-      const verdicts = el('p', { class: 'review-verdicts', testid: 'review-verdicts' });
-      const adjudicateButtons = ADJUDICATIONS.map((a) => {
-        const button = el('button', { class: 'button button-small', testid: `adjudicate-${a.value}`, attrs: { type: 'button' }, text: a.label });
-        button.addEventListener('click', () => {
-          // Enter belongs to "submit and next" again once the adjudication is sent.
-          button.blur();
-          void adjudicate(itemId, a.value);
-        });
-        return { verdict: a.value, button };
-      });
-      const adjudication = el('span', { class: 'adjudicate', testid: 'review-adjudicate', attrs: { role: 'group', 'aria-label': 'Adjudicate: the final word' } },
-        el('span', { class: 'muted', text: 'Adjudicate:' }), ...adjudicateButtons.flatMap((b) => [' ', b.button]));
-      const row = el('li', { class: 'review-row', testid: 'review-row' },
-        el('div', { class: 'label-head' }, lemma, ' ', wnid, ' ', badge, ' ', models, ' ', state, adjudication), verdicts, gloss, notes, examples, group);
-      row.addEventListener('click', () => {
-        focus = current?.labels.findIndex((l) => l.itemId === itemId) ?? 0;
-        render();
-      });
-      let notesKey = '';
-      return {
-        el: row,
-        update({ label, index }) {
-          row.dataset['itemId'] = String(label.itemId);
-          row.dataset['wnid'] = label.wnid;
-          const choice = choices.get(label.itemId) ?? standingChoice(label);
-          row.dataset['choice'] = choice;
-          row.classList.toggle('focused', index === focus);
-          setAttr(row, 'aria-current', index === focus ? 'true' : null);
-          setText(lemma, label.lemmas.join(', '));
-          setText(wnid, label.wnid);
-          setHidden(badge, !label.isOriginal);
-          setText(models, label.models === 1 ? '1 model' : `${label.models} models`);
-          setText(state, label.state);
-          state.className = `state state-${label.state}`;
-          row.classList.toggle('conflict', label.state === 'conflict');
-          const admin = isAdmin();
-          const mine = admin ? standingOf(label.itemId) : undefined;
-          setHidden(adjudication, !admin);
-          for (const b of adjudicateButtons) {
-            b.button.disabled = busy || (b.verdict === 'unreviewed' && !mine?.adjudication);
-            if (b.verdict !== 'unreviewed') setAttr(b.button, 'aria-pressed', mine?.adjudication?.verdict === b.verdict ? 'true' : 'false');
-          }
-          const said = [
-            label.state === 'conflict' && mine ? verdictsLine(mine.verdicts) : '',
-            mine?.adjudication ? `Adjudicated ${mine.adjudication.verdict} by ${mine.adjudication.author}` : '',
-          ].filter((part) => part !== '').join(' · ');
-          setText(verdicts, said);
-          setHidden(verdicts, said === '');
-          setText(gloss, label.gloss);
-          for (const r of radios) if (r.input.checked !== (r.choice === choice)) r.input.checked = r.choice === choice;
-          const relevant = (current?.notes ?? []).filter((n) => n.wnid === label.wnid || n.otherWnid === label.wnid);
-          const key = relevant.map((n) => `${n.id}:${n.updatedAt}`).join(',');
-          if (key !== notesKey) {
-            notesKey = key;
-            notes.replaceChildren(...relevant.map((n) => noteView(n, current?.labels ?? [])));
-          }
-          strip.update(query.dataset, label.wnid);
-        },
-      };
-    },
-  );
-
-  function standingOf(itemId: number): ItemVerdicts | undefined {
-    return standing !== null && standing.imageId === current?.image.id ? standing.items.get(itemId) : undefined;
-  }
-
-  function noteView(note: GuideNote, labels: readonly ReviewLabel[]): HTMLElement {
-    const name = (wnid: string): string => labels.find((l) => l.wnid === wnid)?.lemmas[0] ?? wnid;
-    const title = note.otherWnid ? `${name(note.wnid)} vs ${name(note.otherWnid)}` : 'Guide';
-    const body = el('div', { class: 'guide-note-body' });
-    body.append(renderMarkdown(note.body));
-    return el('aside', { class: 'guide-note' }, el('strong', { text: title }), body);
-  }
+  const pane = mountImagePane(figure);
+  const rows = mountLabelRows(side, {
+    onChoose: (itemId, choice) => set(chooseFor(desk, itemId, choice)),
+    onFocus: (itemId) => set(focusItem(desk, itemId)),
+    onAdjudicate: (itemId, verdict) => void adjudicate(itemId, verdict),
+  }, ctx.signal);
+  // Submit right under the rows, the flag after it: the button stays on the first screen.
+  const actions = mountReviewActions(side, { onSubmit: () => void submitCurrent(), onUndo: () => void undoLast() });
+  const flag = mountFlagControl(side, { onChange: (change) => set(editFlag(desk, change), change.note === undefined) });
 
   // --- Rendering ---
+  function set(next: DeskState<ReviewImage>, rerender = true): void {
+    desk = next;
+    if (rerender) render();
+  }
+
+  function standingOf(itemId: number): ItemVerdicts | undefined {
+    return around.standing !== null && around.standing.imageId === desk.current?.image.id ? around.standing.items.get(itemId) : undefined;
+  }
+
   function render(): void {
+    const current = desk.current;
+    modes.update(query.mode);
     setHidden(layout, current === null);
-    setHidden(emptyText, !empty || current !== null);
-    const all = progress?.subsets.find((s) => s.subset === (query.subset ?? 'all'));
-    if (all) {
-      setAttr(progressBar, 'max', String(Math.max(1, all.items)));
-      setAttr(progressBar, 'value', String(all.decided));
-      setText(progressText, `${formatCount(all.decided)} of ${formatCount(all.items)} labels decided, ${formatCount(all.pending)} pending, ${formatCount(all.conflicts)} conflicts`);
-    }
-    setText(todayText, `you today: ${formatCount(today)}`);
-    submit.disabled = busy || current === null;
-    undo.disabled = busy || last === null;
-    setText(statusLine, status);
+    setHidden(emptyText, !desk.empty || current !== null);
+    bar.update({
+      progress: around.progress, subset: query.subset, today: desk.today, status: desk.status, error: lastError,
+      flag: current === null ? null : desk.flag,
+    });
+    actions.update({ canSubmit: !desk.busy && current !== null, canUndo: !desk.busy && around.last !== null });
     if (current === null) return;
     root.dataset['imageId'] = String(current.image.id);
-    setAttr(picture, 'src', imageFileUrl(current.image.id));
-    setAttr(picture, 'alt', fileToggle.checked ? current.image.fileName : 'The image under review');
-    setText(fileName, fileToggle.checked ? current.image.fileName : '');
-    setText(original, `Original label: ${current.image.originalLemma} (${current.image.originalWnid})`);
-    list.update(current.labels.map((label, index) => ({ label, index })));
-    if (flagBox.checked !== flag.problematic) flagBox.checked = flag.problematic;
-    reason.disabled = !flag.problematic;
-    if (flag.reason && reason.value !== flag.reason) reason.value = flag.reason;
-    flagNote.disabled = !flag.problematic;
-    if (flagNote.value !== flag.note) flagNote.value = flag.note;
+    pane.update({ image: current.image });
+    rows.update({
+      dataset: query.dataset, labels: current.labels, notes: current.notes, choiceOf: (label) => shownChoice(desk, label),
+      focus: desk.focus, busy: desk.busy, admin: isAdmin(), standingOf, changed: desk.changed,
+    });
+    flag.update(desk.flag);
   }
 
   function show(image: ReviewImage | null): void {
-    current = image;
-    standing = null;
-    if (image) loadStanding(image.image.id).catch((error: unknown) => {
-      if (!isAbortError(error)) console.warn('Verdicts could not be loaded', error);
-    });
-    choices = new Map();
-    focus = 0;
-    flag = image ? { problematic: image.flag.problematic, reason: image.flag.reason ?? null, note: '' } : { problematic: false, reason: null, note: '' };
-    shownAt = performance.now();
-    empty = image === null;
-    render();
-    const row = rows.querySelector<HTMLElement>('.review-row.focused');
-    row?.scrollIntoView({ block: 'nearest' });
+    around.standing = null;
+    if (image) loadStanding(image.image.id).catch(warn('Verdicts could not be loaded'));
+    set(showImage(desk, image, performance.now()));
+    rows.scrollToFocus();
   }
 
   // --- Loading ---
-  function fetchNext(skip: number[]): Prefetch {
+  function fetchNext(skip: number[]): Promise<ReviewImage | null> {
     const q: { dataset: string; subset?: string; mode: string; skip: number[] } = { dataset: query.dataset, mode: query.mode, skip };
     if (query.subset) q.subset = query.subset;
     return (api.get('/api/review/next', { query: q, signal: ctx.signal }) as Promise<ReviewImage | undefined>).then((image) => {
@@ -322,9 +178,9 @@ function mountWorkspace(
   }
 
   function startPrefetch(): void {
-    prefetch = current ? fetchNext([current.image.id]) : null;
-    prefetch?.catch(() => {
-      prefetch = null;
+    around.prefetch = desk.current ? fetchNext([desk.current.image.id]) : null;
+    around.prefetch?.catch(() => {
+      around.prefetch = null;
     });
   }
 
@@ -332,44 +188,46 @@ function mountWorkspace(
   async function loadStanding(imageId: number): Promise<void> {
     if (!isAdmin()) return;
     const events = await api.get('/api/images/{id}/history', { path: { id: imageId }, signal: ctx.signal });
-    if (current?.image.id !== imageId) return;
-    standing = { imageId, items: itemVerdicts(events) };
+    if (desk.current?.image.id !== imageId) return;
+    around.standing = { imageId, items: itemVerdicts(events) };
     render();
   }
 
   /** Reloads the image's labels (states and versions) and verdicts, keeping the choices made so far. */
   async function refreshLabels(imageId: number): Promise<void> {
-    const history = loadStanding(imageId).catch((error: unknown) => {
-      if (!isAbortError(error)) console.warn('Verdicts could not be loaded', error);
-    });
+    const history = loadStanding(imageId).catch(warn('Verdicts could not be loaded'));
     const fresh = await api.get('/api/review/images/{id}', { path: { id: imageId }, signal: ctx.signal });
     await history;
-    if (current?.image.id !== imageId) return;
-    current = { ...current, labels: fresh.labels };
-    render();
+    set(replaceLabels(desk, imageId, fresh.labels));
   }
 
   function loadProgress(): void {
     api
       .get('/api/review/progress', { query: { dataset: query.dataset }, signal: ctx.signal })
       .then((p) => {
-        progress = p;
-        today = p.myToday;
-        render();
+        around.progress = p;
+        set({ ...desk, today: p.myToday });
       })
-      .catch((error: unknown) => {
-        if (!isAbortError(error)) console.warn('Progress could not be loaded', error);
-      });
+      .catch(warn('Progress could not be loaded'));
+  }
+
+  function warn(what: string): (error: unknown) => void {
+    return (error) => {
+      if (!isAbortError(error)) console.warn(what, error);
+    };
   }
 
   function fail(error: unknown): void {
     if (isAbortError(error)) return;
-    problemBox.update(toProblem(error));
+    const problem = toProblem(error);
+    problemBox.update(problem);
+    lastError = `Not saved: ${problem.title}${problem.detail ? ` – ${problem.detail}` : ''}`;
+    render();
   }
 
   async function advance(): Promise<void> {
-    const pending = prefetch;
-    prefetch = null;
+    const pending = around.prefetch;
+    around.prefetch = null;
     let next = pending ? await pending.catch(() => null) : null;
     if (next === null) next = await fetchNext([]);
     show(next);
@@ -383,78 +241,80 @@ function mountWorkspace(
   }
 
   async function submitCurrent(): Promise<void> {
-    if (!current || busy) return;
-    if (flag.problematic && flag.reason === 'other' && flag.note.trim() === '') {
-      status = 'Say why the image is problematic ("other" needs a note).';
-      render();
-      flagNote.focus();
+    const before = desk.current;
+    if (!before || desk.busy) return;
+    const invalid = flagProblem(desk.flag);
+    if (invalid) {
+      set({ ...desk, status: invalid });
+      flag.focusNote();
       return;
     }
-    busy = true;
     problemBox.update(null);
-    const before = current;
-    const body = buildSubmission(before.labels, choices, before.flag, flag, (performance.now() - shownAt) / 1000);
-    render();
+    lastError = '';
+    const body = buildSubmission(before.labels, desk.choices, before.flag, desk.flag, (performance.now() - desk.shownAt) / 1000);
+    set({ ...desk, busy: true });
     try {
       const response = await send(before.image.id, body);
-      last = { before, sent: body, response };
-      today += response.eventsWritten;
-      submits++;
-      status = `Saved ${before.image.fileName}.`;
+      around.last = { before, sent: body, response };
+      set({ ...desk, today: desk.today + response.eventsWritten, submits: desk.submits + 1, status: `Saved ${before.image.fileName}.` }, false);
       await advance();
-      if (submits % 10 === 1) loadProgress();
+      if (desk.submits % 10 === 1) loadProgress();
     } catch (error) {
       if (error instanceof ApiError && error.status === 409) {
-        status = 'Someone else changed this image meanwhile: nothing was saved. Please review it again.';
+        // The reviewer's choices stay; the rows take the fresh versions and mark what the other change touched.
         await api
           .get('/api/review/images/{id}', { path: { id: before.image.id }, signal: ctx.signal })
-          .then(show)
+          .then((fresh) => {
+            set({
+              ...keepChoicesAfterConflict(desk, fresh),
+              status: 'Someone else changed this image meanwhile: nothing was saved. Your choices are kept; check the marked rows and press Enter to submit again.',
+            });
+            loadStanding(fresh.image.id).catch(warn('Verdicts could not be loaded'));
+          })
           .catch(fail);
       } else fail(error);
     } finally {
-      busy = false;
-      render();
+      set({ ...desk, busy: false });
     }
   }
 
   async function undoLast(): Promise<void> {
-    if (!last || busy) return;
-    busy = true;
+    const last = around.last;
+    if (!last || desk.busy) return;
+    set({ ...desk, busy: true }, false);
     const { before, sent, response } = last;
     try {
       const body = buildUndo(before.labels, before.flag, sent, { items: response.items, flag: response.flag });
       await send(before.image.id, body);
-      today = Math.max(0, today - response.eventsWritten);
       const reloaded = await api.get('/api/review/images/{id}', { path: { id: before.image.id }, signal: ctx.signal });
       // The image on screen goes back to being the next one.
-      const onScreen = current;
-      prefetch = Promise.resolve(onScreen);
-      last = null;
-      status = `Undid the submit of ${before.image.fileName}.`;
+      around.prefetch = Promise.resolve(desk.current);
+      around.last = null;
+      set({ ...desk, today: Math.max(0, desk.today - response.eventsWritten), status: `Undid the submit of ${before.image.fileName}: your choices are back to change and submit again.` }, false);
       show(reloaded);
+      // The choices made come back (not "unreviewed"): the reviewer undid the save, not the thinking.
+      set(restoreSubmission(desk, sent));
     } catch (error) {
       fail(error);
     } finally {
-      busy = false;
-      render();
+      set({ ...desk, busy: false });
     }
   }
 
   async function adjudicate(itemId: number, verdict: AdjudicationVerdict): Promise<void> {
-    const image = current;
+    const image = desk.current;
     const label = image?.labels.find((l) => l.itemId === itemId);
-    if (!image || !label || busy) return;
-    busy = true;
+    if (!image || !label || desk.busy) return;
     problemBox.update(null);
     const name = label.lemmas[0] ?? label.wnid;
-    render();
+    set({ ...desk, busy: true });
     try {
       try {
         const item = await api.post('/api/review/items/{id}/adjudicate', { path: { id: itemId }, body: { verdict, version: label.version, note: null } });
-        status = verdict === 'unreviewed' ? `Withdrew the adjudication of ${name}: it is ${item.state} again.` : `Adjudicated ${name}: ${item.state}.`;
+        set({ ...desk, status: verdict === 'unreviewed' ? `Withdrew the adjudication of ${name}: it is ${item.state} again.` : `Adjudicated ${name}: ${item.state}.` }, false);
       } catch (error) {
         if (!(error instanceof ApiError && error.status === 409)) throw error;
-        status = `${name} changed meanwhile: nothing was written. Its state is shown afresh; adjudicate again if needed.`;
+        set({ ...desk, status: `${name} changed meanwhile: nothing was written. Its state is shown afresh; adjudicate again if needed.` }, false);
       }
       // The item's version moved on: the rows must carry it, or the next submit would be refused as stale.
       await refreshLabels(image.image.id);
@@ -462,18 +322,8 @@ function mountWorkspace(
     } catch (error) {
       fail(error);
     } finally {
-      busy = false;
-      render();
+      set({ ...desk, busy: false });
     }
-  }
-
-  function choose(choice: Choice): void {
-    const label = current?.labels[focus];
-    if (!label) return;
-    choices.set(label.itemId, choice);
-    // Choosing moves on to the next label, as in a form filled top to bottom.
-    if (focus < (current?.labels.length ?? 0) - 1) focus++;
-    render();
   }
 
   function onKey(event: KeyboardEvent): void {
@@ -485,23 +335,21 @@ function mountWorkspace(
     }
     if (target && (target.tagName === 'BUTTON' || target.tagName === 'A') && event.key === 'Enter') return;
     const action = keyAction(event.key);
-    if (!action || current === null) return;
+    if (!action || desk.current === null) return;
     event.preventDefault();
     switch (action.kind) {
       case 'choose':
-        choose(action.choice);
+        set(chooseFocused(desk, action.choice));
         break;
       case 'move':
-        focus = Math.min(Math.max(0, focus + action.by), current.labels.length - 1);
-        render();
-        rows.querySelector<HTMLElement>('.review-row.focused')?.scrollIntoView({ block: 'nearest' });
+        set(moveFocus(desk, action.by));
+        rows.scrollToFocus();
         break;
       case 'submit':
         void submitCurrent();
         break;
       case 'toggle-problematic':
-        flag = { ...flag, problematic: !flag.problematic, reason: flag.reason ?? FLAG_REASONS[0]?.value ?? null };
-        render();
+        set(toggleProblematic(desk));
         break;
       case 'undo':
         void undoLast();
@@ -511,21 +359,6 @@ function mountWorkspace(
 
   document.addEventListener('keydown', onKey);
   ctx.signal.addEventListener('abort', () => document.removeEventListener('keydown', onKey), { once: true });
-  submit.addEventListener('click', () => void submitCurrent());
-  undo.addEventListener('click', () => void undoLast());
-  fileToggle.addEventListener('change', render);
-  flagBox.addEventListener('change', () => {
-    flag = { ...flag, problematic: flagBox.checked, reason: flag.reason ?? reason.value };
-    render();
-  });
-  reason.addEventListener('change', () => {
-    flag = { ...flag, reason: reason.value };
-    render();
-  });
-  flagNote.addEventListener('input', () => {
-    flag = { ...flag, note: flagNote.value };
-  });
-
   ctx.session.subscribe(() => render(), ctx.signal);
   loadProgress();
   fetchNext([])

@@ -4,7 +4,7 @@
  */
 import { api, isAbortError, toProblem, uploadPredictions, type UploadProgress } from '../api/client';
 import type { Dataset, Model, UploadPredictionsResponse } from '../api/types';
-import { childController, el, setHidden, setHref, setText } from '../components/dom';
+import { childController, el, setAttr, setHidden, setHref, setText } from '../components/dom';
 import { mountProblemBox } from '../components/problemBox';
 import { mountTable } from '../components/table';
 import { formatBytes, formatCount } from '../logic/format';
@@ -65,6 +65,10 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
   );
   const partial = el('input', { testid: 'submit-partial', attrs: { id: 'submit-partial', type: 'checkbox' } });
   const submit = el('button', { class: 'button button-primary', testid: 'submit-upload', attrs: { type: 'submit' }, text: 'Upload' });
+  // Checks the whole file on the server without storing anything (?dryRun=true).
+  const check = el('button', { class: 'button', testid: 'submit-check', attrs: { type: 'button' }, text: 'Check only' });
+  const template = el('a', { testid: 'submit-template', attrs: { download: '' }, text: 'Download a template' });
+  const templateNote = el('span', { class: 'muted' });
   const progress = el('progress', { testid: 'submit-progress', attrs: { max: '1', value: '0' } });
   const progressText = el('span', { class: 'status', attrs: { 'aria-live': 'polite' } });
   const progressRow = el('div', { class: 'upload-progress' }, progress, progressText);
@@ -83,7 +87,8 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
     ),
     el('div', { class: 'field' }, el('label', { attrs: { for: 'submit-labels' }, text: 'Labels are' }), labels),
     el('div', { class: 'field field-inline' }, partial, el('label', { attrs: { for: 'submit-partial' }, text: 'Only some images (partial)' })),
-    el('div', { class: 'form-actions' }, submit),
+    el('p', {}, template, ' ', templateNote),
+    el('div', { class: 'form-actions' }, submit, check),
     progressRow,
   );
 
@@ -125,11 +130,15 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (state.uploading) return;
-    void upload();
+    void upload(false);
   });
+  check.addEventListener('click', () => {
+    if (state.uploading) return;
+    void upload(true);
+  });
+  datasetSelect.addEventListener('change', update);
 
-  async function ensureModel(signal: AbortSignal): Promise<string> {
-    if (modelSelect.value !== NewModel) return modelSelect.value;
+  async function createModel(signal: AbortSignal): Promise<string> {
     const created = await api.post('/api/models', {
       body: { slug: newSlug.value.trim(), displayName: newName.value.trim(), kind: newKind.value },
       signal,
@@ -138,7 +147,7 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
     return created.slug;
   }
 
-  async function upload(): Promise<void> {
+  async function upload(dryRun: boolean): Promise<void> {
     const chosen = file.files?.[0];
     const format = chosen ? uploadFormatOf(chosen.name) : null;
     state.result = null;
@@ -160,19 +169,34 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
     state.progress = { loaded: 0, total: chosen.size };
     update();
     try {
-      const model = await ensureModel(request.signal);
-      // A new model's option must exist before it can be selected; else the next upload goes to the first model listed.
-      update();
-      modelSelect.value = model;
-      state.result = await uploadPredictions(model, datasetSelect.value, chosen, format, {
-        labels: labels.value === 'index' ? 'index' : 'wnid',
-        partial: partial.checked,
-        signal: request.signal,
-        onProgress: (p) => {
-          state.progress = p;
-          update();
-        },
-      });
+      const isNew = modelSelect.value === NewModel;
+      const send = (model: string, check: boolean) =>
+        uploadPredictions(model, datasetSelect.value, chosen, format, {
+          labels: labels.value === 'index' ? 'index' : 'wnid',
+          partial: partial.checked,
+          dryRun: check,
+          signal: request.signal,
+          onProgress: (p) => {
+            state.progress = p;
+            update();
+          },
+        });
+      // A new model is made only once its first file passed the checks: no empty model is left behind by a bad file.
+      const checked = isNew ? await send(newSlug.value.trim(), true) : null;
+      if (dryRun && checked) state.result = checked;
+      else if (dryRun) state.result = await send(modelSelect.value, true);
+      else {
+        const model = isNew ? await createModel(request.signal) : modelSelect.value;
+        // A new model's option must exist before it can be selected; else the next upload goes to the first model listed.
+        update();
+        modelSelect.value = model;
+        const stored = await send(model, false);
+        state.result = stored;
+        // The model now has predictions there: its template becomes its own file.
+        state.models = (state.models ?? []).map((m) =>
+          m.slug === stored.model && !m.datasets.includes(stored.dataset) ? { ...m, datasets: [...m.datasets, stored.dataset] } : m,
+        );
+      }
     } catch (error) {
       if (isAbortError(error) || ctx.signal.aborted) return;
       state.problem = toProblem(error);
@@ -191,6 +215,7 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
   }
 
   let shownResult: UploadPredictionsResponse | null = null;
+  const preselected = { model: false, dataset: false };
   function update(): void {
     const session = ctx.session.state;
     const user = session.status === 'signed-in' ? session.user : null;
@@ -204,10 +229,40 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
       ...mine.map((m) => ({ value: m.slug, text: `${m.displayName} (${m.slug})` })),
       { value: NewModel, text: 'New model…' },
     ]);
+    if (state.models !== null && !preselected.model && mine.length > 0) {
+      // The uploader's most recently changed model first.
+      preselected.model = true;
+      modelSelect.value = [...mine].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0]!.slug;
+    }
     setHidden(newModel, modelSelect.value !== NewModel);
     fillSelect(datasetSelect, (state.datasets ?? []).map((d) => ({ value: d.slug, text: `${d.name} (${formatCount(d.imageCount)} images)` })));
+    if (state.datasets !== null && !preselected.dataset) {
+      // A dataset with images: the featured one, else the one with the most entries.
+      preselected.dataset = true;
+      const withImages = state.datasets.filter((d) => d.imageCount > 0);
+      const best = [...withImages].sort((a, b) => Number(b.featured) - Number(a.featured) || b.entries - a.entries)[0];
+      if (best) datasetSelect.value = best.slug;
+    }
+    const chosenModel = (state.models ?? []).find((m) => m.slug === modelSelect.value);
+    const fromModel = chosenModel !== undefined && chosenModel.datasets.includes(datasetSelect.value);
+    setAttr(
+      template,
+      'href',
+      datasetSelect.value === ''
+        ? null
+        : fromModel
+          ? `/api/models/${encodeURIComponent(chosenModel.slug)}/predictions/${encodeURIComponent(datasetSelect.value)}?format=csv`
+          : `/api/datasets/${encodeURIComponent(datasetSelect.value)}/prediction-template`,
+    );
+    setText(
+      templateNote,
+      fromModel
+        ? '(CSV: this model’s current predictions on the dataset, to edit and upload again.)'
+        : '(CSV: image,label1,…,label5 with every image of the dataset; empty trailing label cells are fine.)',
+    );
 
     submit.disabled = state.uploading;
+    check.disabled = state.uploading;
     setText(submit, state.uploading ? 'Uploading…' : 'Upload');
     setHidden(progressRow, state.progress === null);
     if (state.progress) {
@@ -233,7 +288,16 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
     setHidden(result, r === null);
     if (r && r !== shownResult) {
       shownResult = r;
-      setText(resultHeading, r.outcome === 'unchanged' ? 'Unchanged: identical to the current predictions' : 'Predictions stored');
+      setText(
+        resultHeading,
+        r.dryRun
+          ? r.outcome === 'unchanged'
+            ? 'Checked: the file is valid and identical to the current predictions (nothing stored)'
+            : 'Checked: the file is valid (nothing stored yet; upload it to store it)'
+          : r.outcome === 'unchanged'
+            ? 'Unchanged: identical to the current predictions'
+            : 'Predictions stored',
+      );
       resultList.replaceChildren(
         ...(
           [
@@ -242,7 +306,7 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
             ['Labels', `${formatCount(r.labels)} (top-${r.k})`],
             ['Coverage', `${formatPercent(r.coverage)} of ${formatCount(r.datasetImages)} images`],
             ['New for review', formatCount(r.newForReview)],
-            ['Upload', `#${r.uploadId} · ${(r.elapsedMs / 1000).toFixed(2)} s`],
+            ['Upload', r.dryRun ? `check only · ${(r.elapsedMs / 1000).toFixed(2)} s` : `#${r.uploadId} · ${(r.elapsedMs / 1000).toFixed(2)} s`],
             ['Checksum', r.checksum],
           ] as const
         ).flatMap(([term, value]) => [el('dt', { text: term }), el('dd', { text: value })]),

@@ -1,13 +1,12 @@
-/** "/models/{slug}": a model's description, the datasets it has predictions on, and its upload history. */
+/** A model's description, the datasets it has predictions on, and its upload history (a section of the model page). */
 import { api, isAbortError, toProblem } from '../api/client';
 import type { Model, PredictionSet, PredictionUploadRecord } from '../api/types';
-import { el, setHidden, setHref, setText } from '../components/dom';
-import { mountProblemBox } from '../components/problemBox';
-import { mountTable } from '../components/table';
+import { el, setHidden, setHref, setText } from './dom';
+import { mountProblemBox } from './problemBox';
+import { mountTable } from './table';
 import { formatCount } from '../logic/format';
 import type { Problem } from '../logic/problem';
 import { formatPercent } from '../logic/uploadFormat';
-import type { PageContext } from '../pageContext';
 
 const KindNames: Record<string, string> = {
   model: 'Model (ImageNet-1k only)',
@@ -16,7 +15,7 @@ const KindNames: Record<string, string> = {
   ensemble: 'Ensemble',
 };
 
-export function mountModelPage(root: HTMLElement, route: { slug: string }, ctx: PageContext): void {
+export function mountModelUploads(root: HTMLElement, route: { slug: string }, signal: AbortSignal): void {
   const state: { model: Model | null; sets: PredictionSet[]; uploads: PredictionUploadRecord[]; problem: Problem | null } = {
     model: null,
     sets: [],
@@ -71,7 +70,6 @@ export function mountModelPage(root: HTMLElement, route: { slug: string }, ctx: 
 
   function update(): void {
     const m = state.model;
-    ctx.setTitle(m?.displayName ?? route.slug, 'Models');
     setText(heading, m?.displayName ?? route.slug);
     setText(
       facts,
@@ -101,21 +99,21 @@ export function mountModelPage(root: HTMLElement, route: { slug: string }, ctx: 
   }
 
   function fail(error: unknown): void {
-    if (isAbortError(error) || ctx.signal.aborted) return;
+    if (isAbortError(error) || signal.aborted) return;
     state.problem ??= toProblem(error);
     update();
   }
 
   const path = { slug: route.slug };
-  api.get('/api/models/{slug}', { path, signal: ctx.signal }).then((model) => {
+  api.get('/api/models/{slug}', { path, signal }).then((model) => {
     state.model = model;
     update();
   }, fail);
-  api.get('/api/models/{slug}/predictions', { path, signal: ctx.signal }).then((rows) => {
+  api.get('/api/models/{slug}/predictions', { path, signal }).then((rows) => {
     state.sets = rows;
     update();
   }, fail);
-  api.get('/api/models/{slug}/uploads', { path, signal: ctx.signal }).then((rows) => {
+  api.get('/api/models/{slug}/uploads', { path, signal }).then((rows) => {
     state.uploads = rows;
     update();
   }, fail);

@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Relabel.Api.Tests.Infrastructure;
+using Xunit;
+
+namespace Relabel.Api.Tests.Browser;
+
+/// <summary>
+/// The leaderboard as people link to it (issue 17): its view in the address, the first visit on a board with entries,
+/// the table's names, sort state and exports, and the phone layout. RELABEL_SCREENSHOTS=dir keeps screenshots to look at.
+/// </summary>
+public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    private static async Task ShotAsync(IPage page, string name)
+    {
+        var dir = Environment.GetEnvironmentVariable("RELABEL_SCREENSHOTS");
+        if (!string.IsNullOrEmpty(dir)) await page.ScreenshotAsync(new() { Path = Path.Combine(dir, name + ".png"), FullPage = false });
+    }
+
+    private async Task<IPage> PageAsync(int width, int height)
+    {
+        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions
+            { BaseURL = fixture.BaseUrl, ViewportSize = new() { Width = width, Height = height } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        Assertions.SetDefaultExpectTimeout(30_000);
+        return page;
+    }
+
+    private static readonly Regex Query = new(@"\?.*$");
+
+    [Fact]
+    public async Task Every_control_of_the_board_lives_in_the_address_and_back_and_forward_restore_it()
+    {
+        // A dataset without entries, even featured, is neither the first board nor offered in the picker.
+        using (var admin = fixture.App.Admin())
+        {
+            await TestData.CreateDatasetAsync(admin, "aaa-empty", Relabel.Api.Features.Demo.DemoSeeder.Classes);
+            Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync("/api/datasets/aaa-empty", new { featured = true })).StatusCode);
+        }
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
+        var board = await (await http.GetAsync("/api/leaderboard")).JsonAsync();
+        Assert.Equal("demo-val", board.GetProperty("dataset").GetString());
+        var entries = board.GetProperty("rows").GetArrayLength();
+        Assert.True(entries > 0);
+        var subset = board.GetProperty("subsets").EnumerateArray().Select(s => s.GetString()!).First(s => s != "all");
+
+        var page = await PageAsync(1440, 900);
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        var failed = new List<string>();
+        page.Response += (_, response) => { if (response.Status >= 400) failed.Add($"{response.Status} {response.Url}"); };
+        await page.GotoAsync("/");
+        var rows = page.GetByTestId("board-rows").Locator("tr");
+        await Assertions.Expect(rows).ToHaveCountAsync(entries);
+        await Assertions.Expect(page.GetByTestId("board-empty")).ToBeHiddenAsync();
+        await Assertions.Expect(page.GetByTestId("board-dataset")).ToHaveValueAsync("demo-val");
+        Assert.DoesNotContain("aaa-empty", await page.GetByTestId("board-dataset").Locator("option").EvaluateAllAsync<string[]>("o => o.map(x => x.value)"));
+        await Assertions.Expect(page.GetByTestId("board-intro")).ToContainTextAsync("Multi-label accuracy");
+        await Assertions.Expect(page.GetByTestId("definition-text")).ToBeVisibleAsync();
+        // No failed request on an anonymous page (GET /api/auth/me answers 200 with no user).
+        Assert.Empty(failed);
+        await ShotAsync(page, "board-1440x900");
+
+        // Names, not slugs, with a tooltip; sort state as aria-sort and an arrow; tabular numbers on the right.
+        await Assertions.Expect(page.Locator("th:has(button[data-sort=drop])")).ToHaveAttributeAsync("title", new Regex("^Drop: original minus shifted"));
+        await Assertions.Expect(page.Locator("button[data-sort='subset:dogs']")).ToHaveTextAsync("Dogs");
+        await Assertions.Expect(page.Locator("th:has(button[data-sort=rank])")).ToHaveAttributeAsync("aria-sort", "ascending");
+        var top1 = page.GetByTestId("top1").First;
+        Assert.Equal("right", await top1.EvaluateAsync<string>("e => getComputedStyle(e).textAlign"));
+        Assert.Contains("tabular-nums", await top1.EvaluateAsync<string>("e => getComputedStyle(e).fontVariantNumeric"));
+        // Download and cite the view shown.
+        var csvHref = await page.GetByTestId("board-csv").GetAttributeAsync("href");
+        Assert.Matches("format=csv", csvHref!);
+        var csv = await http.GetStringAsync(csvHref);
+        Assert.Equal(entries + 1, csv.TrimEnd('\n').Split('\n').Length);
+        Assert.Matches("format=timm", (await page.GetByTestId("board-timm").GetAttributeAsync("href"))!);
+        await Assertions.Expect(page.GetByTestId("board-cite")).ToContainTextAsync($"label version {board.GetProperty("labelVersion").GetInt64()}");
+
+        // Each control writes the address.
+        async Task ExpectQueryAsync(string part) => await page.WaitForURLAsync(new Regex(Regex.Escape(part)));
+        await page.GetByTestId("board-subset").SelectOptionAsync(subset);
+        await ExpectQueryAsync($"subset={Uri.EscapeDataString(subset)}");
+        await page.GetByTestId("board-image-set").SelectOptionAsync("all");
+        await ExpectQueryAsync("imageSet=all");
+        // On every image some top-1s are pending: the provisional badge says how many, and the two bounds.
+        var all = await (await http.GetAsync("/api/leaderboard?imageSet=all")).JsonAsync();
+        Assert.Contains(all.GetProperty("rows").EnumerateArray(), r => r.GetProperty("multiLabel").GetProperty("provisional").GetBoolean());
+        var provisional = page.GetByTestId("provisional").Locator("visible=true").First;
+        await Assertions.Expect(provisional).ToHaveAttributeAsync("title", new Regex(@"^Provisional: \d+ top-1 labels? (is|are) not reviewed yet\. Counted wrong .* %; counted right, .* %\.$"));
+        await page.GetByTestId("unclear-correct").CheckAsync();
+        await ExpectQueryAsync("unclear=correct");
+        await page.GetByTestId("average-per-class").CheckAsync();
+        await ExpectQueryAsync("average=per-class");
+        await page.Locator("button[data-sort=top1]").ClickAsync();
+        await ExpectQueryAsync("sort=top1");
+        await page.GetByTestId("kind-human").UncheckAsync();
+        await ExpectQueryAsync("kinds=model%2Cmodel-extra-data%2Censemble");
+        await page.GetByTestId("board-filter").FillAsync("res");
+        await ExpectQueryAsync("q=res");
+        await page.GetByTestId("fit-probit").CheckAsync();
+        await ExpectQueryAsync("fit=probit");
+        await page.GetByTestId("fitOn-non-human").CheckAsync();
+        await ExpectQueryAsync("fitOn=non-human");
+        var shared = page.Url;
+
+        // A shared link opens the same view.
+        var other = await PageAsync(1440, 900);
+        await other.GotoAsync(shared);
+        await Assertions.Expect(other.GetByTestId("label-version")).ToContainTextAsync("'unclear' counts correct");
+        await Assertions.Expect(other.GetByTestId("label-version")).ToContainTextAsync("mean over classes");
+        await Assertions.Expect(other.GetByTestId("board-subset")).ToHaveValueAsync(subset);
+        await Assertions.Expect(other.GetByTestId("board-image-set")).ToHaveValueAsync("all");
+        await Assertions.Expect(other.GetByTestId("unclear-correct")).ToBeCheckedAsync();
+        await Assertions.Expect(other.GetByTestId("average-per-class")).ToBeCheckedAsync();
+        await Assertions.Expect(other.Locator("th:has(button[data-sort=top1])")).ToHaveAttributeAsync("aria-sort", "descending");
+        await Assertions.Expect(other.GetByTestId("kind-human")).Not.ToBeCheckedAsync();
+        await Assertions.Expect(other.GetByTestId("board-filter")).ToHaveValueAsync("res");
+        await Assertions.Expect(other.GetByTestId("fit-probit")).ToBeCheckedAsync();
+        await Assertions.Expect(other.GetByTestId("fitOn-non-human")).ToBeCheckedAsync();
+        await Assertions.Expect(other.Locator("[data-testid=board-rows] tr[data-kind=human]")).ToHaveCountAsync(0);
+        await Assertions.Expect(other.GetByTestId("fit-line")).ToHaveAttributeAsync("data-space", "probit");
+
+        // Back undoes one change at a time, forward redoes it.
+        await page.EvaluateAsync("() => history.back()");
+        await Assertions.Expect(page.GetByTestId("fitOn-model")).ToBeCheckedAsync();
+        await Assertions.Expect(page.GetByTestId("fit-probit")).ToBeCheckedAsync();
+        await page.EvaluateAsync("() => history.back()");
+        await Assertions.Expect(page.GetByTestId("fit-logit")).ToBeCheckedAsync();
+        await Assertions.Expect(page.GetByTestId("board-filter")).ToHaveValueAsync("res");
+        await page.EvaluateAsync("() => history.forward()");
+        await Assertions.Expect(page.GetByTestId("fit-probit")).ToBeCheckedAsync();
+        await Assertions.Expect(page.GetByTestId("unclear-correct")).ToBeCheckedAsync();
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task The_plot_has_a_legend_labels_for_the_humans_and_the_best_entries_and_a_click_opens_the_model()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
+        var board = await (await http.GetAsync("/api/leaderboard?dataset=demo-val")).JsonAsync();
+        var plotted = board.GetProperty("rows").EnumerateArray()
+            .Where(r => r.GetProperty("shift").ValueKind == JsonValueKind.Object && r.GetProperty("shift").GetProperty("value").ValueKind == JsonValueKind.Number)
+            .ToList();
+        var humans = plotted.Where(r => r.GetProperty("kind").GetString() == "human").Select(r => r.GetProperty("slug").GetString()!).ToList();
+        var best = plotted.Where(r => r.GetProperty("kind").GetString() != "human")
+            .OrderByDescending(r => r.GetProperty("value").GetDouble()).Take(3).Select(r => r.GetProperty("slug").GetString()!).ToList();
+        Assert.NotEmpty(humans);
+
+        var page = await PageAsync(1440, 900);
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync("/leaderboard?dataset=demo-val");
+        await Assertions.Expect(page.GetByTestId("point")).ToHaveCountAsync(plotted.Count);
+        // A legend entry per kind of mark and for each line; the lines labelled in the plot, the fit with its numbers.
+        await Assertions.Expect(page.GetByTestId("plot-legend").Locator("li")).ToHaveCountAsync(6);
+        await Assertions.Expect(page.GetByTestId("plot-legend")).ToContainTextAsync("Model, extra data");
+        await Assertions.Expect(page.GetByTestId("identity-label")).ToHaveTextAsync("dashed: y = x (no drop)");
+        await Assertions.Expect(page.GetByTestId("fit-label")).ToHaveTextAsync(new Regex(@"^red: fit, slope -?\d+\.\d\d, r = -?\d\.\d\d, n = \d+$"));
+        // Direct labels: every human and the three best other entries, no more.
+        var labelled = await page.GetByTestId("point-label").EvaluateAllAsync<string[]>("l => l.map(x => x.dataset.slug)");
+        Assert.Equal(humans.Concat(best).Order(), labelled.Order());
+        var dir = Environment.GetEnvironmentVariable("RELABEL_SCREENSHOTS");
+        if (!string.IsNullOrEmpty(dir)) await page.Locator("section.plot").ScreenshotAsync(new() { Path = Path.Combine(dir, "plot.png") });
+
+        // A click on a mark opens the model's page.
+        var slug = best[0];
+        await page.Locator($"[data-testid=point][data-slug='{slug}']").ClickAsync();
+        await page.WaitForURLAsync($"**/models/{slug}?dataset=demo-val");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task On_a_phone_the_table_scrolls_in_its_own_area_with_the_model_column_sticky_and_the_page_does_not()
+    {
+        var page = await PageAsync(390, 844);
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync("/leaderboard");
+        await Assertions.Expect(page.GetByTestId("board-rows").Locator("tr").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("statistics-status")).ToHaveAttributeAsync("data-status", "ready", new() { Timeout = 90_000 });
+        await ShotAsync(page, "board-390x844");
+        var overflow = await page.EvaluateAsync<JsonElement>(
+            """
+            () => {
+              const scroller = document.querySelector(".page-leaderboard table.leaderboard").parentElement;
+              const box = document.querySelector('.sensitivity-box');
+              return { page: document.documentElement.scrollWidth, viewport: window.innerWidth,
+                       table: scroller.scrollWidth, area: scroller.clientWidth,
+                       box: getComputedStyle(box).overflowX + ' ' + box.getBoundingClientRect().width + ' ' + box.parentElement.className,
+                       sticky: getComputedStyle(document.querySelector('td.model-cell')).position,
+                       // What sticks out, to name in a failure.
+                       wide: [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                         && !e.closest('.table-scroll') && !(e.parentElement && e.parentElement.getBoundingClientRect().right > window.innerWidth + 1))
+                         .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + (e.dataset.testid || '')) };
+            }
+            """);
+        Assert.True(overflow.GetProperty("page").GetInt32() <= overflow.GetProperty("viewport").GetInt32(), overflow.ToString());
+        Assert.True(overflow.GetProperty("table").GetInt32() > overflow.GetProperty("area").GetInt32(), overflow.ToString());
+        Assert.Equal("sticky", overflow.GetProperty("sticky").GetString());
+        // Scrolled sideways, the model's name stays in view.
+        await page.Locator(".page-leaderboard .table-scroll:has(table.leaderboard)").EvaluateAsync("e => { e.scrollLeft = 600; }");
+        var name = page.Locator("td.model-cell a").First;
+        var box = await name.BoundingBoxAsync();
+        Assert.True(box is not null && box.X >= 0 && box.X < 390, box?.X.ToString());
+        await name.ScrollIntoViewIfNeededAsync();
+        await ShotAsync(page, "board-390x844-scrolled");
+        Assert.Empty(scriptErrors);
+    }
+}

@@ -1,0 +1,58 @@
+/**
+ * The desk's sticky bar at the top: the queue's progress, the reviewer's count today, the flag as it will be sent, the
+ * last action or error, and the keys. Whatever a key does shows here, where the eyes are.
+ */
+import type { ReviewProgress } from '../../api/types';
+import { el, setAttr, setHidden, setText } from '../dom';
+import { formatCount } from '../../logic/format';
+import { FLAG_REASONS } from '../../logic/review';
+
+export interface StatusBarState {
+  readonly progress: ReviewProgress | null;
+  readonly subset: string | null;
+  readonly today: number;
+  /** The flag as the reviewer has set it for this image. */
+  readonly flag: { readonly problematic: boolean; readonly reason: string | null } | null;
+  /** What the last action did. */
+  readonly status: string;
+  /** Why the last request failed, or ''. */
+  readonly error: string;
+}
+
+export function mountStatusBar(parent: HTMLElement): { update(state: StatusBarState): void } {
+  const progressBar = el('progress', { testid: 'review-progress', attrs: { max: '1', value: '0' } });
+  const progressText = el('span', { class: 'muted' });
+  const todayText = el('span', { testid: 'review-today' });
+  const flagText = el('span', { class: 'review-bar-flag', testid: 'review-bar-flag' });
+  const status = el('span', { class: 'review-status', testid: 'review-status', attrs: { role: 'status', 'aria-live': 'polite' } });
+  const error = el('span', { class: 'review-error', testid: 'review-error', attrs: { role: 'alert' } });
+  const help = el('span', {
+    class: 'muted review-keys',
+    text: 'Keys: 1 correct · 2 wrong · 3 unclear · 4 don\'t know · 0 unreviewed · j/k ↑/↓ move · Enter submit · p flag · u undo',
+  });
+  parent.append(el('div', { class: 'review-bar', testid: 'review-bar' },
+    el('div', { class: 'review-bar-line' }, progressBar, ' ', progressText, ' · ', todayText, ' · ', flagText),
+    el('div', { class: 'review-bar-line' }, status, error),
+    el('div', { class: 'review-bar-line' }, help)));
+
+  return {
+    update(state) {
+      const counts = state.progress?.subsets.find((s) => s.subset === (state.subset ?? 'all'));
+      if (counts) {
+        setAttr(progressBar, 'max', String(Math.max(1, counts.items)));
+        setAttr(progressBar, 'value', String(counts.decided));
+        setText(progressText, `${formatCount(counts.decided)} of ${formatCount(counts.items)} labels decided, ${formatCount(counts.pending)} pending, ${formatCount(counts.conflicts)} conflicts`);
+      }
+      setText(todayText, `you today: ${formatCount(state.today)}`);
+      const flag = state.flag;
+      setHidden(flagText, flag === null);
+      flagText.classList.toggle('flagged', flag?.problematic === true);
+      setText(flagText, flag?.problematic
+        ? `Flagged problematic: ${FLAG_REASONS.find((r) => r.value === flag.reason)?.label ?? flag.reason ?? ''}`
+        : 'Not flagged (p flags)');
+      setText(status, state.status);
+      setText(error, state.error);
+      setHidden(error, state.error === '');
+    },
+  };
+}
