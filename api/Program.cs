@@ -149,9 +149,15 @@ if (command == "import-images")
     Environment.ExitCode = await ImportImagesCommand.RunAsync(app.Services, args[1..]);
     return;
 }
+if (command == "demo-zoo")
+{
+    await Bootstrap.RunAsync(app);
+    Environment.ExitCode = await ZooCommand.RunAsync(app, args[1..]);
+    return;
+}
 if (command is not null)
 {
-    Console.Error.WriteLine($"Unknown command '{command}'. Commands: import-images, openapi.");
+    Console.Error.WriteLine($"Unknown command '{command}'. Commands: import-images, demo-zoo, openapi.");
     Environment.ExitCode = 2;
     return;
 }

@@ -49,6 +49,18 @@ public sealed class CachedBoard(LeaderboardResponse board, byte[] json)
             return _gzip = output.ToArray();
         }
     }
+
+    private string? _tag;
+
+    /// <summary>
+    /// The entity tag of this answer: a hash of its JSON, so two processes that computed the same board agree; the
+    /// gzipped bytes are another representation and get their own tag.
+    /// </summary>
+    public string ETag(bool gzip)
+    {
+        _tag ??= Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Json).AsSpan(0, 12));
+        return gzip ? $"\"{_tag}-gz\"" : $"\"{_tag}\"";
+    }
 }
 
 /// <summary>The parameters of a board.</summary>
