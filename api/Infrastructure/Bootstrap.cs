@@ -17,9 +17,9 @@ public static class Bootstrap
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Relabel.Bootstrap");
         var options = app.Services.GetRequiredService<IOptions<RelabelOptions>>().Value;
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
-        if (!options.MigrateOnStart)
+        if (!options.MigrateOnStart || options.ReadReplica)
         {
-            logger.LogInformation("Start-up migrations are off (Relabel:MigrateOnStart = false)");
+            logger.LogInformation("Start-up migrations are off (Relabel:MigrateOnStart = false, or a read replica)");
             return;
         }
 
