@@ -108,11 +108,13 @@ public sealed class LeaderboardService(
     public NpgsqlDataSource Db => db;
     public ScoringStore Store => store;
 
-    /// <summary>Forgets every computed board (the loaded data stays, keyed by what it depends on).</summary>
+    /// <summary>Forgets every computed board and count (the loaded data stays, keyed by what it depends on).</summary>
     public void Clear()
     {
         _boards.Clear();
         _byFingerprint.Clear();
+        _latest.Clear();
+        _counts.Clear();
     }
 
     /// <summary>
@@ -165,28 +167,53 @@ public sealed class LeaderboardService(
         var data = await store.DataAsync(connection, head);
         var labels = await store.LabelsAsync(connection, head, data, version);
         var counts = _counts.GetValue(labels, _ => new ConcurrentDictionary<string, ClassCounts>());
-        var setKey = ":scope:" + scope.Key;
+        var counter = new Counter(data, labels, counts, scope, Basis(head, data, labels));
         var predictions = new RankedPredictions[entries.Length];
         for (var i = 0; i < entries.Length; i++) predictions[i] = await store.PredictionsAsync(connection, data, entries[i]);
         // Counting is independent per entry: spread it over the cores.
-        Parallel.For(0, entries.Length, i =>
-            counts.GetOrAdd("u" + entries[i].UploadId + setKey, _ => Scoring.Count(data.Images, labels, predictions[i], scope.Mask)));
+        var entryCounts = new ClassCounts[entries.Length];
+        Parallel.For(0, entries.Length, i => entryCounts[i] = counter.Get("u" + entries[i].UploadId, predictions[i]));
         var scored = entries.Select((entry, i) => new ScoredEntry(
-            entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions[i], counts["u" + entry.UploadId + setKey])).ToList();
-        AddMajority(scored, data, labels, counts, HumanMajority, "Human majority vote", e => e.Kind == "human", scope);
-        AddMajority(scored, data, labels, counts, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data", scope);
+            entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions[i], entryCounts[i])).ToList();
+        AddMajority(scored, data, counter, HumanMajority, "Human majority vote", e => e.Kind == "human");
+        AddMajority(scored, data, counter, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data");
+        if (version == head.LabelVersion) _latest[head.Id] = new CountedLabels(data, labels, counts);
         return new ScoredDataset(head, data, labels, version, scored, scope);
     }
 
-    private static void AddMajority(List<ScoredEntry> scored, DatasetData data, LabelState labels,
-        ConcurrentDictionary<string, ClassCounts> counts, string slug, string name, Func<EntryHead, bool> member, ImageScope scope)
+    /// <summary>The label state of a dataset whose counts were made last, and those counts (by entry and scope).</summary>
+    private sealed record CountedLabels(DatasetData Data, LabelState Labels, ConcurrentDictionary<string, ClassCounts> Counts);
+
+    private readonly ConcurrentDictionary<long, CountedLabels> _latest = new();
+
+    /// <summary>The counts to start from for another label state of the same images, if any were made.</summary>
+    private CountedLabels? Basis(DatasetHead head, DatasetData data, LabelState labels) =>
+        _latest.TryGetValue(head.Id, out var basis) && ReferenceEquals(basis.Data, data) && !ReferenceEquals(basis.Labels, labels) ? basis : null;
+
+    /// <summary>
+    /// An entry's counts under a label state: made before, or re-graded on the images that changed since the basis (a
+    /// verdict changes a few images; see <see cref="Scoring.Recount"/>), or counted over every image.
+    /// </summary>
+    private sealed class Counter(DatasetData data, LabelState labels, ConcurrentDictionary<string, ClassCounts> counts, ImageScope scope, CountedLabels? basis)
+    {
+        private readonly Lazy<int[]> _changed = new(() => LabelState.ChangedImages(basis!.Labels, labels));
+
+        public ImageScope Scope => scope;
+
+        public ClassCounts Get(string entryKey, RankedPredictions predictions) =>
+            counts.GetOrAdd(entryKey + ":scope:" + scope.Key, key =>
+                basis is not null && basis.Counts.TryGetValue(key, out var previous)
+                    ? Scoring.Recount(previous, data.Images, basis.Labels, labels, predictions, _changed.Value, scope.Mask)
+                    : Scoring.Count(data.Images, labels, predictions, scope.Mask));
+    }
+
+    private static void AddMajority(List<ScoredEntry> scored, DatasetData data, Counter counter, string slug, string name, Func<EntryHead, bool> member)
     {
         var members = scored.Where(s => s.Entry is { } e && member(e)).ToList();
         if (members.Count < 2) return;
         var key = slug + ":" + string.Join(',', members.Select(m => m.Entry!.UploadId));
         var predictions = data.Ensembles.GetOrAdd(key, _ => Scoring.Majority(members.Select(m => m.Predictions).ToList(), data.Images.Count, data.Images.ClassCount));
-        var c = counts.GetOrAdd(key + ":scope:" + scope.Key, _ => Scoring.Count(data.Images, labels, predictions, scope.Mask));
-        scored.Add(new ScoredEntry(null, slug, $"{name} ({members.Count})", "ensemble", 1, predictions, c));
+        scored.Add(new ScoredEntry(null, slug, $"{name} ({members.Count})", "ensemble", 1, predictions, counter.Get(key, predictions)));
     }
 
     /// <summary>
