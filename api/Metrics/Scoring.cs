@@ -109,18 +109,31 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
 }
 
 /// <summary>
-/// One entry's ranked predictions by image position: Ranked[5 i .. 5 i + 4] are the class indices of image i, best
-/// first, -1 where absent (an image without prediction has Ranked[5 i] = -1). K is how many labels each row holds.
+/// One entry's ranked predictions by image position, K class indices per image (at most five), best first, -1 where
+/// absent (an image without prediction has -1 first). Only K are kept: a zoo of top-1 uploads takes a fifth of the memory.
 /// </summary>
 public sealed class RankedPredictions(short[] ranked, int k)
 {
-    public const int Width = 5;
+    public const int MaxK = 5;
     public short[] Ranked { get; } = ranked;
     public int K { get; } = k;
-    public int Count => Ranked.Length / Width;
-    public short Top1(int image) => Ranked[image * Width];
 
-    public static RankedPredictions Empty(int imageCount, int k) => new(Enumerable.Repeat((short)-1, imageCount * Width).ToArray(), k);
+    /// <summary>Labels kept per image.</summary>
+    public int Stride { get; } = Math.Clamp(k, 1, MaxK);
+
+    public int Count => Ranked.Length / Stride;
+    public short Top1(int image) => Ranked[image * Stride];
+    public ReadOnlySpan<short> Labels(int image) => Ranked.AsSpan(image * Stride, Stride);
+
+    /// <summary>Sets an image's labels (the first K of them; the rest of its slots absent).</summary>
+    public void Set(int image, ReadOnlySpan<short> labels)
+    {
+        var o = image * Stride;
+        for (var j = 0; j < Stride; j++) Ranked[o + j] = j < labels.Length ? labels[j] : (short)-1;
+    }
+
+    public static RankedPredictions Empty(int imageCount, int k) =>
+        new(Enumerable.Repeat((short)-1, imageCount * Math.Clamp(k, 1, MaxK)).ToArray(), k);
 }
 
 /// <summary>
@@ -219,7 +232,7 @@ public static class Scoring
         var problematic = labels.Problematic;
         var referenceStart = images.ReferenceStart;
         var referenceClass = images.ReferenceClass;
-        const int w = RankedPredictions.Width;
+        var w = predictions.Stride;
         // Plain loops over arrays: this runs for every entry on every label change.
         for (var i = 0; i < original.Length; i++)
         {
@@ -227,7 +240,7 @@ public static class Scoring
             var o = i * w;
             var top1 = ranked[o];
             var c = original[i];
-            if (!problematic[i]) Grade(counts, ranked, o, c, labels, i, 1);
+            if (!problematic[i]) Grade(counts, ranked, o, w, c, labels, i, 1);
             if (referenceStart is null) continue;
             int from = referenceStart[i], to = referenceStart[i + 1];
             if (from == to) continue;
@@ -239,7 +252,7 @@ public static class Scoring
             {
                 var r = referenceClass![j];
                 if (r == top1) { hit1 = true; hit5 = true; break; }
-                if (!hit5 && (ranked[o + 1] == r || ranked[o + 2] == r || ranked[o + 3] == r || ranked[o + 4] == r)) hit5 = true;
+                if (!hit5 && Below(ranked, o, w, r)) hit5 = true;
             }
             if (hit1) counts.RealTop1[c]++;
             if (hit5) counts.RealTop5[c]++;
@@ -249,14 +262,14 @@ public static class Scoring
 
     /// <summary>What image i (original class c, not problematic) adds to the counts that labels decide, times sign.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Grade(ClassCounts counts, short[] ranked, int o, int c, LabelState labels, int i, int sign)
+    private static void Grade(ClassCounts counts, short[] ranked, int o, int w, int c, LabelState labels, int i, int sign)
     {
         counts.Images[c] += sign;
         var top1 = ranked[o];
         if (top1 < 0) return;
         counts.Predicted[c] += sign;
         if (top1 == c) { counts.Top1[c] += sign; counts.Top5[c] += sign; }
-        else if (ranked[o + 1] == c || ranked[o + 2] == c || ranked[o + 3] == c || ranked[o + 4] == c) counts.Top5[c] += sign;
+        else if (Below(ranked, o, w, c)) counts.Top5[c] += sign;
         switch (labels.StateOf(i, top1))
         {
             case ItemState.Correct: counts.Correct[c] += sign; break;
@@ -264,6 +277,15 @@ public static class Scoring
             case ItemState.Wrong: counts.Wrong[c] += sign; break;
             default: counts.Pending[c] += sign; break;
         }
+    }
+
+    /// <summary>Whether class c is among an image's labels after the first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Below(short[] ranked, int o, int w, int c)
+    {
+        for (var j = 1; j < w; j++)
+            if (ranked[o + j] == c) return true;
+        return false;
     }
 
     /// <summary>
@@ -275,7 +297,7 @@ public static class Scoring
     public static ClassCounts Recount(ClassCounts previous, DatasetImages images, LabelState before, LabelState after,
         RankedPredictions predictions, int[] changed, bool[]? scope = null)
     {
-        const int w = RankedPredictions.Width;
+        var w = predictions.Stride;
         var ranked = predictions.Ranked;
         ClassCounts? counts = null;
         foreach (var i in changed)
@@ -286,8 +308,8 @@ public static class Scoring
             if (wasGraded == isGraded && (!isGraded || ranked[o] < 0 || before.StateOf(i, ranked[o]) == after.StateOf(i, ranked[o]))) continue;
             counts ??= previous.CopyForLabels();
             var c = images.OriginalClass[i];
-            if (wasGraded) Grade(counts, ranked, o, c, before, i, -1);
-            if (isGraded) Grade(counts, ranked, o, c, after, i, 1);
+            if (wasGraded) Grade(counts, ranked, o, w, c, before, i, -1);
+            if (isGraded) Grade(counts, ranked, o, w, c, after, i, 1);
         }
         return counts ?? previous;
     }
@@ -386,7 +408,7 @@ public static class Scoring
                 if (n > bestVotes || (n == bestVotes && (frequency[cls] > frequency[best] || (frequency[cls] == frequency[best] && cls < best))))
                     best = cls;
             }
-            result.Ranked[i * RankedPredictions.Width] = best;
+            result.Set(i, [best]);
         }
         return result;
     }

@@ -44,15 +44,17 @@ public sealed class IncrementalCountsTests
         var images = new DatasetImages(Classes, original, referenceStart, referenceClass.ToArray());
         var predictions = Enumerable.Range(0, Entries).Select(e =>
         {
-            var ranked = new short[Images * RankedPredictions.Width];
+            // Top-5 entries, a top-3 and a top-1 one.
+            var k = e switch { 1 => 1, 2 => 3, _ => 5 };
+            var predictions = RankedPredictions.Empty(Images, k);
             for (var i = 0; i < Images; i++)
             {
-                var labels = Enumerable.Range(0, Classes).OrderBy(_ => random.Next()).Take(RankedPredictions.Width).Select(c => (short)c).ToArray();
+                var labels = Enumerable.Range(0, Classes).OrderBy(_ => random.Next()).Take(k).Select(c => (short)c).ToArray();
                 if (random.NextDouble() < 0.5) labels[0] = original[i];
-                if (e == 0 && random.NextDouble() < 0.1) Array.Fill(labels, (short)-1); // a partial entry
-                labels.CopyTo(ranked, i * RankedPredictions.Width);
+                if (e == 0 && random.NextDouble() < 0.1) continue; // a partial entry
+                predictions.Set(i, labels);
             }
-            return new RankedPredictions(ranked, RankedPredictions.Width);
+            return predictions;
         }).ToArray();
         var scope = scoped ? Enumerable.Range(0, Images).Select(_ => random.NextDouble() < 0.7).ToArray() : null;
 
