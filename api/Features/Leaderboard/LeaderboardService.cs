@@ -88,7 +88,9 @@ public sealed class LeaderboardService(
     private readonly ConditionalWeakTable<LabelState, ConcurrentDictionary<string, ClassCounts>> _counts = new();
     private readonly BoundedCache<CachedBoard> _boards = new(200);
     private readonly BoundedCache<CachedBoard> _byFingerprint = new(200);
-    private readonly BoundedCache<Task<RowStatistics>> _rowStatistics = new(100);
+    private readonly BoundedCache<Task<RowStatistics?>> _rowStatistics = new(100);
+    // The newest board of each line (dataset, subset, metric, definition, scope at the current labels), by generation.
+    private readonly ConcurrentDictionary<string, long> _lines = new();
     private readonly BoundedCache<string> _seenVariants = new(10_000);
     private readonly SemaphoreSlim _computing = new(1, 1);
     // The bootstraps run one at a time beside the boards, so a burst of new variants queues here, not in front of boards.
@@ -274,7 +276,11 @@ public sealed class LeaderboardService(
             var built = Boards.Build(scored, scoredShift, query, DescribeScope(scored, shifted, scoredShift, query, isDefault), watch);
             var statisticsKey = string.Join('|', Key(head, entries), query.Subset, query.Metric, query.Definition.Average,
                 query.Definition.UnclearCountsCorrect, query.Version, scope.Key);
-            board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey) };
+            // Boards of the current labels replace each other as verdicts arrive: only the newest one's statistics are due.
+            var line = query.Version is null
+                ? string.Join('|', head.Id, query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, scope.Key)
+                : null;
+            board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey, line) };
             _boards.Set(key, board);
             return new BoardOutcome(board);
         }
@@ -288,25 +294,37 @@ public sealed class LeaderboardService(
     /// The rank intervals and row tests, in the background: the first answer does not wait for them. Boards that differ
     /// only in alpha or the fit share one computation.
     /// </summary>
-    private Task<CachedBoard> StatisticsAsync(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, string key)
+    private Task<CachedBoard> StatisticsAsync(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, string key, string? line)
     {
-        Task<RowStatistics> shared;
+        Task<RowStatistics?> shared;
+        var generation = line is null ? 0 : _lines.AddOrUpdate(line, 1, (_, g) => g + 1);
         lock (_rowStatistics)
         {
             if (_rowStatistics.Get(key) is not { IsFaulted: false } known)
                 _rowStatistics.Set(key, known = Task.Run(async () =>
                 {
                     await _statistics.WaitAsync();
-                    try { return Boards.ComputeStatistics(board, scored, query); }
+                    try
+                    {
+                        // A newer board of the same line arrived while this one waited: its bootstrap would be wasted work
+                        // (a busy review session at zoo scale would queue one per verdict).
+                        if (line is not null && _lines.TryGetValue(line, out var newest) && newest != generation) return null;
+                        return Boards.ComputeStatistics(board, scored, query);
+                    }
                     finally { _statistics.Release(); }
                 }));
             shared = known;
         }
         return shared.ContinueWith(t =>
         {
-            if (t.IsCompletedSuccessfully)
+            if (t is { IsCompletedSuccessfully: true, Result: null })
             {
-                var complete = Boards.WithStatistics(board, t.Result);
+                var superseded = board with { Statistics = board.Statistics with { Status = "superseded" } };
+                return new CachedBoard(superseded, Serialize(superseded));
+            }
+            if (t is { IsCompletedSuccessfully: true, Result: { } statistics })
+            {
+                var complete = Boards.WithStatistics(board, statistics);
                 return new CachedBoard(complete, Serialize(complete));
             }
             // The board stays right without them; the answer says they failed rather than computing forever.
