@@ -17,7 +17,7 @@ DOTNET      := env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIR
 CLUSTER      = RELABEL_PG_NAME=$(1) RELABEL_PG_PORT=$(2) db/cluster.sh
 
 .SILENT:
-.PHONY: run test bench bench-build bench-load stop clean openapi deps system-deps web build release db-start
+.PHONY: run demo-zoo test bench bench-build bench-load stop clean openapi deps system-deps web build release db-start
 
 ## Install what is missing: Debian packages, then npm and NuGet packages.
 system-deps:
@@ -61,6 +61,13 @@ run: web release db-start
 	cd api
 	ConnectionStrings__Relabel="$$connection" Relabel__Demo=true \
 	  ASPNETCORE_ENVIRONMENT=Production exec $(DOTNET) bin/Release/net10.0/Relabel.Api.dll --urls $(API_URL)
+
+## The timm zoo (1,556 models, synthetic predictions calibrated to their published results) into "make run"'s database.
+demo-zoo: web release db-start
+	connection="$$($(call CLUSTER,pg,$(PG_PORT)) connection);Database=relabel;Timeout=5;Command Timeout=600"
+	cd api
+	ConnectionStrings__Relabel="$$connection" ASPNETCORE_ENVIRONMENT=Production Relabel__Demo=true \
+	  $(DOTNET) bin/Release/net10.0/Relabel.Api.dll demo-zoo --data ../../shared/data
 
 ## Every test suite on a throwaway cluster; the last line is "N passed, N failed, N skipped".
 test: export NEED_BROWSER=1

@@ -55,15 +55,16 @@ builder.Services.AddRelabelAuth(options);
 builder.Services.AddSingleton<TokenCache>();
 builder.Services.AddSingleton<Sessions>();
 builder.Services.AddSingleton<SignInThrottle>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenCache>());
+// On a read replica nothing listens (LISTEN is refused during recovery): tokens are then checked in the database each time.
+if (!options.ReadReplica) builder.Services.AddHostedService(sp => sp.GetRequiredService<TokenCache>());
 builder.Services.AddRelabelOpenApi();
 builder.Services.AddValidatorsFromAssemblyContaining<Program>();
 builder.Services.AddSingleton<IPasswordHasher<string>, PasswordHasher<string>>();
 // Labeling times read this clock; tests replace it.
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ImageStore>();
-builder.Services.AddRelabelJobs();
-builder.Services.AddPredictionFollowups();
+builder.Services.AddRelabelJobs(workers: !options.ReadReplica);
+builder.Services.AddPredictionFollowups(worker: !options.ReadReplica);
 builder.Services.AddSingleton<PredictionTargetsCache>();
 builder.Services.AddSingleton<PredictionsCache>();
 builder.Services.AddSingleton<Pseudonyms>();
@@ -97,6 +98,19 @@ app.Use(async (context, next) =>
     context.Response.Headers.TryAdd("X-Content-Type-Options", "nosniff");
     await next(context);
 });
+
+if (options.ReadReplica)
+{
+    app.Logger.LogInformation("Serving reads from a replica (Relabel:ReadReplica): writes are refused");
+    app.Use(async (context, next) =>
+    {
+        var method = context.Request.Method;
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)) { await next(context); return; }
+        await TypedResults.Problem(title: "Read-only replica", statusCode: StatusCodes.Status503ServiceUnavailable,
+            detail: "This API process reads from a database replica and accepts no writes: send writes (and sign-in) to the primary's processes.")
+            .ExecuteAsync(context);
+    });
+}
 
 var webRoot = options.ResolvePath(options.WebRoot);
 var spaFiles = Directory.Exists(webRoot) ? new PhysicalFileProvider(webRoot) : null;
@@ -155,9 +169,15 @@ if (command == "import-images")
     Environment.ExitCode = await ImportImagesCommand.RunAsync(app.Services, args[1..]);
     return;
 }
+if (command == "demo-zoo")
+{
+    await Bootstrap.RunAsync(app);
+    Environment.ExitCode = await ZooCommand.RunAsync(app, args[1..]);
+    return;
+}
 if (command is not null)
 {
-    Console.Error.WriteLine($"Unknown command '{command}'. Commands: import-images, openapi.");
+    Console.Error.WriteLine($"Unknown command '{command}'. Commands: import-images, demo-zoo, openapi.");
     Environment.ExitCode = 2;
     return;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The project-local PostgreSQL cluster: db/cluster.sh start|stop|destroy|status|dir|connection|admin-connection
+#   db/cluster.sh replica-of NAME PORT: make this cluster a streaming replica (hot standby) of cluster NAME on PORT
 #   RELABEL_PG_NAME  cluster name, a folder under .data/ (default: pg; "make test" uses test-pg)
 #   RELABEL_PG_PORT  loopback port (default 54329)
 # The API connects as "relabel", an ordinary role that owns its database (no superuser, no CREATEROLE, no CREATEDB),
@@ -119,12 +120,35 @@ SQL
     fi
     echo "PostgreSQL ($name) running on 127.0.0.1:$port, data in $dir"
     ;;
+  replica-of)
+    # PostgreSQL's own physical replication: a base backup of the primary that keeps streaming its WAL (-R writes
+    # standby.signal and primary_conninfo). The roles and their passwords come with it, so the pgpass files do too.
+    primary=${2:?usage: $0 replica-of NAME PORT}
+    primary_port=${3:?usage: $0 replica-of NAME PORT}
+    [ ! -f "$dir/PG_VERSION" ] || { echo "$dir holds a cluster already" >&2; exit 1; }
+    primary_admin="$(dirname "$dir")/$primary.admin.pgpass"
+    [ -f "$primary_admin" ] || { echo "No cluster $primary beside $dir (missing $primary_admin)" >&2; exit 1; }
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+    chmod 700 "$dir"
+    # The standby connects to the primary as its superuser, with a copy of that password the postgres user owns (the
+    # replica's primary_conninfo names it).
+    passcopy="$dir.replication.pgpass"
+    (umask 077 && cp "$primary_admin" "$passcopy")
+    [ "$(id -u)" = 0 ] && chown postgres "$passcopy"
+    as_owner env PGPASSFILE="$passcopy" "$bindir/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U "$superuser" \
+      -D "$dir" -R -X stream -c fast >"$dir.initdb.log" 2>&1 || { cat "$dir.initdb.log" >&2; exit 1; }
+    cp -p "$(dirname "$dir")/$primary.pgpass" "$pgpass"
+    cp -p "$primary_admin" "$admin_pgpass"
+    echo "port = $port" >>"$dir/postgresql.auto.conf"
+    echo "Replica $name of $primary made in $dir: start it with db/cluster.sh start"
+    ;;
   stop)
     if running; then as_owner "$bindir/pg_ctl" -D "$dir" -m fast -w stop >/dev/null; echo "PostgreSQL ($name) stopped"; fi
     ;;
   destroy)
     if running; then as_owner "$bindir/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null || true; fi
-    rm -rf "$dir" "$dir.initdb.log" "$pgpass" "$admin_pgpass"
+    rm -rf "$dir" "$dir.initdb.log" "$dir.replication.pgpass" "$pgpass" "$admin_pgpass"
     ;;
   status)
     if running; then echo "running on 127.0.0.1:$port ($dir)"; else echo "stopped ($dir)"; exit 3; fi
@@ -139,6 +163,6 @@ SQL
     echo "Host=127.0.0.1;Port=$port;Username=$superuser;Passfile=$admin_pgpass"
     ;;
   *)
-    echo "usage: $0 start|stop|destroy|status|dir|connection|admin-connection" >&2; exit 2
+    echo "usage: $0 start|stop|destroy|status|dir|connection|admin-connection|replica-of NAME PORT" >&2; exit 2
     ;;
 esac

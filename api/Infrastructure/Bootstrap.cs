@@ -12,9 +12,9 @@ public static class Bootstrap
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Relabel.Bootstrap");
         var options = app.Services.GetRequiredService<IOptions<RelabelOptions>>().Value;
-        if (!options.MigrateOnStart)
+        if (!options.MigrateOnStart || options.ReadReplica)
         {
-            logger.LogInformation("Start-up migrations are off (Relabel:MigrateOnStart = false)");
+            logger.LogInformation("Start-up migrations are off (Relabel:MigrateOnStart = false, or a read replica)");
             return;
         }
 

@@ -83,6 +83,12 @@ public sealed class RelabelOptions
     public bool MigrateOnStart { get; set; } = true;
 
     /// <summary>
+    /// This process reads from a PostgreSQL streaming replica (a hot standby): it serves reads (boards, model pages,
+    /// exports), refuses every write with a 503 that says where writes go, and runs no start-up step and no worker.
+    /// </summary>
+    public bool ReadReplica { get; set; }
+
+    /// <summary>
     /// The Data Protection key ring (what signs cookies and anti-forgery tokens), shared by every API process behind one
     /// proxy. Empty: ASP.NET Core's default, a folder in the user's profile.
     /// </summary>

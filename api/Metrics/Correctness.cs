@@ -89,12 +89,12 @@ public sealed class CorrectnessMatrix
         var bits = bitList.ToArray();
         var right = new ulong[entries.Count][];
         var predicted = new ulong[entries.Count][];
-        const int width = RankedPredictions.Width;
         Parallel.For(0, entries.Count, e =>
         {
             var r = new ulong[words];
             var p = new ulong[words];
             var ranked = entries[e].Ranked;
+            var width = entries[e].Stride;
             for (var u = 0; u < positions.Count; u++)
             {
                 var i = positions[u];

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Relabel.Api.Metrics;
 
 /// <summary>The state of a review item as grading sees it; a conflict is as undecided as a pending item.</summary>
@@ -62,6 +64,29 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
         return new LabelState(problematic, ItemStart, ItemClass, ItemStates) { WrongOriginals = affected };
     }
 
+    /// <summary>
+    /// The image positions whose grading can differ between two label states of the same images: the problematic flag,
+    /// or the set of decided items and their states (in any order).
+    /// </summary>
+    public static int[] ChangedImages(LabelState before, LabelState after)
+    {
+        var changed = new List<int>();
+        for (var i = 0; i < after.Problematic.Length; i++)
+        {
+            if (before.Problematic[i] != after.Problematic[i]) { changed.Add(i); continue; }
+            int b = before.ItemStart[i], a = after.ItemStart[i], n = after.ItemStart[i + 1] - a;
+            if (before.ItemStart[i + 1] - b != n) { changed.Add(i); continue; }
+            // Usually the same items in the same order; otherwise look each one up.
+            var same = true;
+            for (var j = 0; j < n && same; j++)
+                same = before.ItemClass[b + j] == after.ItemClass[a + j] && before.ItemStates[b + j] == after.ItemStates[a + j];
+            if (same) continue;
+            for (var j = 0; j < n; j++)
+                if (before.StateOf(i, after.ItemClass[a + j]) != after.ItemStates[a + j]) { changed.Add(i); break; }
+        }
+        return changed.ToArray();
+    }
+
     /// <summary>How many images are problematic only because their original label was decided wrong.</summary>
     public int WrongOriginals { get; private init; }
 
@@ -84,18 +109,31 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
 }
 
 /// <summary>
-/// One entry's ranked predictions by image position: Ranked[5 i .. 5 i + 4] are the class indices of image i, best
-/// first, -1 where absent (an image without prediction has Ranked[5 i] = -1). K is how many labels each row holds.
+/// One entry's ranked predictions by image position, K class indices per image (at most five), best first, -1 where
+/// absent (an image without prediction has -1 first). Only K are kept: a zoo of top-1 uploads takes a fifth of the memory.
 /// </summary>
 public sealed class RankedPredictions(short[] ranked, int k)
 {
-    public const int Width = 5;
+    public const int MaxK = 5;
     public short[] Ranked { get; } = ranked;
     public int K { get; } = k;
-    public int Count => Ranked.Length / Width;
-    public short Top1(int image) => Ranked[image * Width];
 
-    public static RankedPredictions Empty(int imageCount, int k) => new(Enumerable.Repeat((short)-1, imageCount * Width).ToArray(), k);
+    /// <summary>Labels kept per image.</summary>
+    public int Stride { get; } = Math.Clamp(k, 1, MaxK);
+
+    public int Count => Ranked.Length / Stride;
+    public short Top1(int image) => Ranked[image * Stride];
+    public ReadOnlySpan<short> Labels(int image) => Ranked.AsSpan(image * Stride, Stride);
+
+    /// <summary>Sets an image's labels (the first K of them; the rest of its slots absent).</summary>
+    public void Set(int image, ReadOnlySpan<short> labels)
+    {
+        var o = image * Stride;
+        for (var j = 0; j < Stride; j++) Ranked[o + j] = j < labels.Length ? labels[j] : (short)-1;
+    }
+
+    public static RankedPredictions Empty(int imageCount, int k) =>
+        new(Enumerable.Repeat((short)-1, imageCount * Math.Clamp(k, 1, MaxK)).ToArray(), k);
 }
 
 /// <summary>
@@ -127,6 +165,18 @@ public sealed class ClassCounts
     public int[] RealImages { get; }
     public int[] RealTop1 { get; }
     public int[] RealTop5 { get; }
+
+    private ClassCounts(ClassCounts other)
+    {
+        Images = (int[])other.Images.Clone();
+        Predicted = (int[])other.Predicted.Clone(); Top1 = (int[])other.Top1.Clone(); Top5 = (int[])other.Top5.Clone();
+        Correct = (int[])other.Correct.Clone(); Unclear = (int[])other.Unclear.Clone(); Wrong = (int[])other.Wrong.Clone();
+        Pending = (int[])other.Pending.Clone();
+        RealScope = other.RealScope; RealImages = other.RealImages; RealTop1 = other.RealTop1; RealTop5 = other.RealTop5;
+    }
+
+    /// <summary>A copy to change: the ReaL counts, which no verdict changes, are shared.</summary>
+    public ClassCounts CopyForLabels() => new(this);
 }
 
 /// <summary>Which multi-label accuracy: how unclear items count, and whether images or classes are averaged.</summary>
@@ -180,12 +230,9 @@ public static class Scoring
         var ranked = predictions.Ranked;
         var original = images.OriginalClass;
         var problematic = labels.Problematic;
-        var itemStart = labels.ItemStart;
-        var itemClass = labels.ItemClass;
-        var itemState = labels.ItemStates;
         var referenceStart = images.ReferenceStart;
         var referenceClass = images.ReferenceClass;
-        const int w = RankedPredictions.Width;
+        var w = predictions.Stride;
         // Plain loops over arrays: this runs for every entry on every label change.
         for (var i = 0; i < original.Length; i++)
         {
@@ -193,26 +240,7 @@ public static class Scoring
             var o = i * w;
             var top1 = ranked[o];
             var c = original[i];
-            if (!problematic[i])
-            {
-                counts.Images[c]++;
-                if (top1 >= 0)
-                {
-                    counts.Predicted[c]++;
-                    if (top1 == c) { counts.Top1[c]++; counts.Top5[c]++; }
-                    else if (ranked[o + 1] == c || ranked[o + 2] == c || ranked[o + 3] == c || ranked[o + 4] == c) counts.Top5[c]++;
-                    var state = ItemState.Pending;
-                    for (var j = itemStart[i]; j < itemStart[i + 1]; j++)
-                        if (itemClass[j] == top1) { state = itemState[j]; break; }
-                    switch (state)
-                    {
-                        case ItemState.Correct: counts.Correct[c]++; break;
-                        case ItemState.Unclear: counts.Unclear[c]++; break;
-                        case ItemState.Wrong: counts.Wrong[c]++; break;
-                        default: counts.Pending[c]++; break;
-                    }
-                }
-            }
+            if (!problematic[i]) Grade(counts, ranked, o, w, c, labels, i, 1);
             if (referenceStart is null) continue;
             int from = referenceStart[i], to = referenceStart[i + 1];
             if (from == to) continue;
@@ -224,12 +252,66 @@ public static class Scoring
             {
                 var r = referenceClass![j];
                 if (r == top1) { hit1 = true; hit5 = true; break; }
-                if (!hit5 && (ranked[o + 1] == r || ranked[o + 2] == r || ranked[o + 3] == r || ranked[o + 4] == r)) hit5 = true;
+                if (!hit5 && Below(ranked, o, w, r)) hit5 = true;
             }
             if (hit1) counts.RealTop1[c]++;
             if (hit5) counts.RealTop5[c]++;
         }
         return counts;
+    }
+
+    /// <summary>What image i (original class c, not problematic) adds to the counts that labels decide, times sign.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Grade(ClassCounts counts, short[] ranked, int o, int w, int c, LabelState labels, int i, int sign)
+    {
+        counts.Images[c] += sign;
+        var top1 = ranked[o];
+        if (top1 < 0) return;
+        counts.Predicted[c] += sign;
+        if (top1 == c) { counts.Top1[c] += sign; counts.Top5[c] += sign; }
+        else if (Below(ranked, o, w, c)) counts.Top5[c] += sign;
+        switch (labels.StateOf(i, top1))
+        {
+            case ItemState.Correct: counts.Correct[c] += sign; break;
+            case ItemState.Unclear: counts.Unclear[c] += sign; break;
+            case ItemState.Wrong: counts.Wrong[c] += sign; break;
+            default: counts.Pending[c] += sign; break;
+        }
+    }
+
+    /// <summary>Whether class c is among an image's labels after the first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Below(short[] ranked, int o, int w, int c)
+    {
+        for (var j = 1; j < w; j++)
+            if (ranked[o + j] == c) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The counts under <paramref name="after"/> from those under <paramref name="before"/> (same images, same
+    /// predictions, same scope), re-grading only the images that changed between the two (<see cref="LabelState.ChangedImages"/>).
+    /// An entry whose top-1 meets none of the changes gets <paramref name="previous"/> itself back. Equal to
+    /// <see cref="Count"/> under after, exactly: counts are sums over images.
+    /// </summary>
+    public static ClassCounts Recount(ClassCounts previous, DatasetImages images, LabelState before, LabelState after,
+        RankedPredictions predictions, int[] changed, bool[]? scope = null)
+    {
+        var w = predictions.Stride;
+        var ranked = predictions.Ranked;
+        ClassCounts? counts = null;
+        foreach (var i in changed)
+        {
+            if (scope is not null && !scope[i]) continue;
+            var o = i * w;
+            bool wasGraded = !before.Problematic[i], isGraded = !after.Problematic[i];
+            if (wasGraded == isGraded && (!isGraded || ranked[o] < 0 || before.StateOf(i, ranked[o]) == after.StateOf(i, ranked[o]))) continue;
+            counts ??= previous.CopyForLabels();
+            var c = images.OriginalClass[i];
+            if (wasGraded) Grade(counts, ranked, o, w, c, before, i, -1);
+            if (isGraded) Grade(counts, ranked, o, w, c, after, i, 1);
+        }
+        return counts ?? previous;
     }
 
     /// <summary>
@@ -326,7 +408,7 @@ public static class Scoring
                 if (n > bestVotes || (n == bestVotes && (frequency[cls] > frequency[best] || (frequency[cls] == frequency[best] && cls < best))))
                     best = cls;
             }
-            result.Ranked[i * RankedPredictions.Width] = best;
+            result.Set(i, [best]);
         }
         return result;
     }

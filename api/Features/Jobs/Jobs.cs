@@ -136,10 +136,11 @@ public sealed class JobFailedException(string message) : Exception(message);
 
 public static class JobsApi
 {
-    public static void AddRelabelJobs(this IServiceCollection services)
+    /// <param name="workers">Run queued jobs in this process (not on a read replica).</param>
+    public static void AddRelabelJobs(this IServiceCollection services, bool workers = true)
     {
         services.AddSingleton<JobQueue>();
-        services.AddHostedService(sp => sp.GetRequiredService<JobQueue>());
+        if (workers) services.AddHostedService(sp => sp.GetRequiredService<JobQueue>());
     }
 
     public static void MapJobs(this IEndpointRouteBuilder routes)

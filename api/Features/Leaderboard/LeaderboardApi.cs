@@ -123,7 +123,7 @@ public static class LeaderboardApi
     /// <param name="fit">The space of the shift fit: logit (default, Taori et al. 2020), probit or linear.</param>
     /// <param name="fitOn">The entries the fit is made on: model (default: kind model) or non-human.</param>
     /// <param name="wait">Wait for the rank intervals and row tests when they are still computing (CSV always waits).</param>
-    public static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> Get(
+    public static async Task<Results<FileContentHttpResult, ContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> Get(
         HttpContext context, LeaderboardService service, string? dataset = null, string? subset = null, string? metric = null,
         string? average = null, string? unclear = null, double? alpha = null, long? version = null, string? format = null,
         string? imageSet = null, string? fit = null, string? fitOn = null, bool wait = false)
@@ -172,7 +172,7 @@ public static class LeaderboardApi
         : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 
     /// <summary>The JSON is serialized once per computed board (and once more with its statistics): an answer copies bytes.</summary>
-    private static async Task<Results<FileContentHttpResult, ContentHttpResult, ProblemHttpResult>> AnswerAsync(
+    private static async Task<Results<FileContentHttpResult, ContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> AnswerAsync(
         HttpContext context, CachedBoard board, string? format, bool csv, bool wait)
     {
         var latest = board.Latest;
@@ -184,10 +184,30 @@ public static class LeaderboardApi
         if (format == "timm") return TypedResults.Text(TimmCsv(latest.Board), "text/csv; charset=utf-8");
         if (csv) return TypedResults.Text(Csv(latest.Board), "text/csv; charset=utf-8");
         context.Response.Headers.Vary = "Accept-Encoding";
-        if (!context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase))
-            return TypedResults.Bytes(latest.Json, "application/json");
+        var gzip = context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase);
+        var etag = latest.ETag(gzip);
+        context.Response.Headers.ETag = etag;
+        // A board still computing its statistics changes soon: caches ask again. A finished one may be served by a
+        // proxy or CDN for a few seconds and then revalidated with its tag (a 304 costs one small query).
+        context.Response.Headers.CacheControl = latest.Statistics is { IsCompleted: false }
+            ? "no-cache"
+            : $"public, max-age={BoardMaxAgeSeconds}";
+        if (NoneMatch(context.Request, etag)) return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        if (!gzip) return TypedResults.Bytes(latest.Json, "application/json");
         context.Response.Headers.ContentEncoding = "gzip";
         return TypedResults.Bytes(latest.Gzip, "application/json");
+    }
+
+    /// <summary>How long a shared cache may serve a finished board before it revalidates.</summary>
+    public const int BoardMaxAgeSeconds = 5;
+
+    /// <summary>If-None-Match names this tag (weak comparison, as RFC 9110 has it for this header) or is "*".</summary>
+    private static bool NoneMatch(HttpRequest request, string etag)
+    {
+        var tags = request.GetTypedHeaders().IfNoneMatch;
+        if (tags.Count == 0) return false;
+        var ours = new Microsoft.Net.Http.Headers.EntityTagHeaderValue(etag);
+        return tags.Any(t => t.Equals(Microsoft.Net.Http.Headers.EntityTagHeaderValue.Any) || t.Compare(ours, useStrongComparison: false));
     }
 
     /// <summary>

@@ -50,6 +50,18 @@ public sealed class CachedBoard(LeaderboardResponse board, byte[] json)
             return _gzip = output.ToArray();
         }
     }
+
+    private string? _tag;
+
+    /// <summary>
+    /// The entity tag of this answer: a hash of its JSON, so two processes that computed the same board agree; the
+    /// gzipped bytes are another representation and get their own tag.
+    /// </summary>
+    public string ETag(bool gzip)
+    {
+        _tag ??= Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Json).AsSpan(0, 12));
+        return gzip ? $"\"{_tag}-gz\"" : $"\"{_tag}\"";
+    }
 }
 
 /// <summary>The parameters of a board.</summary>
@@ -77,7 +89,9 @@ public sealed class LeaderboardService(
     private readonly ConditionalWeakTable<LabelState, ConcurrentDictionary<string, ClassCounts>> _counts = new();
     private readonly BoundedCache<CachedBoard> _boards = new(200);
     private readonly BoundedCache<CachedBoard> _byFingerprint = new(200);
-    private readonly BoundedCache<Task<RowStatistics>> _rowStatistics = new(100);
+    private readonly BoundedCache<Task<RowStatistics?>> _rowStatistics = new(100);
+    // The newest board of each line (dataset, subset, metric, definition, scope at the current labels), by generation.
+    private readonly ConcurrentDictionary<string, long> _lines = new();
     private readonly BoundedCache<string> _seenVariants = new(10_000);
     private readonly SemaphoreSlim _computing = new(1, 1);
     // The bootstraps run one at a time beside the boards, so a burst of new variants queues here, not in front of boards.
@@ -97,11 +111,13 @@ public sealed class LeaderboardService(
     public NpgsqlDataSource Db => db;
     public ScoringStore Store => store;
 
-    /// <summary>Forgets every computed board (the loaded data stays, keyed by what it depends on).</summary>
+    /// <summary>Forgets every computed board and count (the loaded data stays, keyed by what it depends on).</summary>
     public void Clear()
     {
         _boards.Clear();
         _byFingerprint.Clear();
+        _latest.Clear();
+        _counts.Clear();
     }
 
     /// <summary>
@@ -154,28 +170,53 @@ public sealed class LeaderboardService(
         var data = await store.DataAsync(connection, head);
         var labels = await store.LabelsAsync(connection, head, data, version);
         var counts = _counts.GetValue(labels, _ => new ConcurrentDictionary<string, ClassCounts>());
-        var setKey = ":scope:" + scope.Key;
+        var counter = new Counter(data, labels, counts, scope, Basis(head, data, labels));
         var predictions = new RankedPredictions[entries.Length];
         for (var i = 0; i < entries.Length; i++) predictions[i] = await store.PredictionsAsync(connection, data, entries[i]);
         // Counting is independent per entry: spread it over the cores.
-        Parallel.For(0, entries.Length, i =>
-            counts.GetOrAdd("u" + entries[i].UploadId + setKey, _ => Scoring.Count(data.Images, labels, predictions[i], scope.Mask)));
+        var entryCounts = new ClassCounts[entries.Length];
+        Parallel.For(0, entries.Length, i => entryCounts[i] = counter.Get("u" + entries[i].UploadId, predictions[i]));
         var scored = entries.Select((entry, i) => new ScoredEntry(
-            entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions[i], counts["u" + entry.UploadId + setKey])).ToList();
-        AddMajority(scored, data, labels, counts, HumanMajority, "Human majority vote", e => e.Kind == "human", scope);
-        AddMajority(scored, data, labels, counts, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data", scope);
+            entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions[i], entryCounts[i])).ToList();
+        AddMajority(scored, data, counter, HumanMajority, "Human majority vote", e => e.Kind == "human");
+        AddMajority(scored, data, counter, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data");
+        if (version == head.LabelVersion) _latest[head.Id] = new CountedLabels(data, labels, counts);
         return new ScoredDataset(head, data, labels, version, scored, scope);
     }
 
-    private static void AddMajority(List<ScoredEntry> scored, DatasetData data, LabelState labels,
-        ConcurrentDictionary<string, ClassCounts> counts, string slug, string name, Func<EntryHead, bool> member, ImageScope scope)
+    /// <summary>The label state of a dataset whose counts were made last, and those counts (by entry and scope).</summary>
+    private sealed record CountedLabels(DatasetData Data, LabelState Labels, ConcurrentDictionary<string, ClassCounts> Counts);
+
+    private readonly ConcurrentDictionary<long, CountedLabels> _latest = new();
+
+    /// <summary>The counts to start from for another label state of the same images, if any were made.</summary>
+    private CountedLabels? Basis(DatasetHead head, DatasetData data, LabelState labels) =>
+        _latest.TryGetValue(head.Id, out var basis) && ReferenceEquals(basis.Data, data) && !ReferenceEquals(basis.Labels, labels) ? basis : null;
+
+    /// <summary>
+    /// An entry's counts under a label state: made before, or re-graded on the images that changed since the basis (a
+    /// verdict changes a few images; see <see cref="Scoring.Recount"/>), or counted over every image.
+    /// </summary>
+    private sealed class Counter(DatasetData data, LabelState labels, ConcurrentDictionary<string, ClassCounts> counts, ImageScope scope, CountedLabels? basis)
+    {
+        private readonly Lazy<int[]> _changed = new(() => LabelState.ChangedImages(basis!.Labels, labels));
+
+        public ImageScope Scope => scope;
+
+        public ClassCounts Get(string entryKey, RankedPredictions predictions) =>
+            counts.GetOrAdd(entryKey + ":scope:" + scope.Key, key =>
+                basis is not null && basis.Counts.TryGetValue(key, out var previous)
+                    ? Scoring.Recount(previous, data.Images, basis.Labels, labels, predictions, _changed.Value, scope.Mask)
+                    : Scoring.Count(data.Images, labels, predictions, scope.Mask));
+    }
+
+    private static void AddMajority(List<ScoredEntry> scored, DatasetData data, Counter counter, string slug, string name, Func<EntryHead, bool> member)
     {
         var members = scored.Where(s => s.Entry is { } e && member(e)).ToList();
         if (members.Count < 2) return;
         var key = slug + ":" + string.Join(',', members.Select(m => m.Entry!.UploadId));
         var predictions = data.Ensembles.GetOrAdd(key, _ => Scoring.Majority(members.Select(m => m.Predictions).ToList(), data.Images.Count, data.Images.ClassCount));
-        var c = counts.GetOrAdd(key + ":scope:" + scope.Key, _ => Scoring.Count(data.Images, labels, predictions, scope.Mask));
-        scored.Add(new ScoredEntry(null, slug, $"{name} ({members.Count})", "ensemble", 1, predictions, c));
+        scored.Add(new ScoredEntry(null, slug, $"{name} ({members.Count})", "ensemble", 1, predictions, counter.Get(key, predictions)));
     }
 
     /// <summary>
@@ -236,7 +277,11 @@ public sealed class LeaderboardService(
             var built = Boards.Build(scored, scoredShift, query, DescribeScope(scored, shifted, scoredShift, query, isDefault), watch);
             var statisticsKey = string.Join('|', Key(head, entries), query.Subset, query.Metric, query.Definition.Average,
                 query.Definition.UnclearCountsCorrect, query.Version, scope.Key);
-            board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey) };
+            // Boards of the current labels replace each other as verdicts arrive: only the newest one's statistics are due.
+            var line = query.Version is null
+                ? string.Join('|', head.Id, query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, scope.Key)
+                : null;
+            board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey, line) };
             _boards.Set(key, board);
             return new BoardOutcome(board);
         }
@@ -250,25 +295,37 @@ public sealed class LeaderboardService(
     /// The rank intervals and row tests, in the background: the first answer does not wait for them. Boards that differ
     /// only in alpha or the fit share one computation.
     /// </summary>
-    private Task<CachedBoard> StatisticsAsync(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, string key)
+    private Task<CachedBoard> StatisticsAsync(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, string key, string? line)
     {
-        Task<RowStatistics> shared;
+        Task<RowStatistics?> shared;
+        var generation = line is null ? 0 : _lines.AddOrUpdate(line, 1, (_, g) => g + 1);
         lock (_rowStatistics)
         {
             if (_rowStatistics.Get(key) is not { IsFaulted: false } known)
                 _rowStatistics.Set(key, known = Task.Run(async () =>
                 {
                     await _statistics.WaitAsync();
-                    try { return Boards.ComputeStatistics(board, scored, query); }
+                    try
+                    {
+                        // A newer board of the same line arrived while this one waited: its bootstrap would be wasted work
+                        // (a busy review session at zoo scale would queue one per verdict).
+                        if (line is not null && _lines.TryGetValue(line, out var newest) && newest != generation) return null;
+                        return Boards.ComputeStatistics(board, scored, query);
+                    }
                     finally { _statistics.Release(); }
                 }));
             shared = known;
         }
         return shared.ContinueWith(t =>
         {
-            if (t.IsCompletedSuccessfully)
+            if (t is { IsCompletedSuccessfully: true, Result: null })
             {
-                var complete = Boards.WithStatistics(board, t.Result);
+                var superseded = board with { Statistics = board.Statistics with { Status = "superseded" } };
+                return new CachedBoard(superseded, Serialize(superseded));
+            }
+            if (t is { IsCompletedSuccessfully: true, Result: { } statistics })
+            {
+                var complete = Boards.WithStatistics(board, statistics);
                 return new CachedBoard(complete, Serialize(complete));
             }
             // The board stays right without them; the answer says they failed rather than computing forever.

@@ -196,7 +196,7 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
                 var imageId = await reader.ReadAsync<long>();
                 var labels = await reader.ReadAsync<short[]>();
                 if (!data.Position.TryGetValue(imageId, out var i)) continue;
-                for (var j = 0; j < Math.Min(labels.Length, RankedPredictions.Width); j++) predictions.Ranked[i * RankedPredictions.Width + j] = labels[j];
+                predictions.Set(i, labels);
             }
         }
         return predictions;

@@ -175,10 +175,11 @@ public sealed class FollowupsFilter(PredictionFollowups followups, NpgsqlDataSou
 
 public static class PredictionFollowupsExtensions
 {
-    public static IServiceCollection AddPredictionFollowups(this IServiceCollection services)
+    /// <param name="worker">Carry out follow-ups in this process (not on a read replica).</param>
+    public static IServiceCollection AddPredictionFollowups(this IServiceCollection services, bool worker = true)
     {
         services.AddSingleton<PredictionFollowups>();
-        services.AddHostedService(sp => sp.GetRequiredService<PredictionFollowups>());
+        if (worker) services.AddHostedService(sp => sp.GetRequiredService<PredictionFollowups>());
         return services;
     }
 

@@ -38,8 +38,9 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <param name="database">A test database (TestDatabase.CreateAsync).</param>
     /// <param name="settings">Configuration as "Section:Name" keys (passed as environment variables).</param>
     /// <param name="knownAdmin">Give the first admin the test's known credentials (else the process generates them).</param>
+    /// <param name="connectionString">A whole connection string instead (a cluster of the test's own), ignoring database.</param>
     public static async Task<ApiProcess> StartAsync(string database, IDictionary<string, string?>? settings = null, bool knownAdmin = true,
-        string? imageRoot = null)
+        string? imageRoot = null, string? connectionString = null)
     {
         var root = TestDatabase.RepositoryPath("");
         var configuration = typeof(ApiProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
@@ -57,7 +58,7 @@ public sealed class ApiProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (var arg in new[] { dll, "--urls", baseAddress.ToString().TrimEnd('/') }) start.ArgumentList.Add(arg);
-        start.Environment["ConnectionStrings__Relabel"] = TestDatabase.ConnectionString(database);
+        start.Environment["ConnectionStrings__Relabel"] = connectionString ?? TestDatabase.ConnectionString(database);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Relabel__ImageRoot"] = imageRoot;
         start.Environment["Relabel__SignInAttemptsPerMinute"] = "1000";

@@ -17,7 +17,7 @@ public sealed class RankBootstrapTests
             {
                 // Each entry predicts a class of its own; the item says whether it is right.
                 var cls = (short)((i % classes + 1 + e) % classes);
-                p.Ranked[i * 5] = cls;
+                p.Set(i, [cls]);
                 items.Add((i, cls, right(i) ? ItemState.Correct : ItemState.Wrong));
             }
             return p;

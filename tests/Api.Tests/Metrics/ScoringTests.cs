@@ -34,7 +34,7 @@ public sealed class ScoringTests
         var items = images.SelectMany((image, i) => image.Items.Select(item => (i, item.Class, item.State))).ToList();
         var labels = LabelState.Build(images.Length, images.Select(i => i.Problematic).ToArray(), items);
         var predictions = RankedPredictions.Empty(images.Length, 1);
-        for (var i = 0; i < images.Length; i++) predictions.Ranked[i * 5] = images[i].Top1;
+        for (var i = 0; i < images.Length; i++) predictions.Set(i, [images[i].Top1]);
         return (data, labels, predictions);
     }
 
@@ -146,7 +146,7 @@ public sealed class ScoringTests
         var labels = LabelState.Build(3, new bool[3], []);
         var predictions = RankedPredictions.Empty(3, 3);
         short[][] ranked = [[1, 0], [1, 2], [0, 1, 2]];
-        for (var i = 0; i < ranked.Length; i++) ranked[i].CopyTo(predictions.Ranked, i * RankedPredictions.Width);
+        for (var i = 0; i < ranked.Length; i++) predictions.Set(i, ranked[i]);
         var counts = Scoring.Count(data, labels, predictions);
         Assert.Equal(new Proportion(1, 2, 0.5, ClopperPearson.Of(1, 2)), Scoring.Real(counts, AllClasses, 0.05));
         Assert.Equal(2, Scoring.RealTop5(counts, AllClasses, 0.05).Correct);
@@ -158,7 +158,7 @@ public sealed class ScoringTests
         RankedPredictions Of(params short[] top1)
         {
             var p = RankedPredictions.Empty(top1.Length, 1);
-            for (var i = 0; i < top1.Length; i++) p.Ranked[i * 5] = top1[i];
+            for (var i = 0; i < top1.Length; i++) p.Set(i, [top1[i]]);
             return p;
         }
         // Image 0: 2 votes for class 1. Image 1: one vote each for 0 and 2; class 2 is predicted more often overall.

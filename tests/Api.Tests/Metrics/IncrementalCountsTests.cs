@@ -1,0 +1,114 @@
+using Relabel.Api.Metrics;
+using Xunit;
+
+namespace Relabel.Api.Tests.Metrics;
+
+/// <summary>
+/// Counts carried from label state to label state by re-grading only the changed images equal a count over every image,
+/// after every step of a long random sequence (verdicts, reversals, items dropped back to pending, problematic flags).
+/// </summary>
+public sealed class IncrementalCountsTests
+{
+    private const int Images = 400, Classes = 12, Entries = 6;
+
+    private static void AssertEqual(ClassCounts expected, ClassCounts actual, string where)
+    {
+        foreach (var (name, e, a) in new[]
+                 {
+                     ("images", expected.Images, actual.Images), ("predicted", expected.Predicted, actual.Predicted),
+                     ("top1", expected.Top1, actual.Top1), ("top5", expected.Top5, actual.Top5),
+                     ("correct", expected.Correct, actual.Correct), ("unclear", expected.Unclear, actual.Unclear),
+                     ("wrong", expected.Wrong, actual.Wrong), ("pending", expected.Pending, actual.Pending),
+                     ("realScope", expected.RealScope, actual.RealScope), ("realImages", expected.RealImages, actual.RealImages),
+                     ("realTop1", expected.RealTop1, actual.RealTop1), ("realTop5", expected.RealTop5, actual.RealTop5),
+                 })
+            Assert.True(e.SequenceEqual(a), $"{where}: {name} differs ({string.Join(',', e)} against {string.Join(',', a)})");
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    public void Recounting_the_changed_images_equals_counting_every_image_after_each_of_300_random_steps(int seed, bool scoped)
+    {
+        var random = new Random(seed);
+        var original = Enumerable.Range(0, Images).Select(_ => (short)random.Next(Classes)).ToArray();
+        // Reference sets of zero to three classes.
+        var referenceStart = new int[Images + 1];
+        var referenceClass = new List<short>();
+        for (var i = 0; i < Images; i++)
+        {
+            referenceClass.AddRange(Enumerable.Range(0, random.Next(4)).Select(_ => (short)random.Next(Classes)).Distinct());
+            referenceStart[i + 1] = referenceClass.Count;
+        }
+        var images = new DatasetImages(Classes, original, referenceStart, referenceClass.ToArray());
+        var predictions = Enumerable.Range(0, Entries).Select(e =>
+        {
+            // Top-5 entries, a top-3 and a top-1 one.
+            var k = e switch { 1 => 1, 2 => 3, _ => 5 };
+            var predictions = RankedPredictions.Empty(Images, k);
+            for (var i = 0; i < Images; i++)
+            {
+                var labels = Enumerable.Range(0, Classes).OrderBy(_ => random.Next()).Take(k).Select(c => (short)c).ToArray();
+                if (random.NextDouble() < 0.5) labels[0] = original[i];
+                if (e == 0 && random.NextDouble() < 0.1) continue; // a partial entry
+                predictions.Set(i, labels);
+            }
+            return predictions;
+        }).ToArray();
+        var scope = scoped ? Enumerable.Range(0, Images).Select(_ => random.NextDouble() < 0.7).ToArray() : null;
+
+        // The decided items, as a map the steps change; a state built from it in a shuffled order each time.
+        var items = new Dictionary<(int Image, short Class), ItemState>();
+        var problematic = new bool[Images];
+        LabelState Build()
+        {
+            var list = items.Select(p => (p.Key.Image, p.Key.Class, p.Value)).OrderBy(_ => random.Next()).ToList();
+            return LabelState.Build(Images, (bool[])problematic.Clone(), list);
+        }
+
+        var labels = Build();
+        var counts = predictions.Select(p => Scoring.Count(images, labels, p, scope)).ToArray();
+        var reused = 0;
+        for (var step = 0; step < 300; step++)
+        {
+            // A step: a few verdicts (often on a top-1 of some entry), reversals, drops back to pending, flag changes.
+            for (var n = random.Next(1, 6); n > 0; n--)
+            {
+                var i = random.Next(Images);
+                var cls = random.NextDouble() < 0.6 ? predictions[random.Next(Entries)].Top1(i) : (short)random.Next(Classes);
+                if (cls < 0) cls = original[i];
+                switch (random.Next(6))
+                {
+                    case 0: items.Remove((i, cls)); break;
+                    case 1: problematic[i] = !problematic[i]; break;
+                    default: items[(i, cls)] = (ItemState)random.Next(1, 4); break;
+                }
+            }
+            var next = Build();
+            var changed = LabelState.ChangedImages(labels, next);
+            for (var e = 0; e < Entries; e++)
+            {
+                var carried = Scoring.Recount(counts[e], images, labels, next, predictions[e], changed, scope);
+                if (ReferenceEquals(carried, counts[e])) reused++;
+                AssertEqual(Scoring.Count(images, next, predictions[e], scope), carried, $"seed {seed}, step {step}, entry {e}");
+                counts[e] = carried;
+            }
+            labels = next;
+        }
+        // Some steps touched no entry's top-1: those entries kept their counts object (nothing copied).
+        Assert.True(reused > 0);
+    }
+
+    [Fact]
+    public void Only_images_whose_flag_or_decided_items_differ_are_changed_whatever_the_order_of_the_items()
+    {
+        var before = LabelState.Build(4, [false, false, true, false],
+            [(0, 1, ItemState.Correct), (0, 2, ItemState.Wrong), (1, 1, ItemState.Unclear), (3, 0, ItemState.Correct)]);
+        var after = LabelState.Build(4, [false, false, false, false],
+            [(0, 2, ItemState.Wrong), (0, 1, ItemState.Correct), (1, 1, ItemState.Wrong), (3, 0, ItemState.Correct), (3, 2, ItemState.Wrong)]);
+        // Image 0: the same items in another order. 1: a state changed. 2: no longer problematic. 3: an item added.
+        Assert.Equal([1, 2, 3], LabelState.ChangedImages(before, after));
+        Assert.Empty(LabelState.ChangedImages(after, after));
+    }
+}
