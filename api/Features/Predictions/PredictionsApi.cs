@@ -126,7 +126,7 @@ public static class PredictionsApi
         if (target is not null || await connection.ExecuteScalarAsync<bool>("select exists (select 1 from models where slug = @slug)", new { slug }))
             return (target, problem);
         if (!System.Text.RegularExpressions.Regex.IsMatch(slug, ModelRules.SlugPattern))
-            return (null, Problems.Unprocessable("Invalid slug", "slug: lowercase letters, digits, '.', '_' and '-', at most 100 characters."));
+            return (null, Problems.Unprocessable("Invalid slug", "slug", "Lowercase letters, digits, '.', '_' and '-', at most 100 characters."));
         if (ModelRules.IsReserved(slug) && !user.IsInRole(Roles.Admin)) return (null, ModelsApi.Forbidden(slug));
         var found = await connection.QuerySingleOrDefaultAsync<Target>(
             """
@@ -263,7 +263,7 @@ public static class PredictionsApi
     /// <param name="k">How many label columns (1-5, default 5).</param>
     public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Template(string dataset, NpgsqlDataSource db, int k = PredictionParser.MaxK)
     {
-        if (k is < 1 or > PredictionParser.MaxK) return Problems.Unprocessable("Invalid k", $"k: 1 to {PredictionParser.MaxK} label columns.");
+        if (k is < 1 or > PredictionParser.MaxK) return Problems.Unprocessable("Invalid k", "k", $"1 to {PredictionParser.MaxK} label columns.");
         long? datasetId;
         await using (var connection = await db.OpenConnectionAsync())
             datasetId = await connection.ExecuteScalarAsync<long?>("select id from datasets where slug = @dataset", new { dataset });
