@@ -110,8 +110,7 @@ public sealed record BoardScope
 public sealed record RankingSensitivity(string[] Rankings, double?[][] Tau, int Entries);
 
 /// <summary>Whether the rank intervals and the tests between adjacent rows are in this answer yet.</summary>
-/// <param name="Status">ready, computing (ask again; ?wait=true waits for them), superseded (the labels changed before they
-/// were computed: ask again for the newer board) or failed (logged; the board stands).</param>
+/// <param name="Status">ready, computing (ask again; ?wait=true waits for them), superseded (labels changed first: ask again) or failed (logged; the board stands).</param>
 /// <param name="ComputeMs">How long the bootstrap and the tests took, once ready.</param>
 public sealed record BoardStatistics(string Status, int Replicates, ulong Seed, string Description, double? ComputeMs = null);
 

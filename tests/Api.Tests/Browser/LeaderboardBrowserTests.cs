@@ -52,6 +52,19 @@ public sealed class LeaderboardBrowserTests(BrowserFixture fixture) : IClassFixt
         await page.GotoAsync("/leaderboard");
         var rows = page.GetByTestId("board-rows").Locator("tr");
         await Assertions.Expect(rows).ToHaveCountAsync(entries.Count);
+        // No entry has synthetic predictions (make demo-zoo tags them): no notice. Tagged, the board says how many.
+        await Assertions.Expect(page.GetByTestId("board-synthetic")).ToBeHiddenAsync();
+        await using (var connection = await fixture.App.Db.OpenConnectionAsync())
+        await using (var tag = new Npgsql.NpgsqlCommand("update models set tags = tags || array['synthetic'], updated_at = now() where slug = 'vit-b16'", connection))
+            await tag.ExecuteNonQueryAsync();
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByTestId("board-synthetic")).ToContainTextAsync("1 of these entries have synthetic predictions");
+        await using (var connection = await fixture.App.Db.OpenConnectionAsync())
+        await using (var untag = new Npgsql.NpgsqlCommand("update models set tags = array_remove(tags, 'synthetic'), updated_at = now() where slug = 'vit-b16'", connection))
+            await untag.ExecuteNonQueryAsync();
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByTestId("board-synthetic")).ToBeHiddenAsync();
+        await Assertions.Expect(rows).ToHaveCountAsync(entries.Count);
         await Assertions.Expect(page.GetByTestId("label-version")).ToContainTextAsync($"Label version {board.GetProperty("labelVersion").GetInt64()}");
         // Entries with pending top-1s say so (on every image of the demo more of them are pending).
         await Assertions.Expect(page.GetByTestId("provisional").Locator("visible=true").First).ToBeVisibleAsync();

@@ -16,8 +16,8 @@ public sealed class PredictionsMemoryTests(ITestOutputHelper output)
     private static PredictionsCache Cache(double megabytes) =>
         new(Options.Create(new RelabelOptions { PredictionsMemoryMb = megabytes }));
 
-    /// <summary>Predictions of 100,000 images: 1,000,000 bytes in memory.</summary>
-    private static RankedPredictions Megabyte() => RankedPredictions.Empty(100_000, 1);
+    /// <summary>Top-5 predictions of 100,000 images: 1,000,000 bytes in memory (two bytes per label).</summary>
+    private static RankedPredictions Megabyte() => RankedPredictions.Empty(100_000, 5);
 
     [Fact]
     public void Past_the_budget_the_least_recently_used_predictions_go()

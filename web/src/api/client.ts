@@ -292,7 +292,9 @@ async function request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', temp
 
   let response: Response;
   try {
-    response = await fetch(url, { method, headers, body, credentials: 'same-origin', signal: options.signal ?? null });
+    // The board may be cached by proxies for a few seconds (Cache-Control max-age); the app always revalidates, so a
+    // reviewer sees their own verdict at once (an unchanged board costs a 304).
+    response = await fetch(url, { method, headers, body, credentials: 'same-origin', cache: 'no-cache', signal: options.signal ?? null });
   } catch (error) {
     if (isAbortError(error)) throw error;
     throw new ApiError(networkProblem());

@@ -157,6 +157,8 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     'an image may show several classes, and any of them is a right answer. ',
     el('a', { attrs: { href: '#definition' }, text: 'The exact definition' }), ' is below the table.');
   const emptyNote = el('p', { class: 'notice', testid: 'board-empty' });
+  // Entries tagged 'synthetic' (make demo-zoo) were not made by the models they are named after.
+  const syntheticNote = el('p', { class: 'notice', testid: 'board-synthetic' });
   const submitLink = el('a', { text: 'Submit predictions' });
   emptyNote.append('No entries on this board yet. ', submitLink, ' to put a model on it, or pick another dataset.');
   const csvLink = el('a', { class: 'button', testid: 'board-csv', attrs: { download: '' }, text: 'Download CSV' });
@@ -186,7 +188,7 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
   root.append(
     el('h1', { text: 'Leaderboard' }),
     // The table comes right after the controls that shape it; the definition in force and the scope follow it, unfolded.
-    intro, controls, definition, version, status, problemBox, emptyNote, compareBar, tableBox, exportBox, statistics, howText, scopeBox, howTo,
+    intro, controls, definition, version, status, problemBox, emptyNote, syntheticNote, compareBar, tableBox, exportBox, statistics, howText, scopeBox, howTo,
     plotBox, sensitivityBox,
     el('ul', { class: 'links' }, el('li', {}, hardLink), el('li', {}, statisticsLink), el('li', {}, paperLink)),
   );
@@ -212,6 +214,10 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     root.classList.toggle('is-loading', state.loading);
     setHref(submitLink, hrefs.submit());
     setHidden(emptyNote, board === null || board.rows.length > 0);
+    const synthetic = board?.rows.filter((r: LeaderboardRow) => r.tags.includes('synthetic')).length ?? 0;
+    setText(syntheticNote, `${synthetic} of these entries have synthetic predictions: generated to match published accuracies ` +
+      '(make demo-zoo), not made by the models they are named after.');
+    setHidden(syntheticNote, synthetic === 0);
     setHidden(exportBox, board === null || board.rows.length === 0);
     if (!board) {
       setText(status, state.loading ? 'Loading…' : '');
