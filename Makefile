@@ -75,8 +75,8 @@ test: web build
 	$(call CLUSTER,test-pg,$(TEST_PG_PORT)) destroy
 	$(call CLUSTER,test-pg,$(TEST_PG_PORT)) start
 	trap '$(call CLUSTER,test-pg,$(TEST_PG_PORT)) destroy' EXIT
-	RELABEL_TEST_PG="$$($(call CLUSTER,test-pg,$(TEST_PG_PORT)) connection);Timeout=10;Command Timeout=300" \
-	RELABEL_TEST_PG_ADMIN="$$($(call CLUSTER,test-pg,$(TEST_PG_PORT)) admin-connection);Timeout=10;Command Timeout=300" \
+	RELABEL_TEST_PG="$$($(call CLUSTER,test-pg,$(TEST_PG_PORT)) connection);Timeout=30;Command Timeout=300" \
+	RELABEL_TEST_PG_ADMIN="$$($(call CLUSTER,test-pg,$(TEST_PG_PORT)) admin-connection);Timeout=30;Command Timeout=300" \
 	RELABEL_TEST_ORDER="$(TEST_ORDER)" tests/run-all.sh
 
 ## Benchmarks measure a Release build of the API (tests use Debug).
