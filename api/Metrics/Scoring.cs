@@ -123,7 +123,6 @@ public sealed class RankedPredictions(short[] ranked, int k)
 
     public int Count => Ranked.Length / Stride;
     public short Top1(int image) => Ranked[image * Stride];
-    public ReadOnlySpan<short> Labels(int image) => Ranked.AsSpan(image * Stride, Stride);
 
     /// <summary>Sets an image's labels (the first K of them; the rest of its slots absent).</summary>
     public void Set(int image, ReadOnlySpan<short> labels)

@@ -201,8 +201,6 @@ public sealed class LeaderboardService(
     {
         private readonly Lazy<int[]> _changed = new(() => LabelState.ChangedImages(basis!.Labels, labels));
 
-        public ImageScope Scope => scope;
-
         public ClassCounts Get(string entryKey, RankedPredictions predictions) =>
             counts.GetOrAdd(entryKey + ":scope:" + scope.Key, key =>
                 basis is not null && basis.Counts.TryGetValue(key, out var previous)
