@@ -12,6 +12,7 @@ namespace Relabel.Api.Tests.Faults;
 /// Stops and restarts a real PostgreSQL cluster of its own under a running API. How long the answers and the recovery
 /// take is measured by make bench (database_outage_503_seconds, database_outage_recovery_seconds), not here.
 /// </summary>
+[Collection(nameof(Relabel.Api.Tests.Operations.OwnClustersCollection))]
 public sealed class DatabaseOutageTests(ITestOutputHelper output)
 {
     private static readonly string Cluster = Path.Combine(RepositoryRoot.Find(AppContext.BaseDirectory), "db", "cluster.sh");

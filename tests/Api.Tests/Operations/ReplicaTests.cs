@@ -15,6 +15,7 @@ namespace Relabel.Api.Tests.Operations;
 /// db/cluster.sh replica-of), one API process on each. Writes go to the primary; the replica's process serves the board
 /// and reaches the primary's label version, and refuses writes.
 /// </summary>
+[Collection(nameof(OwnClustersCollection))]
 public sealed class ReplicaTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -134,3 +135,10 @@ public sealed class ReplicaTests
         }
     }
 }
+
+/// <summary>
+/// Tests that start PostgreSQL clusters and API processes of their own (initdb, a base backup, WordNet loads) run alone,
+/// after the parallel classes, as the bundle tests do: their bursts of CPU made other classes' connection attempts time out.
+/// </summary>
+[CollectionDefinition(nameof(OwnClustersCollection), DisableParallelization = true)]
+public sealed class OwnClustersCollection;
