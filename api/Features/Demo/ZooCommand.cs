@@ -21,7 +21,6 @@ public static class ZooCommand
 {
     public const string Dataset = "zoo-imagenet";
     public const string Shifted = "zoo-imagenetv2";
-    public const string Synthetic = "synthetic";
 
     /// <summary>
     /// Loads the zoo through <paramref name="client"/> (an admin). <paramref name="limit"/> takes the first models only
@@ -102,7 +101,7 @@ public static class ZooCommand
                 parameterCount = model.ParameterMillions is { } p ? (long?)Math.Round(p * 1e6) : null,
                 trainingData = extra ?? "imagenet-1k",
                 codeUrl = "https://github.com/huggingface/pytorch-image-models",
-                tags = new[] { Synthetic, $"img{model.ImageSize}" }.Concat(extra is null ? [] : new[] { extra }).ToArray(),
+                tags = new[] { Models.ModelTags.Synthetic, $"img{model.ImageSize}" }.Concat(extra is null ? [] : new[] { extra }).ToArray(),
             }, ct);
             if (created.StatusCode != System.Net.HttpStatusCode.Conflict) await EnsureAsync(created, ct);
             await UploadAsync(client, model.Slug, Dataset, files, predictions[k].Val, ct);

@@ -22,9 +22,10 @@ public sealed record MistakeImage(long ImageId, string OriginalWnid, string Orig
 public sealed record PaperMistakes(
     string Dataset, int Humans, int Models, long HumansAllWrong, long ModelsAllWrong, long Both, SubsetCount[] BothBySubset, MistakeImage[] BothImages);
 
+/// <param name="SyntheticEntries">Entries in the figure whose predictions are synthetic (tagged so by make demo-zoo).</param>
 public sealed record PaperViewResponse(
     string Dataset, string Shifted, string? ImageSet, string Definition, long LabelVersion, long ShiftedLabelVersion,
-    BoardScope Scope, PaperFigure Figure, PaperTableRow[] Table, PaperMistakes[] Mistakes);
+    BoardScope Scope, PaperFigure Figure, PaperTableRow[] Table, PaperMistakes[] Mistakes, int SyntheticEntries);
 
 /// <summary>
 /// The paper's main results for any pair of datasets on one scope (Shankar et al. 2020, Figure 1, Table 2 and the
@@ -85,8 +86,8 @@ public static class PaperView
         }).ToList();
         var all = boards[0];
 
-        var points = all.Rows
-            .Where(r => r.Complete && r.Value is not null && r.Shift is { Complete: true, Value: not null })
+        var plotted = all.Rows.Where(r => r.Complete && r.Value is not null && r.Shift is { Complete: true, Value: not null }).ToList();
+        var points = plotted
             .Select(r => new PaperPoint(r.Slug, r.DisplayName, r.Kind, r.Computed, r.Value!.Value, r.MultiLabel.Lower, r.MultiLabel.Upper,
                 r.Shift!.Value!.Value, r.Shift.Lower, r.Shift.Upper, r.Shift.EffectiveRobustness))
             .ToArray();
@@ -114,7 +115,7 @@ public static class PaperView
         }).ToArray();
 
         return TypedResults.Ok(new PaperViewResponse(head.Slug, pair.Slug, scope.Name, all.Definition, head.LabelVersion, pair.LabelVersion,
-            all.Scope, figure, table.ToArray(), mistakes));
+            all.Scope, figure, table.ToArray(), mistakes, plotted.Count(r => r.Tags.Contains(Models.ModelTags.Synthetic))));
     }
 
     private static PaperTableRow Row(string subset, string role, LeaderboardRow r) =>

@@ -18,6 +18,12 @@ public static class ModelKinds
     public static readonly string[] All = [Model, ModelExtraData, Human, Ensemble];
 }
 
+public static class ModelTags
+{
+    /// <summary>Predictions generated to match published figures (make demo-zoo), not made by the model itself.</summary>
+    public const string Synthetic = "synthetic";
+}
+
 /// <param name="Kind">model (ImageNet-1k only), model-extra-data, human or ensemble.</param>
 /// <param name="TrainingData">A short tag for the training data, e.g. "imagenet-1k" or "jft-300m".</param>
 public sealed record CreateModelRequest(

@@ -340,6 +340,25 @@ public sealed class EvidenceTests(EvidenceTests.Fixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task The_paper_view_counts_the_entries_with_synthetic_predictions_so_the_page_can_say_so()
+    {
+        await fixture.SeedAsync();
+        using var admin = fixture.App.Admin();
+        async Task<int> SyntheticAsync() => (await GetAsync("/api/analysis/paper?dataset=ev&imageSet=humans-labeled")).GetProperty("syntheticEntries").GetInt32();
+        Assert.Equal(0, await SyntheticAsync());
+        var model = Entries.First(e => !e.Human).Slug;
+        Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync($"/api/models/{model}", new { tags = new[] { "synthetic" } })).StatusCode);
+        try
+        {
+            Assert.Equal(1, await SyntheticAsync());
+        }
+        finally
+        {
+            Assert.Equal(HttpStatusCode.OK, (await admin.PatchAsJsonAsync($"/api/models/{model}", new { tags = Array.Empty<string>() })).StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task Image_sets_are_declared_through_the_api_and_bad_ones_write_nothing()
     {
         await fixture.SeedAsync();

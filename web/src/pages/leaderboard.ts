@@ -18,6 +18,7 @@ import { mountScatterPlot, type ScatterPoint } from '../components/scatterPlot';
 import { mountScopeNotes } from '../components/scopeNotes';
 import { fetchImageSets, mountScopePicker } from '../components/scopePicker';
 import { mountSensitivityTable } from '../components/sensitivityTable';
+import { mountSyntheticNotice, syntheticTag } from '../components/syntheticNotice';
 import { formatCount } from '../logic/format';
 import { BOARD_KINDS, boardViewHref, defaultDescending, parseBoardView, type BoardView } from '../logic/boardView';
 import { filterRows, percent, signedPercent, sortRows, togglePick, type SortKey } from '../logic/leaderboard';
@@ -157,8 +158,8 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     'an image may show several classes, and any of them is a right answer. ',
     el('a', { attrs: { href: '#definition' }, text: 'The exact definition' }), ' is below the table.');
   const emptyNote = el('p', { class: 'notice', testid: 'board-empty' });
-  // Entries tagged 'synthetic' (make demo-zoo) were not made by the models they are named after.
-  const syntheticNote = el('p', { class: 'notice', testid: 'board-synthetic' });
+  const syntheticNote = el('div');
+  const synthetic = mountSyntheticNotice(syntheticNote, 'board-synthetic');
   const submitLink = el('a', { text: 'Submit predictions' });
   emptyNote.append('No entries on this board yet. ', submitLink, ' to put a model on it, or pick another dataset.');
   const csvLink = el('a', { class: 'button', testid: 'board-csv', attrs: { download: '' }, text: 'Download CSV' });
@@ -214,10 +215,7 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     root.classList.toggle('is-loading', state.loading);
     setHref(submitLink, hrefs.submit());
     setHidden(emptyNote, board === null || board.rows.length > 0);
-    const synthetic = board?.rows.filter((r: LeaderboardRow) => r.tags.includes('synthetic')).length ?? 0;
-    setText(syntheticNote, `${synthetic} of these entries have synthetic predictions: generated to match published accuracies ` +
-      '(make demo-zoo), not made by the models they are named after.');
-    setHidden(syntheticNote, synthetic === 0);
+    synthetic.update(board?.rows.filter((r: LeaderboardRow) => r.tags.includes(syntheticTag)).length ?? 0, 'these entries');
     setHidden(exportBox, board === null || board.rows.length === 0);
     if (!board) {
       setText(status, state.loading ? 'Loading…' : '');

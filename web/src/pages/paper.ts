@@ -12,6 +12,7 @@ import { mountKeyedList } from '../components/keyedList';
 import { mountProblemBox } from '../components/problemBox';
 import { mountScatterPlot } from '../components/scatterPlot';
 import { mountScopeNotes } from '../components/scopeNotes';
+import { mountSyntheticNotice } from '../components/syntheticNotice';
 import { fetchImageSets, mountScopePicker } from '../components/scopePicker';
 import { mountTable } from '../components/table';
 import { roleName } from '../logic/compare';
@@ -103,6 +104,8 @@ export function mountPaperPage(root: HTMLElement, route: Extract<Route, { page: 
   const problemBox = el('div');
   const problem = mountProblemBox(problemBox);
   const status = el('p', { class: 'status', attrs: { 'aria-live': 'polite' } });
+  const syntheticBox = el('div');
+  const synthetic = mountSyntheticNotice(syntheticBox, 'paper-synthetic');
 
   const figure = el('section', { class: 'plot', testid: 'paper-figure' }, el('h2', { text: 'Original vs shifted accuracy' }));
   const fitControls = mountFitControls(figure, {
@@ -134,7 +137,7 @@ export function mountPaperPage(root: HTMLElement, route: Extract<Route, { page: 
   const mistakesBox = el('section', {}, el('h2', { text: 'Images everyone gets wrong' }));
   const mistakes = mountMistakes(mistakesBox, () => state.view?.imageSet ?? (state.imageSet || null));
 
-  root.append(heading, lead, controls, scopeBox, problemBox, status, figure, tableBox, mistakesBox);
+  root.append(heading, lead, controls, scopeBox, problemBox, status, syntheticBox, figure, tableBox, mistakesBox);
 
   function update(): void {
     datasetOptions.update(state.datasets ?? []);
@@ -144,6 +147,7 @@ export function mountPaperPage(root: HTMLElement, route: Extract<Route, { page: 
     setText(status, state.loading ? 'Computing…' : '');
     const v = state.view;
     for (const part of [figure, tableBox, mistakesBox]) setHidden(part, v === null);
+    synthetic.update(v?.syntheticEntries ?? 0, 'the entries in the figure');
     if (!v) return;
     setText(heading, `The paper’s results: ${v.dataset} vs ${v.shifted}`);
     ctx.setTitle(`${v.dataset} vs ${v.shifted}`, 'Paper view');
