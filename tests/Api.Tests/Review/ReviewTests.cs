@@ -303,6 +303,51 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_skip_is_recorded_with_its_reason_ends_the_lease_and_refuses_bad_input_and_other_roles()
+    {
+        var images = await CreateDatasetAsync(App, "skip", Tench, Tench);
+        await AddPredictionsAsync(App, "skip", "skip-m", new Dictionary<string, string> { ["img_1"] = Goldfish, ["img_2"] = Goldfish });
+        using var ann = await App.UserAsync("skip-ann", "reviewer");
+        using var bob = await App.UserAsync("skip-bob", "reviewer");
+        var first = await ann.NextAsync("dataset=skip");
+        var id = first.ImageId();
+        const string Skips = "select count(*) from review_skips where image_id = @id";
+
+        // Bad reasons and overlong notes: 422 with the field, nothing written; an unknown image: 404.
+        var invalid = await (await ann.PostAsJsonAsync($"/api/review/images/{id}/skip", new { reason = "bored", note = new string('x', 1001) }))
+            .ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.True(invalid.HasFieldError("reason"), invalid.ToString());
+        Assert.True(invalid.HasFieldError("note"), invalid.ToString());
+        await (await ann.PostAsJsonAsync("/api/review/images/999999999/skip", new { reason = "unsure" })).ProblemAsync(HttpStatusCode.NotFound);
+        // Only reviewers skip.
+        using var uploader = await App.UserAsync("skip-uploader", "uploader");
+        await (await uploader.PostAsJsonAsync($"/api/review/images/{id}/skip", new { reason = "unsure" })).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await App.Anonymous().PostAsJsonAsync($"/api/review/images/{id}/skip", new { reason = "unsure" })).ProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Equal(0, await App.ScalarAsync<long>(Skips, new { id }));
+
+        // The skip is stored with who, why and the note, and the image is free for another reviewer at once.
+        var response = await ann.PostAsJsonAsync($"/api/review/images/{id}/skip", new { reason = "needs-expert", note = "a rare eel?" });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var skip = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal(id, skip.GetProperty("imageId").GetInt64());
+        Assert.Equal("needs-expert", skip.GetProperty("reason").GetString());
+        Assert.Equal("needs-expert|a rare eel?|skip-ann", await App.ScalarAsync<string>(
+            "select s.reason || '|' || s.note || '|' || u.name from review_skips s join users u on u.id = s.reviewer_id where s.image_id = @id",
+            new { id }));
+        Assert.Equal(0, await App.ScalarAsync<long>("select count(*) from review_leases where image_id = @id", new { id }));
+        Assert.Equal(id, (await bob.NextAsync("dataset=skip")).ImageId());
+        // Nothing about the labels changed.
+        Assert.Equal(0, await App.ScalarAsync<long>(
+            "select count(*) from verdict_events e join review_items r on r.id = e.item_id where r.image_id = @id", new { id }));
+
+        // Progress counts the images each queue holds, for the time left.
+        var all = (await ann.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/review/progress?dataset=skip"))
+            .GetProperty("subsets").EnumerateArray().Single(s => s.GetProperty("subset").GetString() == "all");
+        Assert.Equal(2, all.GetProperty("pendingImages").GetInt64());
+        Assert.Equal(0, all.GetProperty("conflictImages").GetInt64());
+    }
+
+    [Fact]
     public async Task Anonymous_and_uploader_callers_cannot_review()
     {
         var images = await CreateDatasetAsync(App, "authz", Tench);
