@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.Playwright;
@@ -183,6 +184,86 @@ public sealed class ReviewDeskBrowserTests(BrowserFixture fixture) : IClassFixtu
         await Assertions.Expect(phone.Locator("[data-testid=review-panel][data-image-id]")).ToHaveCountAsync(1);
         await phone.Keyboard.PressAsync("s");
         await ScreenshotAsync(phone, "review-skip-390x844.png");
+        Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task An_admin_edits_and_deletes_guide_notes_on_the_review_desk_and_the_guide_page_choosing_classes_by_name()
+    {
+        var app = fixture.App;
+        var images = await ReviewTestData.CreateDatasetAsync(app, "notes-desk", Tench);
+        await ReviewTestData.AddPredictionsAsync(app, "notes-desk", "notes-desk-m", new Dictionary<string, string> { ["img_1"] = Goldfish });
+        long own, pair;
+        using (var admin = app.Admin())
+        {
+            own = (await (await admin.PutAsJsonAsync("/api/guide-notes", new { wnid = Tench, body = "Fins." })).JsonAsync()).GetProperty("id").GetInt64();
+            pair = (await (await admin.PutAsJsonAsync("/api/guide-notes", new { wnid = Tench, otherWnid = Goldfish, body = "Colour tells." })).JsonAsync())
+                .GetProperty("id").GetInt64();
+        }
+        using (await app.UserAsync("notes-rev", "reviewer")) { }
+        using (await app.UserAsync("notes-admin", "admin")) { }
+        const string Stored = "select wnid || '|' || coalesce(other_wnid, '-') || '|' || body from guide_notes where id = @id";
+        var scriptErrors = new List<string>();
+
+        // A reviewer reads the notes but gets no Edit or Delete.
+        var reviewer = await SignInAsync("notes-rev", "/review?dataset=notes-desk", scriptErrors);
+        await Assertions.Expect(reviewer.Locator($"[data-testid=review-row][data-wnid='{Tench}'] .guide-note[data-note-id='{own}']")).ToContainTextAsync("Fins.");
+        await Assertions.Expect(reviewer.GetByTestId("guide-note-edit")).ToHaveCountAsync(0);
+
+        // On the desk, the admin edits the tench note: a new class picked by its name, a new text; the same note changes.
+        var page = await SignInAsync("notes-admin", $"/review?image={images["img_1"]}", scriptErrors);
+        var tenchNote = page.Locator($"[data-testid=review-row][data-wnid='{Tench}'] .guide-note[data-note-id='{own}']");
+        await tenchNote.GetByTestId("guide-note-edit").ClickAsync();
+        var editor = page.GetByTestId("guide-editor");
+        await Assertions.Expect(editor).ToBeVisibleAsync();
+        await Assertions.Expect(editor.GetByTestId("guide-edit-class-chosen")).ToHaveTextAsync($"tench ({Tench})");
+        await Assertions.Expect(editor.GetByTestId("guide-edit-body")).ToHaveValueAsync("Fins.");
+        await editor.GetByTestId("guide-edit-class-search").PressSequentiallyAsync("goldf");
+        await editor.Locator($"[data-testid=guide-edit-class-options] button[data-wnid='{Goldfish}']").ClickAsync();
+        await Assertions.Expect(editor.GetByTestId("guide-edit-class-chosen")).ToHaveTextAsync($"goldfish ({Goldfish})");
+        await editor.GetByTestId("guide-edit-body").FillAsync("Orange, *mostly*.");
+        await ScreenshotAsync(page, "review-note-editor-1440x900.png");
+        await editor.GetByTestId("guide-edit-save").ClickAsync();
+        await Assertions.Expect(editor).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator($"[data-testid=review-row][data-wnid='{Goldfish}'] .guide-note[data-note-id='{own}']")).ToContainTextAsync("Orange, mostly.");
+        await Assertions.Expect(tenchNote).ToHaveCountAsync(0);
+        Assert.Equal($"{Goldfish}|-|Orange, *mostly*.", await ScalarAsync<string>(Stored, new { id = own }));
+
+        // Delete asks once more on the same button, then the note is gone from the database and the desk.
+        var pairNote = page.Locator($"[data-testid=review-row][data-wnid='{Tench}'] .guide-note[data-note-id='{pair}']");
+        await pairNote.GetByTestId("guide-note-delete").ClickAsync();
+        await Assertions.Expect(pairNote.GetByTestId("guide-note-delete")).ToHaveTextAsync("Delete: sure?");
+        Assert.Equal(1L, await ScalarAsync<long>("select count(*) from guide_notes where id = @pair", new { pair }));
+        await pairNote.GetByTestId("guide-note-delete").ClickAsync();
+        await Assertions.Expect(page.Locator($".guide-note[data-note-id='{pair}']")).ToHaveCountAsync(0);
+        Assert.Equal(0L, await ScalarAsync<long>("select count(*) from guide_notes where id = @pair", new { pair }));
+
+        // The guide page: a new note by class name, then edited and deleted where it is listed.
+        await page.GotoAsync("/guide");
+        await page.GetByTestId("guide-new-note").ClickAsync();
+        await editor.GetByTestId("guide-edit-class-search").PressSequentiallyAsync("tench");
+        await editor.Locator($"[data-testid=guide-edit-class-options] button[data-wnid='{Tench}']").ClickAsync();
+        await editor.GetByTestId("guide-edit-body").FillAsync("Greenish.");
+        await editor.GetByTestId("guide-edit-save").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("guide-entries")).ToContainTextAsync("Greenish.");
+        var created = await ScalarAsync<long>("select id from guide_notes where wnid = @Tench and other_wnid is null", new { Tench });
+        var card = page.Locator($"[data-testid=guide-entries] [data-note-id='{created}']");
+        await Assertions.Expect(card).ToContainTextAsync("Greenish.");
+        await card.GetByTestId("guide-note-edit").ClickAsync();
+        await Assertions.Expect(editor.GetByTestId("guide-edit-class-chosen")).ToHaveTextAsync($"tench ({Tench})");
+        await editor.GetByTestId("guide-edit-body").FillAsync("Olive green.");
+        await editor.GetByTestId("guide-edit-save").ClickAsync();
+        await Assertions.Expect(card).ToContainTextAsync("Olive green.");
+        Assert.Equal($"{Tench}|-|Olive green.", await ScalarAsync<string>(Stored, new { id = created }));
+        await card.GetByTestId("guide-note-delete").ClickAsync();
+        await card.GetByTestId("guide-note-delete").ClickAsync();
+        await Assertions.Expect(card).ToHaveCountAsync(0);
+        Assert.Equal(0L, await ScalarAsync<long>("select count(*) from guide_notes where id = @created", new { created }));
+
+        var phone = await SignInAsync("notes-admin", "/guide", scriptErrors, 390, 844);
+        await phone.GetByTestId("guide-new-note").ClickAsync();
+        await ScreenshotAsync(phone, "guide-editor-390x844.png");
         Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
         Assert.Empty(scriptErrors);
     }

@@ -451,4 +451,34 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         await (await admin.DeleteAsync($"/api/guide-notes/{own.GetProperty("id")}")).ProblemAsync(HttpStatusCode.NotFound);
         Assert.Single((await reviewer.ReviewAsync(images["img_1"])).GetProperty("notes").EnumerateArray());
     }
+
+    [Fact]
+    public async Task An_admin_edits_a_guide_note_in_place_and_bad_edits_and_other_roles_are_refused()
+    {
+        using var admin = App.Admin();
+        var note = await (await admin.PutAsJsonAsync("/api/guide-notes", new { wnid = Chihuahua, body = "Small." })).JsonAsync();
+        var id = note.GetProperty("id").GetInt64();
+        await admin.PutAsJsonAsync("/api/guide-notes", new { wnid = Tench, body = "A fish." });
+        const string Stored = "select wnid || '|' || coalesce(other_wnid, '-') || '|' || body from guide_notes where id = @id";
+
+        // The same note (same id) becomes a pair note with a new text; the pair is stored in wnid order.
+        var edited = await (await admin.PutAsJsonAsync($"/api/guide-notes/{id}", new { wnid = ShihTzu, otherWnid = Chihuahua, body = "Coat length." })).JsonAsync();
+        Assert.Equal(id, edited.GetProperty("id").GetInt64());
+        Assert.Equal($"{Chihuahua}|{ShihTzu}|Coat length.", await App.ScalarAsync<string>(Stored, new { id }));
+
+        // Bad input is 422 with the field; the class or pair of another note is 409; a missing note 404; nothing changes.
+        var invalid = await (await admin.PutAsJsonAsync($"/api/guide-notes/{id}", new { wnid = "dog", body = "" })).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.True(invalid.HasFieldError("wnid"), invalid.ToString());
+        Assert.True(invalid.HasFieldError("body"), invalid.ToString());
+        await (await admin.PutAsJsonAsync($"/api/guide-notes/{id}", new { wnid = "n00000001", body = "x" })).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        await (await admin.PutAsJsonAsync($"/api/guide-notes/{id}", new { wnid = Tench, body = "x" })).ProblemAsync(HttpStatusCode.Conflict);
+        await (await admin.PutAsJsonAsync("/api/guide-notes/999999999", new { wnid = Tench, body = "x" })).ProblemAsync(HttpStatusCode.NotFound);
+        Assert.Equal($"{Chihuahua}|{ShihTzu}|Coat length.", await App.ScalarAsync<string>(Stored, new { id }));
+
+        // Reviewers read notes but neither edit nor delete them.
+        using var reviewer = await App.UserAsync("guide-edit-reviewer", "reviewer");
+        await (await reviewer.PutAsJsonAsync($"/api/guide-notes/{id}", new { wnid = Tench, body = "x" })).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await reviewer.DeleteAsync($"/api/guide-notes/{id}")).ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Equal($"{Chihuahua}|{ShihTzu}|Coat length.", await App.ScalarAsync<string>(Stored, new { id }));
+    }
 }

@@ -14,6 +14,7 @@ import { api, ApiError, isAbortError, toProblem } from '../api/client';
 import type { Dataset, ReviewImage, ReviewProgress, SubmitReviewResponse } from '../api/types';
 import { itemVerdicts, type AdjudicationVerdict, type ItemVerdicts, type ReviewMode } from '../logic/adjudication';
 import { el, setHidden, setText } from '../components/dom';
+import { mountGuideNoteEditor } from '../components/guideNoteEditor';
 import { mountProblemBox } from '../components/problemBox';
 import { mountFlagControl } from '../components/review/flagControl';
 import { mountImagePane } from '../components/review/imagePane';
@@ -157,6 +158,15 @@ function mountReviewDesk(
     onChoose: (itemId, choice) => set(chooseFor(desk, itemId, choice)),
     onFocus: (itemId) => set(focusItem(desk, itemId)),
     onAdjudicate: (itemId, verdict) => void adjudicate(itemId, verdict),
+    onEditNote: (note) => {
+      const lemma = (wnid: string): string => desk.current?.labels.find((l) => l.wnid === wnid)?.lemmas[0] ?? wnid;
+      noteEditor.open({
+        id: note.id, wnid: { wnid: note.wnid, lemma: lemma(note.wnid) },
+        other: note.otherWnid ? { wnid: note.otherWnid, lemma: lemma(note.otherWnid) } : null, body: note.body,
+      });
+    },
+    onNoteDeleted: () => void refreshNotes(),
+    onError: fail,
   }, ctx.signal);
   // Submit right under the rows, the flag after it: the button stays on the first screen.
   const actions = mountReviewActions(side, { onSubmit: () => void submitCurrent(), onUndo: () => void undoLast() });
@@ -166,6 +176,7 @@ function mountReviewDesk(
     onCancel: () => setSkip({ open: false, reason: null }),
   });
   const flag = mountFlagControl(side, { onChange: (change) => set(editFlag(desk, change), change.note === undefined) });
+  const noteEditor = mountGuideNoteEditor(side, { signal: ctx.signal, onSaved: () => void refreshNotes() });
 
   // --- Rendering ---
   function set(next: DeskState<ReviewImage>, rerender = true): void {
@@ -212,6 +223,7 @@ function mountReviewDesk(
   function show(image: ReviewImage | null): void {
     around.standing = null;
     around.skip = { open: false, reason: null };
+    if (image?.image.id !== desk.current?.image.id) noteEditor.close();
     // The address follows the image on screen, so it can be shared or reloaded and back/forward walk the session.
     const href = reviewHref({ ...query, image: image?.image.id ?? null });
     if (around.shown++ === 0) ctx.replaceQuietly(href);
@@ -253,6 +265,18 @@ function mountReviewDesk(
     const fresh = await api.get('/api/review/images/{id}', { path: { id: imageId }, signal: ctx.signal });
     await history;
     set(replaceLabels(desk, imageId, fresh.labels));
+  }
+
+  /** After a guide note was written or deleted: the notes shown beside the rows, as they are now. */
+  async function refreshNotes(): Promise<void> {
+    const imageId = desk.current?.image.id;
+    if (imageId === undefined) return;
+    try {
+      const fresh = await api.get('/api/review/images/{id}', { path: { id: imageId }, signal: ctx.signal });
+      if (desk.current?.image.id === imageId) set({ ...desk, current: { ...desk.current, notes: fresh.notes }, status: 'Guide notes updated.' });
+    } catch (error) {
+      fail(error);
+    }
   }
 
   function loadProgress(): void {
