@@ -30,11 +30,11 @@ export function mountStatusBar(parent: HTMLElement): { update(state: StatusBarSt
   const flagText = el('span', { class: 'review-bar-flag', testid: 'review-bar-flag' });
   const status = el('span', { class: 'review-status', testid: 'review-status', attrs: { role: 'status', 'aria-live': 'polite' } });
   const error = el('span', { class: 'review-error', testid: 'review-error', attrs: { role: 'alert' } });
-  const sessionText = el('span', { testid: 'review-session' });
+  const sessionText = el('span', { class: 'review-session', testid: 'review-session' });
   const help = el('span', { class: 'muted review-keys', testid: 'review-keys', text: keyHelp(false) });
   parent.append(el('div', { class: 'review-bar', testid: 'review-bar' },
-    el('div', { class: 'review-bar-line' }, progressBar, ' ', progressText, ' · ', todayText, ' · ', sessionText, ' · ', flagText),
-    el('div', { class: 'review-bar-line' }, status, error),
+    el('div', { class: 'review-bar-line' }, progressBar, ' ', progressText, ' · ', todayText, ' · ', flagText),
+    el('div', { class: 'review-bar-line' }, sessionText, ' ', status, error),
     el('div', { class: 'review-bar-line' }, help)));
 
   return {
