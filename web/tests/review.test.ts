@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseInline, parseMarkdown } from '../src/logic/markdown';
-import { buildSubmission, buildUndo, keyAction, type Choice } from '../src/logic/review';
+import { buildSubmission, buildUndo, keyAction, keyHelp, type Choice } from '../src/logic/review';
 
 describe('review keys', () => {
   it('maps digits to choices, j/k and arrows to moves, and the command keys', () => {
@@ -14,6 +14,29 @@ describe('review keys', () => {
     assert.deepEqual(keyAction('p'), { kind: 'toggle-problematic' });
     assert.deepEqual(keyAction('u'), { kind: 'undo' });
     assert.equal(keyAction('x'), null);
+  });
+
+  it('maps zoom, pan, skip and adjudication keys without clashing with the choices', () => {
+    assert.deepEqual(keyAction('+'), { kind: 'zoom', by: 'in' });
+    assert.deepEqual(keyAction('-'), { kind: 'zoom', by: 'out' });
+    assert.deepEqual(keyAction('z'), { kind: 'zoom', by: 'reset' });
+    assert.deepEqual(keyAction('0'), { kind: 'choose', choice: 'unreviewed' });
+    assert.deepEqual(keyAction('ArrowLeft', { shift: true }), { kind: 'pan', dx: 1, dy: 0 });
+    assert.deepEqual(keyAction('ArrowDown', { shift: true }), { kind: 'pan', dx: 0, dy: -1 });
+    assert.deepEqual(keyAction('ArrowDown'), { kind: 'move', by: 1 });
+    assert.deepEqual(keyAction('s'), { kind: 'skip' });
+    // With the skip panel open, digits choose its reason, Enter skips, Escape cancels.
+    assert.deepEqual(keyAction('2', { skipping: true }), { kind: 'skip-reason', reason: 'image-wont-load' });
+    assert.deepEqual(keyAction('Enter', { skipping: true }), { kind: 'skip-confirm' });
+    assert.deepEqual(keyAction('Escape', { skipping: true }), { kind: 'skip-cancel' });
+    assert.equal(keyAction('p', { skipping: true }), null);
+    // Shift with a choice key adjudicates, for admins only (the key is "@" on a US layout: the code decides).
+    assert.deepEqual(keyAction('@', { shift: true, code: 'Digit2', admin: true }), { kind: 'adjudicate', verdict: 'wrong' });
+    assert.deepEqual(keyAction(')', { shift: true, code: 'Digit0', admin: true }), { kind: 'adjudicate', verdict: 'unreviewed' });
+    assert.equal(keyAction('!', { shift: true, code: 'Digit1', admin: false }), null);
+    assert.match(keyHelp(true), /shift\+1\/2\/3 adjudicate/);
+    assert.ok(!keyHelp(false).includes('adjudicate'));
+    assert.match(keyHelp(false), /s skip.*\+\/− zoom · z reset zoom · shift\+arrows pan/);
   });
 });
 

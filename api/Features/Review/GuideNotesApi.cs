@@ -16,6 +16,8 @@ public static class GuideNotesApi
             .WithSummary("Guide notes, all or those that mention a class.");
         group.MapPut("/", Put).WithName("PutGuideNote").RequireAuthorization(Policies.Admin)
             .WithSummary("Create or replace the note of a class, or of the pair wnid vs otherWnid (in either order).");
+        group.MapPut("/{id:long}", Update).WithName("UpdateGuideNote").RequireAuthorization(Policies.Admin)
+            .WithSummary("Edit a guide note in place: its class or pair and its text; 409 when another note has that class or pair.");
         group.MapDelete("/{id:long}", Delete).WithName("DeleteGuideNote").RequireAuthorization(Policies.Admin)
             .WithSummary("Delete a guide note.");
         return group;
@@ -33,18 +35,24 @@ public static class GuideNotesApi
         return TypedResults.Ok(notes.ToArray());
     }
 
-    public static async Task<Results<Ok<GuideNote>, ProblemHttpResult>> Put(
-        PutGuideNoteRequest request, ClaimsPrincipal user, NpgsqlDataSource db)
+    /// <summary>Pairs are stored once, with the smaller wnid first.</summary>
+    private static (string Wnid, string? Other) Ordered(PutGuideNoteRequest request) =>
+        request.OtherWnid is { } o && string.CompareOrdinal(o, request.Wnid) < 0 ? (o, request.Wnid) : (request.Wnid, request.OtherWnid);
+
+    private static async Task<ProblemHttpResult?> UnknownClassAsync(NpgsqlConnection connection, string wnid, string? other)
     {
-        // Pairs are stored once, with the smaller wnid first.
-        var (wnid, other) = request.OtherWnid is { } o && string.CompareOrdinal(o, request.Wnid) < 0
-            ? (o, (string?)request.Wnid)
-            : (request.Wnid, request.OtherWnid);
-        await using var connection = await db.OpenConnectionAsync();
         var unknown = (await connection.QueryAsync<string>(
             "select w from unnest(@wnids::text[]) w where not exists (select 1 from synsets s where s.wnid = w)",
             new { wnids = new[] { wnid, other }.OfType<string>().ToArray() })).ToList();
-        if (unknown.Count > 0) return Problems.Unprocessable("Unknown class", "wnid", $"'{unknown[0]}' is not a WordNet noun synset.");
+        return unknown.Count > 0 ? Problems.Unprocessable("Unknown class", "wnid", $"'{unknown[0]}' is not a WordNet noun synset.") : null;
+    }
+
+    public static async Task<Results<Ok<GuideNote>, ProblemHttpResult>> Put(
+        PutGuideNoteRequest request, ClaimsPrincipal user, NpgsqlDataSource db)
+    {
+        var (wnid, other) = Ordered(request);
+        await using var connection = await db.OpenConnectionAsync();
+        if (await UnknownClassAsync(connection, wnid, other) is { } unknown) return unknown;
         var note = await connection.QuerySingleAsync<GuideNote>(
             """
             insert into guide_notes (wnid, other_wnid, body, updated_by) values (@wnid, @other, @Body, @me)
@@ -54,6 +62,23 @@ public static class GuideNotesApi
             """,
             new { wnid, other, request.Body, me = user.UserId() });
         return TypedResults.Ok(note);
+    }
+
+    public static async Task<Results<Ok<GuideNote>, ProblemHttpResult>> Update(
+        long id, PutGuideNoteRequest request, ClaimsPrincipal user, NpgsqlDataSource db)
+    {
+        var (wnid, other) = Ordered(request);
+        await using var connection = await db.OpenConnectionAsync();
+        if (await UnknownClassAsync(connection, wnid, other) is { } unknown) return unknown;
+        // One statement: no row means no such note (404); another note on the same class or pair is a unique violation (409).
+        var note = await connection.QuerySingleOrDefaultAsync<GuideNote>(
+            """
+            update guide_notes set wnid = @wnid, other_wnid = @other, body = @Body, updated_by = @me, updated_at = now()
+            where id = @id
+            returning id, wnid, other_wnid, body, updated_at
+            """,
+            new { id, wnid, other, request.Body, me = user.UserId() });
+        return note is null ? Problems.NotFound($"Guide note {id} does not exist.") : TypedResults.Ok(note);
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(NpgsqlDataSource db, long id)

@@ -21,6 +21,8 @@ public static class ReviewApi
             .WithSummary("One image as a reviewer sees it (candidate labels, states, own verdicts), without reserving it.");
         review.MapPost("/images/{id:long}", Submit).WithName("SubmitReview")
             .WithSummary("All verdicts for one image and its optional problematic flag, in one transaction; 409 if anything changed since it was read.");
+        review.MapPost("/images/{id:long}/skip", Skip).WithName("SkipReviewImage")
+            .WithSummary("Skip an image, saying why: the skip is recorded and the caller's reservation of the image ends.");
         review.MapGet("/progress", Progress).WithName("ReviewProgress")
             .WithSummary("Items decided and pending by subset, reviewers' counts and speed, and agreement between reviewers.");
         review.MapPost("/items/{id:long}/adjudicate", Adjudicate).WithName("AdjudicateItem").RequireAuthorization(Policies.Admin)
@@ -107,6 +109,26 @@ public static class ReviewApi
             .Select(i => written.GetValueOrDefault(i.Id) ?? new ItemStateResponse(i.Id, i.State, i.Version))
             .OrderBy(i => i.ItemId).ToList();
         return TypedResults.Ok(new SubmitReviewResponse(id, outcome.Events, finalItems, outcome.Flags.GetValueOrDefault(id) ?? flag, outcome.LabelVersion));
+    }
+
+    public static async Task<Results<Ok<SkipResponse>, ProblemHttpResult>> Skip(
+        long id, SkipReviewRequest request, ClaimsPrincipal user, NpgsqlDataSource db)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        // One statement: the skip is recorded only for an image that exists, and the lease ends with it.
+        var skip = await connection.QuerySingleOrDefaultAsync<SkipResponse>(
+            """
+            with skipped as (
+                insert into review_skips (reviewer_id, image_id, reason, note)
+                select @me, i.id, @Reason, coalesce(@Note::text, '') from images i where i.id = @id
+                returning id, image_id, reason, note, created_at
+            ), released as (
+                delete from review_leases l using skipped s where l.image_id = s.image_id and l.reviewer_id = @me
+            )
+            select id, image_id, reason, note, created_at from skipped
+            """,
+            new { id, me = user.UserId(), request.Reason, request.Note });
+        return skip is null ? Problems.NotFound($"Image {id} does not exist.") : TypedResults.Ok(skip);
     }
 
     public static async Task<Results<Ok<ItemStateResponse>, ProblemHttpResult>> Adjudicate(

@@ -63,7 +63,9 @@ public sealed record ConsensusRequest(string Rule);
 
 public sealed record ConsensusResponse(string Dataset, string Rule, int ChangedItems, long LabelVersion);
 
-public sealed record SubsetProgress(string Subset, long Images, long Items, long Decided, long Pending, long Conflicts);
+/// <summary>A subset's labels by state, and the images the pending and conflicts queues hold (for the time left).</summary>
+public sealed record SubsetProgress(
+    string Subset, long Images, long Items, long Decided, long Pending, long Conflicts, long PendingImages, long ConflictImages);
 
 public sealed record ReviewerProgress(string Reviewer, long Verdicts, long Images, long Today, double SecondsSpent, double? VerdictsPerHour);
 
@@ -95,6 +97,33 @@ public sealed record HistoryEvent
     public required string Note { get; init; }
     public required double? SecondsSpent { get; init; }
     public required long LabelVersion { get; init; }
+}
+
+/// <summary>Why a reviewer skips an image: needs-expert, image-wont-load or unsure, with an optional note.</summary>
+public sealed record SkipReviewRequest(string Reason, string? Note);
+
+public sealed record SkipResponse
+{
+    public required long Id { get; init; }
+    public required long ImageId { get; init; }
+    public required string Reason { get; init; }
+    public required string Note { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+}
+
+public static class SkipReasons
+{
+    public static readonly string[] All = ["needs-expert", "image-wont-load", "unsure"];
+}
+
+public sealed class SkipReviewValidator : AbstractValidator<SkipReviewRequest>
+{
+    public SkipReviewValidator()
+    {
+        RuleFor(r => r.Reason).Must(r => r is not null && SkipReasons.All.Contains(r))
+            .WithMessage($"reason: one of {string.Join(", ", SkipReasons.All)}.");
+        RuleFor(r => r.Note).MaximumLength(1000);
+    }
 }
 
 public sealed record PutGuideNoteRequest(string Wnid, string? OtherWnid, string Body);

@@ -215,13 +215,15 @@ public static class ReviewStore
     {
         using var results = await connection.QueryMultipleAsync(
             """
-            select s.name as subset, x.images, x.items, x.decided, x.pending, x.conflicts
+            select s.name as subset, x.images, x.items, x.decided, x.pending, x.conflicts, x.pending_images, x.conflict_images
             from subsets s
             cross join lateral (
                 select count(distinct r.image_id) as images, count(*) as items,
                        count(*) filter (where r.state in ('correct', 'wrong', 'unclear')) as decided,
                        count(*) filter (where r.state = 'pending') as pending,
-                       count(*) filter (where r.state = 'conflict') as conflicts
+                       count(*) filter (where r.state = 'conflict') as conflicts,
+                       count(distinct r.image_id) filter (where r.state = 'pending') as pending_images,
+                       count(distinct r.image_id) filter (where r.state = 'conflict') as conflict_images
                 from review_items r join images i on i.id = r.image_id
                 where i.dataset_id = @datasetId and i.original_wnid in (select wnid from subset_wnids(s.id))
             ) x

@@ -225,6 +225,11 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
         await Assertions.Expect(reviewer.GetByTestId("review-row")).ToHaveCountAsync(2);
         foreach (var control in await reviewer.GetByTestId("review-adjudicate").AllAsync()) await Assertions.Expect(control).ToBeHiddenAsync();
         foreach (var line in await reviewer.GetByTestId("review-verdicts").AllAsync()) await Assertions.Expect(line).ToBeHiddenAsync();
+        await Assertions.Expect(reviewer.GetByTestId("review-keys")).Not.ToContainTextAsync("adjudicate");
+        // Shift+digit does nothing for a reviewer.
+        await reviewer.Keyboard.PressAsync("j");
+        await reviewer.Keyboard.PressAsync("Shift+Digit2");
+        await Assertions.Expect(conflictRow.Locator(".state")).ToHaveTextAsync("conflict");
 
         // The admin gets another conflict image (the reviewer holds theirs), sees who said what, and adjudicates.
         var page = await SignInAsync("demo-admin", ConflictQueue, scriptErrors);
@@ -238,14 +243,18 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
         await Assertions.Expect(row.GetByTestId("review-adjudicate")).ToBeVisibleAsync();
         await Assertions.Expect(row.GetByTestId("adjudicate-unreviewed")).ToBeDisabledAsync();
 
-        await row.GetByTestId("adjudicate-wrong").ClickAsync();
+        // By keys: j focuses the conflicting row, shift+2 (the key of "wrong") adjudicates it; the help shows the keys.
+        await Assertions.Expect(page.GetByTestId("review-keys")).ToContainTextAsync("shift+1/2/3 adjudicate correct/wrong/unclear · shift+0 withdraw");
+        await page.Keyboard.PressAsync("j");
+        await Assertions.Expect(row).ToHaveAttributeAsync("aria-current", "true");
+        await page.Keyboard.PressAsync("Shift+Digit2");
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("wrong");
         await Assertions.Expect(row).Not.ToHaveClassAsync(new Regex(@"\bconflict\b"));
         await Assertions.Expect(row.GetByTestId("review-verdicts")).ToHaveTextAsync("Adjudicated wrong by demo-admin");
         Assert.Equal("wrong", await ScalarAsync<string>("select state from review_items where id = @itemId", new { itemId }));
 
-        // Withdrawing hands the item back to the rule (a conflict again); a second adjudication settles it.
-        await row.GetByTestId("adjudicate-unreviewed").ClickAsync();
+        // Withdrawing (shift+0) hands the item back to the rule (a conflict again); a second adjudication settles it.
+        await page.Keyboard.PressAsync("Shift+Digit0");
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("conflict");
         await Assertions.Expect(row.GetByTestId("review-verdicts")).ToHaveTextAsync("adj-ann: correct · adj-bob: wrong");
         await row.GetByTestId("adjudicate-correct").ClickAsync();
@@ -259,6 +268,8 @@ public sealed class ReviewBrowserTests(BrowserFixture fixture) : IClassFixture<B
             where e.item_id = @itemId and e.adjudication and u.name = 'demo-admin'
             """,
             new { itemId }));
+        Assert.Equal(0L, await ScalarAsync<long>(
+            "select count(*) from verdict_events e join users u on u.id = e.reviewer_id where e.adjudication and u.name = 'demo-reviewer'"));
 
         // The rows carry the new versions: Enter submits the image without a stale-version refusal.
         await page.Keyboard.PressAsync("Enter");

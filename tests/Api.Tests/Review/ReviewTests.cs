@@ -303,6 +303,51 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_skip_is_recorded_with_its_reason_ends_the_lease_and_refuses_bad_input_and_other_roles()
+    {
+        var images = await CreateDatasetAsync(App, "skip", Tench, Tench);
+        await AddPredictionsAsync(App, "skip", "skip-m", new Dictionary<string, string> { ["img_1"] = Goldfish, ["img_2"] = Goldfish });
+        using var ann = await App.UserAsync("skip-ann", "reviewer");
+        using var bob = await App.UserAsync("skip-bob", "reviewer");
+        var first = await ann.NextAsync("dataset=skip");
+        var id = first.ImageId();
+        const string Skips = "select count(*) from review_skips where image_id = @id";
+
+        // Bad reasons and overlong notes: 422 with the field, nothing written; an unknown image: 404.
+        var invalid = await (await ann.PostAsJsonAsync($"/api/review/images/{id}/skip", new { reason = "bored", note = new string('x', 1001) }))
+            .ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.True(invalid.HasFieldError("reason"), invalid.ToString());
+        Assert.True(invalid.HasFieldError("note"), invalid.ToString());
+        await (await ann.PostAsJsonAsync("/api/review/images/999999999/skip", new { reason = "unsure" })).ProblemAsync(HttpStatusCode.NotFound);
+        // Only reviewers skip.
+        using var uploader = await App.UserAsync("skip-uploader", "uploader");
+        await (await uploader.PostAsJsonAsync($"/api/review/images/{id}/skip", new { reason = "unsure" })).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await App.Anonymous().PostAsJsonAsync($"/api/review/images/{id}/skip", new { reason = "unsure" })).ProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Equal(0, await App.ScalarAsync<long>(Skips, new { id }));
+
+        // The skip is stored with who, why and the note, and the image is free for another reviewer at once.
+        var response = await ann.PostAsJsonAsync($"/api/review/images/{id}/skip", new { reason = "needs-expert", note = "a rare eel?" });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var skip = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal(id, skip.GetProperty("imageId").GetInt64());
+        Assert.Equal("needs-expert", skip.GetProperty("reason").GetString());
+        Assert.Equal("needs-expert|a rare eel?|skip-ann", await App.ScalarAsync<string>(
+            "select s.reason || '|' || s.note || '|' || u.name from review_skips s join users u on u.id = s.reviewer_id where s.image_id = @id",
+            new { id }));
+        Assert.Equal(0, await App.ScalarAsync<long>("select count(*) from review_leases where image_id = @id", new { id }));
+        Assert.Equal(id, (await bob.NextAsync("dataset=skip")).ImageId());
+        // Nothing about the labels changed.
+        Assert.Equal(0, await App.ScalarAsync<long>(
+            "select count(*) from verdict_events e join review_items r on r.id = e.item_id where r.image_id = @id", new { id }));
+
+        // Progress counts the images each queue holds, for the time left.
+        var all = (await ann.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/review/progress?dataset=skip"))
+            .GetProperty("subsets").EnumerateArray().Single(s => s.GetProperty("subset").GetString() == "all");
+        Assert.Equal(2, all.GetProperty("pendingImages").GetInt64());
+        Assert.Equal(0, all.GetProperty("conflictImages").GetInt64());
+    }
+
+    [Fact]
     public async Task Anonymous_and_uploader_callers_cannot_review()
     {
         var images = await CreateDatasetAsync(App, "authz", Tench);
@@ -405,5 +450,35 @@ public sealed class ReviewTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/guide-notes/{own.GetProperty("id")}")).StatusCode);
         await (await admin.DeleteAsync($"/api/guide-notes/{own.GetProperty("id")}")).ProblemAsync(HttpStatusCode.NotFound);
         Assert.Single((await reviewer.ReviewAsync(images["img_1"])).GetProperty("notes").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task An_admin_edits_a_guide_note_in_place_and_bad_edits_and_other_roles_are_refused()
+    {
+        using var admin = App.Admin();
+        var note = await (await admin.PutAsJsonAsync("/api/guide-notes", new { wnid = Chihuahua, body = "Small." })).JsonAsync();
+        var id = note.GetProperty("id").GetInt64();
+        await admin.PutAsJsonAsync("/api/guide-notes", new { wnid = Tench, body = "A fish." });
+        const string Stored = "select wnid || '|' || coalesce(other_wnid, '-') || '|' || body from guide_notes where id = @id";
+
+        // The same note (same id) becomes a pair note with a new text; the pair is stored in wnid order.
+        var edited = await (await admin.PutAsJsonAsync($"/api/guide-notes/{id}", new { wnid = ShihTzu, otherWnid = Chihuahua, body = "Coat length." })).JsonAsync();
+        Assert.Equal(id, edited.GetProperty("id").GetInt64());
+        Assert.Equal($"{Chihuahua}|{ShihTzu}|Coat length.", await App.ScalarAsync<string>(Stored, new { id }));
+
+        // Bad input is 422 with the field; the class or pair of another note is 409; a missing note 404; nothing changes.
+        var invalid = await (await admin.PutAsJsonAsync($"/api/guide-notes/{id}", new { wnid = "dog", body = "" })).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.True(invalid.HasFieldError("wnid"), invalid.ToString());
+        Assert.True(invalid.HasFieldError("body"), invalid.ToString());
+        await (await admin.PutAsJsonAsync($"/api/guide-notes/{id}", new { wnid = "n00000001", body = "x" })).ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        await (await admin.PutAsJsonAsync($"/api/guide-notes/{id}", new { wnid = Tench, body = "x" })).ProblemAsync(HttpStatusCode.Conflict);
+        await (await admin.PutAsJsonAsync("/api/guide-notes/999999999", new { wnid = Tench, body = "x" })).ProblemAsync(HttpStatusCode.NotFound);
+        Assert.Equal($"{Chihuahua}|{ShihTzu}|Coat length.", await App.ScalarAsync<string>(Stored, new { id }));
+
+        // Reviewers read notes but neither edit nor delete them.
+        using var reviewer = await App.UserAsync("guide-edit-reviewer", "reviewer");
+        await (await reviewer.PutAsJsonAsync($"/api/guide-notes/{id}", new { wnid = Tench, body = "x" })).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await reviewer.DeleteAsync($"/api/guide-notes/{id}")).ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Equal($"{Chihuahua}|{ShihTzu}|Coat length.", await App.ScalarAsync<string>(Stored, new { id }));
     }
 }

@@ -91,12 +91,14 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
         ["GET /api/review/next"] = Access.Reviewer,
         ["GET /api/review/images/{id}"] = Access.Reviewer,
         ["POST /api/review/images/{id}"] = Access.Reviewer,
+        ["POST /api/review/images/{id}/skip"] = Access.Reviewer,
         ["GET /api/review/progress"] = Access.Reviewer,
         ["POST /api/review/items/{id}/adjudicate"] = Access.Admin,
         ["GET /api/images/{id}/history"] = Access.SignedIn,
         ["PUT /api/datasets/{slug}/consensus"] = Access.Admin,
         ["GET /api/guide-notes"] = Access.SignedIn,
         ["PUT /api/guide-notes"] = Access.Admin,
+        ["PUT /api/guide-notes/{id}"] = Access.Admin,
         ["DELETE /api/guide-notes/{id}"] = Access.Admin,
         ["GET /api/guide"] = Access.SignedIn,
         ["POST /api/labeling/tasks"] = Access.Admin,
@@ -340,6 +342,7 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
                         { itemId = l.GetProperty("itemId").GetInt64(), version = l.GetProperty("version").GetInt32(), verdict = "correct" }),
                 }),
             },
+            ["POST /api/review/images/{id}/skip"] = ok with { Body = _ => Body(JsonContent.Create(new { reason = "unsure" })) },
             ["GET /api/review/progress"] = ok with { Path = _ => At("/api/review/progress?dataset=matrix") },
             ["POST /api/review/items/{id}/adjudicate"] = ok with
             {
@@ -350,6 +353,16 @@ public sealed class AuthorizationMatrixTests(SessionExpiryFixture fixture) : ICl
             ["PUT /api/datasets/{slug}/consensus"] = ok with { Body = _ => Body(JsonContent.Create(new { rule = "latest" })) },
             ["GET /api/guide-notes"] = ok,
             ["PUT /api/guide-notes"] = ok with { Body = _ => Body(JsonContent.Create(new { wnid = "n01440764", body = "Green." })) },
+            // Each admin edit gets a note of its own (two notes on one class would be a conflict).
+            ["PUT /api/guide-notes/{id}"] = ok with
+            {
+                Path = async _ =>
+                {
+                    var note = await (await admin.PutAsJsonAsync("/api/guide-notes", new { wnid = "n02086240", body = "Long coat." })).JsonAsync();
+                    return $"/api/guide-notes/{note.GetProperty("id").GetInt64()}";
+                },
+                Body = _ => Body(JsonContent.Create(new { wnid = "n02086240", body = "Long silky coat." })),
+            },
             ["DELETE /api/guide-notes/{id}"] = new(HttpStatusCode.NoContent)
             {
                 Path = async _ =>

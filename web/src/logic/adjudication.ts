@@ -5,10 +5,10 @@
 
 export type ReviewMode = 'pending' | 'conflicts' | 'problematic';
 
-export const REVIEW_MODES: readonly { readonly value: ReviewMode; readonly label: string; readonly empty: string }[] = [
-  { value: 'pending', label: 'Pending', empty: 'Nothing left to review here. Thank you!' },
-  { value: 'conflicts', label: 'Conflicts', empty: 'No conflicts left for you here.' },
-  { value: 'problematic', label: 'Problematic', empty: 'No problematic images left for you here.' },
+export const REVIEW_MODES: readonly { readonly value: ReviewMode; readonly label: string }[] = [
+  { value: 'pending', label: 'Pending' },
+  { value: 'conflicts', label: 'Conflicts' },
+  { value: 'problematic', label: 'Problematic' },
 ];
 
 /** The queue a "mode" URL parameter asks for; anything unknown is the default, pending. */

@@ -22,13 +22,76 @@ export const FLAG_REASONS: readonly { readonly value: string; readonly label: st
   { value: 'other', label: 'Other (say why)' },
 ];
 
+export type SkipReason = 'needs-expert' | 'image-wont-load' | 'unsure';
+
+/** Why a reviewer skips an image; the keys choose while the skip panel is open. */
+export const SKIP_REASONS: readonly { readonly value: SkipReason; readonly label: string; readonly key: string }[] = [
+  { value: 'needs-expert', label: 'Needs an expert', key: '1' },
+  { value: 'image-wont-load', label: "Image won't load", key: '2' },
+  { value: 'unsure', label: 'Unsure', key: '3' },
+];
+
+/** Adjudication keys: shift with the choice's own key gives the final word (the key's code, so any layout works). */
+export const ADJUDICATION_KEYS: readonly { readonly code: string; readonly verdict: 'correct' | 'wrong' | 'unclear' | 'unreviewed' }[] = [
+  { code: 'Digit1', verdict: 'correct' },
+  { code: 'Digit2', verdict: 'wrong' },
+  { code: 'Digit3', verdict: 'unclear' },
+  { code: 'Digit0', verdict: 'unreviewed' },
+];
+
 export type KeyAction =
   | { readonly kind: 'choose'; readonly choice: Choice }
   | { readonly kind: 'move'; readonly by: 1 | -1 }
-  | { readonly kind: 'submit' | 'toggle-problematic' | 'undo' };
+  | { readonly kind: 'zoom'; readonly by: 'in' | 'out' | 'reset' }
+  | { readonly kind: 'pan'; readonly dx: -1 | 0 | 1; readonly dy: -1 | 0 | 1 }
+  | { readonly kind: 'adjudicate'; readonly verdict: 'correct' | 'wrong' | 'unclear' | 'unreviewed' }
+  | { readonly kind: 'skip-reason'; readonly reason: SkipReason }
+  | { readonly kind: 'submit' | 'toggle-problematic' | 'undo' | 'skip' | 'skip-confirm' | 'skip-cancel' };
 
-/** The action of a key press on the review screen, or null when the key is not a shortcut there. */
-export function keyAction(key: string): KeyAction | null {
+export interface KeyContext {
+  readonly shift?: boolean;
+  /** KeyboardEvent.code, for shift+digit (whose key differs by layout). */
+  readonly code?: string;
+  /** The skip panel is open: digits choose its reason, Enter skips, Escape cancels. */
+  readonly skipping?: boolean;
+  /** Admins adjudicate with shift+digit. */
+  readonly admin?: boolean;
+}
+
+const PAN_KEYS: Readonly<Record<string, { dx: -1 | 0 | 1; dy: -1 | 0 | 1 }>> = {
+  ArrowLeft: { dx: 1, dy: 0 },
+  ArrowRight: { dx: -1, dy: 0 },
+  ArrowUp: { dx: 0, dy: 1 },
+  ArrowDown: { dx: 0, dy: -1 },
+};
+
+/** The one line of key help, as the desk shows it (admins see the adjudication keys too). */
+export function keyHelp(admin: boolean): string {
+  return [
+    "Keys: 1 correct · 2 wrong · 3 unclear · 4 don't know · 0 unreviewed · j/k ↑/↓ move · Enter submit · p flag · u undo · s skip",
+    '+/− zoom · z reset zoom · shift+arrows pan',
+    ...(admin ? ['shift+1/2/3 adjudicate correct/wrong/unclear · shift+0 withdraw'] : []),
+  ].join(' · ');
+}
+
+/**
+ * The action of a key press on the review screen, or null when the key is not a shortcut there. Arrows move the image
+ * when shift is held (the view moves the way the arrow points).
+ */
+export function keyAction(key: string, context: KeyContext = {}): KeyAction | null {
+  if (context.skipping) {
+    const reason = SKIP_REASONS.find((r) => r.key === key);
+    if (reason) return { kind: 'skip-reason', reason: reason.value };
+    if (key === 'Enter') return { kind: 'skip-confirm' };
+    if (key === 'Escape' || key === 's') return { kind: 'skip-cancel' };
+    return null;
+  }
+  if (context.shift) {
+    const pan = PAN_KEYS[key];
+    if (pan) return { kind: 'pan', ...pan };
+    const adjudication = ADJUDICATION_KEYS.find((a) => a.code === context.code);
+    if (adjudication) return context.admin ? { kind: 'adjudicate', verdict: adjudication.verdict } : null;
+  }
   const choice = CHOICES.find((c) => c.key === key) ?? (key === '5' ? CHOICES[4] : undefined);
   if (choice) return { kind: 'choose', choice: choice.value };
   switch (key) {
@@ -44,6 +107,16 @@ export function keyAction(key: string): KeyAction | null {
       return { kind: 'toggle-problematic' };
     case 'u':
       return { kind: 'undo' };
+    case 's':
+      return { kind: 'skip' };
+    case '+':
+    case '=':
+      return { kind: 'zoom', by: 'in' };
+    case '-':
+    case '_':
+      return { kind: 'zoom', by: 'out' };
+    case 'z':
+      return { kind: 'zoom', by: 'reset' };
     default:
       return null;
   }

@@ -1,12 +1,13 @@
 /**
  * "/guide[?under=wnid]": the labeling guide, browsed by WordNet branch. Breadcrumbs up to entity, the branches below
  * with their number of notes, and every note under the current branch with the class's gloss and example images.
- * Admins add or replace notes in place.
+ * Admins add, edit and delete notes in place, choosing classes with a class picker.
  */
 import { api, isAbortError, toProblem } from '../api/client';
 import type { Dataset, GuideEntry } from '../api/types';
 import { el, setHidden, setText } from '../components/dom';
 import { mountExampleStrip } from '../components/exampleStrip';
+import { mountGuideNoteEditor, noteActions } from '../components/guideNoteEditor';
 import { renderMarkdown } from '../components/markdownView';
 import { mountProblemBox } from '../components/problemBox';
 import { childBranches } from '../logic/guide';
@@ -24,18 +25,18 @@ export function mountGuidePage(root: HTMLElement, route: Extract<Route, { page: 
   const entries = el('div', { testid: 'guide-entries' });
   const problem = el('div');
 
-  const wnidInput = el('input', { testid: 'guide-edit-wnid', attrs: { placeholder: 'wnid, e.g. n02085620', required: '' } });
-  const otherInput = el('input', { testid: 'guide-edit-other', attrs: { placeholder: 'other wnid (for "X vs Y"), optional' } });
-  const bodyInput = el('textarea', { testid: 'guide-edit-body', attrs: { rows: '4', placeholder: 'Note (Markdown: paragraphs, lists, emphasis, links)' } });
-  const save = el('button', { testid: 'guide-edit-save', attrs: { type: 'submit' }, text: 'Save note' });
-  const editor = el('form', { class: 'guide-editor', testid: 'guide-editor' }, el('h2', { text: 'Add or replace a note' }), wnidInput, otherInput, bodyInput, save);
-  editor.hidden = true;
+  const newNote = el('button', { class: 'button', testid: 'guide-new-note', attrs: { type: 'button' }, text: 'New note' });
+  newNote.hidden = true;
+  const editorRoot = el('div');
 
-  root.append(el('h1', { text: 'Labeling guide' }), message, crumbs, branches, entries, editor, problem);
+  root.append(el('h1', { text: 'Labeling guide' }), message, crumbs, branches, newNote, entries, editorRoot, problem);
   const problemBox = mountProblemBox(problem);
   const fail = (error: unknown): void => {
     if (!isAbortError(error)) problemBox.update(toProblem(error));
   };
+  const editor = mountGuideNoteEditor(editorRoot, { signal: ctx.signal, onSaved: () => load() });
+  newNote.addEventListener('click', () => editor.open({ id: null, wnid: null, other: null, body: '' }));
+  let admin = false;
 
   function render(list: GuideEntry[], dataset: string | null): void {
     setText(message, list.length === 0 ? 'No notes under this branch yet.' : `${list.length} note(s).`);
@@ -57,6 +58,15 @@ export function mountGuidePage(root: HTMLElement, route: Extract<Route, { page: 
         const title = e.otherLemma ? `${e.lemma} vs ${e.otherLemma}` : e.lemma;
         const card = el('article', { class: 'guide-note', attrs: { 'data-note-id': String(e.note.id) } },
           el('h3', { text: title }), el('p', { class: 'muted', text: e.gloss }), renderMarkdown(e.note.body));
+        if (admin)
+          card.append(noteActions(e.note, {
+            onEdit: (note) => editor.open({
+              id: note.id, wnid: { wnid: note.wnid, lemma: e.lemma },
+              other: note.otherWnid ? { wnid: note.otherWnid, lemma: e.otherLemma ?? note.otherWnid } : null, body: note.body,
+            }),
+            onDeleted: () => load(),
+            onError: fail,
+          }));
         if (dataset) mountExampleStrip(card, ctx.signal).update(dataset, e.note.wnid);
         return card;
       }),
@@ -72,28 +82,13 @@ export function mountGuidePage(root: HTMLElement, route: Extract<Route, { page: 
       .catch(fail);
   }
 
-  editor.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const other = otherInput.value.trim();
-    save.disabled = true;
-    api
-      .put('/api/guide-notes', { body: { wnid: wnidInput.value.trim(), otherWnid: other === '' ? null : other, body: bodyInput.value } })
-      .then(() => {
-        bodyInput.value = '';
-        problemBox.update(null);
-        load();
-      })
-      .catch(fail)
-      .finally(() => {
-        save.disabled = false;
-      });
-  });
-
   let started = false;
   ctx.session.subscribe((state) => {
     if (state.status === 'anonymous') setText(message, 'Sign in to read the labeling guide.');
     if (state.status !== 'signed-in') return;
-    setHidden(editor, !state.user.roles.includes('admin'));
+    admin = state.user.roles.includes('admin');
+    setHidden(newNote, !admin);
+    if (!admin) editor.close();
     if (started) return;
     started = true;
     load();

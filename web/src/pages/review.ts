@@ -1,7 +1,9 @@
 /**
- * "/review?dataset=…[&subset=…&mode=…]": the review desk. One image large, one row per candidate label with five
+ * "/review?dataset=…[&subset=…&mode=…&image=ID]": the review desk. One image large, one row per candidate label with five
  * choices, the problematic flag; keyboard first (1-4 and 0 choose, j/k or arrows move, Enter submits, p flags,
- * u undoes the last submit). The next image is fetched while the reviewer works, so the switch is instant.
+ * u undoes the last submit, s skips with a reason, +/−/z and shift+arrows zoom and pan). The next image is fetched while
+ * the reviewer works, so the switch is instant. The address follows the image shown: a link or a reload opens it, and
+ * back/forward walk the images of the session.
  * Links switch between the pending, conflicts and problematic queues; admins also give the final word on a label
  * (adjudication) and see who stands on what behind a conflict.
  *
@@ -10,16 +12,18 @@
  */
 import { api, ApiError, isAbortError, toProblem } from '../api/client';
 import type { Dataset, ReviewImage, ReviewProgress, SubmitReviewResponse } from '../api/types';
-import { itemVerdicts, parseMode, REVIEW_MODES, type AdjudicationVerdict, type ItemVerdicts, type ReviewMode } from '../logic/adjudication';
+import { itemVerdicts, type AdjudicationVerdict, type ItemVerdicts, type ReviewMode } from '../logic/adjudication';
 import { el, setHidden, setText } from '../components/dom';
+import { mountGuideNoteEditor } from '../components/guideNoteEditor';
 import { mountProblemBox } from '../components/problemBox';
 import { mountFlagControl } from '../components/review/flagControl';
 import { mountImagePane } from '../components/review/imagePane';
 import { mountLabelRows } from '../components/review/labelRows';
 import { mountQueueSwitch } from '../components/review/queueSwitch';
 import { mountReviewActions } from '../components/review/reviewActions';
+import { mountSkipPanel } from '../components/review/skipPanel';
 import { mountStatusBar } from '../components/review/statusBar';
-import { buildSubmission, buildUndo, keyAction, type Submission } from '../logic/review';
+import { buildSubmission, buildUndo, keyAction, SKIP_REASONS, type SkipReason, type Submission } from '../logic/review';
 import {
   chooseFocused, chooseFor, editFlag, flagProblem, focusItem, initialDesk, keepChoicesAfterConflict, moveFocus, replaceLabels,
   restoreSubmission, showImage, shownChoice, toggleProblematic, type DeskState,
@@ -27,14 +31,14 @@ import {
 import type { Problem } from '../logic/problem';
 import { hasRole } from '../logic/roles';
 import { hrefs, imageFileUrl } from '../logic/routes';
+import { parseReviewQuery, reviewHref } from '../logic/reviewUrl';
+import { emptyQueueReason, remainingImages, sessionLine } from '../logic/reviewSession';
 import type { PageContext } from '../pageContext';
 
 export function mountReviewPage(root: HTMLElement, ctx: PageContext): void {
   ctx.setTitle('Review');
-  const params = new URLSearchParams(ctx.location().split('?')[1]?.split('#')[0] ?? '');
-  const dataset = params.get('dataset');
-  const subset = params.get('subset');
-  const mode = parseMode(params.get('mode'));
+  const { dataset, subset, mode, image } = parseReviewQuery(ctx.location().split('?')[1]?.split('#')[0] ?? '');
+  const opensDesk = dataset !== null || image !== null;
 
   const message = el('p', { class: 'lead' });
   const signIn = el('a', { attrs: { href: hrefs.signIn(ctx.location()) }, text: 'Sign in' });
@@ -53,23 +57,37 @@ export function mountReviewPage(root: HTMLElement, ctx: PageContext): void {
     setText(
       message,
       reviewer
-        ? dataset
+        ? opensDesk
           ? ''
           : 'Choose a dataset to review.'
         : state.status === 'signed-in'
           ? `You are signed in as ${state.user.displayName || state.user.name}, who is not a reviewer.`
           : 'Reviewers judge which labels each image deserves.',
     );
-    setHidden(message, reviewer && dataset !== null);
+    setHidden(message, reviewer && opensDesk);
     setHidden(signInHint, reviewer || state.status === 'unknown');
     if (reviewer && !started) {
       started = true;
-      if (dataset) {
+      if (image !== null) openImage(image);
+      else if (dataset) {
         ctx.setTitle('Review', dataset);
-        mountReviewDesk(workspace, ctx, { dataset, subset, mode }, problemBox);
+        mountReviewDesk(workspace, ctx, { dataset, subset, mode }, problemBox, null);
       } else listDatasets();
     }
   }, ctx.signal);
+
+  /** "?image=ID": the image first, then the desk of its dataset, with the image on screen. */
+  function openImage(id: number): void {
+    api
+      .get('/api/review/images/{id}', { path: { id }, signal: ctx.signal })
+      .then((opened) => {
+        ctx.setTitle('Review', opened.image.fileName);
+        mountReviewDesk(workspace, ctx, { dataset: opened.image.dataset, subset, mode }, problemBox, opened);
+      })
+      .catch((error: unknown) => {
+        if (!isAbortError(error)) problemBox.update(toProblem(error));
+      });
+  }
 
   function listDatasets(): void {
     api
@@ -102,11 +120,26 @@ interface Surroundings {
   progress: ReviewProgress | null;
   /** Who stands on what for the current image's items; loaded for admins only. */
   standing: { readonly imageId: number; readonly items: ReadonlyMap<number, ItemVerdicts> } | null;
+  /** Seconds spent on each image submitted this session (undo takes the last one back). */
+  seconds: number[];
+  /** Images submitted when the progress was last read: the queue's counts are that old. */
+  reviewedAtProgress: number;
+  /** Images skipped this session: they stay out of the queue until the page is loaded again. */
+  skipped: number[];
+  /** The skip panel: open, and the reason chosen. */
+  skip: { open: boolean; reason: SkipReason | null };
+  /** Images shown so far: the first one replaces the address, the others add history entries. */
+  shown: number;
 }
 
-function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, problemBox: { update(p: Problem | null): void }): void {
+function mountReviewDesk(
+  root: HTMLElement, ctx: PageContext, query: Query, problemBox: { update(p: Problem | null): void }, opened: ReviewImage | null,
+): void {
   let desk: DeskState<ReviewImage> = initialDesk();
-  const around: Surroundings = { prefetch: null, last: null, progress: null, standing: null };
+  const around: Surroundings = {
+    prefetch: null, last: null, progress: null, standing: null, seconds: [], reviewedAtProgress: 0, skipped: [],
+    skip: { open: false, reason: null }, shown: 0,
+  };
   /** The last request's failure, shown in the status bar until the next action succeeds. */
   let lastError = '';
   const isAdmin = (): boolean => ctx.session.state.status === 'signed-in' && hasRole(ctx.session.state.user.roles, 'admin');
@@ -117,7 +150,7 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
   const figure = el('div', { class: 'review-pane' });
   const side = el('div', { class: 'review-side' });
   const layout = el('div', { class: 'review-layout' }, figure, side);
-  const emptyText = el('p', { class: 'lead', testid: 'review-empty', text: REVIEW_MODES.find((m) => m.value === query.mode)?.empty ?? '' });
+  const emptyText = el('p', { class: 'lead review-empty-reason', testid: 'review-empty' });
   root.append(layout, emptyText);
   root.hidden = false;
   const pane = mountImagePane(figure);
@@ -125,10 +158,25 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
     onChoose: (itemId, choice) => set(chooseFor(desk, itemId, choice)),
     onFocus: (itemId) => set(focusItem(desk, itemId)),
     onAdjudicate: (itemId, verdict) => void adjudicate(itemId, verdict),
+    onEditNote: (note) => {
+      const lemma = (wnid: string): string => desk.current?.labels.find((l) => l.wnid === wnid)?.lemmas[0] ?? wnid;
+      noteEditor.open({
+        id: note.id, wnid: { wnid: note.wnid, lemma: lemma(note.wnid) },
+        other: note.otherWnid ? { wnid: note.otherWnid, lemma: lemma(note.otherWnid) } : null, body: note.body,
+      });
+    },
+    onNoteDeleted: () => void refreshNotes(),
+    onError: fail,
   }, ctx.signal);
   // Submit right under the rows, the flag after it: the button stays on the first screen.
   const actions = mountReviewActions(side, { onSubmit: () => void submitCurrent(), onUndo: () => void undoLast() });
+  const skipPanel = mountSkipPanel(side, {
+    onReason: (reason) => setSkip({ open: true, reason }),
+    onConfirm: () => void skipCurrent(),
+    onCancel: () => setSkip({ open: false, reason: null }),
+  });
   const flag = mountFlagControl(side, { onChange: (change) => set(editFlag(desk, change), change.note === undefined) });
+  const noteEditor = mountGuideNoteEditor(side, { signal: ctx.signal, onSaved: () => void refreshNotes() });
 
   // --- Rendering ---
   function set(next: DeskState<ReviewImage>, rerender = true): void {
@@ -140,15 +188,27 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
     return around.standing !== null && around.standing.imageId === desk.current?.image.id ? around.standing.items.get(itemId) : undefined;
   }
 
+  function setSkip(skip: Surroundings['skip']): void {
+    around.skip = skip;
+    render();
+  }
+
   function render(): void {
     const current = desk.current;
+    const counts = around.progress?.subsets.find((s) => s.subset === (query.subset ?? 'all')) ?? null;
+    const reviewed = around.seconds.length;
+    const queued = remainingImages(query.mode, counts);
+    // The counts are as old as the last progress read; the images submitted since have left the queue.
+    const remaining = queued === null ? null : Math.max(0, queued - (reviewed - around.reviewedAtProgress));
     modes.update(query.mode);
     setHidden(layout, current === null);
     setHidden(emptyText, !desk.empty || current !== null);
+    setText(emptyText, emptyQueueReason(query.mode, around.progress?.consensusRule ?? null, counts, around.skipped.length));
     bar.update({
       progress: around.progress, subset: query.subset, today: desk.today, status: desk.status, error: lastError,
-      flag: current === null ? null : desk.flag,
+      flag: current === null ? null : desk.flag, session: sessionLine(reviewed, remaining, around.seconds), admin: isAdmin(),
     });
+    skipPanel.update({ open: around.skip.open && current !== null, reason: around.skip.reason, busy: desk.busy });
     actions.update({ canSubmit: !desk.busy && current !== null, canUndo: !desk.busy && around.last !== null });
     if (current === null) return;
     root.dataset['imageId'] = String(current.image.id);
@@ -162,6 +222,12 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
 
   function show(image: ReviewImage | null): void {
     around.standing = null;
+    around.skip = { open: false, reason: null };
+    if (image?.image.id !== desk.current?.image.id) noteEditor.close();
+    // The address follows the image on screen, so it can be shared or reloaded and back/forward walk the session.
+    const href = reviewHref({ ...query, image: image?.image.id ?? null });
+    if (around.shown++ === 0) ctx.replaceQuietly(href);
+    else ctx.pushQuietly(href);
     if (image) loadStanding(image.image.id).catch(warn('Verdicts could not be loaded'));
     set(showImage(desk, image, performance.now()));
     rows.scrollToFocus();
@@ -178,7 +244,7 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
   }
 
   function startPrefetch(): void {
-    around.prefetch = desk.current ? fetchNext([desk.current.image.id]) : null;
+    around.prefetch = desk.current ? fetchNext([desk.current.image.id, ...around.skipped]) : null;
     around.prefetch?.catch(() => {
       around.prefetch = null;
     });
@@ -201,11 +267,24 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
     set(replaceLabels(desk, imageId, fresh.labels));
   }
 
+  /** After a guide note was written or deleted: the notes shown beside the rows, as they are now. */
+  async function refreshNotes(): Promise<void> {
+    const imageId = desk.current?.image.id;
+    if (imageId === undefined) return;
+    try {
+      const fresh = await api.get('/api/review/images/{id}', { path: { id: imageId }, signal: ctx.signal });
+      if (desk.current?.image.id === imageId) set({ ...desk, current: { ...desk.current, notes: fresh.notes }, status: 'Guide notes updated.' });
+    } catch (error) {
+      fail(error);
+    }
+  }
+
   function loadProgress(): void {
     api
       .get('/api/review/progress', { query: { dataset: query.dataset }, signal: ctx.signal })
       .then((p) => {
         around.progress = p;
+        around.reviewedAtProgress = around.seconds.length;
         set({ ...desk, today: p.myToday });
       })
       .catch(warn('Progress could not be loaded'));
@@ -229,7 +308,7 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
     const pending = around.prefetch;
     around.prefetch = null;
     let next = pending ? await pending.catch(() => null) : null;
-    if (next === null) next = await fetchNext([]);
+    if (next === null) next = await fetchNext(around.skipped);
     show(next);
     startPrefetch();
   }
@@ -256,6 +335,7 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
     try {
       const response = await send(before.image.id, body);
       around.last = { before, sent: body, response };
+      around.seconds.push(body.secondsSpent);
       set({ ...desk, today: desk.today + response.eventsWritten, submits: desk.submits + 1, status: `Saved ${before.image.fileName}.` }, false);
       await advance();
       if (desk.submits % 10 === 1) loadProgress();
@@ -290,6 +370,7 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
       // The image on screen goes back to being the next one.
       around.prefetch = Promise.resolve(desk.current);
       around.last = null;
+      around.seconds.pop();
       set({ ...desk, today: Math.max(0, desk.today - response.eventsWritten), status: `Undid the submit of ${before.image.fileName}: your choices are back to change and submit again.` }, false);
       show(reloaded);
       // The choices made come back (not "unreviewed"): the reviewer undid the save, not the thinking.
@@ -299,6 +380,38 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
     } finally {
       set({ ...desk, busy: false });
     }
+  }
+
+  async function skipCurrent(): Promise<void> {
+    const image = desk.current;
+    const reason = around.skip.reason;
+    if (!image || desk.busy || reason === null) return;
+    problemBox.update(null);
+    lastError = '';
+    set({ ...desk, busy: true });
+    try {
+      await api.post('/api/review/images/{id}/skip', { path: { id: image.image.id }, body: { reason, note: skipPanel.note() } });
+      around.skipped.push(image.image.id);
+      const label = SKIP_REASONS.find((r) => r.value === reason)?.label ?? reason;
+      set({ ...desk, status: `Skipped ${image.image.fileName} (${label}): it stays out of your queue this session.` }, false);
+      // The prefetched image was asked for before this skip, with the earlier skips left out: it is still good.
+      await advance();
+    } catch (error) {
+      fail(error);
+    } finally {
+      set({ ...desk, busy: false });
+    }
+  }
+
+  /** shift+digit: an admin adjudicates the focused row. */
+  function adjudicateFocused(verdict: AdjudicationVerdict): void {
+    const label = desk.current?.labels[desk.focus];
+    if (!label) return;
+    if (verdict === 'unreviewed' && !standingOf(label.itemId)?.adjudication) {
+      set({ ...desk, status: `${label.lemmas[0] ?? label.wnid} has no adjudication to withdraw.` });
+      return;
+    }
+    void adjudicate(label.itemId, verdict);
   }
 
   async function adjudicate(itemId: number, verdict: AdjudicationVerdict): Promise<void> {
@@ -334,10 +447,32 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
       return;
     }
     if (target && (target.tagName === 'BUTTON' || target.tagName === 'A') && event.key === 'Enter') return;
-    const action = keyAction(event.key);
+    const action = keyAction(event.key, { shift: event.shiftKey, code: event.code, skipping: around.skip.open, admin: isAdmin() });
     if (!action || desk.current === null) return;
     event.preventDefault();
     switch (action.kind) {
+      case 'zoom':
+        pane.zoom(action.by);
+        break;
+      case 'pan':
+        pane.pan(action.dx, action.dy);
+        break;
+      case 'adjudicate':
+        adjudicateFocused(action.verdict);
+        break;
+      case 'skip':
+        setSkip({ open: true, reason: around.skip.reason });
+        break;
+      case 'skip-reason':
+        setSkip({ open: true, reason: action.reason });
+        break;
+      case 'skip-confirm':
+        if (around.skip.reason === null) set({ ...desk, status: 'Choose why you skip (1, 2 or 3), then Enter.' });
+        else void skipCurrent();
+        break;
+      case 'skip-cancel':
+        setSkip({ open: false, reason: null });
+        break;
       case 'choose':
         set(chooseFocused(desk, action.choice));
         break;
@@ -361,7 +496,7 @@ function mountReviewDesk(root: HTMLElement, ctx: PageContext, query: Query, prob
   ctx.signal.addEventListener('abort', () => document.removeEventListener('keydown', onKey), { once: true });
   ctx.session.subscribe(() => render(), ctx.signal);
   loadProgress();
-  fetchNext([])
+  (opened ? Promise.resolve(opened) : fetchNext([]))
     .then((image) => {
       show(image);
       startPrefetch();

@@ -8,6 +8,7 @@ import { ADJUDICATIONS, verdictsLine, type AdjudicationVerdict, type ItemVerdict
 import { CHOICES, type Choice } from '../../logic/review';
 import { el, setAttr, setHidden, setText } from '../dom';
 import { mountExampleStrip } from '../exampleStrip';
+import { noteActions } from '../guideNoteEditor';
 import { mountKeyedList } from '../keyedList';
 import { renderMarkdown } from '../markdownView';
 
@@ -29,6 +30,10 @@ export interface LabelRowsEvents {
   onChoose(itemId: number, choice: Choice): void;
   onFocus(itemId: number): void;
   onAdjudicate(itemId: number, verdict: AdjudicationVerdict): void;
+  /** Admins: edit a guide note shown beside a row, or it was deleted. */
+  onEditNote(note: GuideNote): void;
+  onNoteDeleted(id: number): void;
+  onError(error: unknown): void;
 }
 
 interface RowValue {
@@ -37,12 +42,14 @@ interface RowValue {
   readonly state: LabelRowsState;
 }
 
-function noteView(note: GuideNote, labels: readonly ReviewLabel[]): HTMLElement {
+function noteView(note: GuideNote, labels: readonly ReviewLabel[], admin: LabelRowsEvents | null): HTMLElement {
   const name = (wnid: string): string => labels.find((l) => l.wnid === wnid)?.lemmas[0] ?? wnid;
   const title = note.otherWnid ? `${name(note.wnid)} vs ${name(note.otherWnid)}` : 'Guide';
   const body = el('div', { class: 'guide-note-body' });
   body.append(renderMarkdown(note.body));
-  return el('aside', { class: 'guide-note' }, el('strong', { text: title }), body);
+  const view = el('aside', { class: 'guide-note', attrs: { 'data-note-id': String(note.id) } }, el('strong', { text: title }), body);
+  if (admin) view.append(noteActions(note, { onEdit: admin.onEditNote, onDeleted: admin.onNoteDeleted, onError: admin.onError }));
+  return view;
 }
 
 export function mountLabelRows(parent: HTMLElement, events: LabelRowsEvents, signal: AbortSignal): { update(state: LabelRowsState): void; scrollToFocus(): void } {
@@ -116,10 +123,10 @@ export function mountLabelRows(parent: HTMLElement, events: LabelRowsEvents, sig
         setText(gloss, label.gloss);
         for (const r of radios) if (r.input.checked !== (r.choice === choice)) r.input.checked = r.choice === choice;
         const relevant = desk.notes.filter((n) => n.wnid === label.wnid || n.otherWnid === label.wnid);
-        const key = relevant.map((n) => `${n.id}:${n.updatedAt}`).join(',');
+        const key = `${desk.admin}:${relevant.map((n) => `${n.id}:${n.updatedAt}`).join(',')}`;
         if (key !== notesKey) {
           notesKey = key;
-          notes.replaceChildren(...relevant.map((n) => noteView(n, desk.labels)));
+          notes.replaceChildren(...relevant.map((n) => noteView(n, desk.labels, desk.admin ? events : null)));
         }
         strip.update(desk.dataset, label.wnid);
       },

@@ -5,7 +5,7 @@
 import type { ReviewProgress } from '../../api/types';
 import { el, setAttr, setHidden, setText } from '../dom';
 import { formatCount } from '../../logic/format';
-import { FLAG_REASONS } from '../../logic/review';
+import { FLAG_REASONS, keyHelp } from '../../logic/review';
 
 export interface StatusBarState {
   readonly progress: ReviewProgress | null;
@@ -17,6 +17,10 @@ export interface StatusBarState {
   readonly status: string;
   /** Why the last request failed, or ''. */
   readonly error: string;
+  /** Images reviewed this session and the time left for the queue, in words. */
+  readonly session: string;
+  /** Admins see the adjudication keys in the help. */
+  readonly admin: boolean;
 }
 
 export function mountStatusBar(parent: HTMLElement): { update(state: StatusBarState): void } {
@@ -26,13 +30,11 @@ export function mountStatusBar(parent: HTMLElement): { update(state: StatusBarSt
   const flagText = el('span', { class: 'review-bar-flag', testid: 'review-bar-flag' });
   const status = el('span', { class: 'review-status', testid: 'review-status', attrs: { role: 'status', 'aria-live': 'polite' } });
   const error = el('span', { class: 'review-error', testid: 'review-error', attrs: { role: 'alert' } });
-  const help = el('span', {
-    class: 'muted review-keys',
-    text: 'Keys: 1 correct · 2 wrong · 3 unclear · 4 don\'t know · 0 unreviewed · j/k ↑/↓ move · Enter submit · p flag · u undo',
-  });
+  const sessionText = el('span', { class: 'review-session', testid: 'review-session' });
+  const help = el('span', { class: 'muted review-keys', testid: 'review-keys', text: keyHelp(false) });
   parent.append(el('div', { class: 'review-bar', testid: 'review-bar' },
     el('div', { class: 'review-bar-line' }, progressBar, ' ', progressText, ' · ', todayText, ' · ', flagText),
-    el('div', { class: 'review-bar-line' }, status, error),
+    el('div', { class: 'review-bar-line' }, sessionText, ' ', status, error),
     el('div', { class: 'review-bar-line' }, help)));
 
   return {
@@ -44,6 +46,8 @@ export function mountStatusBar(parent: HTMLElement): { update(state: StatusBarSt
         setText(progressText, `${formatCount(counts.decided)} of ${formatCount(counts.items)} labels decided, ${formatCount(counts.pending)} pending, ${formatCount(counts.conflicts)} conflicts`);
       }
       setText(todayText, `you today: ${formatCount(state.today)}`);
+      setText(sessionText, state.session);
+      setText(help, keyHelp(state.admin));
       const flag = state.flag;
       setHidden(flagText, flag === null);
       flagText.classList.toggle('flagged', flag?.problematic === true);
