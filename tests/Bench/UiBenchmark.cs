@@ -39,7 +39,8 @@ public sealed class UiBenchmark : IBenchmark
           let start = null, from = null;
           const panel = () => document.querySelector('[data-testid=review-panel][data-image-id]');
           window.addEventListener('keydown', (e) => {
-            if (e.key !== 'Enter' || start !== null) return;
+            // Only on the desk (not the sign-in form's Enter that leads there).
+            if (e.key !== 'Enter' || start !== null || !panel()) return;
             start = performance.now(); from = panel()?.dataset.imageId ?? null;
           }, true);
           const check = () => {

@@ -24,9 +24,9 @@ export function mountGuidePage(root: HTMLElement, route: Extract<Route, { page: 
   const entries = el('div', { testid: 'guide-entries' });
   const problem = el('div');
 
-  const wnidInput = el('input', { testid: 'guide-edit-wnid', attrs: { placeholder: 'wnid, e.g. n02085620', required: '' } });
-  const otherInput = el('input', { testid: 'guide-edit-other', attrs: { placeholder: 'other wnid (for "X vs Y"), optional' } });
-  const bodyInput = el('textarea', { testid: 'guide-edit-body', attrs: { rows: '4', placeholder: 'Note (Markdown: paragraphs, lists, emphasis, links)' } });
+  const wnidInput = el('input', { testid: 'guide-edit-wnid', attrs: { placeholder: 'wnid, e.g. n02085620', required: '', 'aria-label': 'Class (wnid)' } });
+  const otherInput = el('input', { testid: 'guide-edit-other', attrs: { placeholder: 'other wnid (for "X vs Y"), optional', 'aria-label': 'Other class (wnid), optional' } });
+  const bodyInput = el('textarea', { testid: 'guide-edit-body', attrs: { rows: '4', placeholder: 'Note (Markdown: paragraphs, lists, emphasis, links)', 'aria-label': 'Note' } });
   const save = el('button', { testid: 'guide-edit-save', attrs: { type: 'submit' }, text: 'Save note' });
   const editor = el('form', { class: 'guide-editor', testid: 'guide-editor' }, el('h2', { text: 'Add or replace a note' }), wnidInput, otherInput, bodyInput, save);
   editor.hidden = true;
