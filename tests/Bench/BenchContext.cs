@@ -69,11 +69,15 @@ public sealed class BenchContext : IAsyncDisposable
         Console.WriteLine($"bench: {name} = {value.ToString(format, CultureInfo.InvariantCulture)}");
 
     /// <summary>A second database and API process on the same server (an import target, say).</summary>
-    public Task<BenchContext> StartAnotherAsync(string name) => StartAsync(_serverConnectionString, _adminConnectionString, name, CancellationToken);
+    /// <param name="environment">More settings for that API process (Relabel__Demo=true, say).</param>
+    public Task<BenchContext> StartAnotherAsync(string name, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartAsync(_serverConnectionString, _adminConnectionString, name, CancellationToken, environment);
 
     /// <param name="serverConnectionString">The API's role: it owns the database and the API runs as it.</param>
     /// <param name="adminConnectionString">The cluster's superuser, only to create and drop the database.</param>
-    public static async Task<BenchContext> StartAsync(string serverConnectionString, string adminConnectionString, string name, CancellationToken ct)
+    /// <param name="environment">More settings for the API process.</param>
+    public static async Task<BenchContext> StartAsync(string serverConnectionString, string adminConnectionString, string name, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var database = "bench_" + new string(name.Where(char.IsAsciiLetterOrDigit).ToArray()).ToLowerInvariant();
         var role = new NpgsqlConnectionStringBuilder(serverConnectionString).Username;
@@ -100,6 +104,7 @@ public sealed class BenchContext : IAsyncDisposable
         start.Environment["RELABEL_ADMIN_PASSWORD"] = "bench-admin-password";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var api = Process.Start(start) ?? throw new InvalidOperationException("Cannot start the API.");
         var log = new StreamWriter(logPath) { AutoFlush = true };
         api.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };

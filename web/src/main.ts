@@ -72,7 +72,13 @@ function start(app: HTMLElement): void {
   const session = createSession();
   const headerRoot = el('header', { class: 'site-header' });
   const main = el('main', { class: 'site-main', attrs: { id: 'main', tabindex: '-1' } });
-  app.replaceChildren(headerRoot, main);
+  // The first stop of the keyboard: past the navigation to the page's content (the router would treat "#main" as a route).
+  const skip = el('a', { class: 'skip-link', testid: 'skip-link', attrs: { href: '#main' }, text: 'Skip to content' });
+  skip.addEventListener('click', (event) => {
+    event.preventDefault();
+    main.focus();
+  });
+  app.replaceChildren(skip, headerRoot, main);
 
   let route: Route | null = null;
   const header = mountHeader(headerRoot, {

@@ -9,13 +9,13 @@ test('the default view is the bare address, and the bare address the default vie
 
 test('every control survives the round trip through the address', () => {
   const view: BoardView = {
-    dataset: 'imagenet-val', subset: 'dogs', imageSet: 'annotated', average: 'per-class', unclear: 'correct', fit: 'linear',
+    dataset: 'imagenet-val', subset: 'dogs', imageSet: 'annotated', version: 0, average: 'per-class', unclear: 'correct', fit: 'linear',
     fitOn: 'non-human', sort: 'subset:dogs', descending: false, text: 'res net', kinds: ['model', 'human'], picked: ['a', 'b'],
   };
   const href = boardViewHref(view);
   assert.equal(
     href,
-    '/leaderboard?dataset=imagenet-val&subset=dogs&imageSet=annotated&average=per-class&unclear=correct&fit=linear&fitOn=non-human' +
+    '/leaderboard?dataset=imagenet-val&subset=dogs&imageSet=annotated&version=0&average=per-class&unclear=correct&fit=linear&fitOn=non-human' +
       '&sort=subset%3Adogs&dir=asc&q=res+net&kinds=model%2Chuman&pick=a%2Cb',
   );
   assert.deepEqual(parseBoardView(href.slice(href.indexOf('?'))), view);
@@ -29,7 +29,10 @@ test('a column sorts in its natural direction unless the address says otherwise'
 });
 
 test('unknown values fall back to defaults; no kind shown is kept', () => {
-  const view = parseBoardView('?sort=bogus&fit=curvy&average=x&unclear=y&fitOn=z&kinds=&pick=a,b,c');
+  const view = parseBoardView('?sort=bogus&fit=curvy&average=x&unclear=y&fitOn=z&kinds=&pick=a,b,c&version=-1');
+  assert.equal(view.version, null);
+  assert.equal(parseBoardView('?version=07').version, null);
+  assert.equal(parseBoardView('?version=12').version, 12);
   assert.equal(view.sort, 'rank');
   assert.equal(view.fit, 'logit');
   assert.equal(view.average, 'micro');

@@ -44,7 +44,11 @@ public sealed record ImagePrediction
 public sealed record ImagePredictionsResponse(
     long ImageId, string Dataset, string OriginalWnid, string OriginalLemma, bool Problematic, long LabelVersion, ImagePrediction[] Predictions);
 
-public sealed record HardImage(long ImageId, string OriginalWnid, string OriginalLemma, bool HasFile);
+/// <summary>A top-1 answer to an image and how many models and humans gave it.</summary>
+public sealed record TopAnswer(string Wnid, string Lemma, int Models, int Humans);
+
+/// <param name="Said">The most frequent top-1 answers of the models and humans (at most three), most frequent first.</param>
+public sealed record HardImage(long ImageId, string OriginalWnid, string OriginalLemma, bool HasFile, TopAnswer[] Said);
 
 public sealed record SubsetCount(string Subset, long Count);
 
@@ -406,12 +410,29 @@ public static class LeaderboardApi
             {
                 var o = images.OriginalClass[i];
                 var imageId = scored.Data.ImageIds[i];
-                return new HardImage(imageId, scored.Data.Wnids[o], scored.Data.Lemmas[o], hasFile.GetValueOrDefault(imageId));
+                return new HardImage(imageId, scored.Data.Wnids[o], scored.Data.Lemmas[o], hasFile.GetValueOrDefault(imageId), Said(scored, i));
             }).ToArray();
             return new HardImageGroup(name, entries, hard.LongCount(h => h), bySubset, list);
         }
         return TypedResults.Ok(new HardImagesResponse(head.Slug, by, head.LabelVersion, definition.UnclearCountsCorrect ? "correct" : "wrong", scope!.Name,
             Group(groups[0].Item1, groups[0].Item2, groups[0].Item3), Group(groups[1].Item1, groups[1].Item2, groups[1].Item3)));
+    }
+
+    /// <summary>The three most frequent top-1 answers of the models (kinds model, model-extra-data) and humans to image i.</summary>
+    private static TopAnswer[] Said(ScoredDataset scored, int i)
+    {
+        var counts = new Dictionary<int, (int Models, int Humans)>();
+        foreach (var e in scored.Entries)
+        {
+            var human = e.Kind == "human";
+            if (!human && e.Kind is not ("model" or "model-extra-data")) continue;
+            var p = e.Predictions.Top1(i);
+            if (p < 0) continue;
+            var (m, h) = counts.GetValueOrDefault(p);
+            counts[p] = human ? (m, h + 1) : (m + 1, h);
+        }
+        return counts.OrderByDescending(c => c.Value.Models + c.Value.Humans).ThenBy(c => c.Key).Take(3)
+            .Select(c => new TopAnswer(scored.Data.Wnids[c.Key], scored.Data.Lemmas[c.Key], c.Value.Models, c.Value.Humans)).ToArray();
     }
 
     /// <summary>The images every model (kinds model, model-extra-data) and every human gets wrong, on the scored scope.</summary>

@@ -174,6 +174,39 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_label_version_picker_lives_in_the_address_and_the_cite_line()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
+        var board = await (await http.GetAsync("/api/leaderboard?dataset=demo-val")).JsonAsync();
+        var current = board.GetProperty("currentLabelVersion").GetInt64();
+        var earlier = current - 1;
+        Assert.True(earlier >= 0);
+        var page = await PageAsync(1280, 720);
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync("/leaderboard?dataset=demo-val");
+        await Assertions.Expect(page.GetByTestId("board-rows").Locator("tr").First).ToBeVisibleAsync();
+        var picker = page.GetByLabel("Label version");
+        await Assertions.Expect(picker.Locator("option")).ToHaveCountAsync((int)Math.Min(50, current) + 1);
+
+        await page.RunAndWaitForRequestAsync(() => picker.SelectOptionAsync(earlier.ToString()),
+            r => r.Url.Contains("/api/leaderboard?", StringComparison.Ordinal) && r.Url.Contains($"version={earlier}", StringComparison.Ordinal));
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"version={earlier}"));
+        await Assertions.Expect(page.GetByTestId("label-version")).ToContainTextAsync($"Label version {earlier} (current: {current})");
+        await Assertions.Expect(page.GetByTestId("board-cite")).ToContainTextAsync($"label version {earlier},");
+        await Assertions.Expect(page.GetByTestId("board-cite")).ToContainTextAsync($"version={earlier}");
+
+        // The address alone restores it, and back returns to the current version.
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByLabel("Label version")).ToHaveValueAsync(earlier.ToString());
+        await Assertions.Expect(page.GetByTestId("label-version")).ToContainTextAsync($"Label version {earlier} (current: {current})");
+        await page.GoBackAsync();
+        await Assertions.Expect(page.GetByLabel("Label version")).ToHaveValueAsync("");
+        await Assertions.Expect(page.GetByTestId("label-version")).ToContainTextAsync($"Label version {current}");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
     public async Task On_a_phone_the_table_scrolls_in_its_own_area_with_the_model_column_sticky_and_the_page_does_not()
     {
         var page = await PageAsync(390, 844);
@@ -201,6 +234,15 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
         Assert.True(overflow.GetProperty("page").GetInt32() <= overflow.GetProperty("viewport").GetInt32(), overflow.ToString());
         Assert.True(overflow.GetProperty("table").GetInt32() > overflow.GetProperty("area").GetInt32(), overflow.ToString());
         Assert.Equal("sticky", overflow.GetProperty("sticky").GetString());
+        // The filters fold into one control; opened, they fit the width too.
+        var filters = page.GetByTestId("board-filters");
+        Assert.False(await filters.EvaluateAsync<bool>("d => d.open"));
+        await Assertions.Expect(page.GetByTestId("board-dataset")).ToBeHiddenAsync();
+        await filters.Locator("summary").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("board-dataset")).ToBeVisibleAsync();
+        await ShotAsync(page, "board-390x844-filters");
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
+            "the opened filters make the page wider than the phone");
         // Scrolled sideways, the model's name stays in view.
         await page.Locator(".page-leaderboard .table-scroll:has(table.leaderboard)").EvaluateAsync("e => { e.scrollLeft = 600; }");
         var name = page.Locator("td.model-cell a").First;

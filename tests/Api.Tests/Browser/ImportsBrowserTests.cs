@@ -24,15 +24,21 @@ public sealed class ImportsBrowserTests(BrowserFixture fixture) : IClassFixture<
 
         var page = await fixture.NewPageAsync();
         await page.GotoAsync("/sign-in");
+        // Imports is in the navigation for admins only.
+        var importsLink = page.GetByTestId("nav").Locator("a[href='/imports']");
+        await Assertions.Expect(importsLink).ToHaveCountAsync(1);
+        await Assertions.Expect(importsLink).ToBeHiddenAsync();
         await page.GetByTestId("signin-name").FillAsync("demo-admin");
         await page.GetByTestId("signin-password").FillAsync(TestDatabase.DemoPassword);
         await page.GetByTestId("signin-submit").ClickAsync();
         await Assertions.Expect(page.GetByTestId("current-user")).ToBeVisibleAsync();
 
-        await page.GotoAsync("/imports");
-        await page.GetByTestId("import-dataset").SelectOptionAsync("demo-val");
-        await page.GetByTestId("import-kind").SelectOptionAsync("multilabel");
-        await page.GetByTestId("import-source").FillAsync("browser-test");
+        await page.GetByTestId("nav").GetByRole(AriaRole.Link, new() { Name = "Imports" }).ClickAsync();
+        await page.WaitForURLAsync("**/imports");
+        // A form whose every field has a label.
+        await page.GetByLabel("Dataset").SelectOptionAsync("demo-val");
+        await page.GetByLabel("What").SelectOptionAsync("multilabel");
+        await page.GetByLabel("Source name").FillAsync("browser-test");
         await page.GetByTestId("import-file").SetInputFilesAsync(new FilePayload
         {
             Name = "release.json",

@@ -37,6 +37,7 @@ export type Leaderboard = Schemas['LeaderboardResponse'];
 export type LeaderboardRow = Schemas['LeaderboardRow'];
 export type ModelResults = Schemas['ModelResultsResponse'];
 export type HardImages = Schemas['HardImagesResponse'];
+export type ImagePredictions = Schemas['ImagePredictionsResponse'];
 export type ImageSet = Schemas['ImageSetResponse'];
 export type FitResult = Schemas['FitResult'];
 export type BoardScope = Schemas['BoardScope'];

@@ -1,6 +1,7 @@
 /** The site header: brand, navigation, and who is signed in with a sign-out button. */
 import { el, setAttr, setHidden, setText } from './dom';
 import { hrefs, type NavSection } from '../logic/routes';
+import { hasRole } from '../logic/roles';
 import type { SessionState } from '../session';
 
 export interface HeaderState {
@@ -20,6 +21,8 @@ const Links: readonly { section: NavSection; href: string; text: string }[] = [
   { section: 'guide', href: hrefs.guide(), text: 'Guide' },
   { section: 'browse', href: hrefs.browse(), text: 'Browse' },
   { section: 'submit', href: hrefs.submit(), text: 'Submit predictions' },
+  // Shown to admins only.
+  { section: 'imports', href: hrefs.imports(), text: 'Imports' },
   { section: 'sign-in', href: hrefs.signIn(), text: 'Sign in' },
 ];
 
@@ -56,7 +59,8 @@ export function mountHeader(parent: HTMLElement, options: HeaderOptions): { upda
     const signedIn = session.status === 'signed-in';
     for (const link of items) {
       setAttr(link.anchor, 'aria-current', link.section === section ? 'page' : null);
-      setHidden(link.item, link.section === 'sign-in' && signedIn);
+      const isAdmin = session.status === 'signed-in' && hasRole(session.user.roles, 'admin');
+      setHidden(link.item, (link.section === 'sign-in' && signedIn) || (link.section === 'imports' && !isAdmin));
     }
     setHidden(account, !signedIn);
     if (session.status === 'signed-in') {

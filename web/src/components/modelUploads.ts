@@ -23,7 +23,8 @@ export function mountModelUploads(root: HTMLElement, route: { slug: string }, si
     problem: null,
   };
 
-  const heading = el('h1', { text: route.slug });
+  // The page's one H1 is the model page's; this section is "About".
+  const heading = el('h2', { text: 'About the model' });
   const facts = el('p', { class: 'lead', testid: 'model-facts' });
   const description = el('p', { class: 'model-description' });
   const links = el('p', { class: 'model-links' });
@@ -70,7 +71,6 @@ export function mountModelUploads(root: HTMLElement, route: { slug: string }, si
 
   function update(): void {
     const m = state.model;
-    setText(heading, m?.displayName ?? route.slug);
     setText(
       facts,
       m

@@ -1,5 +1,5 @@
 /**
- * The leaderboard's view as an address: every control (dataset, subset, image set, definition, fit, sort, filter,
+ * The leaderboard's view as an address: every control (dataset, subset, image set, label version, definition, fit, sort, filter,
  * kinds shown, rows picked) is a query parameter, and a default is left out, so that a shared link or back/forward
  * restores the same view. Pure: parse and build only.
  */
@@ -15,6 +15,8 @@ export interface BoardView {
   readonly subset: string;
   /** '' for the dataset's default scope, 'all' for every image, else an image set's name. */
   readonly imageSet: string;
+  /** Null: the current label version; else an earlier one (0 to the current). */
+  readonly version: number | null;
   readonly average: 'micro' | 'per-class';
   readonly unclear: 'wrong' | 'correct';
   readonly fit: FitSpace;
@@ -28,7 +30,7 @@ export interface BoardView {
 }
 
 export const DEFAULT_BOARD_VIEW: BoardView = {
-  dataset: null, subset: 'all', imageSet: '', average: 'micro', unclear: 'wrong', fit: 'logit', fitOn: 'model',
+  dataset: null, subset: 'all', imageSet: '', version: null, average: 'micro', unclear: 'wrong', fit: 'logit', fitOn: 'model',
   sort: 'rank', descending: false, text: '', kinds: BOARD_KINDS, picked: [],
 };
 
@@ -58,6 +60,7 @@ export function parseBoardView(search: string): BoardView {
     dataset: p.get('dataset') || null,
     subset: p.get('subset') || 'all',
     imageSet: p.get('imageSet') ?? '',
+    version: /^(0|[1-9][0-9]{0,9})$/.test(p.get('version') ?? '') ? Number(p.get('version')) : null,
     average: p.get('average') === 'per-class' ? 'per-class' : 'micro',
     unclear: p.get('unclear') === 'correct' ? 'correct' : 'wrong',
     fit: isFitSpace(fit) ? fit : 'logit',
@@ -76,6 +79,7 @@ export function boardViewHref(view: BoardView): string {
   if (view.dataset) p.set('dataset', view.dataset);
   if (view.subset !== 'all') p.set('subset', view.subset);
   if (view.imageSet !== '') p.set('imageSet', view.imageSet);
+  if (view.version !== null) p.set('version', String(view.version));
   if (view.average !== 'micro') p.set('average', view.average);
   if (view.unclear !== 'wrong') p.set('unclear', view.unclear);
   if (view.fit !== 'logit') p.set('fit', view.fit);

@@ -31,7 +31,7 @@ export type PageName = Route['page'];
 export type FitGroup = 'model' | 'non-human';
 
 /** The top-level sections of the navigation header. */
-export type NavSection = 'leaderboard' | 'review' | 'labeling' | 'guide' | 'browse' | 'submit' | 'sign-in';
+export type NavSection = 'leaderboard' | 'review' | 'labeling' | 'guide' | 'browse' | 'submit' | 'imports' | 'sign-in';
 
 /**
  * The route of a path such as "/browse/ilsvrc2012/classes/n01440764" or "/browse/x?subset=dogs&q=ret".
@@ -147,6 +147,7 @@ export function navSection(route: Route): NavSection | null {
     case 'submit':
       return 'submit';
     case 'imports':
+      return 'imports';
     case 'account':
       return null;
     case 'labeling':

@@ -13,6 +13,7 @@ import { mountSubsetPicker } from '../components/subsetPicker';
 import { filterClasses } from '../logic/classFilter';
 import { countOf, formatCount } from '../logic/format';
 import type { Problem } from '../logic/problem';
+import { showMissing } from './notFound';
 import { hrefs } from '../logic/routes';
 import type { PageContext } from '../pageContext';
 
@@ -67,7 +68,9 @@ export function mountDatasetPage(
     return filtered.result;
   }
 
+  let missingShown = false;
   function update(): void {
+    if (missingShown) return;
     const name = state.dataset?.name ?? slug;
     ctx.setTitle(name, 'Browse');
     breadcrumbs.update([{ text: 'Browse', href: hrefs.browse() }, { text: name, href: null }]);
@@ -151,7 +154,12 @@ export function mountDatasetPage(
       state.dataset = dataset;
       update();
     })
-    .catch(fail);
+    .catch((error: unknown) => {
+      if (!isAbortError(error) && toProblem(error).status === 404) {
+        missingShown = true;
+        showMissing(root, ctx, `There is no dataset '${slug}'.`);
+      } else fail(error);
+    });
   api
     .get('/api/datasets/{slug}/subsets', { path: { slug }, signal: ctx.signal })
     .then((subsets) => {

@@ -1,10 +1,16 @@
-/** "/hard-images?dataset=&by=&imageSet=": images every model (or every human) gets wrong, with counts by subset. */
+/**
+ * "/hard-images?dataset=&by=&imageSet=": images every model (or every human) gets wrong, with counts by subset; each image
+ * captioned with its original label and what the models and humans said, leading to its image page.
+ */
 import { api, isAbortError, toProblem } from '../api/client';
 import type { HardImages } from '../api/types';
 import { el } from '../components/dom';
+import { mountPagedImages } from '../components/pagedImages';
 import { mountProblemBox } from '../components/problemBox';
-import { hrefs, imageFileUrl, type Route } from '../logic/routes';
+import { canSeeImages, saidCaption } from '../logic/drillDown';
+import { hrefs, type Route } from '../logic/routes';
 import type { PageContext } from '../pageContext';
+import { showMissing } from './notFound';
 
 export function mountHardImagesPage(root: HTMLElement, route: Extract<Route, { page: 'hard-images' }>, ctx: PageContext): void {
   ctx.setTitle('Hard images');
@@ -17,16 +23,16 @@ export function mountHardImagesPage(root: HTMLElement, route: Extract<Route, { p
     content,
   );
 
-  function group(title: string, g: HardImages['hard'], signedIn: boolean): HTMLElement {
-    return el('section', {},
+  function group(title: string, g: HardImages['hard'], testid: string, showFiles: () => boolean): HTMLElement {
+    const section = el('section', {},
       el('h2', { text: `${title}: ${g.count} images (${g.entries} entries)` }),
-      el('p', { text: g.bySubset.map((s) => `${s.subset}: ${s.count}`).join(' · ') }),
-      el('ul', { class: 'thumbnails' }, ...g.images.map((image) => {
-        const link = el('a', { attrs: { href: hrefs.image(image.imageId), title: image.originalLemma } });
-        if (signedIn && image.hasFile) link.append(el('img', { attrs: { src: imageFileUrl(image.imageId), width: '96', height: '96', loading: 'lazy', alt: image.originalLemma } }));
-        else link.append(`${image.originalLemma} #${image.imageId}`);
-        return el('li', { testid: 'hard-image' }, link);
-      })));
+      el('p', { text: g.bySubset.map((s) => `${s.subset}: ${s.count}`).join(' · ') }));
+    if (g.images.length < g.count) section.append(el('p', { class: 'muted', text: `The first ${g.images.length} are shown.` }));
+    const grid = mountPagedImages(section, { testid, pageSize: 24, label: title });
+    const images = g.images.map((image) => ({ imageId: image.imageId, title: image.originalLemma, caption: saidCaption(image.said) }));
+    // The session may settle after the list: whether images show depends on it.
+    ctx.session.subscribe(() => grid.update({ showFiles: showFiles(), images }), ctx.signal);
+    return section;
   }
 
   void (async () => {
@@ -34,11 +40,24 @@ export function mountHardImagesPage(root: HTMLElement, route: Extract<Route, { p
       const query: { by: string; dataset?: string; imageSet?: string } = { by: route.by };
       if (route.dataset) query.dataset = route.dataset;
       if (route.imageSet) query.imageSet = route.imageSet;
-      const hard = await api.get('/api/analysis/hard-images', { query, signal: ctx.signal });
-      const signedIn = ctx.session.state.status === 'signed-in';
+      const datasets = api.get('/api/datasets', { signal: ctx.signal });
+      datasets.catch(() => undefined);
+      let hard: HardImages;
+      try {
+        hard = await api.get('/api/analysis/hard-images', { query, signal: ctx.signal });
+      } catch (error) {
+        if (!isAbortError(error) && toProblem(error).status === 404 && route.dataset && !(await datasets).some((d) => d.slug === route.dataset)) {
+          showMissing(root, ctx, `There is no dataset '${route.dataset}'.`);
+          return;
+        }
+        throw error;
+      }
+      const imagesPublic = (await datasets).find((d) => d.slug === hard.dataset)?.imagesPublic ?? false;
+      const showFiles = (): boolean => canSeeImages(ctx.session.state.status === 'signed-in', imagesPublic);
       const scope = el('p', { class: 'muted', testid: 'hard-images-scope', text: `${hard.dataset}, ${hard.imageSet ? `image set '${hard.imageSet}'` : 'every image'}, 'unclear' counts ${hard.unclear}.` });
-      content.replaceChildren(scope, group(`Wrong for every ${route.by === 'models' ? 'model' : 'human'}`, hard.hard, signedIn),
-        group('Wrong for every model and every human', hard.both, signedIn));
+      content.replaceChildren(scope,
+        group(`Wrong for every ${route.by === 'models' ? 'model' : 'human'}`, hard.hard, 'hard-images-list', showFiles),
+        group('Wrong for every model and every human', hard.both, 'hard-images-both', showFiles));
     } catch (error) {
       if (!isAbortError(error)) problem.update(toProblem(error));
     }

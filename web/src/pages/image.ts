@@ -1,24 +1,32 @@
-/** "/images/{id}": one image, large, with its file name, dataset and original label. */
+/**
+ * "/images/{id}": one image, large, with its file name, dataset and original label; then its candidate labels with their
+ * verdicts and who (which models and humans) predicted each.
+ */
 import { api, isAbortError, toProblem } from '../api/client';
-import type { ImageRecord } from '../api/types';
+import type { ImagePredictions, ImageRecord } from '../api/types';
 import { mountBreadcrumbs } from '../components/breadcrumbs';
 import { el, setAttr, setHidden, setHref, setText } from '../components/dom';
 import { mountProblemBox } from '../components/problemBox';
+import { candidateRows, canSeeImages, verdictText, type CandidateRow } from '../logic/drillDown';
 import { formatBytes } from '../logic/format';
 import type { Problem } from '../logic/problem';
 import { hrefs, imageFileUrl } from '../logic/routes';
 import type { SessionState } from '../session';
 import type { PageContext } from '../pageContext';
+import { mountKeyedList } from '../components/keyedList';
+import { showMissing } from './notFound';
 
 interface ImagePageState {
   image: ImageRecord | null;
+  predictions: ImagePredictions | null;
+  imagesPublic: boolean;
   problem: Problem | null;
   imageFailed: boolean;
   session: SessionState;
 }
 
 export function mountImagePage(root: HTMLElement, route: { id: number }, ctx: PageContext): void {
-  const state: ImagePageState = { image: null, problem: null, imageFailed: false, session: ctx.session.state };
+  const state: ImagePageState = { image: null, predictions: null, imagesPublic: false, problem: null, imageFailed: false, session: ctx.session.state };
 
   const breadcrumbs = mountBreadcrumbs(root);
   const heading = el('h1', { testid: 'image-file-name' });
@@ -56,15 +64,60 @@ export function mountImagePage(root: HTMLElement, route: { id: number }, ctx: Pa
   const details = el('div', { class: 'image-details' }, figure, facts);
   root.append(details);
 
+  const candidatesNote = el('p', { class: 'muted', testid: 'candidates-note' });
+  const candidateBody = el('tbody', { testid: 'candidate-rows' });
+  const candidates = el('section', { class: 'candidates', testid: 'candidates' },
+    el('h2', { text: 'Candidate labels' }),
+    candidatesNote,
+    el('div', { class: 'table-scroll' }, el('table', {},
+      el('thead', {}, el('tr', {},
+        el('th', { text: 'Label', attrs: { scope: 'col' } }),
+        el('th', { text: 'Verdict', attrs: { scope: 'col' } }),
+        el('th', { text: 'Models that predicted it (top-1)', attrs: { scope: 'col' } }),
+        el('th', { text: 'Humans', attrs: { scope: 'col' } }))),
+      candidateBody)));
+  root.append(candidates);
+  const rows = mountKeyedList<CandidateRow>(candidateBody, (r) => r.wnid, () => {
+    const lemma = el('a');
+    const badge = el('span', { class: 'original-badge', text: ' (original label)' });
+    const verdict = el('td', { class: 'verdict' });
+    const models = el('td');
+    const humans = el('td');
+    const row = el('tr', { testid: 'candidate-row' }, el('th', { attrs: { scope: 'row' } }, lemma, badge), verdict, models, humans);
+    const names = (cell: HTMLElement, entries: CandidateRow['models']): void => {
+      cell.replaceChildren(...entries.flatMap((e, i) => [
+        ...(i > 0 ? [', '] : []),
+        el('a', { text: e.displayName, attrs: { href: hrefs.model(e.model, state.image?.dataset ?? null) } }),
+      ]));
+      if (entries.length === 0) cell.append('—');
+    };
+    return {
+      el: row,
+      update(r) {
+        row.dataset['wnid'] = r.wnid;
+        setText(lemma, r.lemma);
+        setHref(lemma, hrefs.class(state.image?.dataset ?? '', r.wnid));
+        setHidden(badge, !r.isOriginal);
+        setText(verdict, verdictText(r.state));
+        verdict.dataset['state'] = r.state ?? 'unknown';
+        names(models, r.models);
+        names(humans, r.humans);
+      },
+    };
+  });
+
   picture.addEventListener('error', () => {
     state.imageFailed = true;
     update();
   });
 
+  let missingShown = false;
   function update(): void {
+    if (missingShown) return;
     const image = state.image;
     problem.update(state.problem);
     setHidden(details, image === null);
+    setHidden(candidates, image === null || state.predictions === null);
     if (image === null) {
       ctx.setTitle(`Image ${route.id}`);
       breadcrumbs.update([{ text: 'Browse', href: hrefs.browse() }, { text: `Image ${route.id}`, href: null }]);
@@ -96,7 +149,7 @@ export function mountImagePage(root: HTMLElement, route: { id: number }, ctx: Pa
       missing,
       !image.hasFile
         ? 'The bytes of this image have not been uploaded.'
-        : state.session.status === 'signed-in'
+        : canSeeImages(state.session.status === 'signed-in', state.imagesPublic)
           ? 'The image could not be loaded.'
           : 'Images are shown to signed-in users: sign in to see this one.',
     );
@@ -119,6 +172,14 @@ export function mountImagePage(root: HTMLElement, route: { id: number }, ctx: Pa
     setText(hashCode, image.sha256 ?? '');
     setHidden(hash, !image.sha256);
     setHidden(hashTerm, !image.sha256);
+
+    const p = state.predictions;
+    if (p) {
+      rows.update(candidateRows(p.originalWnid, p.originalLemma, p.predictions));
+      setText(candidatesNote, p.problematic
+        ? 'Reviewers flagged this image as problematic: it is left out of the scores.'
+        : `${p.predictions.length} entries predicted this image; verdicts at label version ${p.labelVersion}.`);
+    }
   }
 
   ctx.session.subscribe((session) => {
@@ -126,15 +187,28 @@ export function mountImagePage(root: HTMLElement, route: { id: number }, ctx: Pa
     update();
   }, ctx.signal);
 
-  api
-    .get('/api/images/{id}', { path: { id: route.id }, signal: ctx.signal })
-    .then((image) => {
-      state.image = image;
-    })
-    .catch((error: unknown) => {
+  void (async () => {
+    try {
+      const predictions = api.get('/api/images/{id}/predictions', { path: { id: route.id }, signal: ctx.signal });
+      const datasets = api.get('/api/datasets', { signal: ctx.signal });
+      predictions.catch(() => undefined);
+      datasets.catch(() => undefined);
+      try {
+        state.image = await api.get('/api/images/{id}', { path: { id: route.id }, signal: ctx.signal });
+      } catch (error) {
+        if (!isAbortError(error) && toProblem(error).status === 404) {
+          missingShown = true;
+          showMissing(root, ctx, `There is no image ${route.id}.`);
+          return;
+        }
+        throw error;
+      }
+      update();
+      state.imagesPublic = (await datasets).find((d) => d.slug === state.image?.dataset)?.imagesPublic ?? false;
+      state.predictions = await predictions;
+    } catch (error) {
       if (!isAbortError(error)) state.problem = toProblem(error);
-    })
-    .finally(() => {
-      if (!ctx.signal.aborted) update();
-    });
+    }
+    if (!ctx.signal.aborted) update();
+  })();
 }

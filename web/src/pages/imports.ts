@@ -26,12 +26,17 @@ export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
   const source = el('input', { testid: 'import-source', attrs: { id: 'import-source', placeholder: 'icml2020' } });
   const file = el('input', { testid: 'import-file', attrs: { id: 'import-file', type: 'file', required: '' } });
   const start = el('button', { testid: 'import-start', text: 'Import', attrs: { type: 'submit' } });
-  const form = el('form', { class: 'stack', testid: 'import-form' },
-    el('label', { text: 'Dataset', attrs: { for: 'import-dataset' } }), datasetSelect,
-    el('label', { text: 'What', attrs: { for: 'import-kind' } }), kindSelect,
-    el('label', { text: 'Source name (multi-label releases)', attrs: { for: 'import-source' } }), source,
-    el('label', { text: 'File (.gz is sent compressed)', attrs: { for: 'import-file' } }), file,
-    start);
+  const field = (label: string, id: string, control: HTMLElement, hint?: string): HTMLElement =>
+    el('div', { class: 'form-field' }, el('label', { text: label, attrs: { for: id } }), control,
+      ...(hint ? [el('small', { class: 'muted', text: hint })] : []));
+  const form = el('form', { class: 'form-grid', testid: 'import-form' },
+    el('fieldset', {},
+      el('legend', { text: 'Import into Relabel' }),
+      field('Dataset', 'import-dataset', datasetSelect),
+      field('What', 'import-kind', kindSelect),
+      field('Source name', 'import-source', source, 'For multi-label releases: names where the verdicts came from.'),
+      field('File', 'import-file', file, 'A .gz file is sent compressed.'),
+      el('div', { class: 'form-actions' }, start)));
 
   const progress = el('progress', { testid: 'job-progress', attrs: { max: '1', value: '0' } });
   const progressText = el('span', { testid: 'job-status' });
@@ -52,8 +57,11 @@ export function mountImportsPage(root: HTMLElement, ctx: PageContext): void {
   const summary = el('p', { testid: 'aggregate-summary' });
   const aggregation = el('section', {},
     el('h2', { text: 'Aggregation of rater votes' }),
-    el('label', { text: 'Threshold ', attrs: { for: 'aggregate-threshold' } }), threshold,
-    el('label', { text: ' Make the outcomes the labels ', attrs: { for: 'aggregate-apply' } }), apply, ' ', aggregate, summary);
+    el('div', { class: 'form-grid' },
+      field('Threshold', 'aggregate-threshold', threshold, 'The posterior a label needs to be decided (0.51 to 0.99).'),
+      el('div', { class: 'form-field form-check' }, apply, el('label', { text: 'Make the outcomes the labels', attrs: { for: 'aggregate-apply' } })),
+      el('div', { class: 'form-actions' }, aggregate)),
+    summary);
 
   const body = el('div', {}, form, progressRow, result, exports, aggregation);
   root.append(el('h1', { text: 'Imports' }), notice, body);

@@ -32,6 +32,8 @@ interface State {
   subset: string;
   /** '' for the dataset's default scope, 'all' for every image, else an image set's name. */
   imageSet: string;
+  /** Null: the current label version. */
+  version: number | null;
   average: 'micro' | 'per-class';
   unclear: 'wrong' | 'correct';
   fit: FitSpace;
@@ -77,7 +79,7 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
 
   function view(): BoardView {
     return {
-      dataset: state.dataset, subset: state.subset, imageSet: state.imageSet, average: state.average, unclear: state.unclear,
+      dataset: state.dataset, subset: state.subset, imageSet: state.imageSet, version: state.version, average: state.average, unclear: state.unclear,
       fit: state.fit, fitOn: state.fitOn, sort: state.sort, descending: state.descending, text: state.text,
       kinds: KINDS.filter((k) => state.kinds.has(k)), picked: state.picked,
     };
@@ -107,7 +109,14 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     });
     return el('label', { class: 'toggle' }, box, ` ${kindName(kind)}`);
   });
-  const controls = el('div', { class: 'controls' }, el('label', { class: 'field' }, 'Dataset ', datasetSelect), el('label', { class: 'field' }, 'Subset ', subsetSelect));
+  // The label versions of the dataset, newest first: the board as it was graded at an earlier one.
+  const versionSelect = el('select', { testid: 'board-version' });
+  const versionOptions = mountKeyedList<string>(versionSelect, (v) => v, (v) => ({
+    el: el('option', { text: v === '' ? 'current' : v, attrs: { value: v } }),
+    update() {},
+  }));
+  const controls = el('div', { class: 'controls' }, el('label', { class: 'field' }, 'Dataset ', datasetSelect), el('label', { class: 'field' }, 'Subset ', subsetSelect),
+    el('label', { class: 'field' }, 'Label version ', versionSelect));
   const scopePicker = mountScopePicker(controls, { onChange: (value) => { state.imageSet = value; state.picked = []; remember(); void load(); } });
   search.value = state.text;
   controls.append(search, ...kindBoxes);
@@ -119,6 +128,13 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     radio('average', 'micro', 'mean over images', state.average === 'micro', () => { state.average = 'micro'; remember(); void load(); }),
     radio('average', 'per-class', 'mean over classes', state.average === 'per-class', () => { state.average = 'per-class'; remember(); void load(); }),
   );
+
+  // On a phone the controls fold into one "Filters" control; wider screens show them open, without the summary.
+  const phone = window.matchMedia('(max-width: 40rem)');
+  const filters = el('details', { class: 'board-filters', testid: 'board-filters' },
+    el('summary', { text: 'Filters' }), controls, definition);
+  filters.open = !phone.matches;
+  phone.addEventListener('change', () => { filters.open = !phone.matches; });
 
   const scopeBox = el('div');
   const scopeNotes = mountScopeNotes(scopeBox);
@@ -189,7 +205,7 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
   root.append(
     el('h1', { text: 'Leaderboard' }),
     // The table comes right after the controls that shape it; the definition in force and the scope follow it, unfolded.
-    intro, controls, definition, version, status, problemBox, emptyNote, syntheticNote, compareBar, tableBox, exportBox, statistics, howText, scopeBox, howTo,
+    intro, filters, version, status, problemBox, emptyNote, syntheticNote, compareBar, tableBox, exportBox, statistics, howText, scopeBox, howTo,
     plotBox, sensitivityBox,
     el('ul', { class: 'links' }, el('li', {}, hardLink), el('li', {}, statisticsLink), el('li', {}, paperLink)),
   );
@@ -198,6 +214,7 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     state.dataset = datasetSelect.value;
     state.subset = 'all';
     state.imageSet = '';
+    state.version = null;
     state.picked = [];
     state.sets = null;
     remember();
@@ -205,6 +222,11 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     void load();
   });
   subsetSelect.addEventListener('change', () => { state.subset = subsetSelect.value; remember(); void load(); });
+  versionSelect.addEventListener('change', () => {
+    state.version = versionSelect.value === '' ? null : Number(versionSelect.value);
+    remember();
+    void load();
+  });
   search.addEventListener('input', () => { state.text = search.value; remember(false); update(); });
 
   // --- Rendering: every part from the state -------------------------------------------------------
@@ -223,6 +245,12 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     }
     subsetOptions.update(board.subsets);
     if (subsetSelect.value !== board.subset) subsetSelect.value = board.subset;
+    // At most the 50 latest versions are offered; an older one stays reachable through the address.
+    const versions = ['', ...Array.from({ length: Math.min(50, board.currentLabelVersion) }, (_, i) => String(board.currentLabelVersion - 1 - i))];
+    if (state.version !== null && !versions.includes(String(state.version))) versions.push(String(state.version));
+    versionOptions.update(versions);
+    const chosenVersion = state.version === null ? '' : String(state.version);
+    if (versionSelect.value !== chosenVersion) versionSelect.value = chosenVersion;
 
     const scope = board.scope;
     scopeNotes.update(scope);
@@ -295,6 +323,7 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     const q: Record<string, string | boolean> = { subset: state.subset, average: state.average, unclear: state.unclear, fit: state.fit, fitOn: state.fitOn };
     if (state.dataset) q['dataset'] = state.dataset;
     if (state.imageSet !== '') q['imageSet'] = state.imageSet;
+    if (state.version !== null) q['version'] = String(state.version);
     if (wait) q['wait'] = true;
     return q;
   }

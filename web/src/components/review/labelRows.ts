@@ -73,7 +73,7 @@ export function mountLabelRows(parent: HTMLElement, events: LabelRowsEvents, sig
       input.addEventListener('change', () => events.onChoose(itemId, c.value));
       return { choice: c.value, input, label: el('label', { class: `choice choice-${c.value}` }, input, ` ${c.label} `, el('kbd', { text: c.key })) };
     });
-    const group = el('div', { class: 'choices', attrs: { role: 'radiogroup' } }, ...radios.map((r) => r.label));
+    const group = el('div', { class: 'choices', attrs: { role: 'radiogroup', 'aria-label': `Verdict for ${initial.label.lemmas[0] ?? initial.label.wnid}` } }, ...radios.map((r) => r.label));
     const verdicts = el('p', { class: 'review-verdicts', testid: 'review-verdicts' });
     const adjudicateButtons = ADJUDICATIONS.map((a) => {
       const button = el('button', { class: 'button button-small', testid: `adjudicate-${a.value}`, attrs: { type: 'button' }, text: a.label });
