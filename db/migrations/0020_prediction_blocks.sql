@@ -1,6 +1,6 @@
 -- Predictions packed in blocks: one row per upload and block of 128 consecutive image ids instead of one row per upload
 -- and image. A row per image cost about 100 bytes of tuple header, array header and primary-key entry for 10 bytes of
--- class indices (about 5 MB per 50,000-image top-5 upload); a block costs that once for 128 images (about 0.65 MB).
+-- class indices (about 5.5 MB per 50,000-image top-5 upload); a block costs that once for 128 images (about 0.55 MB).
 -- Image ids are global, but the images of a dataset are added in bulk and so have runs of consecutive ids: the blocks
 -- of an upload are dense. An image id without a prediction (another dataset's, a partial upload's gap) costs k slots
 -- of -1.
