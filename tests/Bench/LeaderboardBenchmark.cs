@@ -50,21 +50,20 @@ public sealed class LeaderboardBenchmark : IBenchmark
                  values ({modelIds[m]}, {datasetId}, {owner}, 'json', {imageIds.Count}, 5, false, repeat('0', 64), 'applied', 0) returning id
                  """);
         }
-        await using (var copy = await connection.BeginBinaryImportAsync("copy predictions (upload_id, image_id, labels) from stdin (format binary)", ct))
+        await using (var copy = await connection.BeginBinaryImportAsync("copy prediction_blocks (upload_id, block, k, labels, scores) from stdin (format binary)", ct))
         {
             for (var m = 0; m < Models; m++)
             {
                 var accuracy = 0.55 + 0.35 * m / Models;
+                var rows = new List<(long, short[])>(imageIds.Count);
                 for (var i = 0; i < imageIds.Count; i++)
                 {
                     var top1 = random.NextDouble() < accuracy ? original[i] : confusions[i][random.Next(4)];
                     var labels = new List<short>(5) { top1 };
                     while (labels.Count < 5) { var c = (short)random.Next(1000); if (!labels.Contains(c)) labels.Add(c); }
-                    await copy.StartRowAsync(ct);
-                    await copy.WriteAsync(uploadIds[m], NpgsqlDbType.Bigint, ct);
-                    await copy.WriteAsync(imageIds[i], NpgsqlDbType.Bigint, ct);
-                    await copy.WriteAsync(labels.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Smallint, ct);
+                    rows.Add((imageIds[i], labels.ToArray()));
                 }
+                await PredictionBlocks.WriteAsync(copy, uploadIds[m], rows, ct);
             }
             await copy.CompleteAsync(ct);
         }

@@ -158,20 +158,19 @@ public sealed class ReviewRoundtripBenchmark : IBenchmark
         }
 
         var items = truth.Select(t => new HashSet<short> { index[t] }).ToArray();
-        await using (var writer = await connection.BeginBinaryImportAsync("copy predictions (upload_id, image_id, labels) from stdin (format binary)", ct))
+        await using (var writer = await connection.BeginBinaryImportAsync("copy prediction_blocks (upload_id, block, k, labels, scores) from stdin (format binary)", ct))
         {
             for (var m = 0; m < Models; m++)
             {
                 var accuracy = 0.70 + 0.15 * m / Models;
+                var rows = new List<(long, short[])>(truth.Length);
                 for (var i = 0; i < truth.Length; i++)
                 {
                     var top1 = random.NextDouble() < accuracy ? index[truth[i]] : confusable[i][random.Next(4)];
                     items[i].Add(top1);
-                    await writer.StartRowAsync(ct);
-                    await writer.WriteAsync(uploads[m], NpgsqlDbType.Bigint, ct);
-                    await writer.WriteAsync(imageIds[i], NpgsqlDbType.Bigint, ct);
-                    await writer.WriteAsync(new[] { top1 }, NpgsqlDbType.Array | NpgsqlDbType.Smallint, ct);
+                    rows.Add((imageIds[i], [top1]));
                 }
+                await PredictionBlocks.WriteAsync(writer, uploads[m], rows, ct);
             }
             await writer.CompleteAsync(ct);
         }

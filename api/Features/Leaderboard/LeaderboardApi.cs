@@ -361,7 +361,7 @@ public static class LeaderboardApi
             join datasets d on d.id = i.dataset_id
             join prediction_sets ps on ps.dataset_id = i.dataset_id
             join models m on m.id = ps.model_id
-            join predictions p on p.upload_id = ps.upload_id and p.image_id = i.id
+            cross join lateral prediction_at(ps.upload_id, i.id) p
             join label_space_classes top on top.label_space_id = d.label_space_id and top.class_index = p.labels[1]
             join synsets s on s.wnid = top.wnid
             left join review_items r on r.image_id = i.id and r.wnid = top.wnid

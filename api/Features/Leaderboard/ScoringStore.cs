@@ -105,9 +105,9 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
             foreach (var (wnid, models) in await connection.QueryAsync<(string, int)>(
                 """
                 select c.wnid, count(*)::int
-                from predictions p
+                from unnest(@uploads) u (upload_id)
+                cross join lateral prediction_at(u.upload_id, @imageId) p
                 join label_space_classes c on c.label_space_id = @LabelSpaceId and c.class_index = p.labels[1]
-                where p.upload_id = any(@uploads) and p.image_id = @imageId
                 group by c.wnid
                 """,
                 new { head.LabelSpaceId, uploads = uploads.Select(u => u.UploadId).ToArray(), imageId }))
@@ -187,16 +187,22 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
     private static async Task<RankedPredictions> LoadPredictionsAsync(NpgsqlConnection connection, DatasetData data, long uploadId, int k)
     {
         var predictions = RankedPredictions.Empty(data.Images.Count, k);
+        // The packed blocks as stored (migration 0020): k slots per image id from block * BlockSize, -1 where absent.
         // COPY takes no parameters; the upload id is a number we format ourselves.
-        var sql = $"copy (select image_id, labels from predictions where upload_id = {uploadId.ToString(CultureInfo.InvariantCulture)}) to stdout (format binary)";
+        var sql = $"copy (select block, k, labels from prediction_blocks where upload_id = {uploadId.ToString(CultureInfo.InvariantCulture)}) to stdout (format binary)";
         await using (var reader = await connection.BeginBinaryExportAsync(sql))
         {
             while (await reader.StartRowAsync() != -1)
             {
-                var imageId = await reader.ReadAsync<long>();
+                var first = await reader.ReadAsync<long>() * PredictionStore.BlockSize;
+                var stride = (int)await reader.ReadAsync<short>();
                 var labels = await reader.ReadAsync<short[]>();
-                if (!data.Position.TryGetValue(imageId, out var i)) continue;
-                predictions.Set(i, labels);
+                for (var slot = 0; slot * stride < labels.Length; slot++)
+                {
+                    // Images no longer in the dataset have no position: they drop out here.
+                    if (labels[slot * stride] < 0 || !data.Position.TryGetValue(first + slot, out var i)) continue;
+                    predictions.Set(i, labels.AsSpan(slot * stride, stride));
+                }
             }
         }
         return predictions;

@@ -109,7 +109,7 @@ public sealed class PredictionFollowups(NpgsqlDataSource db, PredictionsCache ca
                     if (f.ReplacedUploadId is { } r)
                         await connection.ExecuteAsync(
                             """
-                            delete from predictions
+                            delete from prediction_blocks
                             where upload_id = @r and not exists (select 1 from prediction_sets where upload_id = @r)
                             """,
                             new { r }, transaction);

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using Dapper;
 using Npgsql;
 using Relabel.Api.Features.Labels;
@@ -15,11 +14,12 @@ namespace Relabel.Api.Features.Predictions;
 public sealed record PredictionUploadOutcome(long UploadId, string Outcome, string Checksum, long? Replaced = null);
 
 /// <summary>
-/// Writes one upload while it is being parsed: valid rows are streamed by binary COPY under a new upload id as they
-/// arrive, so parsing and the database's work overlap. Nothing is visible until <see cref="CommitAsync"/> points the
-/// model's set at the new rows (readers go through prediction_sets: they see the old rows or the new, never a
-/// mixture); an upload with errors is rolled back whole by disposing. The database is not touched until the first
-/// valid row, so bad bodies cost it nothing.
+/// Writes one upload while it is being parsed: the first valid row opens the transaction, takes the model's upload lock
+/// and records the upload, so that this overlaps the parsing; the rows are packed into blocks (see
+/// <see cref="PredictionStore.CopyBlocksAsync"/>) and copied at <see cref="CommitAsync"/>, which points the model's set
+/// at them (readers go through prediction_sets: they see the old rows or the new, never a mixture). An upload with
+/// errors is rolled back whole by disposing. The database is not touched until the first valid row, so bad bodies cost
+/// it nothing.
 /// </summary>
 public sealed class PredictionWriter : IAsyncDisposable
 {
@@ -31,9 +31,8 @@ public sealed class PredictionWriter : IAsyncDisposable
     private readonly string _format;
     private readonly bool _partial;
     private readonly CancellationToken _ct;
-    private readonly Channel<PredictionRow> _rows =
-        Channel.CreateUnbounded<PredictionRow>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private readonly Task _copy;
+    private readonly TaskCompletionSource<bool> _firstRow = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _start;
     private NpgsqlConnection? _connection;
     private NpgsqlTransaction? _transaction;
     private (long UploadId, string Checksum)? _current;
@@ -42,15 +41,15 @@ public sealed class PredictionWriter : IAsyncDisposable
     public PredictionWriter(NpgsqlDataSource db, long modelId, long datasetId, long uploadedBy, string format, bool partial, CancellationToken ct)
     {
         (_db, _modelId, _datasetId, _uploadedBy, _format, _partial, _ct) = (db, modelId, datasetId, uploadedBy, format, partial, ct);
-        _copy = Task.Run(CopyAsync, CancellationToken.None);
+        _start = Task.Run(StartAsync, CancellationToken.None);
     }
 
-    /// <summary>Takes a valid row (the parser's <see cref="PredictionParser.RowAdded"/>).</summary>
-    public void Add(PredictionRow row) => _rows.Writer.TryWrite(row);
+    /// <summary>Takes a valid row (the parser's <see cref="PredictionParser.RowAdded"/>): the first one starts the transaction.</summary>
+    public void Add(PredictionRow row) => _firstRow.TrySetResult(true);
 
-    private async Task CopyAsync()
+    private async Task StartAsync()
     {
-        if (!await _rows.Reader.WaitToReadAsync(_ct)) return;
+        if (!await _firstRow.Task.WaitAsync(_ct)) return;
         _connection = await _db.OpenConnectionAsync(_ct);
         _transaction = await _connection.BeginTransactionAsync(_ct);
         // Uploads of one model on one dataset are serialised: the last to take the lock wins, whole.
@@ -69,24 +68,6 @@ public sealed class PredictionWriter : IAsyncDisposable
             """,
             new { modelId = _modelId, datasetId = _datasetId, uploadedBy = _uploadedBy, format = _format, partial = _partial },
             _transaction);
-        await _connection.ExecuteAsync("savepoint before_rows", transaction: _transaction);
-        // Every row names this upload and an image the parser found in the dataset; the table's statement-level
-        // reference check (migration 0016) confirms that once for all rows at the end of the copy and locks the images
-        // against deletion until the commit, which finds any image deleted meanwhile.
-        try
-        {
-            await using var copy = await _connection.BeginBinaryImportAsync(
-                "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", _ct);
-            // This loop has a thread of its own: synchronous writes, which block only when a buffer goes out, cost
-            // far less per value than the asynchronous ones.
-            await foreach (var row in _rows.Reader.ReadAllAsync(_ct))
-                PredictionStore.WriteRow(copy, _uploadId, row);
-            await copy.CompleteAsync(_ct);
-        }
-        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.ForeignKeyViolation, ConstraintName: "predictions_image_id_fkey" })
-        {
-            throw new ImagesChangedException(e.Detail);
-        }
     }
 
     /// <summary>
@@ -96,16 +77,21 @@ public sealed class PredictionWriter : IAsyncDisposable
     /// </summary>
     public async Task<PredictionUploadOutcome> CommitAsync(int k, List<PredictionRow> rows, Stopwatch elapsed)
     {
-        _rows.Writer.TryComplete();
-        await _copy;
+        _firstRow.TrySetResult(false);
+        await _start;
         if (_connection is null || _transaction is null) throw new InvalidOperationException("An upload without rows cannot be committed.");
         rows.Sort((a, b) => a.ImageId.CompareTo(b.ImageId));
         var checksum = PredictionStore.Checksum(rows);
         var unchanged = _current?.Checksum == checksum;
-        if (unchanged)
-            await _connection.ExecuteAsync("rollback to savepoint before_rows", transaction: _transaction);
-        else
+        if (!unchanged)
         {
+            // The blocks' statement-level reference check (migration 0020) confirms that every image is in the dataset
+            // and locks the dataset's images against deletion until the commit, which finds any image deleted meanwhile.
+            try { await PredictionStore.CopyBlocksAsync(_connection, _uploadId, rows, _ct); }
+            catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.ForeignKeyViolation, ConstraintName: "predictions_image_id_fkey" })
+            {
+                throw new ImagesChangedException(e.Detail);
+            }
             await _connection.ExecuteAsync(
                 """
                 insert into prediction_sets (model_id, dataset_id, upload_id, k, rows, checksum, updated_at)
@@ -132,9 +118,9 @@ public sealed class PredictionWriter : IAsyncDisposable
     /// <summary>Rolls back whatever was not committed.</summary>
     public async ValueTask DisposeAsync()
     {
-        _rows.Writer.TryComplete();
-        // A failed copy was reported by CommitAsync, or the upload was abandoned: either way it is rolled back here.
-        try { await _copy; }
+        _firstRow.TrySetResult(false);
+        // A failed start was reported by CommitAsync, or the upload was abandoned: either way it is rolled back here.
+        try { await _start; }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or InvalidOperationException or IOException or ImagesChangedException) { }
         if (_transaction is not null) await _transaction.DisposeAsync();
         if (_connection is not null) await _connection.DisposeAsync();
@@ -161,15 +147,54 @@ public static class PredictionStore
     public const string Applied = PredictionWriter.Applied;
     public const string Unchanged = PredictionWriter.Unchanged;
 
-    /// <summary>One row of "copy predictions (upload_id, image_id, labels, scores)", synchronously (see the writer).</summary>
-    internal static void WriteRow(NpgsqlBinaryImporter copy, long uploadId, PredictionRow row)
+    /// <summary>Image ids per block of prediction_blocks (migration 0020).</summary>
+    public const int BlockSize = 128;
+
+    /// <summary>
+    /// Stores an upload's rows (sorted by image id) as prediction_blocks by binary COPY: per block of
+    /// <see cref="BlockSize"/> consecutive image ids, k slots per image id (k: the longest row of the block) holding the
+    /// class indices, -1 where a row is shorter or an image id has no row; the scores in the same slots, NaN where a row
+    /// has none (the column is null when no row of the block has scores).
+    /// </summary>
+    public static async Task CopyBlocksAsync(NpgsqlConnection connection, long uploadId, IReadOnlyList<PredictionRow> rowsByImageId, CancellationToken ct)
     {
-        copy.StartRow();
-        copy.Write(uploadId, NpgsqlDbType.Bigint);
-        copy.Write(row.ImageId, NpgsqlDbType.Bigint);
-        copy.Write(row.Labels, NpgsqlDbType.Array | NpgsqlDbType.Smallint);
-        if (row.Scores is null) copy.WriteNull();
-        else copy.Write(row.Scores, NpgsqlDbType.Array | NpgsqlDbType.Real);
+        await using var copy = await connection.BeginBinaryImportAsync(
+            "copy prediction_blocks (upload_id, block, k, labels, scores) from stdin (format binary)", ct);
+        var start = 0;
+        while (start < rowsByImageId.Count)
+        {
+            var block = rowsByImageId[start].ImageId / BlockSize;
+            var end = start;
+            var k = 1;
+            var scored = false;
+            for (; end < rowsByImageId.Count && rowsByImageId[end].ImageId / BlockSize == block; end++)
+            {
+                k = Math.Max(k, rowsByImageId[end].Labels.Length);
+                scored |= rowsByImageId[end].Scores is not null;
+            }
+            var slots = (int)(rowsByImageId[end - 1].ImageId % BlockSize) + 1;
+            var labels = new short[slots * k];
+            Array.Fill(labels, (short)-1);
+            var scores = scored ? new float[slots * k] : null;
+            if (scores is not null) Array.Fill(scores, float.NaN);
+            for (var r = start; r < end; r++)
+            {
+                var row = rowsByImageId[r];
+                var first = (int)(row.ImageId % BlockSize) * k;
+                row.Labels.CopyTo(labels, first);
+                if (scores is not null && row.Scores is { } given)
+                    for (var j = 0; j < given.Length; j++) scores[first + j] = given[j];
+            }
+            copy.StartRow();
+            copy.Write(uploadId, NpgsqlDbType.Bigint);
+            copy.Write(block, NpgsqlDbType.Bigint);
+            copy.Write((short)k, NpgsqlDbType.Smallint);
+            copy.Write(labels, NpgsqlDbType.Array | NpgsqlDbType.Smallint);
+            if (scores is null) copy.WriteNull();
+            else copy.Write(scores, NpgsqlDbType.Array | NpgsqlDbType.Real);
+            start = end;
+        }
+        await copy.CompleteAsync(ct);
     }
 
     /// <summary>
@@ -206,12 +231,7 @@ public static class PredictionStore
             transaction);
         if (unchanged) return new PredictionUploadOutcome(uploadId, Unchanged, checksum);
 
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            "copy predictions (upload_id, image_id, labels, scores) from stdin (format binary)", ct))
-        {
-            foreach (var row in upload.Rows) WriteRow(copy, uploadId, row);
-            await copy.CompleteAsync(ct);
-        }
+        await CopyBlocksAsync(connection, uploadId, upload.Rows, ct);
         await connection.ExecuteAsync(
             """
             insert into prediction_sets (model_id, dataset_id, upload_id, k, rows, checksum, updated_at)
@@ -222,7 +242,7 @@ public static class PredictionStore
             """,
             new { upload.ModelId, upload.DatasetId, uploadId, upload.K, rows = upload.Rows.Count, checksum }, transaction);
         if (current is not null)
-            await connection.ExecuteAsync("delete from predictions where upload_id = @previous", new { previous = current.Value.UploadId }, transaction);
+            await connection.ExecuteAsync("delete from prediction_blocks where upload_id = @previous", new { previous = current.Value.UploadId }, transaction);
         await LabelImport.EnsureItemsForUploadAsync(connection, transaction, uploadId);
         return new PredictionUploadOutcome(uploadId, Applied, checksum, current?.UploadId);
     }

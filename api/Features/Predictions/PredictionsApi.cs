@@ -332,7 +332,7 @@ public static class PredictionsApi
             set = await connection.QuerySingleOrDefaultAsync<CurrentSet>(
                 """
                 select s.upload_id, s.k::int as k,
-                       exists (select 1 from predictions p where p.upload_id = s.upload_id and p.scores is not null) as has_scores
+                       exists (select 1 from prediction_blocks b where b.upload_id = s.upload_id and b.scores is not null) as has_scores
                 from prediction_sets s where s.model_id = @ModelId and s.dataset_id = @DatasetId
                 """,
                 new { target!.ModelId, target.DatasetId }, transaction);
@@ -441,7 +441,7 @@ public static class PredictionsApi
             "delete from prediction_sets where model_id = @ModelId and dataset_id = @DatasetId returning upload_id",
             new { target.ModelId, target.DatasetId }, transaction);
         if (previous is null) return Problems.NotFound($"Model '{slug}' has no predictions on '{dataset}'.");
-        await connection.ExecuteAsync("delete from predictions where upload_id = @previous", new { previous }, transaction);
+        await connection.ExecuteAsync("delete from prediction_blocks where upload_id = @previous", new { previous }, transaction);
         await transaction.CommitAsync();
         cache.EvictUpload(previous.Value);
         return TypedResults.NoContent();

@@ -1,4 +1,5 @@
 using Dapper;
+using Relabel.Api.Features.Predictions;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -45,17 +46,8 @@ public sealed class ScoringSeed(NpgsqlDataSource db)
             values (@modelId, @datasetId, @owner, 'json', @count, @k, false, repeat('0', 64), 'applied', 0) returning id
             """,
             new { modelId, datasetId, owner, count = list.Count, k }, transaction);
-        await using (var copy = await connection.BeginBinaryImportAsync("copy predictions (upload_id, image_id, labels) from stdin (format binary)"))
-        {
-            foreach (var (imageId, labels) in list)
-            {
-                await copy.StartRowAsync();
-                await copy.WriteAsync(uploadId, NpgsqlDbType.Bigint);
-                await copy.WriteAsync(imageId, NpgsqlDbType.Bigint);
-                await copy.WriteAsync(labels, NpgsqlDbType.Array | NpgsqlDbType.Smallint);
-            }
-            await copy.CompleteAsync();
-        }
+        await PredictionStore.CopyBlocksAsync(connection, uploadId,
+            list.Select(r => new PredictionRow(r.ImageId, r.Labels, null)).OrderBy(r => r.ImageId).ToList(), default);
         await connection.ExecuteAsync(
             """
             insert into prediction_sets (model_id, dataset_id, upload_id, k, rows, checksum) values (@modelId, @datasetId, @uploadId, @k, @count, repeat('0', 64))

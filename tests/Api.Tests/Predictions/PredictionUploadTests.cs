@@ -73,8 +73,8 @@ public sealed class PredictionUploadTests(ApiFixture fixture) : IClassFixture<Ap
                 """
                 delete from review_items r using images i, datasets d
                 where i.id = r.image_id and d.id = i.dataset_id and d.slug = 'followup' and r.wnid <> i.original_wnid;
-                insert into predictions (upload_id, image_id, labels)
-                select @old, image_id, labels from predictions where upload_id = @current;
+                insert into prediction_blocks (upload_id, block, k, labels, scores)
+                select @old, block, k, labels, scores from prediction_blocks where upload_id = @current;
                 insert into prediction_followups (upload_id, replaced_upload_id) values (@current, @old);
                 """,
                 new { old = first.GetProperty("uploadId").GetInt64(), current = second.GetProperty("uploadId").GetInt64() });

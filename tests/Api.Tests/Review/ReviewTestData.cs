@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using Relabel.Api.Features.Predictions;
 using Relabel.Api.Tests.Infrastructure;
 using Xunit;
 
@@ -55,15 +56,16 @@ public static class ReviewTestData
         await connection.ExecuteAsync(
             "insert into prediction_sets (model_id, dataset_id, upload_id, k, rows, checksum) values (@modelId, @datasetId, @uploadId, 1, @rows, repeat('0', 64))",
             new { modelId, datasetId, uploadId, rows = top1.Count }, transaction);
-        await connection.ExecuteAsync(
+        var rows = await connection.QueryAsync<(long ImageId, short ClassIndex)>(
             """
-            insert into predictions (upload_id, image_id, labels)
-            select @uploadId, i.id, array[c.class_index::smallint]
+            select i.id, c.class_index::smallint
             from unnest(@files, @wnids) as t(file_name, wnid)
             join images i on i.dataset_id = @datasetId and i.file_name = t.file_name
             join label_space_classes c on c.label_space_id = @labelSpaceId and c.wnid = t.wnid
+            order by i.id
             """,
-            new { uploadId, datasetId, labelSpaceId, files = top1.Keys.ToArray(), wnids = top1.Values.ToArray() }, transaction);
+            new { datasetId, labelSpaceId, files = top1.Keys.ToArray(), wnids = top1.Values.ToArray() }, transaction);
+        await PredictionStore.CopyBlocksAsync(connection, uploadId, rows.Select(r => new PredictionRow(r.ImageId, [r.ClassIndex], null)).ToList(), default);
         await connection.ExecuteAsync(
             """
             insert into review_items (image_id, wnid)

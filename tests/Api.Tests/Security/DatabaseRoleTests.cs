@@ -47,7 +47,7 @@ public sealed class DatabaseRoleTests(ApiFixture fixture) : IClassFixture<ApiFix
         Assert.Equal(0, role.ServerRoles);
         // It owns what it migrated: the schema is its own, and nothing in it needs more.
         Assert.Equal(TestDatabase.Role, await connection.ExecuteScalarAsync<string>(
-            "select pg_get_userbyid(relowner) from pg_class where relname = 'predictions'"));
+            "select pg_get_userbyid(relowner) from pg_class where relname = 'prediction_blocks'"));
     }
 
     [Theory]
@@ -93,9 +93,9 @@ public sealed class DatabaseRoleTests(ApiFixture fixture) : IClassFixture<ApiFix
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation) { return e.ConstraintName; }
         }
         Assert.Equal("predictions_image_id_fkey", await ConstraintOfAsync(
-            "insert into predictions (upload_id, image_id, labels) values (@upload, -1, '{1}')", new { upload }));
+            "insert into prediction_blocks (upload_id, block, k, labels) values (@upload, 1000000000, 1, '{1}')", new { upload }));
         Assert.Equal("predictions_upload_id_fkey", await ConstraintOfAsync(
-            "insert into predictions (upload_id, image_id, labels) values (-1, @image, '{1}')", new { image }));
+            "insert into prediction_blocks (upload_id, block, k, labels) values (-1, @block, 1, '{1}')", new { block = image / 128 }));
         Assert.Equal("verdict_events_item_id_fkey", await ConstraintOfAsync(
             "insert into verdict_events (item_id, reviewer_id, verdict) select -1, id, 'correct' from users where name = 'admin'", new { }));
         Assert.Equal("verdict_events_reviewer_id_fkey", await ConstraintOfAsync(
