@@ -120,7 +120,12 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
   });
   root.append(result);
 
-  modelSelect.addEventListener('change', update);
+  // The page preselects a model and a dataset once their lists arrive, unless the user has chosen already.
+  const preselected = { model: false, dataset: false };
+  modelSelect.addEventListener('change', () => {
+    preselected.model = true;
+    update();
+  });
   file.addEventListener('change', () => {
     state.problem = null;
     state.result = null;
@@ -136,7 +141,10 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
     if (state.uploading) return;
     void upload(true);
   });
-  datasetSelect.addEventListener('change', update);
+  datasetSelect.addEventListener('change', () => {
+    preselected.dataset = true;
+    update();
+  });
 
   async function createModel(signal: AbortSignal): Promise<string> {
     const created = await api.post('/api/models', {
@@ -215,7 +223,6 @@ export function mountSubmitPage(root: HTMLElement, ctx: PageContext): void {
   }
 
   let shownResult: UploadPredictionsResponse | null = null;
-  const preselected = { model: false, dataset: false };
   function update(): void {
     const session = ctx.session.state;
     const user = session.status === 'signed-in' ? session.user : null;
