@@ -74,6 +74,10 @@ public sealed class ZooBoardBenchmark : IBenchmark, ILongBenchmark
                 }
             }, ct)));
             uploaded = count;
+            // The uploads' follow-ups (review items for the new top-1s) run in the background: let them finish first.
+            await using var connection = await context.OpenConnectionAsync();
+            await using var pending = new NpgsqlCommand("select count(*) from prediction_followups", connection);
+            for (var i = 0; i < 1200 && (long)(await pending.ExecuteScalarAsync(ct))! > 0; i++) await Task.Delay(250, ct);
         }
         for (var m = 0; m < models; m++)
             await Ensure(admin.PostAsJsonAsync("/api/models", new { slug = $"zoo-{m}", displayName = $"Zoo model {m}", kind = m % 10 == 9 ? "model-extra-data" : "model" }, ct));
