@@ -87,6 +87,48 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
         return changed.ToArray();
     }
 
+    /// <summary>
+    /// This state with some items and flags replaced: each item given (image, class, state) takes that state (Pending
+    /// removes it), each flag given sets the image's problematic flag. The arrays are copied, this state stays as it is.
+    /// </summary>
+    public LabelState With(IReadOnlyList<(int Image, short Class, ItemState State)> items, IReadOnlyList<(int Image, bool Problematic)> flags)
+    {
+        var problematic = (bool[])Problematic.Clone();
+        foreach (var (image, flag) in flags) problematic[image] = flag;
+        if (items.Count == 0) return new LabelState(problematic, ItemStart, ItemClass, ItemStates);
+        var byImage = new Dictionary<int, Dictionary<short, ItemState>>();
+        foreach (var (image, cls, state) in items)
+        {
+            if (!byImage.TryGetValue(image, out var row))
+            {
+                row = new Dictionary<short, ItemState>();
+                for (var j = ItemStart[image]; j < ItemStart[image + 1]; j++) row[ItemClass[j]] = ItemStates[j];
+                byImage[image] = row;
+            }
+            if (state == ItemState.Pending) row.Remove(cls); else row[cls] = state;
+        }
+        var count = ItemClass.Length + byImage.Sum(r => r.Value.Count - (ItemStart[r.Key + 1] - ItemStart[r.Key]));
+        var start = new int[ItemStart.Length];
+        var classes = new short[count];
+        var states = new ItemState[count];
+        var n = 0;
+        for (var i = 0; i < problematic.Length; i++)
+        {
+            start[i] = n;
+            if (byImage.TryGetValue(i, out var row))
+                foreach (var (cls, state) in row) { classes[n] = cls; states[n++] = state; }
+            else
+            {
+                var length = ItemStart[i + 1] - ItemStart[i];
+                Array.Copy(ItemClass, ItemStart[i], classes, n, length);
+                Array.Copy(ItemStates, ItemStart[i], states, n, length);
+                n += length;
+            }
+        }
+        start[problematic.Length] = n;
+        return new LabelState(problematic, start, classes, states);
+    }
+
     /// <summary>How many images are problematic only because their original label was decided wrong.</summary>
     public int WrongOriginals { get; private init; }
 

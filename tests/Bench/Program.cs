@@ -25,7 +25,7 @@ var failed = 0;
 foreach (var benchmark in benchmarks)
 {
     Console.WriteLine($"bench: running {benchmark.Name}");
-    using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+    using var timeout = new CancellationTokenSource(benchmark is ILongBenchmark bounded ? bounded.Limit : TimeSpan.FromMinutes(10));
     try
     {
         await using var context = await BenchContext.StartAsync(connectionString, adminConnectionString, benchmark.Name, timeout.Token);

@@ -44,6 +44,44 @@ public static class LabelReader
         return LabelState.Build(images, problematic, items);
     }
 
+    /// <summary>Beyond this many versions one whole read is cheaper than the items of each.</summary>
+    private const long MaxAdvance = 10_000;
+
+    /// <summary>
+    /// The current state from an earlier one: <paramref name="previous"/>, read at version <paramref name="from"/>, with
+    /// the items and flags of the events of versions from+1..to read again (migration 0021 records them). Null when a
+    /// version between was not made of reviewers' events alone (a rule change re-derives every item, a bulk import
+    /// writes states by COPY): the caller then reads the whole state.
+    /// </summary>
+    public static async Task<LabelState?> AdvanceAsync(
+        NpgsqlConnection connection, long datasetId, long labelSpaceId, Dictionary<long, int> positions, LabelState previous, long from, long to)
+    {
+        if (to < from || to - from > MaxAdvance) return null;
+        if (to == from) return previous;
+        using var read = await connection.QueryMultipleAsync(
+            """
+            select count(*) from label_version_changes where dataset_id = @datasetId and version > @from and version <= @to;
+            select r.image_id, c.class_index::smallint as class_index, r.state
+            from review_items r
+            join label_space_classes c on c.label_space_id = @labelSpaceId and c.wnid = r.wnid
+            where r.id in (select e.item_id from verdict_events e where e.id in (
+                select unnest(v.event_ids) from label_version_changes v where v.dataset_id = @datasetId and v.version > @from and v.version <= @to));
+            select s.image_id, s.problematic
+            from image_states s
+            where s.image_id in (select f.image_id from image_flag_events f where f.id in (
+                select unnest(v.flag_event_ids) from label_version_changes v where v.dataset_id = @datasetId and v.version > @from and v.version <= @to));
+            """,
+            new { datasetId, labelSpaceId, from, to });
+        if (await read.ReadSingleAsync<long>() != to - from) return null;
+        var items = new List<(int, short, ItemState)>();
+        foreach (var (imageId, cls, state) in await read.ReadAsync<(long, short, string)>())
+            if (positions.TryGetValue(imageId, out var i)) items.Add((i, cls, Parse(state)));
+        var flags = new List<(int, bool)>();
+        foreach (var (imageId, problematic) in await read.ReadAsync<(long, bool)>())
+            if (positions.TryGetValue(imageId, out var i)) flags.Add((i, problematic));
+        return previous.With(items, flags);
+    }
+
     private sealed record EventRow
     {
         public required long ItemId { get; init; }

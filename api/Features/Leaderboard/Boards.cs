@@ -197,6 +197,8 @@ public static class Boards
         var shiftedMask = shifted?.Subset(query.Subset)?.Classes;
         var alpha = query.Alpha;
         var hasReference = scored.Data.Images.HasReference;
+        // The shifted row of each entry by slug (a zoo has 1,500 entries: no scan per row).
+        var shiftedBySlug = shifted?.Entries.DistinctBy(s => s.Slug).ToDictionary(s => s.Slug);
         // Rows are independent (the intervals dominate the cost): build them in parallel, in entry order.
         var built = scored.Entries.AsParallel().AsOrdered().Select(e =>
         {
@@ -239,7 +241,7 @@ public static class Boards
                 Shift = null,
                 Provisional = multiLabel.Provisional,
             };
-            var other = shifted?.Entries.FirstOrDefault(s => s.Slug == e.Slug);
+            var other = shiftedBySlug?.GetValueOrDefault(e.Slug);
             ShiftResult? shift = null;
             if (other is not null && shiftedMask is not null)
             {

@@ -87,8 +87,16 @@ public sealed class LeaderboardService(
     public const string ModelMajority = "model-majority";
 
     private readonly ConditionalWeakTable<LabelState, ConcurrentDictionary<string, ClassCounts>> _counts = new();
-    private readonly BoundedCache<CachedBoard> _boards = new(200);
-    private readonly BoundedCache<CachedBoard> _byFingerprint = new(200);
+    // Boards are bounded by size too: a zoo board is 1.7 MB of JSON and several times that in objects, and every verdict
+    // makes a new one (200 of them held the API above a gigabyte).
+    private readonly BoundedCache<CachedBoard> _boards = new(200, BoardBytes, MaxBoardBytes);
+    private readonly BoundedCache<CachedBoard> _byFingerprint = new(200, BoardBytes, MaxBoardBytes);
+
+    /// <summary>What the cached boards may hold, estimated by <see cref="BoardBytes"/>.</summary>
+    private const long MaxBoardBytes = 160L << 20;
+
+    /// <summary>A board's memory, roughly: its JSON, and the objects it was serialized from (a few times its size).</summary>
+    private static long BoardBytes(CachedBoard board) => 4L * board.Json.Length;
     private readonly BoundedCache<Task<RowStatistics?>> _rowStatistics = new(100);
     // The newest board of each line (dataset, subset, metric, definition, scope at the current labels), by generation.
     private readonly ConcurrentDictionary<string, long> _lines = new();
@@ -121,25 +129,21 @@ public sealed class LeaderboardService(
     }
 
     /// <summary>
-    /// Everything a board of the dataset depends on, for it and its shifted partner, in one round trip: label version
-    /// (with the server's start, see <see cref="DatasetHead.ServerStarted"/>), consensus rule, the wrong-original setting,
-    /// image, subset and image-set revisions, reference set, current uploads and the entries' last metadata change.
-    /// Null when the dataset does not exist.
+    /// Everything a board of the dataset depends on, for it and its shifted partner: their board epochs (migration
+    /// 0021: triggers move them with the label version, rule, settings, images, subsets, image sets, reference labels,
+    /// prediction sets and the entries' metadata) and the server's start (see <see cref="DatasetHead.ServerStarted"/>).
+    /// A few primary-key reads, so a conditional GET costs well under a millisecond of database time. Null when the
+    /// dataset does not exist.
     /// </summary>
     public static Task<string?> FingerprintAsync(NpgsqlConnection connection, string slug) =>
         connection.QuerySingleOrDefaultAsync<string?>(
             """
-            select string_agg(concat_ws(':', d.id, d.label_version, pg_postmaster_start_time(), d.consensus_rule, d.original_wrong_is_problematic,
-                       (select e.epoch from dataset_image_epochs e where e.dataset_id = d.id),
-                       (select count(*) from subsets s where s.dataset_id = d.id),
-                       (select string_agg(s.id || '.' || s.revision, ',' order by s.id) from image_sets s where s.dataset_id = d.id),
-                       (select r.id from reference_label_sets r where r.dataset_id = d.id),
-                       (select string_agg(ps.upload_id::text, ',' order by ps.model_id) from prediction_sets ps where ps.dataset_id = d.id),
-                       (select max(m.updated_at) from prediction_sets ps join models m on m.id = ps.model_id where ps.dataset_id = d.id)),
-                   '|' order by d.id <> o.id)
+            select string_agg(d.id || ':' || coalesce(e.epoch, 0), '|' order by d.id <> o.id) || '@' || pg_postmaster_start_time()
             from datasets o
             join datasets d on d.id = o.id or d.id = (select min(x.id) from datasets x where x.shift_of = o.id)
+            left join board_epochs e on e.dataset_id = d.id
             where o.slug = @slug
+            group by o.id
             """,
             new { slug });
 
@@ -373,9 +377,14 @@ public sealed class LeaderboardService(
         (entries.Length == 0 ? 0 : entries.Max(e => e.UpdatedAt.UtcTicks));
 }
 
-/// <summary>A cache of at most Capacity values that forgets the least recently used one first.</summary>
-public sealed class BoundedCache<T>(int capacity) where T : class
+/// <summary>
+/// A cache of at most Capacity values (and, with a weight, at most MaxWeight in all) that forgets the least recently used
+/// one first; the newest value always stays.
+/// </summary>
+public sealed class BoundedCache<T>(int capacity, Func<T, long>? weight = null, long maxWeight = long.MaxValue) where T : class
 {
+    private long _weight;
+
     private readonly Dictionary<string, LinkedListNode<(string Key, T Value)>> _index = new();
     private readonly LinkedList<(string Key, T Value)> _order = new();
     private readonly Lock _lock = new();
@@ -395,19 +404,25 @@ public sealed class BoundedCache<T>(int capacity) where T : class
     {
         lock (_lock)
         {
-            if (_index.Remove(key, out var old)) _order.Remove(old);
+            if (_index.Remove(key, out var old))
+            {
+                _order.Remove(old);
+                _weight -= weight?.Invoke(old.Value.Value) ?? 0;
+            }
             _index[key] = _order.AddFirst((key, value));
-            while (_index.Count > capacity)
+            _weight += weight?.Invoke(value) ?? 0;
+            while (_index.Count > capacity || (_weight > maxWeight && _index.Count > 1))
             {
                 var last = _order.Last!;
                 _order.RemoveLast();
                 _index.Remove(last.Value.Key);
+                _weight -= weight?.Invoke(last.Value.Value) ?? 0;
             }
         }
     }
 
     public void Clear()
     {
-        lock (_lock) { _index.Clear(); _order.Clear(); }
+        lock (_lock) { _index.Clear(); _order.Clear(); _weight = 0; }
     }
 }

@@ -215,13 +215,41 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
         var key = (head.Id, head.ImagesKey, version, current, head.ServerStarted, head.OriginalWrongIsProblematic);
         if (_labels.TryGetValue(key, out var labels)) return labels;
         labels = current
-            ? await LabelReader.CurrentAsync(connection, head.Id, head.LabelSpaceId, data.Position, data.Images.Count)
+            ? await CurrentLabelsAsync(connection, head, data, version)
             : await LabelReader.AtVersionAsync(connection, head.Id, head.LabelSpaceId, head.ConsensusRule, version, data.Position, data.Images.Count);
         if (head.OriginalWrongIsProblematic) labels = labels.WithWrongOriginalsProblematic(data.Images.OriginalClass, out _);
         foreach (var stale in _labels.Keys.Where(k => k.Dataset == head.Id && k.Current && k.Version != version)) _labels.TryRemove(stale, out _);
         if (_labels.Count > 64) _labels.Clear();
         _labels[key] = labels;
         return labels;
+    }
+
+    /// <summary>The current label state read last of each dataset, before the wrong-original setting applies to it.</summary>
+    private sealed record ReadLabels(string ImagesKey, DateTimeOffset ServerStarted, string Rule, long Version, LabelState Raw);
+
+    private readonly ConcurrentDictionary<long, ReadLabels> _read = new();
+
+    /// <summary>Forgets every label state read, so that the next board reads its labels whole (tests compare the two).</summary>
+    public void ForgetLabels()
+    {
+        _read.Clear();
+        _labels.Clear();
+    }
+
+    /// <summary>
+    /// The current label state: the one read last advanced by the versions since (a verdict reads its few items), or,
+    /// after a start, an image change, a rule change or a server restart, read whole.
+    /// </summary>
+    private async Task<LabelState> CurrentLabelsAsync(NpgsqlConnection connection, DatasetHead head, DatasetData data, long version)
+    {
+        LabelState? raw = null;
+        if (_read.TryGetValue(head.Id, out var last) && last.ImagesKey == head.ImagesKey && last.ServerStarted == head.ServerStarted
+            && last.Rule == head.ConsensusRule && last.Version <= version)
+            raw = await LabelReader.AdvanceAsync(connection, head.Id, head.LabelSpaceId, data.Position, last.Raw, last.Version, version);
+        raw ??= await LabelReader.CurrentAsync(connection, head.Id, head.LabelSpaceId, data.Position, data.Images.Count);
+        var read = new ReadLabels(head.ImagesKey, head.ServerStarted, head.ConsensusRule, version, raw);
+        _read.AddOrUpdate(head.Id, read, (_, known) => known with { Version = read.Version, Raw = read.Raw } == read && known.Version > read.Version ? known : read);
+        return raw;
     }
 
     /// <summary>

@@ -96,6 +96,7 @@ public sealed class IncrementalBoardTests(ApiFixture fixture) : IClassFixture<Ap
             }
             var carried = await RowsAsync(incremental);
             service.Clear();
+            service.Store.ForgetLabels();
             Assert.Equal(await RowsAsync(fresh), carried);
         }
         Assert.Contains("verdicts", kinds);
