@@ -45,14 +45,9 @@ create constraint trigger dataset_image_epochs_board_epoch after insert or updat
 create constraint trigger models_board_epoch after update on models
     deferrable initially deferred for each row execute function board_epoch_of_model();
 
--- The dataset's own row: its label version (bumped at commit, migration 0009), rule, settings, partner. Any update
--- counts; a featured flag moving costs one recomputed board.
-create function board_epoch_of_dataset() returns trigger language plpgsql as $$
-begin
-    perform bump_board_epoch(new.id);
-    return null;
-end $$;
-create trigger datasets_board_epoch after insert or update on datasets for each row execute function board_epoch_of_dataset();
+-- The dataset's own row (its label version, bumped at commit by migration 0009, rule, settings, partner) is not counted
+-- here: the fingerprint reads the row's xmin, which any update changes. A verdict's commit so locks the dataset row and
+-- never the epoch row, and an upload's commit the epoch row before the dataset row: no two orders, no deadlock.
 
 -- The label versions made of reviewers' events only (migration 0009's commit trigger): the events each stamped. A
 -- reader holding the label state at version v reads the items of the events of v+1..w and nothing else; a version

@@ -129,16 +129,17 @@ public sealed class LeaderboardService(
     }
 
     /// <summary>
-    /// Everything a board of the dataset depends on, for it and its shifted partner: their board epochs (migration
-    /// 0021: triggers move them with the label version, rule, settings, images, subsets, image sets, reference labels,
-    /// prediction sets and the entries' metadata) and the server's start (see <see cref="DatasetHead.ServerStarted"/>).
+    /// Everything a board of the dataset depends on, for it and its shifted partner: the dataset rows' xmin (any update:
+    /// label version, rule, settings), their board epochs (migration 0021: triggers move them with images, subsets, image
+    /// sets, reference labels, prediction sets and the entries' metadata) and the server's start (see
+    /// <see cref="DatasetHead.ServerStarted"/>).
     /// A few primary-key reads, so a conditional GET costs well under a millisecond of database time. Null when the
     /// dataset does not exist.
     /// </summary>
     public static Task<string?> FingerprintAsync(NpgsqlConnection connection, string slug) =>
         connection.QuerySingleOrDefaultAsync<string?>(
             """
-            select string_agg(d.id || ':' || coalesce(e.epoch, 0), '|' order by d.id <> o.id) || '@' || pg_postmaster_start_time()
+            select string_agg(d.id || ':' || d.xmin || ':' || coalesce(e.epoch, 0), '|' order by d.id <> o.id) || '@' || pg_postmaster_start_time()
             from datasets o
             join datasets d on d.id = o.id or d.id = (select min(x.id) from datasets x where x.shift_of = o.id)
             left join board_epochs e on e.dataset_id = d.id
