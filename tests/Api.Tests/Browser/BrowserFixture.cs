@@ -49,6 +49,26 @@ public sealed class BrowserFixture : IAsyncLifetime
         return page;
     }
 
+    /// <summary>A page at <paramref name="path"/> with the script errors it raises from then on.</summary>
+    public async Task<(IPage Page, List<string> Errors)> OpenAsync(string path)
+    {
+        var page = await NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        await page.GotoAsync(path);
+        return (page, errors);
+    }
+
+    /// <summary>The JSON the API answers to an anonymous GET of <paramref name="path"/>, which must succeed.</summary>
+    public async Task<System.Text.Json.JsonElement> GetJsonAsync(string path)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromMinutes(2) };
+        var response = await http.GetAsync(path);
+        var json = await response.JsonAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {json}");
+        return json;
+    }
+
     public async Task DisposeAsync()
     {
         if (Browser is not null) await Browser.CloseAsync();

@@ -13,23 +13,9 @@ namespace Relabel.Api.Tests.Browser;
 /// </summary>
 public sealed class DrillDownBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
 {
-    private async Task<JsonElement> GetAsync(string path)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl), Timeout = TimeSpan.FromMinutes(2) };
-        var response = await http.GetAsync(path);
-        var json = await response.JsonAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {json}");
-        return json;
-    }
+    private Task<JsonElement> GetAsync(string path) => fixture.GetJsonAsync(path);
 
-    private async Task<(IPage Page, List<string> Errors)> OpenAsync(string path)
-    {
-        var page = await fixture.NewPageAsync();
-        var errors = new List<string>();
-        page.PageError += (_, error) => errors.Add(error);
-        await page.GotoAsync(path);
-        return (page, errors);
-    }
+    private Task<(IPage Page, List<string> Errors)> OpenAsync(string path) => fixture.OpenAsync(path);
 
     /// <summary>With RELABEL_SCREENSHOTS set to a folder, the page at 1440x900 and 390x844 (for looking at, not asserting).</summary>
     private static async Task ScreenshotAsync(IPage page, string name)

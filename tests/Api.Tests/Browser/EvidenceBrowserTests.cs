@@ -15,23 +15,9 @@ public sealed class EvidenceBrowserTests(BrowserFixture fixture) : IClassFixture
 {
     private static string Percent(double value) => (value * 100).ToString("0.00", CultureInfo.InvariantCulture);
 
-    private async Task<JsonElement> GetAsync(string path)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl), Timeout = TimeSpan.FromMinutes(2) };
-        var response = await http.GetAsync(path);
-        var json = await response.JsonAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {json}");
-        return json;
-    }
+    private Task<JsonElement> GetAsync(string path) => fixture.GetJsonAsync(path);
 
-    private async Task<(IPage Page, List<string> Errors)> OpenAsync(string path)
-    {
-        var page = await fixture.NewPageAsync();
-        var errors = new List<string>();
-        page.PageError += (_, error) => errors.Add(error);
-        await page.GotoAsync(path);
-        return (page, errors);
-    }
+    private Task<(IPage Page, List<string> Errors)> OpenAsync(string path) => fixture.OpenAsync(path);
 
     private static bool IsLeaderboardRequest(IRequest request, string parameter) =>
         request.Url.Contains("/api/leaderboard?", StringComparison.Ordinal) && request.Url.Contains(parameter, StringComparison.Ordinal);
