@@ -50,7 +50,7 @@ public static class Beta
         if (p <= 0) return 0;
         if (p >= 1) return 1;
         double low = 0, high = 1;
-        var x = a / (a + b);
+        var x = Start(p, a, b);
         var logBeta = LogGamma(a) + LogGamma(b) - LogGamma(a + b);
         for (var i = 0; i < 200; i++)
         {
@@ -65,6 +65,21 @@ public static class Beta
             x = next;
         }
         return x;
+    }
+
+    /// <summary>
+    /// Where Newton starts: the normal approximation with its skewness term (Cornish-Fisher), close enough for large a
+    /// and b that a few steps reach the quantile (from the mean, a board's intervals at 50,000 images took eight steps
+    /// of a costly CDF each); the mean when the approximation falls outside (0, 1).
+    /// </summary>
+    private static double Start(double p, double a, double b)
+    {
+        var mean = a / (a + b);
+        var sd = Math.Sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)));
+        var skew = 2 * (b - a) * Math.Sqrt(a + b + 1) / ((a + b + 2) * Math.Sqrt(a * b));
+        var z = MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, p);
+        var x = mean + sd * (z + skew * (z * z - 1) / 6);
+        return x > 0 && x < 1 ? x : mean;
     }
 
     private static double ContinuedFraction(double x, double a, double b)

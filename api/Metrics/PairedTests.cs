@@ -75,19 +75,50 @@ public static class PairedTests
     public static double? KendallTauB(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         if (x.Count != y.Count) throw new ArgumentException("Both scorings need the same entries.");
-        long concordant = 0, discordant = 0, tiesX = 0, tiesY = 0, pairs = 0;
-        for (var i = 0; i < x.Count; i++)
-            for (var j = i + 1; j < x.Count; j++)
-            {
-                pairs++;
-                var dx = Math.Sign(x[i] - x[j]);
-                var dy = Math.Sign(y[i] - y[j]);
-                if (dx == 0) tiesX++;
-                if (dy == 0) tiesY++;
-                if (dx == 0 || dy == 0) continue;
-                if (dx == dy) concordant++; else discordant++;
-            }
+        // Knight's O(n log n) count (as scipy's kendalltau): sort by (x, y), count the ties, then the discordant pairs as
+        // the swaps of a merge sort by y. A board of 1,500 entries compares 15 pairs of rankings on every change.
+        var n = x.Count;
+        long pairs = (long)n * (n - 1) / 2;
+        if (pairs == 0) return null;
+        var order = Enumerable.Range(0, n).ToArray();
+        Array.Sort(order, (i, j) => x[i] != x[j] ? x[i].CompareTo(x[j]) : y[i].CompareTo(y[j]));
+        long tiesX = 0, tiesXY = 0;
+        for (int i = 0, runX = 1, runXY = 1; i < n; i++)
+        {
+            var last = i + 1 == n;
+            var sameX = !last && x[order[i + 1]] == x[order[i]];
+            var sameXY = sameX && y[order[i + 1]] == y[order[i]];
+            if (sameX) runX++; else { tiesX += (long)runX * (runX - 1) / 2; runX = 1; }
+            if (sameXY) runXY++; else { tiesXY += (long)runXY * (runXY - 1) / 2; runXY = 1; }
+        }
+        var values = order.Select(i => y[i]).ToArray();
+        var swaps = MergeSortSwaps(values, new double[n], 0, n);
+        long tiesY = 0;
+        for (int i = 0, run = 1; i < n; i++)
+        {
+            if (i + 1 < n && values[i + 1] == values[i]) run++; else { tiesY += (long)run * (run - 1) / 2; run = 1; }
+        }
+        // Concordant minus discordant: of the pairs, those tied in neither, less twice the discordant ones.
+        var difference = pairs - tiesX - tiesY + tiesXY - 2 * swaps;
         var denominator = Math.Sqrt((double)(pairs - tiesX) * (pairs - tiesY));
-        return pairs == 0 || denominator == 0 ? null : (concordant - discordant) / denominator;
+        return denominator == 0 ? null : difference / denominator;
+    }
+
+    /// <summary>Sorts values[from..to) ascending and returns how many pairs were out of order (strictly greater first).</summary>
+    private static long MergeSortSwaps(double[] values, double[] buffer, int from, int to)
+    {
+        if (to - from < 2) return 0;
+        var middle = (from + to) / 2;
+        var swaps = MergeSortSwaps(values, buffer, from, middle) + MergeSortSwaps(values, buffer, middle, to);
+        int left = from, right = middle, k = from;
+        while (left < middle && right < to)
+        {
+            if (values[right] < values[left]) { swaps += middle - left; buffer[k++] = values[right++]; }
+            else buffer[k++] = values[left++];
+        }
+        while (left < middle) buffer[k++] = values[left++];
+        while (right < to) buffer[k++] = values[right++];
+        Array.Copy(buffer, from, values, from, to - from);
+        return swaps;
     }
 }

@@ -207,17 +207,22 @@ public sealed class ClassCounts
     public int[] RealTop1 { get; }
     public int[] RealTop5 { get; }
 
-    private ClassCounts(ClassCounts other)
+    private ClassCounts(ClassCounts other, bool flags)
     {
-        Images = (int[])other.Images.Clone();
-        Predicted = (int[])other.Predicted.Clone(); Top1 = (int[])other.Top1.Clone(); Top5 = (int[])other.Top5.Clone();
+        Images = flags ? (int[])other.Images.Clone() : other.Images;
+        Predicted = flags ? (int[])other.Predicted.Clone() : other.Predicted;
+        Top1 = flags ? (int[])other.Top1.Clone() : other.Top1;
+        Top5 = flags ? (int[])other.Top5.Clone() : other.Top5;
         Correct = (int[])other.Correct.Clone(); Unclear = (int[])other.Unclear.Clone(); Wrong = (int[])other.Wrong.Clone();
         Pending = (int[])other.Pending.Clone();
         RealScope = other.RealScope; RealImages = other.RealImages; RealTop1 = other.RealTop1; RealTop5 = other.RealTop5;
     }
 
-    /// <summary>A copy to change: the ReaL counts, which no verdict changes, are shared.</summary>
-    public ClassCounts CopyForLabels() => new(this);
+    /// <summary>
+    /// A copy to change: the ReaL counts, which no verdict changes, are shared, and so are the image and top-1/top-5
+    /// counts unless a problematic flag changes (a verdict moves only the states; a zoo copies this for most entries).
+    /// </summary>
+    public ClassCounts CopyForLabels(bool flags = true) => new(this, flags);
 }
 
 /// <summary>Which multi-label accuracy: how unclear items count, and whether images or classes are averaged.</summary>
@@ -311,7 +316,13 @@ public static class Scoring
         counts.Predicted[c] += sign;
         if (top1 == c) { counts.Top1[c] += sign; counts.Top5[c] += sign; }
         else if (Below(ranked, o, w, c)) counts.Top5[c] += sign;
-        switch (labels.StateOf(i, top1))
+        CountState(counts, labels.StateOf(i, top1), c, sign);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CountState(ClassCounts counts, ItemState state, int c, int sign)
+    {
+        switch (state)
         {
             case ItemState.Correct: counts.Correct[c] += sign; break;
             case ItemState.Unclear: counts.Unclear[c] += sign; break;
@@ -341,14 +352,22 @@ public static class Scoring
         var w = predictions.Stride;
         var ranked = predictions.Ranked;
         ClassCounts? counts = null;
+        var flags = changed.Any(i => (scope is null || scope[i]) && before.Problematic[i] != after.Problematic[i]);
         foreach (var i in changed)
         {
             if (scope is not null && !scope[i]) continue;
             var o = i * w;
             bool wasGraded = !before.Problematic[i], isGraded = !after.Problematic[i];
             if (wasGraded == isGraded && (!isGraded || ranked[o] < 0 || before.StateOf(i, ranked[o]) == after.StateOf(i, ranked[o]))) continue;
-            counts ??= previous.CopyForLabels();
+            counts ??= previous.CopyForLabels(flags);
             var c = images.OriginalClass[i];
+            if (wasGraded && isGraded)
+            {
+                // Only the state moved: the arrays of image and top-1/top-5 counts may be shared with previous.
+                CountState(counts, before.StateOf(i, ranked[o]), c, -1);
+                CountState(counts, after.StateOf(i, ranked[o]), c, 1);
+                continue;
+            }
             if (wasGraded) Grade(counts, ranked, o, w, c, before, i, -1);
             if (isGraded) Grade(counts, ranked, o, w, c, after, i, 1);
         }
@@ -390,7 +409,8 @@ public static class Scoring
     /// n_c > 0) and r_c / d_c (classes with d_c > 0), and the interval Clopper-Pearson at round(value · Σn) of Σn (an
     /// approximation: the per-class mean is not a binomial proportion).
     /// </summary>
-    public static MultiLabelScore MultiLabel(ClassCounts counts, bool[] subset, MultiLabelDefinition definition, double alpha)
+    /// <param name="alpha">Null for the values alone, without the interval (it costs more than the rest).</param>
+    public static MultiLabelScore MultiLabel(ClassCounts counts, bool[] subset, MultiLabelDefinition definition, double? alpha)
     {
         long right = 0, decided = 0, pending = 0;
         double sumValue = 0, sumUpper = 0, sumDecided = 0;
@@ -409,14 +429,14 @@ public static class Scoring
         if (definition.Average == Average.Micro)
             return new MultiLabelScore(
                 total == 0 ? null : (double)right / total,
-                ClopperPearson.Of(right, total, alpha),
+                alpha is { } a ? ClopperPearson.Of(right, total, a) : null,
                 right, total, decided, pending,
                 decided == 0 ? null : (double)right / decided,
                 total == 0 ? null : (double)(right + pending) / total);
         double? value = valueClasses == 0 ? null : sumValue / valueClasses;
         return new MultiLabelScore(
             value,
-            value is null ? null : ClopperPearson.Of((long)Math.Round(value.Value * total), total, alpha),
+            value is null || alpha is not { } level ? null : ClopperPearson.Of((long)Math.Round(value.Value * total), total, level),
             right, total, decided, pending,
             decidedClasses == 0 ? null : sumDecided / decidedClasses,
             valueClasses == 0 ? null : sumUpper / valueClasses);

@@ -22,8 +22,12 @@ public sealed record MultiLabelResult(
         new(s.Value, s.Interval?.Lower, s.Interval?.Upper, s.Correct, s.Total, s.Decided, s.Pending, s.DecidedOnly, s.Value, s.Upper, s.Provisional);
 }
 
-/// <summary>The board's metric on one subset (by the image's original class).</summary>
-public sealed record SubsetResult(string Subset, Score Top1, Score? Top5, MultiLabelResult MultiLabel, Score? Real, double? Value, bool Complete);
+/// <summary>
+/// The board's metric (metric=, average=, unclear=) on one subset (by the image's original class), with its interval.
+/// Complete when the entry predicted every graded image of the subset. Every metric of a model on each subset is on
+/// its results page (GET /api/models/{slug}/results).
+/// </summary>
+public sealed record SubsetResult(string Subset, double? Value, double? Lower, double? Upper, bool Complete);
 
 /// <summary>
 /// The board's metric on the shifted dataset (same subset, same image-set name), the drop from the original, and the
@@ -161,13 +165,19 @@ public static class Boards
 
     public static FitSpace Space(string fit) => fit switch { "probit" => FitSpace.Probit, "linear" => FitSpace.Linear, _ => FitSpace.Logit };
 
-    public static double? Value(string metric, ClassCounts counts, bool[] subset, MultiLabelDefinition definition, double alpha, int k) => metric switch
+    /// <summary>The board's metric on a subset: its value, interval and (multi-label only) pending images.</summary>
+    public static (double? Value, Interval? Interval, long Pending) Measure(
+        string metric, ClassCounts counts, bool[] subset, MultiLabelDefinition definition, double alpha, int k)
     {
-        "top1" => Scoring.Top1(counts, subset, alpha).Value,
-        "top5" => k == 5 ? Scoring.Top5(counts, subset, alpha).Value : null,
-        "real" => Scoring.Real(counts, subset, alpha).Value,
-        _ => Scoring.MultiLabel(counts, subset, definition, alpha).Value,
-    };
+        static (double?, Interval?, long) Of(Proportion p) => (p.Value, p.Interval, 0);
+        return metric switch
+        {
+            "top1" => Of(Scoring.Top1(counts, subset, alpha)),
+            "top5" => k == 5 ? Of(Scoring.Top5(counts, subset, alpha)) : (null, null, 0),
+            "real" => Of(Scoring.Real(counts, subset, alpha)),
+            _ => Scoring.MultiLabel(counts, subset, definition, alpha) is var s ? (s.Value, s.Interval, s.Pending) : default,
+        };
+    }
 
     /// <summary>Whether the entry predicted every image the metric grades on the subset.</summary>
     public static bool Complete(string metric, ClassCounts counts, bool[] subset) =>
@@ -191,7 +201,7 @@ public static class Boards
         $"Fit: least squares in {q.Fit} space over {(q.FitOn == "model" ? "entries of kind model" : "every uploaded entry that is not human")}.";
 
     public static LeaderboardResponse Build(
-        ScoredDataset scored, ScoredDataset? shifted, BoardQuery query, BoardScope scope, Stopwatch watch)
+        ScoredDataset scored, ScoredDataset? shifted, BoardQuery query, BoardScope scope, Stopwatch watch, RowCache? cache = null)
     {
         var mask = scored.Subset(query.Subset)!.Classes;
         var shiftedMask = shifted?.Subset(query.Subset)?.Classes;
@@ -199,71 +209,16 @@ public static class Boards
         var hasReference = scored.Data.Images.HasReference;
         // The shifted row of each entry by slug (a zoo has 1,500 entries: no scan per row).
         var shiftedBySlug = shifted?.Entries.DistinctBy(s => s.Slug).ToDictionary(s => s.Slug);
-        // Rows are independent (the intervals dominate the cost): build them in parallel, in entry order.
+        // Rows are independent (the intervals dominate the cost): build them in parallel, in entry order. A row whose
+        // counts did not change since the last board of this query is taken as it was (a verdict changes few entries'
+        // counts; the others keep the same objects).
         var built = scored.Entries.AsParallel().AsOrdered().Select(e =>
         {
-            var c = e.Counts;
-            var multiLabel = Scoring.MultiLabel(c, mask, query.Definition, alpha);
-            var subsets = scored.Data.Subsets.Select(s =>
-            {
-                var top1 = Score.From(Scoring.Top1(c, s.Classes, alpha));
-                var top5 = e.K == 5 ? Score.From(Scoring.Top5(c, s.Classes, alpha)) : null;
-                var ml = MultiLabelResult.From(Scoring.MultiLabel(c, s.Classes, query.Definition, alpha));
-                var real = hasReference ? Score.From(Scoring.Real(c, s.Classes, alpha)) : null;
-                var chosen = query.Metric switch { "top1" => top1.Value, "top5" => top5?.Value, "real" => real?.Value, _ => ml.Value };
-                return new SubsetResult(s.Name, top1, top5, ml, real, chosen, Complete(query.Metric, c, s.Classes));
-            }).ToArray();
-            var row = new LeaderboardRow
-            {
-                Rank = null,
-                Slug = e.Slug,
-                DisplayName = e.DisplayName,
-                Kind = e.Kind,
-                Computed = e.Computed,
-                PaperUrl = e.Entry?.PaperUrl,
-                CodeUrl = e.Entry?.CodeUrl,
-                ParameterCount = e.Entry?.ParameterCount,
-                TrainingData = e.Entry?.TrainingData ?? "",
-                Tags = e.Entry?.Tags ?? [],
-                K = e.K,
-                Predicted = Scoring.Sum(query.Metric == "real" ? c.RealImages : c.Predicted, mask),
-                Images = Scoring.Sum(query.Metric == "real" ? c.RealScope : c.Images, mask),
-                Complete = Complete(query.Metric, c, mask),
-                Value = Value(query.Metric, c, mask, query.Definition, alpha, e.K),
-                Top1 = Score.From(Scoring.Top1(c, mask, alpha)),
-                Top5 = e.K == 5 ? Score.From(Scoring.Top5(c, mask, alpha)) : null,
-                MultiLabel = MultiLabelResult.From(multiLabel),
-                Strict = MultiLabelResult.From(Scoring.MultiLabel(c, mask, MultiLabelDefinition.Strict, alpha)),
-                Lenient = MultiLabelResult.From(Scoring.MultiLabel(c, mask, MultiLabelDefinition.Lenient, alpha)),
-                Real = hasReference ? Score.From(Scoring.Real(c, mask, alpha)) : null,
-                RealTop5 = hasReference && e.K == 5 ? Score.From(Scoring.RealTop5(c, mask, alpha)) : null,
-                Subsets = subsets,
-                Shift = null,
-                Provisional = multiLabel.Provisional,
-            };
-            var other = shiftedBySlug?.GetValueOrDefault(e.Slug);
-            ShiftResult? shift = null;
-            if (other is not null && shiftedMask is not null)
-            {
-                var value = Value(query.Metric, other.Counts, shiftedMask, query.Definition, alpha, other.K);
-                Interval? interval;
-                long pending = 0;
-                if (query.Metric == "multilabel")
-                {
-                    var s = Scoring.MultiLabel(other.Counts, shiftedMask, query.Definition, alpha);
-                    interval = s.Interval; pending = s.Pending;
-                }
-                else
-                    interval = (query.Metric switch
-                    {
-                        "top1" => Scoring.Top1(other.Counts, shiftedMask, alpha),
-                        "top5" => Scoring.Top5(other.Counts, shiftedMask, alpha),
-                        _ => Scoring.Real(other.Counts, shiftedMask, alpha),
-                    }).Interval;
-                shift = new ShiftResult(value, value is null ? null : interval?.Lower, value is null ? null : interval?.Upper, pending,
-                    row.Value is { } a && value is { } b ? a - b : null, null, Complete(query.Metric, other.Counts, shiftedMask));
-            }
-            return (Entry: e, Row: row with { Shift = shift });
+            var other = shiftedMask is null ? null : shiftedBySlug?.GetValueOrDefault(e.Slug);
+            if (cache?.Get(e, other) is { } known) return known;
+            var fresh = BuildRow(scored, e, other, mask, shiftedMask, query, hasReference);
+            cache?.Set(fresh);
+            return fresh;
         }).ToList();
 
         // The fit: the declared group, complete on both datasets, in the chosen space.
@@ -305,7 +260,7 @@ public static class Boards
             HasReferenceLabels = hasReference,
             Images = scored.Data.Images.Count,
             Fit = fit is null ? null : new FitResult(query.Fit, query.FitOn, fit.Slope, fit.Intercept, fit.R, fit.Points, ShiftFit.Band(points, space)),
-            Sensitivity = Sensitivity(scored, mask, hasReference),
+            Sensitivity = Sensitivity(built, hasReference),
             Statistics = new BoardStatistics("computing", RankBootstrap.DefaultReplicates, RankBootstrap.DefaultSeed, StatisticsDescription),
             Rows = ranked,
             ComputeMs = watch.Elapsed.TotalMilliseconds,
@@ -317,26 +272,86 @@ public static class Boards
         "Versus next: the difference to the next ranked row on the same images (McNemar's exact test for micro averages, the paired " +
         "bootstrap for per-class averages); not significant at 5 % when p ≥ 0.05.";
 
+    /// <summary>The rankings <see cref="Sensitivity"/> compares, by name (ReaL only with reference labels); values only.</summary>
+    private static readonly (string Name, Func<ClassCounts, bool[], double?> Value)[] Rankings =
+    [
+        ("strict, micro", (c, m) => Scoring.MultiLabel(c, m, MultiLabelDefinition.Strict, null).Value),
+        ("strict, per-class", (c, m) => Scoring.MultiLabel(c, m, new MultiLabelDefinition(Average.PerClass, false), null).Value),
+        ("lenient, micro", (c, m) => Scoring.MultiLabel(c, m, new MultiLabelDefinition(Average.Micro, true), null).Value),
+        ("lenient, per-class", (c, m) => Scoring.MultiLabel(c, m, MultiLabelDefinition.Lenient, null).Value),
+        ("top-1", (c, m) => Scoring.Sum(c.Predicted, m) is var n and > 0 ? (double)Scoring.Sum(c.Top1, m) / n : null),
+        ("ReaL", (c, m) => Scoring.Sum(c.RealImages, m) is var n and > 0 ? (double)Scoring.Sum(c.RealTop1, m) / n : null),
+    ];
+
     /// <summary>The rankings of the complete entries under each definition, and Kendall's tau-b between every two.</summary>
-    public static RankingSensitivity Sensitivity(ScoredDataset scored, bool[] mask, bool hasReference)
+    public static RankingSensitivity Sensitivity(IReadOnlyList<BuiltRow> rows, bool hasReference)
     {
-        var definitions = new List<(string Name, Func<ClassCounts, double?> Value)>
-        {
-            ("strict, micro", c => Scoring.MultiLabel(c, mask, MultiLabelDefinition.Strict, 0.05).Value),
-            ("strict, per-class", c => Scoring.MultiLabel(c, mask, new MultiLabelDefinition(Average.PerClass, false), 0.05).Value),
-            ("lenient, micro", c => Scoring.MultiLabel(c, mask, new MultiLabelDefinition(Average.Micro, true), 0.05).Value),
-            ("lenient, per-class", c => Scoring.MultiLabel(c, mask, MultiLabelDefinition.Lenient, 0.05).Value),
-            ("top-1", c => Scoring.Top1(c, mask, 0.05).Value),
-        };
-        if (hasReference) definitions.Add(("ReaL", c => Scoring.Real(c, mask, 0.05).Value));
-        var values = scored.Entries
-            .Where(e => Scoring.Complete(e.Counts, mask))
-            .Select(e => definitions.Select(d => d.Value(e.Counts)).ToArray())
-            .Where(v => v.All(x => x is not null))
+        var count = hasReference ? Rankings.Length : Rankings.Length - 1;
+        var values = rows
+            .Where(r => r.Rankings is not null && r.Rankings.Take(count).All(x => x is not null))
+            .Select(r => r.Rankings!)
             .ToList();
-        var tau = definitions.Select((_, a) => definitions.Select((_, b) =>
-            PairedTests.KendallTauB(values.Select(v => v[a]!.Value).ToList(), values.Select(v => v[b]!.Value).ToList())).ToArray()).ToArray();
-        return new RankingSensitivity(definitions.Select(d => d.Name).ToArray(), tau, values.Count);
+        var columns = Enumerable.Range(0, count).Select(a => values.Select(v => v[a]!.Value).ToArray()).ToArray();
+        var tau = new double?[count][];
+        for (var a = 0; a < count; a++) tau[a] = new double?[count];
+        for (var a = 0; a < count; a++)
+            for (var b = a; b < count; b++)
+                tau[a][b] = tau[b][a] = PairedTests.KendallTauB(columns[a], columns[b]);
+        return new RankingSensitivity(Rankings.Take(count).Select(d => d.Name).ToArray(), tau, values.Count);
+    }
+
+    /// <summary>One entry's row before ranks and the fit: every metric on the board's subset and on each subset.</summary>
+    private static BuiltRow BuildRow(
+        ScoredDataset scored, ScoredEntry e, ScoredEntry? other, bool[] mask, bool[]? shiftedMask, BoardQuery query, bool hasReference)
+    {
+        var c = e.Counts;
+        var alpha = query.Alpha;
+        var multiLabel = Scoring.MultiLabel(c, mask, query.Definition, alpha);
+        var subsets = scored.Data.Subsets.Select(s =>
+        {
+            var (value, interval, _) = Measure(query.Metric, c, s.Classes, query.Definition, alpha, e.K);
+            return new SubsetResult(s.Name, value, value is null ? null : interval?.Lower, value is null ? null : interval?.Upper,
+                Complete(query.Metric, c, s.Classes));
+        }).ToArray();
+        var value = query.Metric == "multilabel" ? multiLabel.Value : Measure(query.Metric, c, mask, query.Definition, alpha, e.K).Value;
+        ShiftResult? shift = null;
+        if (other is not null && shiftedMask is not null)
+        {
+            var (shiftedValue, interval, pending) = Measure(query.Metric, other.Counts, shiftedMask, query.Definition, alpha, other.K);
+            shift = new ShiftResult(shiftedValue, shiftedValue is null ? null : interval?.Lower, shiftedValue is null ? null : interval?.Upper, pending,
+                value is { } a && shiftedValue is { } b ? a - b : null, null, Complete(query.Metric, other.Counts, shiftedMask));
+        }
+        var row = new LeaderboardRow
+        {
+            Rank = null,
+            Slug = e.Slug,
+            DisplayName = e.DisplayName,
+            Kind = e.Kind,
+            Computed = e.Computed,
+            PaperUrl = e.Entry?.PaperUrl,
+            CodeUrl = e.Entry?.CodeUrl,
+            ParameterCount = e.Entry?.ParameterCount,
+            TrainingData = e.Entry?.TrainingData ?? "",
+            Tags = e.Entry?.Tags ?? [],
+            K = e.K,
+            Predicted = Scoring.Sum(query.Metric == "real" ? c.RealImages : c.Predicted, mask),
+            Images = Scoring.Sum(query.Metric == "real" ? c.RealScope : c.Images, mask),
+            Complete = Complete(query.Metric, c, mask),
+            Value = value,
+            Top1 = Score.From(Scoring.Top1(c, mask, alpha)),
+            Top5 = e.K == 5 ? Score.From(Scoring.Top5(c, mask, alpha)) : null,
+            MultiLabel = MultiLabelResult.From(multiLabel),
+            Strict = MultiLabelResult.From(Scoring.MultiLabel(c, mask, MultiLabelDefinition.Strict, alpha)),
+            Lenient = MultiLabelResult.From(Scoring.MultiLabel(c, mask, MultiLabelDefinition.Lenient, alpha)),
+            Real = hasReference ? Score.From(Scoring.Real(c, mask, alpha)) : null,
+            RealTop5 = hasReference && e.K == 5 ? Score.From(Scoring.RealTop5(c, mask, alpha)) : null,
+            Subsets = subsets,
+            Shift = shift,
+            Provisional = multiLabel.Provisional,
+        };
+        // The entry's value under each ranking the sensitivity table compares (complete entries only).
+        var rankings = Scoring.Complete(c, mask) ? Rankings.Select(r => r.Value(c, mask)).ToArray() : null;
+        return new BuiltRow(e, other, row, rankings);
     }
 
     /// <summary>
@@ -375,6 +390,33 @@ public static class Boards
         Rows = board.Rows.Select(r => statistics.Rows.TryGetValue(r.Slug, out var s) ? r with { RankInterval = s.Rank, VersusNext = s.Next } : r).ToArray(),
         Statistics = board.Statistics with { Status = "ready", ComputeMs = statistics.ComputeMs },
     };
+}
+
+/// <summary>An entry's row as built from its counts (and those of its shifted row), before ranks and the fit.</summary>
+/// <param name="Rankings">Its value under each of the sensitivity table's rankings; null when it is not complete.</param>
+public sealed record BuiltRow(ScoredEntry Entry, ScoredEntry? Other, LeaderboardRow Row, double?[]? Rankings);
+
+/// <summary>
+/// The rows built for one query (subset, metric, definition, alpha), by the counts they were built from: counts are
+/// never changed once made (a label change makes new ones only for the entries it touches), so a row found for the
+/// same counts, the same shifted counts and the same entry is the row.
+/// </summary>
+public sealed class RowCache
+{
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<ClassCounts, BuiltRow> _rows = new();
+
+    public BuiltRow? Get(ScoredEntry entry, ScoredEntry? other) =>
+        _rows.TryGetValue(entry.Counts, out var row) && Same(row.Entry, entry) &&
+        (row.Other is null ? other is null : other is not null && ReferenceEquals(row.Other.Counts, other.Counts) && row.Other.K == other.K)
+            ? row
+            : null;
+
+    public void Set(BuiltRow row) => _rows.AddOrUpdate(row.Entry.Counts, row);
+
+    /// <summary>The same entry as far as a row shows it (an edit of a model's metadata moves its UpdatedAt).</summary>
+    private static bool Same(ScoredEntry a, ScoredEntry b) =>
+        a.Slug == b.Slug && a.DisplayName == b.DisplayName && a.Kind == b.Kind && a.K == b.K &&
+        a.Entry?.UploadId == b.Entry?.UploadId && a.Entry?.UpdatedAt == b.Entry?.UpdatedAt;
 }
 
 /// <summary>Each ranked entry's rank interval and test against the next, by slug.</summary>

@@ -147,12 +147,14 @@ public static class LeaderboardApi
                 detail: $"This client has asked for many distinct alpha and version values; try again in {seconds} s. " +
                         "Boards at the default alpha and the current version are always served.");
         }
+        var timing = new ServerTiming();
         await using var connection = await service.Db.OpenConnectionAsync();
         // The fast path: one query tells whether a board computed earlier still holds.
         var fingerprint = dataset is null ? null : await LeaderboardService.FingerprintAsync(connection, dataset);
+        timing.Mark("fingerprint");
         var fastQuery = new BoardQuery(subset ?? "all", m, definition, a, version, imageSet, fit, fitOn);
         if (fingerprint is not null && service.Cached(fingerprint, fastQuery) is { } cached)
-            return await AnswerAsync(context, cached, format, csv, wait);
+            return await AnswerAsync(context, cached, format, csv, wait, timing);
 
         var head = await HeadAsync(connection, service.Store, dataset);
         if (head is null) return Problems.NotFound(dataset is null ? "There is no dataset yet." : $"Dataset '{dataset}' does not exist.");
@@ -161,13 +163,14 @@ public static class LeaderboardApi
         var data = await service.Store.DataAsync(connection, head);
         var subsetName = subset ?? "all";
         if (data.Subsets.All(s => s.Name != subsetName)) return Problems.NotFound($"Dataset '{head.Slug}' has no subset '{subsetName}'.");
+        timing.Mark("head");
         var outcome = await service.BoardAsync(connection, head,
-            new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version, imageSet, fit, fitOn));
+            new BoardQuery(subsetName, m, definition, a, version == head.LabelVersion ? null : version, imageSet, fit, fitOn), timing);
         if (outcome.Board is not { } board)
             return Problems.NotFound($"Dataset '{head.Slug}' has no image set '{imageSet}' (GET /api/datasets/{head.Slug}/image-sets lists them).");
         // The fingerprint was read before the board's data, so a change in between only makes the next request recompute.
         if (fingerprint is not null) service.Remember(fingerprint, fastQuery, board);
-        return await AnswerAsync(context, board, format, csv, wait);
+        return await AnswerAsync(context, board, format, csv, wait, timing);
     }
 
     /// <summary>Who asks, for the variant limit: the signed-in user, else the client's address.</summary>
@@ -177,7 +180,7 @@ public static class LeaderboardApi
 
     /// <summary>The JSON is serialized once per computed board (and once more with its statistics): an answer copies bytes.</summary>
     private static async Task<Results<FileContentHttpResult, ContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> AnswerAsync(
-        HttpContext context, CachedBoard board, string? format, bool csv, bool wait)
+        HttpContext context, CachedBoard board, string? format, bool csv, bool wait, ServerTiming timing)
     {
         var latest = board.Latest;
         if ((wait || csv || format == "timm") && latest.Statistics is { IsCompleted: false } statistics)
@@ -188,7 +191,8 @@ public static class LeaderboardApi
         if (format == "timm") return TypedResults.Text(TimmCsv(latest.Board), "text/csv; charset=utf-8");
         if (csv) return TypedResults.Text(Csv(latest.Board), "text/csv; charset=utf-8");
         context.Response.Headers.Vary = "Accept-Encoding";
-        var gzip = context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase);
+        var zipped = context.Request.Headers.AcceptEncoding.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase) ? latest.Gzip : null;
+        var gzip = zipped is not null;
         var etag = latest.ETag(gzip);
         context.Response.Headers.ETag = etag;
         // A board still computing its statistics changes soon: caches ask again. A finished one may be served by a
@@ -196,10 +200,16 @@ public static class LeaderboardApi
         context.Response.Headers.CacheControl = latest.Statistics is { IsCompleted: false }
             ? "no-cache"
             : $"public, max-age={BoardMaxAgeSeconds}";
-        if (NoneMatch(context.Request, etag)) return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        if (!gzip) return TypedResults.Bytes(latest.Json, "application/json");
-        context.Response.Headers.ContentEncoding = "gzip";
-        return TypedResults.Bytes(latest.Gzip, "application/json");
+        if (NoneMatch(context.Request, etag))
+        {
+            context.Response.Headers["Server-Timing"] = timing.Header();
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+        var body = zipped ?? latest.Json;
+        timing.Mark("answer");
+        context.Response.Headers["Server-Timing"] = timing.Header();
+        if (gzip) context.Response.Headers.ContentEncoding = "gzip";
+        return TypedResults.Bytes(body, "application/json");
     }
 
     /// <summary>How long a shared cache may serve a finished board before it revalidates.</summary>

@@ -37,17 +37,24 @@ public sealed class CachedBoard(LeaderboardResponse board, byte[] json)
     /// <summary>The board with its statistics once they are ready, else the first answer.</summary>
     public CachedBoard Latest => Statistics is { IsCompletedSuccessfully: true } done ? done.Result : this;
 
-    private byte[]? _gzip;
+    private Task<byte[]>? _gzip;
 
-    /// <summary>The JSON gzipped once, for clients that accept it (a 100-model board is about a tenth the size).</summary>
-    public byte[] Gzip
+    /// <summary>
+    /// The JSON gzipped (a 100-model board is about a tenth the size), once it is ready: the first readers after a
+    /// change get the JSON at once while it is compressed beside them (a zoo board takes longer to gzip than to build);
+    /// null until then. The representations have their own tags, and the answer varies by Accept-Encoding.
+    /// </summary>
+    public byte[]? Gzip
     {
         get
         {
-            if (_gzip is { } known) return known;
-            using var output = new MemoryStream();
-            using (var zip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest)) zip.Write(Json);
-            return _gzip = output.ToArray();
+            var task = LazyInitializer.EnsureInitialized(ref _gzip, () => Task.Run(() =>
+            {
+                using var output = new MemoryStream();
+                using (var zip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest)) zip.Write(Json);
+                return output.ToArray();
+            }));
+            return task.IsCompletedSuccessfully ? task.Result : null;
         }
     }
 
@@ -126,6 +133,7 @@ public sealed class LeaderboardService(
         _byFingerprint.Clear();
         _latest.Clear();
         _counts.Clear();
+        _rows.Clear();
     }
 
     /// <summary>
@@ -170,14 +178,18 @@ public sealed class LeaderboardService(
         return (await store.ScopeAsync(connection, head, data, requested), false);
     }
 
-    public async Task<ScoredDataset> ScoreAsync(NpgsqlConnection connection, DatasetHead head, EntryHead[] entries, long version, ImageScope scope)
+    public async Task<ScoredDataset> ScoreAsync(NpgsqlConnection connection, DatasetHead head, EntryHead[] entries, long version, ImageScope scope,
+        ServerTiming? timing = null)
     {
         var data = await store.DataAsync(connection, head);
+        timing?.Mark("data");
         var labels = await store.LabelsAsync(connection, head, data, version);
+        timing?.Mark("labels");
         var counts = _counts.GetValue(labels, _ => new ConcurrentDictionary<string, ClassCounts>());
         var counter = new Counter(data, labels, counts, scope, Basis(head, data, labels));
         var predictions = new RankedPredictions[entries.Length];
         for (var i = 0; i < entries.Length; i++) predictions[i] = await store.PredictionsAsync(connection, data, entries[i]);
+        timing?.Mark("predictions");
         // Counting is independent per entry: spread it over the cores.
         var entryCounts = new ClassCounts[entries.Length];
         Parallel.For(0, entries.Length, i => entryCounts[i] = counter.Get("u" + entries[i].UploadId, predictions[i]));
@@ -186,6 +198,7 @@ public sealed class LeaderboardService(
         AddMajority(scored, data, counter, HumanMajority, "Human majority vote", e => e.Kind == "human");
         AddMajority(scored, data, counter, ModelMajority, "Model majority vote", e => e.Kind is "model" or "model-extra-data");
         if (version == head.LabelVersion) _latest[head.Id] = new CountedLabels(data, labels, counts);
+        timing?.Mark("count");
         return new ScoredDataset(head, data, labels, version, scored, scope);
     }
 
@@ -248,7 +261,7 @@ public sealed class LeaderboardService(
     /// The board of a dataset, from the cache when nothing it depends on changed; identical requests that arrive
     /// together share one computation (the second finds the first's board).
     /// </summary>
-    public async Task<BoardOutcome> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query)
+    public async Task<BoardOutcome> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query, ServerTiming? timing = null)
     {
         var entries = await ScoringStore.EntriesAsync(connection, head.Id);
         DatasetHead? shifted = head.ShiftedBy is { } shiftedId ? await store.HeadAsync(connection, shiftedId) : null;
@@ -257,17 +270,19 @@ public sealed class LeaderboardService(
             Key(head, entries), shifted is null ? "-" : Key(shifted, shiftedEntries),
             query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, query.Alpha, query.Version,
             query.ImageSet, query.Fit, query.FitOn);
+        timing?.Mark("entries");
         if (_boards.Get(key) is { } board) return new BoardOutcome(board);
 
         await _computing.WaitAsync();
         try
         {
+            timing?.Mark("queue");
             if (_boards.Get(key) is { } again) return new BoardOutcome(again);
             var watch = Stopwatch.StartNew();
             var data = await store.DataAsync(connection, head);
             var (scope, isDefault) = await ScopeAsync(connection, head, data, query.ImageSet);
             if (scope is null) return new BoardOutcome(null, MissingImageSet: true);
-            var scored = await ScoreAsync(connection, head, entries, query.Version ?? head.LabelVersion, scope);
+            var scored = await ScoreAsync(connection, head, entries, query.Version ?? head.LabelVersion, scope, timing);
             // An earlier version applies to the dataset asked for; the shifted dataset is shown at its current labels, on
             // its image set of the same name (none: no shifted columns, and the scope says so).
             ScoredDataset? scoredShift = null;
@@ -275,9 +290,12 @@ public sealed class LeaderboardService(
             {
                 var shiftedData = await store.DataAsync(connection, shifted);
                 var shiftedScope = scope.Name is null ? ImageScope.All : await store.ScopeAsync(connection, shifted, shiftedData, scope.Name);
-                if (shiftedScope is not null) scoredShift = await ScoreAsync(connection, shifted, shiftedEntries, shifted.LabelVersion, shiftedScope);
+                if (shiftedScope is not null) scoredShift = await ScoreAsync(connection, shifted, shiftedEntries, shifted.LabelVersion, shiftedScope, timing);
             }
-            var built = Boards.Build(scored, scoredShift, query, DescribeScope(scored, shifted, scoredShift, query, isDefault), watch);
+            var rows = _rows.Get(RowsKey(head, query)) ?? new RowCache();
+            _rows.Set(RowsKey(head, query), rows);
+            var built = Boards.Build(scored, scoredShift, query, DescribeScope(scored, shifted, scoredShift, query, isDefault), watch, rows);
+            timing?.Mark("build");
             var statisticsKey = string.Join('|', Key(head, entries), query.Subset, query.Metric, query.Definition.Average,
                 query.Definition.UnclearCountsCorrect, query.Version, scope.Key);
             // Boards of the current labels replace each other as verdicts arrive: only the newest one's statistics are due.
@@ -285,11 +303,18 @@ public sealed class LeaderboardService(
                 ? string.Join('|', head.Id, query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, scope.Key)
                 : null;
             board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey, line) };
+            timing?.Mark("serialize");
             _boards.Set(key, board);
             return new BoardOutcome(board);
         }
         finally { _computing.Release(); }
     }
+
+    /// <summary>The rows of the boards of one query line, kept for the next board of that line (see <see cref="RowCache"/>).</summary>
+    private readonly BoundedCache<RowCache> _rows = new(64);
+
+    private static string RowsKey(DatasetHead head, BoardQuery q) =>
+        $"{head.Id}|{q.Subset}|{q.Metric}|{q.Definition.Average}|{q.Definition.UnclearCountsCorrect}|{q.Alpha}";
 
     private byte[] Serialize(LeaderboardResponse board) =>
         System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(board, json.Value.SerializerOptions);

@@ -44,4 +44,33 @@ public sealed class PairedTestsTests
         Assert.Equal(2 / Math.Sqrt(6), PairedTests.KendallTauB([1, 2, 2], [1, 2, 3])!.Value, 1e-12);
         Assert.Null(PairedTests.KendallTauB([1], [1]));
     }
+
+    [Theory]
+    [InlineData(2, 5)]
+    [InlineData(40, 3)]
+    [InlineData(700, 50)]
+    [InlineData(1500, 1000)]
+    public void Kendalls_tau_b_equals_the_count_over_every_pair(int n, int distinct)
+    {
+        // Scores drawn from few values make ties in x, in y and in both; the definition counts every pair.
+        var random = new Random(n);
+        for (var round = 0; round < 5; round++)
+        {
+            var x = Enumerable.Range(0, n).Select(_ => (double)random.Next(distinct) / distinct).ToArray();
+            var y = x.Select(v => random.NextDouble() < 0.7 ? v : (double)random.Next(distinct) / distinct).ToArray();
+            long concordant = 0, discordant = 0, tiesX = 0, tiesY = 0, pairs = 0;
+            for (var i = 0; i < n; i++)
+                for (var j = i + 1; j < n; j++)
+                {
+                    pairs++;
+                    int dx = Math.Sign(x[i] - x[j]), dy = Math.Sign(y[i] - y[j]);
+                    if (dx == 0) tiesX++;
+                    if (dy == 0) tiesY++;
+                    if (dx != 0 && dy != 0) { if (dx == dy) concordant++; else discordant++; }
+                }
+            var denominator = Math.Sqrt((double)(pairs - tiesX) * (pairs - tiesY));
+            double? expected = denominator == 0 ? null : (concordant - discordant) / denominator;
+            Assert.Equal(expected, PairedTests.KendallTauB(x, y));
+        }
+    }
 }

@@ -72,7 +72,7 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
     ...SUBSET_COLUMNS.map((s) => ({
       label: s.charAt(0).toUpperCase() + s.slice(1),
       key: `subset:${s}` as SortKey,
-      title: `Multi-label accuracy on the images of the subset '${s}' only`,
+      title: `The board's metric on the images of the subset '${s}' only`,
     })),
     { label: 'Shifted', key: 'shifted', title: 'Multi-label accuracy on the shifted dataset (the same classes, new images)' },
     { label: 'Drop', key: 'drop', title: 'Drop: original minus shifted multi-label accuracy, in points' },
@@ -162,7 +162,7 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
         setText(bounds, ml.boundLower === null || ml.boundLower === undefined ? '–' : `${percent(ml.boundLower, 1)} – ${percent(ml.boundUpper, 1)}`);
         setText(top1, percent(r.top1.value));
         setText(top5, percent(r.top5?.value));
-        SUBSET_COLUMNS.forEach((s, i) => setText(subsets[i]!, percent(r.subsets.find((x) => x.subset === s)?.multiLabel.value)));
+        SUBSET_COLUMNS.forEach((s, i) => setText(subsets[i]!, percent(r.subsets.find((x) => x.subset === s)?.value)));
         setText(shifted, percent(r.shift?.value));
         setText(drop, percent(r.shift?.drop));
         setText(robustness, signedPercent(r.shift?.effectiveRobustness));
