@@ -228,16 +228,16 @@ public static class Boards
                         && b.Row.Shift is { Complete: true, Value: not null })
             .Select(b => (b.Row.Value!.Value, b.Row.Shift!.Value!.Value)).ToList();
         var fit = ShiftFit.Of(points, space);
-        var rows = built.Select(b => b.Row.Shift is { } s && fit is not null && b.Row.Value is { } x && s.Value is { } y
-            ? b.Row with { Shift = s with { EffectiveRobustness = fit.EffectiveRobustness(x, y) } }
-            : b.Row).ToList();
+        var robustness = built.Select(b => b.Row.Shift is { } s && fit is not null && b.Row.Value is { } x && s.Value is { } y
+            ? fit.EffectiveRobustness(x, y)
+            : (double?)null).ToArray();
 
         var rank = 0;
-        var ranked = rows
-            .OrderByDescending(r => r.Complete && r.Value.HasValue)
-            .ThenByDescending(r => r.Value ?? double.NegativeInfinity)
-            .ThenBy(r => r.Slug, StringComparer.Ordinal)
-            .Select(r => r.Complete && r.Value.HasValue ? r with { Rank = ++rank } : r)
+        var ranked = Enumerable.Range(0, built.Count)
+            .OrderByDescending(i => built[i].Row.Complete && built[i].Row.Value.HasValue)
+            .ThenByDescending(i => built[i].Row.Value ?? double.NegativeInfinity)
+            .ThenBy(i => built[i].Row.Slug, StringComparer.Ordinal)
+            .Select(i => built[i].Final(built[i].Row.Complete && built[i].Row.Value.HasValue ? ++rank : null, robustness[i]))
             .ToArray();
 
         return new LeaderboardResponse
@@ -394,7 +394,23 @@ public static class Boards
 
 /// <summary>An entry's row as built from its counts (and those of its shifted row), before ranks and the fit.</summary>
 /// <param name="Rankings">Its value under each of the sensitivity table's rankings; null when it is not complete.</param>
-public sealed record BuiltRow(ScoredEntry Entry, ScoredEntry? Other, LeaderboardRow Row, double?[]? Rankings);
+public sealed record BuiltRow(ScoredEntry Entry, ScoredEntry? Other, LeaderboardRow Row, double?[]? Rankings)
+{
+    private LeaderboardRow? _final;
+
+    /// <summary>
+    /// The row with its rank and distance above the fit: the same object as last time when both are unchanged, so its
+    /// JSON is reused too (see LeaderboardService.Serialize).
+    /// </summary>
+    public LeaderboardRow Final(int? rank, double? robustness)
+    {
+        var last = _final;
+        if (last is not null && last.Rank == rank && last.Shift?.EffectiveRobustness == robustness) return last;
+        var row = Row with { Rank = rank, Shift = Row.Shift is { } s ? s with { EffectiveRobustness = robustness } : null };
+        _final = row;
+        return row;
+    }
+}
 
 /// <summary>
 /// The rows built for one query (subset, metric, definition, alpha), by the counts they were built from: counts are

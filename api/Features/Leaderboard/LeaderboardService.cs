@@ -316,8 +316,36 @@ public sealed class LeaderboardService(
     private static string RowsKey(DatasetHead head, BoardQuery q) =>
         $"{head.Id}|{q.Subset}|{q.Metric}|{q.Definition.Average}|{q.Definition.UnclearCountsCorrect}|{q.Alpha}";
 
-    private byte[] Serialize(LeaderboardResponse board) =>
-        System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(board, json.Value.SerializerOptions);
+    /// <summary>The JSON of each row object of the boards made (rows unchanged since the last board are the same objects).</summary>
+    private readonly ConditionalWeakTable<LeaderboardRow, byte[]> _rowJson = new();
+
+    private static readonly byte[] EmptyRows = "\"rows\":[]"u8.ToArray();
+
+    /// <summary>
+    /// The board's JSON: the board without rows, with the rows' JSON put in place of its empty list. A row's JSON is
+    /// made once per row object, so after a verdict only the rows it changed are written again.
+    /// </summary>
+    private byte[] Serialize(LeaderboardResponse board)
+    {
+        var options = json.Value.SerializerOptions;
+        var frame = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(board with { Rows = [] }, options);
+        // Property names are written unescaped and strings never hold an unescaped quote, so this is the rows property.
+        var found = frame.AsSpan().IndexOf(EmptyRows);
+        if (found < 0) return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(board, options);
+        var at = found + EmptyRows.Length - 1;
+        var rows = board.Rows.Select(r => _rowJson.GetValue(r, row => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(row, options))).ToArray();
+        var result = new byte[frame.Length + rows.Sum(r => r.Length) + Math.Max(0, rows.Length - 1)];
+        frame.AsSpan(0, at).CopyTo(result);
+        var n = at;
+        for (var i = 0; i < rows.Length; i++)
+        {
+            if (i > 0) result[n++] = (byte)',';
+            rows[i].CopyTo(result, n);
+            n += rows[i].Length;
+        }
+        frame.AsSpan(at).CopyTo(result.AsSpan(n));
+        return result;
+    }
 
     /// <summary>
     /// The rank intervals and row tests, in the background: the first answer does not wait for them. Boards that differ
