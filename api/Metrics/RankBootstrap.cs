@@ -26,9 +26,10 @@ public static class RankBootstrap
     public const ulong DefaultSeed = 20200712;
 
     /// <param name="parallelism">Threads at most (-1: all cores); a server leaves one to its requests.</param>
+    /// <param name="cancel">Stops the draws (OperationCanceledException): a server drops the bootstrap of a board that a newer one replaced.</param>
     public static BootstrapResult Run(
         CorrectnessMatrix matrix, bool perClass, IReadOnlyList<(int First, int Second)> pairs,
-        int replicates = DefaultReplicates, ulong seed = DefaultSeed, int parallelism = -1)
+        int replicates = DefaultReplicates, ulong seed = DefaultSeed, int parallelism = -1, CancellationToken cancel = default)
     {
         if (perClass && matrix.ClassStart.SkipLast(1).Any(s => s % 64 != 0))
             throw new ArgumentException("A per-class bootstrap needs an aligned layout.", nameof(matrix));
@@ -36,7 +37,7 @@ public static class RankBootstrap
         var values = new double[entries][];
         for (var e = 0; e < entries; e++) values[e] = new double[replicates];
         if (matrix.Images > 0 && entries > 0)
-            Parallel.For(0, replicates, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, () => new Scratch(matrix), (r, _, scratch) =>
+            Parallel.For(0, replicates, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancel }, () => new Scratch(matrix), (r, _, scratch) =>
             {
                 scratch.Draw(matrix, seed, r);
                 for (var e = 0; e < entries; e++) values[e][r] = scratch.Value(matrix, matrix.Right[e], perClass);

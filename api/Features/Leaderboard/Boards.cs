@@ -359,7 +359,8 @@ public static class Boards
     /// the next, on the board's metric, subset and scope. They do not depend on alpha or the fit, so boards that differ
     /// only in those share them.
     /// </summary>
-    public static RowStatistics ComputeStatistics(LeaderboardResponse board, ScoredDataset scored, BoardQuery query)
+    /// <param name="cancel">Stops the bootstrap (OperationCanceledException) when a newer board replaced this one.</param>
+    public static RowStatistics ComputeStatistics(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, CancellationToken cancel = default)
     {
         var watch = Stopwatch.StartNew();
         var mask = scored.Subset(query.Subset)!.Classes;
@@ -369,7 +370,9 @@ public static class Boards
         var matrix = CorrectnessMatrix.Build(scored.Data.Images, scored.Labels, entries, scored.Scope.Mask, mask,
             Graded(query.Metric), query.Definition.UnclearCountsCorrect, aligned: perClass);
         var pairs = Enumerable.Range(0, Math.Max(0, ranked.Count - 1)).Select(k => (k, k + 1)).ToList();
-        var bootstrap = RankBootstrap.Run(matrix, perClass, pairs);
+        cancel.ThrowIfCancellationRequested();
+        // One core stays with the requests: a board after a verdict must not wait behind the previous board's bootstrap.
+        var bootstrap = RankBootstrap.Run(matrix, perClass, pairs, parallelism: Math.Max(1, Environment.ProcessorCount - 1), cancel: cancel);
         var rows = new Dictionary<string, (RankInterval, NextComparison?)>();
         for (var k = 0; k < ranked.Count; k++)
         {

@@ -106,7 +106,10 @@ public sealed class LeaderboardService(
     private static long BoardBytes(CachedBoard board) => 4L * board.Json.Length;
     private readonly BoundedCache<Task<RowStatistics?>> _rowStatistics = new(100);
     // The newest board of each line (dataset, subset, metric, definition, scope at the current labels), by generation.
-    private readonly ConcurrentDictionary<string, long> _lines = new();
+    private readonly ConcurrentDictionary<string, Newest> _lines = new();
+
+    /// <summary>The statistics key of a line's newest board, and what stops its bootstrap once a newer one arrives.</summary>
+    private sealed record Newest(string Key, CancellationTokenSource Cancel);
     private readonly BoundedCache<string> _seenVariants = new(10_000);
     private readonly SemaphoreSlim _computing = new(1, 1);
     // The bootstraps run one at a time beside the boards, so a burst of new variants queues here, not in front of boards.
@@ -354,20 +357,30 @@ public sealed class LeaderboardService(
     private Task<CachedBoard> StatisticsAsync(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, string key, string? line)
     {
         Task<RowStatistics?> shared;
-        var generation = line is null ? 0 : _lines.AddOrUpdate(line, 1, (_, g) => g + 1);
         lock (_rowStatistics)
         {
+            // A newer board of the same line (the labels moved) stops the bootstrap of the one before, running or waiting:
+            // it would be wasted work, and at zoo scale it would hold a core that the next board after a verdict needs.
+            var cancel = CancellationToken.None;
+            if (line is not null)
+            {
+                var newest = _lines.GetValueOrDefault(line);
+                if (newest?.Key != key)
+                {
+                    newest?.Cancel.Cancel();
+                    _lines[line] = newest = new Newest(key, new CancellationTokenSource());
+                }
+                cancel = newest.Cancel.Token;
+            }
             if (_rowStatistics.Get(key) is not { IsFaulted: false } known)
                 _rowStatistics.Set(key, known = Task.Run(async () =>
                 {
                     await _statistics.WaitAsync();
                     try
                     {
-                        // A newer board of the same line arrived while this one waited: its bootstrap would be wasted work
-                        // (a busy review session at zoo scale would queue one per verdict).
-                        if (line is not null && _lines.TryGetValue(line, out var newest) && newest != generation) return null;
-                        return Boards.ComputeStatistics(board, scored, query);
+                        return cancel.IsCancellationRequested ? null : Boards.ComputeStatistics(board, scored, query, cancel);
                     }
+                    catch (OperationCanceledException) when (cancel.IsCancellationRequested) { return null; }
                     finally { _statistics.Release(); }
                 }));
             shared = known;

@@ -39,6 +39,17 @@ public sealed class RankBootstrapTests
     }
 
     [Fact]
+    public void A_cancelled_bootstrap_stops_instead_of_finishing()
+    {
+        // A server cancels the bootstrap of a board that a newer one replaced.
+        var matrix = Matrix(2000, 4, false, i => i % 2 == 0, i => i % 3 == 0);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => RankBootstrap.Run(matrix, false, [(0, 1)], cancel: cancel.Token));
+        Assert.Equal(1000, RankBootstrap.Run(matrix, false, [(0, 1)], cancel: CancellationToken.None).Replicates);
+    }
+
+    [Fact]
     public void Entries_one_image_apart_share_their_rank_interval()
     {
         // The first is right on images 0 and 1 where the second is not, the second on image 3: 5,001 against 5,000.
