@@ -266,9 +266,9 @@ public sealed class LeaderboardService(
     /// </summary>
     public async Task<BoardOutcome> BoardAsync(NpgsqlConnection connection, DatasetHead head, BoardQuery query, ServerTiming? timing = null)
     {
-        var entries = await ScoringStore.EntriesAsync(connection, head.Id);
+        var entries = await store.CurrentEntriesAsync(connection, head.Id);
         DatasetHead? shifted = head.ShiftedBy is { } shiftedId ? await store.HeadAsync(connection, shiftedId) : null;
-        var shiftedEntries = shifted is null ? [] : await ScoringStore.EntriesAsync(connection, shifted.Id);
+        var shiftedEntries = shifted is null ? [] : await store.CurrentEntriesAsync(connection, shifted.Id);
         var key = string.Join('|',
             Key(head, entries), shifted is null ? "-" : Key(shifted, shiftedEntries),
             query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, query.Alpha, query.Version,

@@ -87,6 +87,22 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
             """,
             new { datasetId })).ToArray();
 
+    private readonly ConcurrentDictionary<long, (long Epoch, EntryHead[] Entries)> _entries = new();
+
+    /// <summary>
+    /// <see cref="EntriesAsync"/>, kept per dataset while its board epoch stands: the epoch moves at the commit of every
+    /// change of its prediction sets and of its models' rows (migration 0021), so a board after a verdict reads one
+    /// number instead of a zoo's entries. The epoch is read first: entries read after it are never older than it.
+    /// </summary>
+    public async Task<EntryHead[]> CurrentEntriesAsync(NpgsqlConnection connection, long datasetId)
+    {
+        var epoch = await connection.QuerySingleOrDefaultAsync<long?>("select epoch from board_epochs where dataset_id = @datasetId", new { datasetId });
+        if (epoch is { } e && _entries.TryGetValue(datasetId, out var known) && known.Epoch == e) return known.Entries;
+        var entries = await EntriesAsync(connection, datasetId);
+        if (epoch is { } read) _entries[datasetId] = (read, entries);
+        return entries;
+    }
+
     /// <summary>
     /// How many of the uploads predict each class as the image's top-1: from memory once every upload is loaded;
     /// until then counted in the database for this one image (an index probe per upload, milliseconds) while the
