@@ -224,7 +224,7 @@ public static class Boards
         // The fit: the declared group, complete on both datasets, in the chosen space.
         var space = Space(query.Fit);
         var points = built
-            .Where(b => Fitted(query.FitOn, b.Entry) && b.Row.Complete && b.Row.Value is not null
+            .Where((b, i) => Fitted(query.FitOn, scored.Entries[i]) && b.Row.Complete && b.Row.Value is not null
                         && b.Row.Shift is { Complete: true, Value: not null })
             .Select(b => (b.Row.Value!.Value, b.Row.Shift!.Value!.Value)).ToList();
         var fit = ShiftFit.Of(points, space);
@@ -351,7 +351,7 @@ public static class Boards
         };
         // The entry's value under each ranking the sensitivity table compares (complete entries only).
         var rankings = Scoring.Complete(c, mask) ? Rankings.Select(r => r.Value(c, mask)).ToArray() : null;
-        return new BuiltRow(e, other, row, rankings);
+        return new BuiltRow(RowSource.Of(e, other), e.Counts, row, rankings);
     }
 
     /// <summary>
@@ -397,7 +397,8 @@ public static class Boards
 
 /// <summary>An entry's row as built from its counts (and those of its shifted row), before ranks and the fit.</summary>
 /// <param name="Rankings">Its value under each of the sensitivity table's rankings; null when it is not complete.</param>
-public sealed record BuiltRow(ScoredEntry Entry, ScoredEntry? Other, LeaderboardRow Row, double?[]? Rankings)
+/// <param name="Source">What the row was built from besides its counts (no predictions: rows outlive replaced uploads).</param>
+public sealed record BuiltRow(RowSource Source, ClassCounts Counts, LeaderboardRow Row, double?[]? Rankings)
 {
     private LeaderboardRow? _final;
 
@@ -425,17 +426,20 @@ public sealed class RowCache
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<ClassCounts, BuiltRow> _rows = new();
 
     public BuiltRow? Get(ScoredEntry entry, ScoredEntry? other) =>
-        _rows.TryGetValue(entry.Counts, out var row) && Same(row.Entry, entry) &&
-        (row.Other is null ? other is null : other is not null && ReferenceEquals(row.Other.Counts, other.Counts) && row.Other.K == other.K)
-            ? row
-            : null;
+        _rows.TryGetValue(entry.Counts, out var row) && row.Source == RowSource.Of(entry, other) ? row : null;
 
-    public void Set(BuiltRow row) => _rows.AddOrUpdate(row.Entry.Counts, row);
+    public void Set(BuiltRow row) => _rows.AddOrUpdate(row.Counts, row);
+}
 
-    /// <summary>The same entry as far as a row shows it (an edit of a model's metadata moves its UpdatedAt).</summary>
-    private static bool Same(ScoredEntry a, ScoredEntry b) =>
-        a.Slug == b.Slug && a.DisplayName == b.DisplayName && a.Kind == b.Kind && a.K == b.K &&
-        a.Entry?.UploadId == b.Entry?.UploadId && a.Entry?.UpdatedAt == b.Entry?.UpdatedAt;
+/// <summary>
+/// An entry as far as its row shows it (an edit of a model's metadata moves its UpdatedAt), and the counts of its row
+/// on the shifted dataset, compared by reference: counts are never changed once made.
+/// </summary>
+public sealed record RowSource(string Slug, string DisplayName, string Kind, int K, long? UploadId, DateTimeOffset? UpdatedAt,
+    ClassCounts? OtherCounts, int? OtherK)
+{
+    public static RowSource Of(ScoredEntry e, ScoredEntry? other) =>
+        new(e.Slug, e.DisplayName, e.Kind, e.K, e.Entry?.UploadId, e.Entry?.UpdatedAt, other?.Counts, other?.K);
 }
 
 /// <summary>Each ranked entry's rank interval and test against the next, by slug.</summary>
