@@ -60,8 +60,9 @@ public static class Beta
             var density = Math.Exp((a - 1) * Math.Log(x) + (b - 1) * Math.Log(1 - x) - logBeta);
             var next = density > 0 ? x - f / density : double.NaN;
             if (!(next > low && next < high)) next = (low + high) / 2;
-            // Newton approaches from one side, so the bracket alone would not shrink: stop on a negligible step.
-            if (Math.Abs(next - x) <= 1e-14 * x) return next;
+            // Newton approaches from one side, so the bracket alone would not shrink: stop on a negligible step (the
+            // error after a step of 1e-12 is of its square: far below a double's precision).
+            if (Math.Abs(next - x) <= 1e-12 * x) return next;
             x = next;
         }
         return x;

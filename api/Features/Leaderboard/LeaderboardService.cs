@@ -285,6 +285,14 @@ public sealed class LeaderboardService(
             var data = await store.DataAsync(connection, head);
             var (scope, isDefault) = await ScopeAsync(connection, head, data, query.ImageSet);
             if (scope is null) return new BoardOutcome(null, MissingImageSet: true);
+            var statisticsKey = string.Join('|', Key(head, entries), query.Subset, query.Metric, query.Definition.Average,
+                query.Definition.UnclearCountsCorrect, query.Version, scope.Key);
+            // Boards of the current labels replace each other as verdicts arrive: only the newest one's statistics are due.
+            var line = query.Version is null
+                ? string.Join('|', head.Id, query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, scope.Key)
+                : null;
+            // Before counting: the bootstrap of the board this one replaces would hold a core that counting needs.
+            var cancel = Supersede(line, statisticsKey);
             var scored = await ScoreAsync(connection, head, entries, query.Version ?? head.LabelVersion, scope, timing);
             // An earlier version applies to the dataset asked for; the shifted dataset is shown at its current labels, on
             // its image set of the same name (none: no shifted columns, and the scope says so).
@@ -299,13 +307,7 @@ public sealed class LeaderboardService(
             _rows.Set(RowsKey(head, query), rows);
             var built = Boards.Build(scored, scoredShift, query, DescribeScope(scored, shifted, scoredShift, query, isDefault), watch, rows);
             timing?.Mark("build");
-            var statisticsKey = string.Join('|', Key(head, entries), query.Subset, query.Metric, query.Definition.Average,
-                query.Definition.UnclearCountsCorrect, query.Version, scope.Key);
-            // Boards of the current labels replace each other as verdicts arrive: only the newest one's statistics are due.
-            var line = query.Version is null
-                ? string.Join('|', head.Id, query.Subset, query.Metric, query.Definition.Average, query.Definition.UnclearCountsCorrect, scope.Key)
-                : null;
-            board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey, line) };
+            board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey, cancel) };
             timing?.Mark("serialize");
             _boards.Set(key, board);
             return new BoardOutcome(board);
@@ -351,27 +353,34 @@ public sealed class LeaderboardService(
     }
 
     /// <summary>
+    /// Makes a board the newest of its line (dataset, subset, metric, definition, scope at the current labels; null for
+    /// an earlier version): the bootstrap of the line's board before, running or waiting, stops (a verdict makes it
+    /// wasted work, and at zoo scale it holds a core). The token stops this board's bootstrap in turn.
+    /// </summary>
+    private CancellationToken Supersede(string? line, string key)
+    {
+        if (line is null) return CancellationToken.None;
+        lock (_lines)
+        {
+            var newest = _lines.GetValueOrDefault(line);
+            if (newest?.Key != key)
+            {
+                newest?.Cancel.Cancel();
+                _lines[line] = newest = new Newest(key, new CancellationTokenSource());
+            }
+            return newest.Cancel.Token;
+        }
+    }
+
+    /// <summary>
     /// The rank intervals and row tests, in the background: the first answer does not wait for them. Boards that differ
     /// only in alpha or the fit share one computation.
     /// </summary>
-    private Task<CachedBoard> StatisticsAsync(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, string key, string? line)
+    private Task<CachedBoard> StatisticsAsync(LeaderboardResponse board, ScoredDataset scored, BoardQuery query, string key, CancellationToken cancel)
     {
         Task<RowStatistics?> shared;
         lock (_rowStatistics)
         {
-            // A newer board of the same line (the labels moved) stops the bootstrap of the one before, running or waiting:
-            // it would be wasted work, and at zoo scale it would hold a core that the next board after a verdict needs.
-            var cancel = CancellationToken.None;
-            if (line is not null)
-            {
-                var newest = _lines.GetValueOrDefault(line);
-                if (newest?.Key != key)
-                {
-                    newest?.Cancel.Cancel();
-                    _lines[line] = newest = new Newest(key, new CancellationTokenSource());
-                }
-                cancel = newest.Cancel.Token;
-            }
             if (_rowStatistics.Get(key) is not { IsFaulted: false } known)
                 _rowStatistics.Set(key, known = Task.Run(async () =>
                 {
