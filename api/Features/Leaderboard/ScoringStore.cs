@@ -264,7 +264,11 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
             raw = await LabelReader.AdvanceAsync(connection, head.Id, head.LabelSpaceId, data.Position, last.Raw, last.Version, version);
         raw ??= await LabelReader.CurrentAsync(connection, head.Id, head.LabelSpaceId, data.Position, data.Images.Count);
         var read = new ReadLabels(head.ImagesKey, head.ServerStarted, head.ConsensusRule, version, raw);
-        _read.AddOrUpdate(head.Id, read, (_, known) => known with { Version = read.Version, Raw = read.Raw } == read && known.Version > read.Version ? known : read);
+        // Two boards may read at once: the newer read of the same images, start and rule stays.
+        _read.AddOrUpdate(head.Id, read, (_, known) =>
+            known.ImagesKey == read.ImagesKey && known.ServerStarted == read.ServerStarted && known.Rule == read.Rule && known.Version > read.Version
+                ? known
+                : read);
         return raw;
     }
 
