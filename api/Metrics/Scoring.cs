@@ -366,27 +366,52 @@ public static class Scoring
         var counts = new ClassCounts(images.ClassCount);
         var top1s = predictions.Top1s;
         var hits = predictions.HitsFor(images);
+        ulong[] originalRanked = hits.OriginalRanked, referenceRanked = hits.ReferenceRanked;
         var original = images.OriginalClass;
         var problematic = labels.Problematic;
+        var itemStart = labels.ItemStart;
+        var itemClass = labels.ItemClass;
+        var itemState = labels.ItemStates;
         var referenceStart = images.ReferenceStart;
-        var referenceClass = images.ReferenceClass;
-        // Plain loops over arrays: this runs for every entry on every label change.
+        var referenceClass = images.ReferenceClass ?? [];
+        // Plain loops over arrays held in locals: this runs for every entry on every full recompute.
+        int[] nImages = counts.Images, nPredicted = counts.Predicted, nTop1 = counts.Top1, nTop5 = counts.Top5,
+            nCorrect = counts.Correct, nUnclear = counts.Unclear, nWrong = counts.Wrong, nPending = counts.Pending,
+            nRealScope = counts.RealScope, nRealImages = counts.RealImages, nRealTop1 = counts.RealTop1, nRealTop5 = counts.RealTop5;
         for (var i = 0; i < original.Length; i++)
         {
             if (scope is not null && !scope[i]) continue;
-            var top1 = top1s[i];
-            var c = original[i];
-            if (!problematic[i]) Grade(counts, top1, hits, c, labels, i, 1);
+            int top1 = top1s[i], c = original[i];
+            if (!problematic[i])
+            {
+                nImages[c]++;
+                if (top1 >= 0)
+                {
+                    nPredicted[c]++;
+                    if (top1 == c) nTop1[c]++;
+                    if ((originalRanked[i >> 6] & (1UL << i)) != 0) nTop5[c]++;
+                    var state = ItemState.Pending;
+                    for (int j = itemStart[i], end = itemStart[i + 1]; j < end; j++)
+                        if (itemClass[j] == top1) { state = itemState[j]; break; }
+                    switch (state)
+                    {
+                        case ItemState.Correct: nCorrect[c]++; break;
+                        case ItemState.Unclear: nUnclear[c]++; break;
+                        case ItemState.Wrong: nWrong[c]++; break;
+                        default: nPending[c]++; break;
+                    }
+                }
+            }
             if (referenceStart is null) continue;
             int from = referenceStart[i], to = referenceStart[i + 1];
             if (from == to) continue;
-            counts.RealScope[c]++;
+            nRealScope[c]++;
             if (top1 < 0) continue;
-            counts.RealImages[c]++;
-            if (hits.Reference(i)) counts.RealTop5[c]++;
-            else continue;
+            nRealImages[c]++;
+            if ((referenceRanked[i >> 6] & (1UL << i)) == 0) continue;
+            nRealTop5[c]++;
             for (var j = from; j < to; j++)
-                if (referenceClass![j] == top1) { counts.RealTop1[c]++; break; }
+                if (referenceClass[j] == top1) { nRealTop1[c]++; break; }
         }
         return counts;
     }
@@ -418,6 +443,9 @@ public static class Scoring
     public static ClassCounts Recount(ClassCounts previous, DatasetImages images, LabelState before, LabelState after,
         RankedPredictions predictions, int[] changed, bool[]? scope = null)
     {
+        // Past a quarter of the images (a consensus-rule change moves nearly all) counting afresh is cheaper than
+        // taking each changed image out and in again; both give the same counts.
+        if (changed.Length > images.Count / 4) return Count(images, after, predictions, scope);
         var top1s = predictions.Top1s;
         var hits = predictions.HitsFor(images);
         ClassCounts? counts = null;
