@@ -93,19 +93,20 @@ public sealed class CorrectnessMatrix
         {
             var r = new ulong[words];
             var p = new ulong[words];
-            var ranked = entries[e].Ranked;
-            var width = entries[e].Stride;
+            var top1s = entries[e].Top1s;
+            var hits = entries[e].HitsFor(images);
+            var top5 = entries[e].K == 5;
             for (var u = 0; u < positions.Count; u++)
             {
                 var i = positions[u];
-                var top1 = ranked[i * width];
+                var top1 = top1s[i];
                 if (top1 < 0) continue;
                 var bit = bits[u];
                 p[bit >> 6] |= 1UL << bit;
                 var ok = metric switch
                 {
                     GradedMetric.Top1 => top1 == images.OriginalClass[i],
-                    GradedMetric.Top5 => entries[e].K == 5 && ranked.AsSpan(i * width, width).Contains(images.OriginalClass[i]),
+                    GradedMetric.Top5 => top5 && hits.Original(i),
                     GradedMetric.Real => images.Reference(i).Contains(top1),
                     _ => labels.StateOf(i, top1) is var s && (s == ItemState.Correct || (unclearCountsCorrect && s == ItemState.Unclear)),
                 };

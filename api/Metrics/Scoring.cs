@@ -151,30 +151,126 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
 }
 
 /// <summary>
-/// One entry's ranked predictions by image position, K class indices per image (at most five), best first, -1 where
-/// absent (an image without prediction has -1 first). Only K are kept: a zoo of top-1 uploads takes a fifth of the memory.
+/// One entry's ranked predictions by image position, as grading needs them: the top-1 class of each image (-1 where the
+/// entry has no prediction), and two bits per image: whether the image's original class is among its first K labels
+/// (top-5), and whether any of its reference classes is (ReaL top-5). Built against the dataset's images
+/// (<see cref="Empty(DatasetImages, int)"/>), only these are kept: 2.25 bytes per image instead of 2 K. Built without them
+/// (<see cref="Empty(int, int)"/>, tests and ensembles) the labels after the first are kept until the first grading
+/// computes the bits. Nothing reads the full lists from here: the model page and downloads read them from the database.
 /// </summary>
-public sealed class RankedPredictions(short[] ranked, int k)
+public sealed class RankedPredictions
 {
     public const int MaxK = 5;
-    public short[] Ranked { get; } = ranked;
-    public int K { get; } = k;
+    private readonly short[] _top1;
+    private readonly DatasetImages? _images;
+    private readonly ulong[]? _originalRanked;
+    private readonly ulong[]? _referenceRanked;
+    /// <summary>Unbound only: labels 2..Stride of each image, -1 where absent.</summary>
+    private readonly short[]? _rest;
+    private Hits? _hits;
 
-    /// <summary>Labels kept per image.</summary>
-    public int Stride { get; } = Math.Clamp(k, 1, MaxK);
+    private RankedPredictions(int imageCount, int k, DatasetImages? images)
+    {
+        K = k;
+        Stride = Math.Clamp(k, 1, MaxK);
+        _top1 = new short[imageCount];
+        Array.Fill(_top1, (short)-1);
+        _images = images;
+        if (images is not null)
+        {
+            if (images.Count != imageCount) throw new ArgumentException("One prediction per image of the dataset.");
+            _originalRanked = new ulong[(imageCount + 63) / 64];
+            _referenceRanked = new ulong[(imageCount + 63) / 64];
+            _hits = new Hits(images, _originalRanked, _referenceRanked);
+        }
+        else if (Stride > 1)
+        {
+            _rest = new short[imageCount * (Stride - 1)];
+            Array.Fill(_rest, (short)-1);
+        }
+    }
 
-    public int Count => Ranked.Length / Stride;
-    public short Top1(int image) => Ranked[image * Stride];
+    public int K { get; }
+
+    /// <summary>Labels per image the upload has (at most five).</summary>
+    public int Stride { get; }
+
+    public int Count => _top1.Length;
+    public short Top1(int image) => _top1[image];
+
+    /// <summary>The top-1 class of every image, -1 where absent.</summary>
+    public ReadOnlySpan<short> Top1s => _top1;
+
+    /// <summary>What this holds, in bytes (the cache's budget counts it).</summary>
+    public long Bytes => _top1.Length * sizeof(short) + ((_originalRanked?.Length ?? 0) + (_referenceRanked?.Length ?? 0)) * sizeof(ulong)
+                         + (_rest?.Length ?? 0) * sizeof(short);
 
     /// <summary>Sets an image's labels (the first K of them; the rest of its slots absent).</summary>
     public void Set(int image, ReadOnlySpan<short> labels)
     {
-        var o = image * Stride;
-        for (var j = 0; j < Stride; j++) Ranked[o + j] = j < labels.Length ? labels[j] : (short)-1;
+        if (labels.Length > Stride) labels = labels[..Stride];
+        _top1[image] = labels.Length > 0 ? labels[0] : (short)-1;
+        if (_images is not null)
+        {
+            var c = _images.OriginalClass[image];
+            SetBit(_originalRanked!, image, labels.Contains(c));
+            var any = false;
+            foreach (var r in _images.Reference(image))
+                if (labels.Contains(r)) { any = true; break; }
+            SetBit(_referenceRanked!, image, any);
+            return;
+        }
+        if (_rest is null) return;
+        var o = image * (Stride - 1);
+        for (var j = 1; j < Stride; j++) _rest[o + j - 1] = j < labels.Length ? labels[j] : (short)-1;
+        _hits = null;
     }
 
-    public static RankedPredictions Empty(int imageCount, int k) =>
-        new(Enumerable.Repeat((short)-1, imageCount * Math.Clamp(k, 1, MaxK)).ToArray(), k);
+    private static void SetBit(ulong[] bits, int i, bool value)
+    {
+        if (value) bits[i >> 6] |= 1UL << i; else bits[i >> 6] &= ~(1UL << i);
+    }
+
+    /// <summary>
+    /// Per image of <see cref="Images"/>: whether its original class (OriginalRanked) and any of its reference
+    /// classes (ReferenceRanked) are among its labels. Bit i of word i / 64.
+    /// </summary>
+    public sealed record Hits(DatasetImages Images, ulong[] OriginalRanked, ulong[] ReferenceRanked)
+    {
+        public bool Original(int image) => (OriginalRanked[image >> 6] & (1UL << image)) != 0;
+        public bool Reference(int image) => (ReferenceRanked[image >> 6] & (1UL << image)) != 0;
+    }
+
+    /// <summary>The bits against these images: kept when built against them, else computed from the labels (once per images).</summary>
+    public Hits HitsFor(DatasetImages images)
+    {
+        var hits = _hits;
+        if (hits is not null && ReferenceEquals(hits.Images, images)) return hits;
+        if (_images is not null)
+            throw new InvalidOperationException("These predictions were built against other images: only their top-1 and bits are kept.");
+        if (images.Count != _top1.Length) throw new ArgumentException("One prediction per image of the dataset.");
+        var original = new ulong[(_top1.Length + 63) / 64];
+        var reference = new ulong[original.Length];
+        Span<short> labels = stackalloc short[MaxK];
+        for (var i = 0; i < _top1.Length; i++)
+        {
+            labels[0] = _top1[i];
+            if (_rest is not null) _rest.AsSpan(i * (Stride - 1), Stride - 1).CopyTo(labels[1..]);
+            var row = labels[..Stride];
+            if (row.Contains(images.OriginalClass[i])) original[i >> 6] |= 1UL << i;
+            foreach (var r in images.Reference(i))
+                if (row.Contains(r)) { reference[i >> 6] |= 1UL << i; break; }
+        }
+        hits = new Hits(images, original, reference);
+        _hits = hits;
+        return hits;
+    }
+
+    /// <summary>No prediction yet; the labels after the first are kept until grading binds them to images.</summary>
+    public static RankedPredictions Empty(int imageCount, int k) => new(imageCount, k, null);
+
+    /// <summary>No prediction yet, graded against these images: only the top-1 and two bits per image are kept.</summary>
+    public static RankedPredictions Empty(DatasetImages images, int k) => new(images.Count, k, images);
 }
 
 /// <summary>
@@ -273,49 +369,67 @@ public static class Scoring
     public static ClassCounts Count(DatasetImages images, LabelState labels, RankedPredictions predictions, bool[]? scope = null)
     {
         var counts = new ClassCounts(images.ClassCount);
-        var ranked = predictions.Ranked;
+        var top1s = predictions.Top1s;
+        var hits = predictions.HitsFor(images);
+        ulong[] originalRanked = hits.OriginalRanked, referenceRanked = hits.ReferenceRanked;
         var original = images.OriginalClass;
         var problematic = labels.Problematic;
+        var itemStart = labels.ItemStart;
+        var itemClass = labels.ItemClass;
+        var itemState = labels.ItemStates;
         var referenceStart = images.ReferenceStart;
-        var referenceClass = images.ReferenceClass;
-        var w = predictions.Stride;
-        // Plain loops over arrays: this runs for every entry on every label change.
+        var referenceClass = images.ReferenceClass ?? [];
+        // Plain loops over arrays held in locals: this runs for every entry on every full recompute.
+        int[] nImages = counts.Images, nPredicted = counts.Predicted, nTop1 = counts.Top1, nTop5 = counts.Top5,
+            nCorrect = counts.Correct, nUnclear = counts.Unclear, nWrong = counts.Wrong, nPending = counts.Pending,
+            nRealScope = counts.RealScope, nRealImages = counts.RealImages, nRealTop1 = counts.RealTop1, nRealTop5 = counts.RealTop5;
         for (var i = 0; i < original.Length; i++)
         {
             if (scope is not null && !scope[i]) continue;
-            var o = i * w;
-            var top1 = ranked[o];
-            var c = original[i];
-            if (!problematic[i]) Grade(counts, ranked, o, w, c, labels, i, 1);
+            int top1 = top1s[i], c = original[i];
+            if (!problematic[i])
+            {
+                nImages[c]++;
+                if (top1 >= 0)
+                {
+                    nPredicted[c]++;
+                    if (top1 == c) nTop1[c]++;
+                    if ((originalRanked[i >> 6] & (1UL << i)) != 0) nTop5[c]++;
+                    var state = ItemState.Pending;
+                    for (int j = itemStart[i], end = itemStart[i + 1]; j < end; j++)
+                        if (itemClass[j] == top1) { state = itemState[j]; break; }
+                    switch (state)
+                    {
+                        case ItemState.Correct: nCorrect[c]++; break;
+                        case ItemState.Unclear: nUnclear[c]++; break;
+                        case ItemState.Wrong: nWrong[c]++; break;
+                        default: nPending[c]++; break;
+                    }
+                }
+            }
             if (referenceStart is null) continue;
             int from = referenceStart[i], to = referenceStart[i + 1];
             if (from == to) continue;
-            counts.RealScope[c]++;
+            nRealScope[c]++;
             if (top1 < 0) continue;
-            counts.RealImages[c]++;
-            bool hit1 = false, hit5 = false;
+            nRealImages[c]++;
+            if ((referenceRanked[i >> 6] & (1UL << i)) == 0) continue;
+            nRealTop5[c]++;
             for (var j = from; j < to; j++)
-            {
-                var r = referenceClass![j];
-                if (r == top1) { hit1 = true; hit5 = true; break; }
-                if (!hit5 && Below(ranked, o, w, r)) hit5 = true;
-            }
-            if (hit1) counts.RealTop1[c]++;
-            if (hit5) counts.RealTop5[c]++;
+                if (referenceClass[j] == top1) { nRealTop1[c]++; break; }
         }
         return counts;
     }
 
     /// <summary>What image i (original class c, not problematic) adds to the counts that labels decide, times sign.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Grade(ClassCounts counts, short[] ranked, int o, int w, int c, LabelState labels, int i, int sign)
+    private static void Grade(ClassCounts counts, short top1, RankedPredictions.Hits hits, int c, LabelState labels, int i, int sign)
     {
         counts.Images[c] += sign;
-        var top1 = ranked[o];
         if (top1 < 0) return;
         counts.Predicted[c] += sign;
-        if (top1 == c) { counts.Top1[c] += sign; counts.Top5[c] += sign; }
-        else if (Below(ranked, o, w, c)) counts.Top5[c] += sign;
+        if (top1 == c) counts.Top1[c] += sign;
+        if (hits.Original(i)) counts.Top5[c] += sign;
         CountState(counts, labels.StateOf(i, top1), c, sign);
     }
 
@@ -331,15 +445,6 @@ public static class Scoring
         }
     }
 
-    /// <summary>Whether class c is among an image's labels after the first.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Below(short[] ranked, int o, int w, int c)
-    {
-        for (var j = 1; j < w; j++)
-            if (ranked[o + j] == c) return true;
-        return false;
-    }
-
     /// <summary>
     /// The counts under <paramref name="after"/> from those under <paramref name="before"/> (same images, same
     /// predictions, same scope), re-grading only the images that changed between the two (<see cref="LabelState.ChangedImages"/>).
@@ -349,27 +454,30 @@ public static class Scoring
     public static ClassCounts Recount(ClassCounts previous, DatasetImages images, LabelState before, LabelState after,
         RankedPredictions predictions, int[] changed, bool[]? scope = null)
     {
-        var w = predictions.Stride;
-        var ranked = predictions.Ranked;
+        // Past a quarter of the images (a consensus-rule change moves nearly all) counting afresh is cheaper than
+        // taking each changed image out and in again; both give the same counts.
+        if (changed.Length > images.Count / 4) return Count(images, after, predictions, scope);
+        var top1s = predictions.Top1s;
+        var hits = predictions.HitsFor(images);
         ClassCounts? counts = null;
         var flags = changed.Any(i => (scope is null || scope[i]) && before.Problematic[i] != after.Problematic[i]);
         foreach (var i in changed)
         {
             if (scope is not null && !scope[i]) continue;
-            var o = i * w;
+            var top1 = top1s[i];
             bool wasGraded = !before.Problematic[i], isGraded = !after.Problematic[i];
-            if (wasGraded == isGraded && (!isGraded || ranked[o] < 0 || before.StateOf(i, ranked[o]) == after.StateOf(i, ranked[o]))) continue;
+            if (wasGraded == isGraded && (!isGraded || top1 < 0 || before.StateOf(i, top1) == after.StateOf(i, top1))) continue;
             counts ??= previous.CopyForLabels(flags);
             var c = images.OriginalClass[i];
             if (wasGraded && isGraded)
             {
                 // Only the state moved: the arrays of image and top-1/top-5 counts may be shared with previous.
-                CountState(counts, before.StateOf(i, ranked[o]), c, -1);
-                CountState(counts, after.StateOf(i, ranked[o]), c, 1);
+                CountState(counts, before.StateOf(i, top1), c, -1);
+                CountState(counts, after.StateOf(i, top1), c, 1);
                 continue;
             }
-            if (wasGraded) Grade(counts, ranked, o, w, c, before, i, -1);
-            if (isGraded) Grade(counts, ranked, o, w, c, after, i, 1);
+            if (wasGraded) Grade(counts, top1, hits, c, before, i, -1);
+            if (isGraded) Grade(counts, top1, hits, c, after, i, 1);
         }
         return counts ?? previous;
     }

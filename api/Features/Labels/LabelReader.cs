@@ -21,7 +21,8 @@ public static class LabelReader
         var space = labelSpaceId.ToString(CultureInfo.InvariantCulture);
         await using (var reader = await connection.BeginBinaryExportAsync(
             $"""
-             copy (select r.image_id, c.class_index::smallint, r.state
+             copy (select r.image_id, c.class_index::smallint,
+                          (case r.state when 'correct' then 1 when 'wrong' then 2 else 3 end)::smallint
                    from review_items r
                    join images i on i.id = r.image_id
                    join label_space_classes c on c.label_space_id = {space} and c.wnid = r.wnid
@@ -32,7 +33,8 @@ public static class LabelReader
             {
                 var imageId = await reader.ReadAsync<long>();
                 var cls = await reader.ReadAsync<short>();
-                var state = Parse(await reader.ReadAsync<string>());
+                // The state as ItemState's value (the case above), not as text: no string per item.
+                var state = (ItemState)await reader.ReadAsync<short>();
                 if (positions.TryGetValue(imageId, out var i)) items.Add((i, cls, state));
             }
         }

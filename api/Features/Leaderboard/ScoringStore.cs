@@ -202,7 +202,7 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
 
     private static async Task<RankedPredictions> LoadPredictionsAsync(NpgsqlConnection connection, DatasetData data, long uploadId, int k)
     {
-        var predictions = RankedPredictions.Empty(data.Images.Count, k);
+        var predictions = RankedPredictions.Empty(data.Images, k);
         // The packed blocks as stored (migration 0020): k slots per image id from block * BlockSize, -1 where absent.
         // COPY takes no parameters; the upload id is a number we format ourselves.
         var sql = $"copy (select block, k, labels from prediction_blocks where upload_id = {uploadId.ToString(CultureInfo.InvariantCulture)}) to stdout (format binary)";

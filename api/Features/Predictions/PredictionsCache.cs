@@ -75,7 +75,7 @@ public sealed class PredictionsCache(IOptions<RelabelOptions> options)
 
     private void Set(Key key, RankedPredictions value)
     {
-        var entry = new Entry(value, (long)value.Ranked.Length * sizeof(short));
+        var entry = new Entry(value, value.Bytes);
         if (_entries.TryGetValue(key, out var old) && _entries.TryRemove(KeyValuePair.Create(key, old)))
             Interlocked.Add(ref _bytes, -old.Bytes);
         if (!_entries.TryAdd(key, entry)) return;
