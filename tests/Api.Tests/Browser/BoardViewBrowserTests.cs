@@ -73,9 +73,7 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
         Assert.Equal("right", await top1.EvaluateAsync<string>("e => getComputedStyle(e).textAlign"));
         Assert.Contains("tabular-nums", await top1.EvaluateAsync<string>("e => getComputedStyle(e).fontVariantNumeric"));
         // Download and cite the view shown.
-        var csvHref = await page.GetByTestId("board-csv").GetAttributeAsync("href");
-        Assert.Matches("format=csv", csvHref!);
-        var csv = await http.GetStringAsync(csvHref);
+        var csv = await DownloadCsvAsync(page);
         Assert.Equal(entries + 1, csv.TrimEnd('\n').Split('\n').Length);
         Assert.Matches("format=timm", (await page.GetByTestId("board-timm").GetAttributeAsync("href"))!);
         await Assertions.Expect(page.GetByTestId("board-cite")).ToContainTextAsync($"label version {board.GetProperty("labelVersion").GetInt64()}");
@@ -136,6 +134,82 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
         await Assertions.Expect(page.GetByTestId("unclear-correct")).ToBeCheckedAsync();
         Assert.Empty(scriptErrors);
     }
+
+    /// <summary>The CSV the page's "Download CSV" button saves.</summary>
+    private static async Task<string> DownloadCsvAsync(IPage page)
+    {
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("board-csv").ClickAsync());
+        Assert.EndsWith(".csv", download.SuggestedFilename, StringComparison.Ordinal);
+        await using var stream = await download.CreateReadStreamAsync();
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync();
+    }
+
+    private static async Task<string[]> HeadersAsync(IPage page) =>
+        (await page.Locator("table.leaderboard thead th").AllInnerTextsAsync()).Select(t => t.Replace("▲", "").Replace("▼", "").Trim()).ToArray();
+
+    [Fact]
+    public async Task With_one_subset_chosen_the_table_and_its_csv_show_that_subsets_figures_only_and_say_which_images()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
+        var board = await (await http.GetAsync("/api/leaderboard?dataset=demo-val")).JsonAsync();
+        var subsets = board.GetProperty("subsets").EnumerateArray().Select(s => s.GetString()!).Where(s => s != "all").ToList();
+        Assert.Contains("dogs", subsets);
+        var dogs = await (await http.GetAsync("/api/leaderboard?dataset=demo-val&subset=dogs")).JsonAsync();
+        var graded = dogs.GetProperty("scope").GetProperty("graded").GetInt64();
+
+        var page = await PageAsync(1440, 900);
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        // Sorted by a subset column that the dogs view will not show.
+        await page.GotoAsync("/leaderboard?dataset=demo-val&sort=subset%3Aobjects");
+        await Assertions.Expect(page.GetByTestId("board-rows").Locator("tr").First).ToBeVisibleAsync();
+        // Every image: one breakdown column per subset, named, between Top-5 and the shifted column.
+        var headers = await HeadersAsync(page);
+        var names = subsets.Select(s => char.ToUpperInvariant(s[0]) + s[1..].Replace('-', ' ')).ToList();
+        var top5 = Array.IndexOf(headers, "Top-5");
+        Assert.Equal(names, headers.Skip(top5 + 1).Take(names.Count));
+        await Assertions.Expect(page.GetByTestId("board-caption")).ToContainTextAsync("break the headline down by subset");
+        await Assertions.Expect(page.Locator("th:has(button[data-sort='subset:objects'])")).ToHaveAttributeAsync("aria-sort", "descending");
+
+        await page.GetByTestId("board-subset").SelectOptionAsync("dogs");
+        await page.WaitForURLAsync(new Regex("subset=dogs"));
+        await Assertions.Expect(page.GetByTestId("board-caption")).ToContainTextAsync($"Subset 'dogs': every figure (the shifted ones too) is on the {graded.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} graded images");
+        await Assertions.Expect(page.Locator("button[data-sort^='subset:']")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("td[data-subset]")).ToHaveCountAsync(0);
+        headers = await HeadersAsync(page);
+        foreach (var name in names) Assert.DoesNotContain(name, headers);
+        Assert.Contains("Top-1", headers);
+        await Assertions.Expect(page.Locator("th:has(button[data-sort=top1])")).ToHaveAttributeAsync("title", new Regex("On the subset 'dogs' only\\.$"));
+        // The hidden column sorts nothing: the rank order stands in.
+        await Assertions.Expect(page.Locator("th:has(button[data-sort=rank])")).ToHaveAttributeAsync("aria-sort", "ascending");
+        await ShotAsync(page, "board-dogs-1440x900");
+
+        // The CSV of this view: the same rows, no other subset's column, the subset on every line.
+        var csv = (await DownloadCsvAsync(page)).TrimEnd('\n').Split('\n');
+        var head = csv[0].Split(',');
+        Assert.DoesNotContain(head, h => h.StartsWith("subset_", StringComparison.Ordinal));
+        var subsetColumn = Array.IndexOf(head, "subset");
+        Assert.Equal(dogs.GetProperty("rows").GetArrayLength(), csv.Length - 1);
+        Assert.All(csv.Skip(1), line => Assert.Equal("dogs", CsvCells.Split(line)[subsetColumn]));
+
+        // Back on every image, the breakdown returns, in the CSV too.
+        await page.GetByTestId("board-subset").SelectOptionAsync("all");
+        await Assertions.Expect(page.Locator("button[data-sort^='subset:']")).ToHaveCountAsync(subsets.Count);
+        var all = (await DownloadCsvAsync(page)).Split('\n')[0].Split(',');
+        Assert.Equal(subsets.Select(s => "subset_" + s), all.Where(h => h.StartsWith("subset_", StringComparison.Ordinal)));
+
+        // On a phone the dogs view shows the same columns, in its own scrolling area.
+        var phone = await PageAsync(390, 844);
+        await phone.GotoAsync("/leaderboard?dataset=demo-val&subset=dogs");
+        await Assertions.Expect(phone.GetByTestId("board-caption")).ToContainTextAsync("Subset 'dogs'");
+        await Assertions.Expect(phone.Locator("button[data-sort^='subset:']")).ToHaveCountAsync(0);
+        Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        await ShotAsync(phone, "board-dogs-390x844");
+        Assert.Empty(scriptErrors);
+    }
+
+    private static readonly Regex CsvCells = new(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)");
 
     [Fact]
     public async Task The_plot_has_a_legend_labels_for_the_humans_and_the_best_entries_and_a_click_opens_the_model()
