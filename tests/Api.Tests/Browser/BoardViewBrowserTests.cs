@@ -248,6 +248,81 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Hovering_a_mark_shows_its_tooltip_at_the_pointer_and_the_keyboard_walks_the_marks_by_x_and_opens_one()
+    {
+        var board = await fixture.GetJsonAsync("/api/leaderboard?dataset=demo-val");
+        var plotted = board.GetProperty("rows").EnumerateArray()
+            .Where(r => r.GetProperty("shift").ValueKind == JsonValueKind.Object && r.GetProperty("shift").GetProperty("value").ValueKind == JsonValueKind.Number)
+            .Select(r => (Slug: r.GetProperty("slug").GetString()!, Name: r.GetProperty("displayName").GetString()!,
+                X: r.GetProperty("value").GetDouble(), Y: r.GetProperty("shift").GetProperty("value").GetDouble()))
+            .OrderBy(p => p.X).ThenBy(p => p.Y).ToList();
+        Assert.True(plotted.Count >= 3);
+
+        var page = await PageAsync(1440, 900);
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync("/leaderboard?dataset=demo-val");
+        await Assertions.Expect(page.GetByTestId("point")).ToHaveCountAsync(plotted.Count);
+        // One tab stop for the whole plot.
+        await Assertions.Expect(page.Locator("[data-testid=point][tabindex='0']")).ToHaveCountAsync(1);
+
+        // Hover: the tooltip next to the pointer, inside the plot area; the mark ringed, the others dimmed.
+        var frame = (await page.Locator("section.plot .scatter .frame").BoundingBoxAsync())!;
+        var tooltip = page.GetByTestId("plot-tooltip");
+        foreach (var p in new[] { plotted[0], plotted[^1] })
+        {
+            var mark = page.Locator($"[data-testid=point][data-slug='{p.Slug}'] .mark");
+            await mark.ScrollIntoViewIfNeededAsync();
+            var box = (await mark.BoundingBoxAsync())!;
+            frame = (await page.Locator("section.plot .scatter .frame").BoundingBoxAsync())!;
+            var (x, y) = (box.X + box.Width / 2, box.Y + box.Height / 2);
+            await page.Mouse.MoveAsync(x, y);
+            await Assertions.Expect(tooltip).ToBeVisibleAsync();
+            await Assertions.Expect(tooltip).ToContainTextAsync(p.Name);
+            var tip = (await tooltip.BoundingBoxAsync())!;
+            Assert.True(tip.X >= frame.X - 1 && tip.Y >= frame.Y - 1 && tip.X + tip.Width <= frame.X + frame.Width + 1 && tip.Y + tip.Height <= frame.Y + frame.Height + 1,
+                $"tooltip {tip.X},{tip.Y} {tip.Width}x{tip.Height} outside the plot area {frame.X},{frame.Y} {frame.Width}x{frame.Height}");
+            // Beside the pointer: its nearest corner within 40 px of it.
+            var dx = Math.Min(Math.Abs(tip.X - x), Math.Abs(tip.X + tip.Width - x));
+            var dy = Math.Min(Math.Abs(tip.Y - y), Math.Abs(tip.Y + tip.Height - y));
+            Assert.True(dx <= 40 && dy <= 40, $"tooltip at {tip.X},{tip.Y} ({tip.Width}x{tip.Height}) is not beside the pointer at {x},{y}");
+            await Assertions.Expect(page.Locator($"[data-testid=point][data-slug='{p.Slug}']")).ToHaveClassAsync(new Regex(@"\bactive\b"));
+            var ring = (await page.GetByTestId("point-ring").BoundingBoxAsync())!;
+            Assert.True(Math.Abs(ring.X + ring.Width / 2 - x) < 2 && Math.Abs(ring.Y + ring.Height / 2 - y) < 2, "the ring is not around the hovered mark");
+            Assert.True(ring.Width > box.Width, "the ring is not larger than the mark");
+            var other = plotted.First(q => q.Slug != p.Slug).Slug;
+            Assert.True(await page.Locator($"[data-testid=point][data-slug='{other}']").EvaluateAsync<double>("e => Number(getComputedStyle(e).opacity)") < 1);
+        }
+        await ShotAsync(page, "plot-hover-1440x900");
+        await page.Mouse.MoveAsync(5, 5);
+        await Assertions.Expect(tooltip).ToBeHiddenAsync();
+
+        // Keyboard: Tab from the fit controls lands on the plot's first mark by x; ArrowRight goes to the next, announced by
+        // its label; Escape leaves the marks for the plot area; Tab comes back to the mark last focused, and Enter opens it as a click does.
+        await page.GetByTestId("fitOn-model").FocusAsync();
+        await page.Keyboard.PressAsync("Tab");
+        async Task<string?> FocusedSlugAsync() => await page.EvaluateAsync<string?>("() => document.activeElement?.dataset?.slug ?? null");
+        Assert.Equal(plotted[0].Slug, await FocusedSlugAsync());
+        await page.Keyboard.PressAsync("ArrowRight");
+        Assert.Equal(plotted[1].Slug, await FocusedSlugAsync());
+        var focused = page.Locator("[data-testid=point]:focus");
+        await Assertions.Expect(focused).ToHaveAttributeAsync("aria-label", new Regex($@"^{Regex.Escape(plotted[1].Name)}: x \d+\.\d\d %, y \d+\.\d\d %"));
+        await Assertions.Expect(focused).ToHaveAttributeAsync("role", "link");
+        await Assertions.Expect(focused).ToHaveClassAsync(new Regex(@"\bactive\b"));
+        await Assertions.Expect(tooltip).ToContainTextAsync(plotted[1].Name);
+        await ShotAsync(page, "plot-keyboard-1440x900");
+        await page.Keyboard.PressAsync("Escape");
+        Assert.Null(await FocusedSlugAsync());
+        await Assertions.Expect(tooltip).ToBeHiddenAsync();
+        Assert.True(await page.EvaluateAsync<bool>("() => document.activeElement.classList.contains('scatter-area')"));
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal(plotted[1].Slug, await FocusedSlugAsync());
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync($"**/models/{plotted[1].Slug}?dataset=demo-val");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
     public async Task The_label_version_picker_lives_in_the_address_and_the_cite_line()
     {
         using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
