@@ -200,6 +200,17 @@ public sealed class FocusOrderBrowserTests(BrowserFixture fixture) : IClassFixtu
                 await Assertions.Expect(page.Locator("main h1").First).ToBeVisibleAsync();
                 await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
                 failures.AddRange(await AuditAsync(page, $"{scheme} {path}"));
+                if (path.StartsWith("/review", StringComparison.Ordinal) && scheme == ColorScheme.Light)
+                {
+                    // The skip panel, closed by its Cancel button, returns the focus to where it was when it opened.
+                    await page.Locator("main#main").FocusAsync();
+                    await page.Keyboard.PressAsync("s");
+                    await Assertions.Expect(page.GetByTestId("review-skip")).ToBeVisibleAsync();
+                    await page.GetByTestId("review-skip").GetByRole(AriaRole.Button, new() { Name = "Cancel (Esc)" }).FocusAsync();
+                    await page.Keyboard.PressAsync("Enter");
+                    await Assertions.Expect(page.GetByTestId("review-skip")).ToBeHiddenAsync();
+                    await Assertions.Expect(page.Locator("main#main")).ToBeFocusedAsync();
+                }
                 await page.Context.CloseAsync();
             }
         }
