@@ -319,6 +319,21 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
         Assert.Equal(plotted[1].Slug, await FocusedSlugAsync());
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForURLAsync($"**/models/{plotted[1].Slug}?dataset=demo-val");
+
+        // On a phone, in dark mode, the plot scales down and the tooltip of the rightmost mark stays on the screen.
+        var phone = await PageAsync(390, 844);
+        await phone.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        phone.PageError += (_, error) => scriptErrors.Add(error);
+        await phone.GotoAsync("/leaderboard?dataset=demo-val");
+        var last = phone.Locator($"[data-testid=point][data-slug='{plotted[^1].Slug}'] .mark");
+        await last.ScrollIntoViewIfNeededAsync();
+        await last.HoverAsync(new() { Force = true });
+        var phoneTip = phone.GetByTestId("plot-tooltip");
+        await Assertions.Expect(phoneTip).ToBeVisibleAsync();
+        var shown = (await phoneTip.BoundingBoxAsync())!;
+        Assert.True(shown.X >= 0 && shown.X + shown.Width <= 390, $"the tooltip {shown.X}+{shown.Width} leaves the phone's screen");
+        await phone.Locator("section.plot").ScrollIntoViewIfNeededAsync();
+        await ShotAsync(phone, "plot-hover-390x844-dark");
         Assert.Empty(scriptErrors);
     }
 

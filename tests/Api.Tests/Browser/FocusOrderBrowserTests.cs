@@ -115,6 +115,10 @@ public sealed class FocusOrderBrowserTests(BrowserFixture fixture) : IClassFixtu
             var stop = await page.EvaluateAsync<JsonElement?>(Stop);
             if (stop is null || stop.Value.ValueKind == JsonValueKind.Null || stop.Value.GetProperty("wrapped").GetBoolean()) break;
             stops.Add(stop.Value);
+            // RELABEL_SCREENSHOTS=dir keeps a look at one stop inside the content.
+            var dir = Environment.GetEnvironmentVariable("RELABEL_SCREENSHOTS");
+            if (!string.IsNullOrEmpty(dir) && stops.Count == 14)
+                await page.ScreenshotAsync(new() { Path = Path.Combine(dir, "focus-" + string.Concat(what.Select(c => char.IsLetterOrDigit(c) ? c : '-')) + ".png") });
         }
         // The skip link, the navigation, and the content when it has anything to focus.
         var focusableInMain = await page.EvaluateAsync<int>(
