@@ -57,7 +57,9 @@ export function mountClassPicker(
       else if (event.key === 'ArrowUp') (at === 0 ? input : buttons[at - 1])?.focus();
       else if (event.key === 'Escape') { show([]); input.focus(); }
       else return;
+      // The picker's keys are its own: a page's shortcuts (the review desk's Escape) do not see them.
       event.preventDefault();
+      event.stopPropagation();
     });
     return {
       el: el('li', {}, button),
@@ -101,13 +103,11 @@ export function mountClassPicker(
     }, 150);
   });
   input.addEventListener('keydown', (event) => {
-    if (event.key === 'ArrowDown' && list.querySelector('button')) {
-      event.preventDefault();
-      list.querySelector('button')!.focus();
-    } else if (event.key === 'Escape' && input.getAttribute('aria-expanded') === 'true') {
-      event.preventDefault();
-      show([]);
-    }
+    if (event.key === 'ArrowDown' && list.querySelector('button')) list.querySelector('button')!.focus();
+    else if (event.key === 'Escape' && input.getAttribute('aria-expanded') === 'true') show([]);
+    else return;
+    event.preventDefault();
+    event.stopPropagation();
   });
   // The Clear button hides itself: the focus goes to the search, not to the page's start.
   clear.addEventListener('click', () => { set(null); input.focus(); });
