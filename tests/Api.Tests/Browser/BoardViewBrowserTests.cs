@@ -73,9 +73,7 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
         Assert.Equal("right", await top1.EvaluateAsync<string>("e => getComputedStyle(e).textAlign"));
         Assert.Contains("tabular-nums", await top1.EvaluateAsync<string>("e => getComputedStyle(e).fontVariantNumeric"));
         // Download and cite the view shown.
-        var csvHref = await page.GetByTestId("board-csv").GetAttributeAsync("href");
-        Assert.Matches("format=csv", csvHref!);
-        var csv = await http.GetStringAsync(csvHref);
+        var csv = await DownloadCsvAsync(page);
         Assert.Equal(entries + 1, csv.TrimEnd('\n').Split('\n').Length);
         Assert.Matches("format=timm", (await page.GetByTestId("board-timm").GetAttributeAsync("href"))!);
         await Assertions.Expect(page.GetByTestId("board-cite")).ToContainTextAsync($"label version {board.GetProperty("labelVersion").GetInt64()}");
@@ -137,6 +135,82 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
         Assert.Empty(scriptErrors);
     }
 
+    /// <summary>The CSV the page's "Download CSV" button saves.</summary>
+    private static async Task<string> DownloadCsvAsync(IPage page)
+    {
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("board-csv").ClickAsync());
+        Assert.EndsWith(".csv", download.SuggestedFilename, StringComparison.Ordinal);
+        await using var stream = await download.CreateReadStreamAsync();
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync();
+    }
+
+    private static async Task<string[]> HeadersAsync(IPage page) =>
+        (await page.Locator("table.leaderboard thead th").AllInnerTextsAsync()).Select(t => t.Replace("▲", "").Replace("▼", "").Trim()).ToArray();
+
+    [Fact]
+    public async Task With_one_subset_chosen_the_table_and_its_csv_show_that_subsets_figures_only_and_say_which_images()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
+        var board = await (await http.GetAsync("/api/leaderboard?dataset=demo-val")).JsonAsync();
+        var subsets = board.GetProperty("subsets").EnumerateArray().Select(s => s.GetString()!).Where(s => s != "all").ToList();
+        Assert.Contains("dogs", subsets);
+        var dogs = await (await http.GetAsync("/api/leaderboard?dataset=demo-val&subset=dogs")).JsonAsync();
+        var graded = dogs.GetProperty("scope").GetProperty("graded").GetInt64();
+
+        var page = await PageAsync(1440, 900);
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        // Sorted by a subset column that the dogs view will not show.
+        await page.GotoAsync("/leaderboard?dataset=demo-val&sort=subset%3Aobjects");
+        await Assertions.Expect(page.GetByTestId("board-rows").Locator("tr").First).ToBeVisibleAsync();
+        // Every image: one breakdown column per subset, named, between Top-5 and the shifted column.
+        var headers = await HeadersAsync(page);
+        var names = subsets.Select(s => char.ToUpperInvariant(s[0]) + s[1..].Replace('-', ' ')).ToList();
+        var top5 = Array.IndexOf(headers, "Top-5");
+        Assert.Equal(names, headers.Skip(top5 + 1).Take(names.Count));
+        await Assertions.Expect(page.GetByTestId("board-caption")).ToContainTextAsync("break the headline down by subset");
+        await Assertions.Expect(page.Locator("th:has(button[data-sort='subset:objects'])")).ToHaveAttributeAsync("aria-sort", "descending");
+
+        await page.GetByTestId("board-subset").SelectOptionAsync("dogs");
+        await page.WaitForURLAsync(new Regex("subset=dogs"));
+        await Assertions.Expect(page.GetByTestId("board-caption")).ToContainTextAsync($"Subset 'dogs': every figure (the shifted ones too) is on the {graded.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} graded images");
+        await Assertions.Expect(page.Locator("button[data-sort^='subset:']")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("td[data-subset]")).ToHaveCountAsync(0);
+        headers = await HeadersAsync(page);
+        foreach (var name in names) Assert.DoesNotContain(name, headers);
+        Assert.Contains("Top-1", headers);
+        await Assertions.Expect(page.Locator("th:has(button[data-sort=top1])")).ToHaveAttributeAsync("title", new Regex("On the subset 'dogs' only\\.$"));
+        // The hidden column sorts nothing: the rank order stands in.
+        await Assertions.Expect(page.Locator("th:has(button[data-sort=rank])")).ToHaveAttributeAsync("aria-sort", "ascending");
+        await ShotAsync(page, "board-dogs-1440x900");
+
+        // The CSV of this view: the same rows, no other subset's column, the subset on every line.
+        var csv = (await DownloadCsvAsync(page)).TrimEnd('\n').Split('\n');
+        var head = csv[0].Split(',');
+        Assert.DoesNotContain(head, h => h.StartsWith("subset_", StringComparison.Ordinal));
+        var subsetColumn = Array.IndexOf(head, "subset");
+        Assert.Equal(dogs.GetProperty("rows").GetArrayLength(), csv.Length - 1);
+        Assert.All(csv.Skip(1), line => Assert.Equal("dogs", CsvCells.Split(line)[subsetColumn]));
+
+        // Back on every image, the breakdown returns, in the CSV too.
+        await page.GetByTestId("board-subset").SelectOptionAsync("all");
+        await Assertions.Expect(page.Locator("button[data-sort^='subset:']")).ToHaveCountAsync(subsets.Count);
+        var all = (await DownloadCsvAsync(page)).Split('\n')[0].Split(',');
+        Assert.Equal(subsets.Select(s => "subset_" + s), all.Where(h => h.StartsWith("subset_", StringComparison.Ordinal)));
+
+        // On a phone the dogs view shows the same columns, in its own scrolling area.
+        var phone = await PageAsync(390, 844);
+        await phone.GotoAsync("/leaderboard?dataset=demo-val&subset=dogs");
+        await Assertions.Expect(phone.GetByTestId("board-caption")).ToContainTextAsync("Subset 'dogs'");
+        await Assertions.Expect(phone.Locator("button[data-sort^='subset:']")).ToHaveCountAsync(0);
+        Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        await ShotAsync(phone, "board-dogs-390x844");
+        Assert.Empty(scriptErrors);
+    }
+
+    private static readonly Regex CsvCells = new(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)");
+
     [Fact]
     public async Task The_plot_has_a_legend_labels_for_the_humans_and_the_best_entries_and_a_click_opens_the_model()
     {
@@ -170,6 +244,96 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
         var slug = best[0];
         await page.Locator($"[data-testid=point][data-slug='{slug}']").ClickAsync();
         await page.WaitForURLAsync($"**/models/{slug}?dataset=demo-val");
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task Hovering_a_mark_shows_its_tooltip_at_the_pointer_and_the_keyboard_walks_the_marks_by_x_and_opens_one()
+    {
+        var board = await fixture.GetJsonAsync("/api/leaderboard?dataset=demo-val");
+        var plotted = board.GetProperty("rows").EnumerateArray()
+            .Where(r => r.GetProperty("shift").ValueKind == JsonValueKind.Object && r.GetProperty("shift").GetProperty("value").ValueKind == JsonValueKind.Number)
+            .Select(r => (Slug: r.GetProperty("slug").GetString()!, Name: r.GetProperty("displayName").GetString()!,
+                X: r.GetProperty("value").GetDouble(), Y: r.GetProperty("shift").GetProperty("value").GetDouble()))
+            .OrderBy(p => p.X).ThenBy(p => p.Y).ToList();
+        Assert.True(plotted.Count >= 3);
+
+        var page = await PageAsync(1440, 900);
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync("/leaderboard?dataset=demo-val");
+        await Assertions.Expect(page.GetByTestId("point")).ToHaveCountAsync(plotted.Count);
+        // One tab stop for the whole plot.
+        await Assertions.Expect(page.Locator("[data-testid=point][tabindex='0']")).ToHaveCountAsync(1);
+
+        // Hover: the tooltip next to the pointer, inside the plot area; the mark ringed, the others dimmed.
+        var frame = (await page.Locator("section.plot .scatter .frame").BoundingBoxAsync())!;
+        var tooltip = page.GetByTestId("plot-tooltip");
+        foreach (var p in new[] { plotted[0], plotted[^1] })
+        {
+            var mark = page.Locator($"[data-testid=point][data-slug='{p.Slug}'] .mark");
+            await mark.ScrollIntoViewIfNeededAsync();
+            var box = (await mark.BoundingBoxAsync())!;
+            frame = (await page.Locator("section.plot .scatter .frame").BoundingBoxAsync())!;
+            var (x, y) = (box.X + box.Width / 2, box.Y + box.Height / 2);
+            await page.Mouse.MoveAsync(x, y);
+            await Assertions.Expect(tooltip).ToBeVisibleAsync();
+            await Assertions.Expect(tooltip).ToContainTextAsync(p.Name);
+            var tip = (await tooltip.BoundingBoxAsync())!;
+            Assert.True(tip.X >= frame.X - 1 && tip.Y >= frame.Y - 1 && tip.X + tip.Width <= frame.X + frame.Width + 1 && tip.Y + tip.Height <= frame.Y + frame.Height + 1,
+                $"tooltip {tip.X},{tip.Y} {tip.Width}x{tip.Height} outside the plot area {frame.X},{frame.Y} {frame.Width}x{frame.Height}");
+            // Beside the pointer: its nearest corner within 40 px of it.
+            var dx = Math.Min(Math.Abs(tip.X - x), Math.Abs(tip.X + tip.Width - x));
+            var dy = Math.Min(Math.Abs(tip.Y - y), Math.Abs(tip.Y + tip.Height - y));
+            Assert.True(dx <= 40 && dy <= 40, $"tooltip at {tip.X},{tip.Y} ({tip.Width}x{tip.Height}) is not beside the pointer at {x},{y}");
+            await Assertions.Expect(page.Locator($"[data-testid=point][data-slug='{p.Slug}']")).ToHaveClassAsync(new Regex(@"\bactive\b"));
+            var ring = (await page.GetByTestId("point-ring").BoundingBoxAsync())!;
+            Assert.True(Math.Abs(ring.X + ring.Width / 2 - x) < 2 && Math.Abs(ring.Y + ring.Height / 2 - y) < 2, "the ring is not around the hovered mark");
+            Assert.True(ring.Width > box.Width, "the ring is not larger than the mark");
+            var other = plotted.First(q => q.Slug != p.Slug).Slug;
+            Assert.True(await page.Locator($"[data-testid=point][data-slug='{other}']").EvaluateAsync<double>("e => Number(getComputedStyle(e).opacity)") < 1);
+        }
+        await ShotAsync(page, "plot-hover-1440x900");
+        await page.Mouse.MoveAsync(5, 5);
+        await Assertions.Expect(tooltip).ToBeHiddenAsync();
+
+        // Keyboard: Tab from the fit controls lands on the plot's first mark by x; ArrowRight goes to the next, announced by
+        // its label; Escape leaves the marks for the plot area; Tab comes back to the mark last focused, and Enter opens it as a click does.
+        await page.GetByTestId("fitOn-model").FocusAsync();
+        await page.Keyboard.PressAsync("Tab");
+        async Task<string?> FocusedSlugAsync() => await page.EvaluateAsync<string?>("() => document.activeElement?.dataset?.slug ?? null");
+        Assert.Equal(plotted[0].Slug, await FocusedSlugAsync());
+        await page.Keyboard.PressAsync("ArrowRight");
+        Assert.Equal(plotted[1].Slug, await FocusedSlugAsync());
+        var focused = page.Locator("[data-testid=point]:focus");
+        await Assertions.Expect(focused).ToHaveAttributeAsync("aria-label", new Regex($@"^{Regex.Escape(plotted[1].Name)}: x \d+\.\d\d %, y \d+\.\d\d %"));
+        await Assertions.Expect(focused).ToHaveAttributeAsync("role", "link");
+        await Assertions.Expect(focused).ToHaveClassAsync(new Regex(@"\bactive\b"));
+        await Assertions.Expect(tooltip).ToContainTextAsync(plotted[1].Name);
+        await ShotAsync(page, "plot-keyboard-1440x900");
+        await page.Keyboard.PressAsync("Escape");
+        Assert.Null(await FocusedSlugAsync());
+        await Assertions.Expect(tooltip).ToBeHiddenAsync();
+        Assert.True(await page.EvaluateAsync<bool>("() => document.activeElement.classList.contains('scatter-area')"));
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal(plotted[1].Slug, await FocusedSlugAsync());
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync($"**/models/{plotted[1].Slug}?dataset=demo-val");
+
+        // On a phone, in dark mode, the plot scales down and the tooltip of the rightmost mark stays on the screen.
+        var phone = await PageAsync(390, 844);
+        await phone.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        phone.PageError += (_, error) => scriptErrors.Add(error);
+        await phone.GotoAsync("/leaderboard?dataset=demo-val");
+        var last = phone.Locator($"[data-testid=point][data-slug='{plotted[^1].Slug}'] .mark");
+        await last.ScrollIntoViewIfNeededAsync();
+        await last.HoverAsync(new() { Force = true });
+        var phoneTip = phone.GetByTestId("plot-tooltip");
+        await Assertions.Expect(phoneTip).ToBeVisibleAsync();
+        var shown = (await phoneTip.BoundingBoxAsync())!;
+        Assert.True(shown.X >= 0 && shown.X + shown.Width <= 390, $"the tooltip {shown.X}+{shown.Width} leaves the phone's screen");
+        await phone.Locator("section.plot").ScrollIntoViewIfNeededAsync();
+        await ShotAsync(phone, "plot-hover-390x844-dark");
         Assert.Empty(scriptErrors);
     }
 

@@ -219,9 +219,25 @@ public sealed class ReviewDeskBrowserTests(BrowserFixture fixture) : IClassFixtu
         await Assertions.Expect(editor).ToBeVisibleAsync();
         await Assertions.Expect(editor.GetByTestId("guide-edit-class-chosen")).ToHaveTextAsync($"tench ({Tench})");
         await Assertions.Expect(editor.GetByTestId("guide-edit-body")).ToHaveValueAsync("Fins.");
-        await editor.GetByTestId("guide-edit-class-search").PressSequentiallyAsync("goldf");
-        await editor.Locator($"[data-testid=guide-edit-class-options] button[data-wnid='{Goldfish}']").ClickAsync();
+        // The class picker by keyboard: down into the options, Escape closes them back in the search (the editor stays),
+        // and Enter on an option chooses it.
+        var search = editor.GetByTestId("guide-edit-class-search");
+        var goldfish = editor.Locator($"[data-testid=guide-edit-class-options] button[data-wnid='{Goldfish}']");
+        await search.PressSequentiallyAsync("goldf");
+        await Assertions.Expect(goldfish).ToBeVisibleAsync();
+        await search.PressAsync("ArrowDown");
+        await Assertions.Expect(editor.Locator("[data-testid=guide-edit-class-options] button").First).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(search).ToBeFocusedAsync();
+        await Assertions.Expect(goldfish).ToHaveCountAsync(0);
+        await Assertions.Expect(editor).ToBeVisibleAsync();
+        await search.PressSequentiallyAsync("i");
+        await Assertions.Expect(goldfish).ToBeVisibleAsync();
+        await search.PressAsync("ArrowDown");
+        await goldfish.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(editor.GetByTestId("guide-edit-class-chosen")).ToHaveTextAsync($"goldfish ({Goldfish})");
+        await Assertions.Expect(search).ToBeFocusedAsync();
         await editor.GetByTestId("guide-edit-body").FillAsync("Orange, *mostly*.");
         await ScreenshotAsync(page, "review-note-editor-1440x900.png");
         await editor.GetByTestId("guide-edit-save").ClickAsync();

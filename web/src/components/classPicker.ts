@@ -49,6 +49,18 @@ export function mountClassPicker(
       show([]);
       input.focus();
     });
+    // Up and down walk the options (up from the first returns to the input); Escape closes them, back in the input.
+    button.addEventListener('keydown', (event) => {
+      const buttons = [...list.querySelectorAll('button')];
+      const at = buttons.indexOf(button);
+      if (event.key === 'ArrowDown') buttons[Math.min(at + 1, buttons.length - 1)]?.focus();
+      else if (event.key === 'ArrowUp') (at === 0 ? input : buttons[at - 1])?.focus();
+      else if (event.key === 'Escape') { show([]); input.focus(); }
+      else return;
+      // The picker's keys are its own: a page's shortcuts (the review desk's Escape) do not see them.
+      event.preventDefault();
+      event.stopPropagation();
+    });
     return {
       el: el('li', {}, button),
       update(s) {
@@ -90,7 +102,15 @@ export function mountClassPicker(
         });
     }, 150);
   });
-  clear.addEventListener('click', () => set(null));
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'ArrowDown' && list.querySelector('button')) list.querySelector('button')!.focus();
+    else if (event.key === 'Escape' && input.getAttribute('aria-expanded') === 'true') show([]);
+    else return;
+    event.preventDefault();
+    event.stopPropagation();
+  });
+  // The Clear button hides itself: the focus goes to the search, not to the page's start.
+  clear.addEventListener('click', () => { set(null); input.focus(); });
   set(null);
 
   return { value: () => choice, set };

@@ -12,8 +12,7 @@ import {
   type SortKey,
 } from '../logic/leaderboard';
 import { hrefs } from '../logic/routes';
-
-export const SUBSET_COLUMNS = ['objects', 'organisms', 'dogs'];
+import { columnTitle, subsetCaption, type SubsetColumn } from '../logic/boardColumns';
 
 /** Kinds as readers name them. */
 export const KIND_NAMES: Readonly<Record<string, string>> = {
@@ -37,6 +36,12 @@ export interface LeaderboardTableState {
   readonly names: ReadonlyMap<string, string>;
   /** The shifted dataset's display name, for its column. */
   readonly shiftedName?: string | null;
+  /** The subset chosen ('all' for every image), and the breakdown columns it shows (logic/boardColumns). */
+  readonly subset: string;
+  readonly subsetColumns: readonly SubsetColumn[];
+  /** Graded images of the scope and subset, and the scope's image set, for the caption. */
+  readonly graded: number;
+  readonly imageSet: string | null;
 }
 
 export interface LeaderboardTableEvents {
@@ -51,7 +56,16 @@ interface RowView {
   readonly picked: boolean;
   readonly joinsNext: boolean;
   readonly nextName: string | null;
+  readonly columns: readonly SubsetColumn[];
 }
+
+interface HeadCell {
+  readonly th: HTMLTableCellElement;
+  readonly key: SortKey | null;
+  readonly title: string | null;
+}
+
+let tables = 0;
 
 function methodName(method: string): string {
   return method === 'mcnemar' ? "McNemar's exact test" : method === 'bootstrap' ? 'paired bootstrap' : method;
@@ -69,18 +83,13 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
     { label: 'Bounds', key: null, title: 'Every pending top-1 counted wrong – every pending top-1 counted right' },
     { label: 'Top-1', key: 'top1', title: 'Top-1 accuracy against the original ImageNet label' },
     { label: 'Top-5', key: 'top5', title: 'Top-5 accuracy against the original ImageNet label' },
-    ...SUBSET_COLUMNS.map((s) => ({
-      label: s.charAt(0).toUpperCase() + s.slice(1),
-      key: `subset:${s}` as SortKey,
-      title: `The board's metric on the images of the subset '${s}' only`,
-    })),
     { label: 'Shifted', key: 'shifted', title: 'Multi-label accuracy on the shifted dataset (the same classes, new images)' },
     { label: 'Drop', key: 'drop', title: 'Drop: original minus shifted multi-label accuracy, in points' },
     { label: 'Eff. rob.', key: 'robustness', title: 'Effective robustness: shifted accuracy minus the fit’s prediction, in points' },
     { label: 'Coverage', key: 'coverage', title: 'Graded images of the scope the entry predicted, and pending top-1s' },
     { label: 'Compare', key: null, title: 'Pick two rows to compare them on the same images' },
   ];
-  const headCells = headers.map((h) => {
+  function headCell(h: { label: string; key: SortKey | null; title?: string }): HeadCell {
     const th = el('th', { attrs: { scope: 'col', ...(h.title ? { title: h.title } : {}) } });
     if (h.key === null) th.textContent = h.label;
     else {
@@ -90,13 +99,19 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
       button.addEventListener('click', () => events.onSort(key));
       th.append(button);
     }
-    return { th, key: h.key, header: h };
-  });
+    return { th, key: h.key, title: h.title ?? null };
+  }
+  const headCells = headers.map(headCell);
   const shiftedHeader = headCells.find((c) => c.key === 'shifted')!;
   headCells.find((c) => c.key === 'name')!.th.classList.add('model-cell');
+  // The breakdown columns go before the shifted one; they change with the dataset's subsets and the subset chosen.
+  let subsetHeads: HeadCell[] = [];
+  let subsetKey = '';
+  const headRow = el('tr', {}, ...headCells.map((c) => c.th));
   const body = el('tbody', { testid: 'board-rows' });
-  const table = el('table', { class: 'leaderboard', testid: 'leaderboard' }, el('thead', {}, el('tr', {}, ...headCells.map((c) => c.th))), body);
-  parent.append(el('div', { class: 'table-scroll' }, table));
+  const caption = el('p', { class: 'board-caption', testid: 'board-caption', attrs: { id: `board-caption-${++tables}` } });
+  const table = el('table', { class: 'leaderboard', testid: 'leaderboard', attrs: { 'aria-describedby': caption.id } }, el('thead', {}, headRow), body);
+  parent.append(caption, el('div', { class: 'table-scroll' }, table));
 
   const rows = mountKeyedList<RowView>(body, (v) => v.row.slug, (first) => {
     const rank = el('td', { testid: 'rank', class: 'number' });
@@ -113,7 +128,8 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
     const bounds = el('td', { testid: 'bounds', class: 'number' });
     const top1 = el('td', { testid: 'top1', class: 'number' });
     const top5 = el('td', { class: 'number' });
-    const subsets = SUBSET_COLUMNS.map(() => el('td', { class: 'number' }));
+    let subsets: HTMLTableCellElement[] = [];
+    let columnsKey = '';
     const shifted = el('td', { class: 'number' });
     const drop = el('td', { class: 'number' });
     const robustness = el('td', { testid: 'robustness', class: 'number' });
@@ -126,7 +142,7 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
       rank, rankInterval,
       el('td', { class: 'model-cell' }, name, ' ', partial), kind,
       el('td', { testid: 'multilabel', class: 'number' }, headline, ' ', headlineInterval),
-      versus, decidedOnly, bounds, top1, top5, ...subsets, shifted, drop, robustness,
+      versus, decidedOnly, bounds, top1, top5, shifted, drop, robustness,
       el('td', { testid: 'coverage' }, covered, pending, ' ', provisional),
       el('td', {}, el('label', { class: 'pick' }, pick, el('span', { class: 'visually-hidden', text: `Compare ${first.row.displayName}` }))));
 
@@ -162,7 +178,14 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
         setText(bounds, ml.boundLower === null || ml.boundLower === undefined ? '–' : `${percent(ml.boundLower, 1)} – ${percent(ml.boundUpper, 1)}`);
         setText(top1, percent(r.top1.value));
         setText(top5, percent(r.top5?.value));
-        SUBSET_COLUMNS.forEach((s, i) => setText(subsets[i]!, percent(r.subsets.find((x) => x.subset === s)?.value)));
+        const key = v.columns.map((c) => c.subset).join(',');
+        if (key !== columnsKey) {
+          columnsKey = key;
+          subsets.forEach((td) => td.remove());
+          subsets = v.columns.map((c) => el('td', { class: 'number', attrs: { 'data-subset': c.subset } }));
+          shifted.before(...subsets);
+        }
+        v.columns.forEach((c, i) => setText(subsets[i]!, percent(r.subsets.find((x) => x.subset === c.subset)?.value)));
         setText(shifted, percent(r.shift?.value));
         setText(drop, percent(r.shift?.drop));
         setText(robustness, signedPercent(r.shift?.effectiveRobustness));
@@ -182,7 +205,17 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
   return {
     update(state) {
       setText(shiftedHeader.th.querySelector('.sort-label')!, state.shiftedName ?? state.shiftedDataset ?? 'Shifted');
-      for (const c of headCells) {
+      const key = state.subsetColumns.map((c) => c.subset).join(',');
+      if (key !== subsetKey) {
+        subsetKey = key;
+        subsetHeads.forEach((c) => c.th.remove());
+        subsetHeads = state.subsetColumns.map((c) => headCell(c));
+        shiftedHeader.th.before(...subsetHeads.map((c) => c.th));
+      }
+      setText(caption, subsetCaption(state.subset, state.graded, state.imageSet));
+      // With one subset chosen, every figure's tooltip names it.
+      for (const c of headCells) if (c.title !== null && c.key !== 'name' && c.key !== 'kind' && c.key !== null) setAttr(c.th, 'title', columnTitle(c.title, state.subset));
+      for (const c of [...headCells, ...subsetHeads]) {
         const sorted = c.key !== null && c.key === state.sort;
         setAttr(c.th, 'aria-sort', sorted ? (state.descending ? 'descending' : 'ascending') : null);
         const arrow = c.th.querySelector('.sort-arrow');
@@ -196,6 +229,7 @@ export function mountLeaderboardTable(parent: HTMLElement, events: LeaderboardTa
         picked: state.picked.includes(row.slug),
         joinsNext: joins[i] ?? false,
         nextName: row.versusNext ? state.names.get(row.versusNext.next) ?? null : null,
+        columns: state.subsetColumns,
       })));
     },
   };

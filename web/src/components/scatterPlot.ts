@@ -4,10 +4,15 @@
  * y = x, the fit and its 95 % band. Both axes are scaled in the fit's space (logit, probit or linear) with percent
  * ticks, so the fit is a straight line. Humans are highlighted and labelled; with `labelAll` every mark is.
  * Drawn with createElementNS; names go in <title> and <text> as text. Marks are keyed by slug (focus survives updates).
+ * The hovered or focused mark gets a ring (the others dim) and a tooltip beside the pointer, inside the plot area. The
+ * plot is one tab stop (a roving tabindex): the arrow keys walk the marks by x, each announced by its label; Enter opens
+ * the focused one as a click does; Escape leaves the marks.
  */
-import { el } from './dom';
+import { el, setText } from './dom';
 import { mountKeyedList } from './keyedList';
 import { percent, signedPercent } from '../logic/leaderboard';
+import { keyboardOrder, pointLabel, stepIndex, tooltipPosition } from '../logic/plotFocus';
+import { kindName } from './leaderboardTable';
 import { fitSegment, placeLabels, plotDomain, spaceScale, spaceTicks, tickLabel, type Fit, type FitSpace } from '../logic/shiftPlot';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -91,7 +96,8 @@ export function mountScatterPlot(
   const bottom = height - margin.bottom;
   const clipId = `plot-area-${++plots}`;
 
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', class: 'scatter' });
+  // A group, not an image: the marks inside are links that keyboards and screen readers reach.
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'group', class: 'scatter' });
   root.dataset['testid'] = 'scatter';
   const clip = svg('clipPath', { id: clipId });
   clip.append(svg('rect', { x: margin.left, y: margin.top, width: right - margin.left, height: bottom - margin.top }));
@@ -109,7 +115,19 @@ export function mountScatterPlot(
   identityLabel.dataset['testid'] = 'identity-label';
   const fitLabel = text('', { 'font-size': 10, 'text-anchor': 'end', class: 'line-label fit-label' });
   fitLabel.dataset['testid'] = 'fit-label';
-  root.append(clip, axes, band, identity, fitLine, marks, labels, identityLabel, fitLabel);
+  // The ring around the hovered or focused mark, drawn above every mark.
+  const ring = svg('circle', { r: 11, class: 'focus-ring', 'pointer-events': 'none' });
+  ring.dataset['testid'] = 'point-ring';
+  ring.style.display = 'none';
+  root.append(clip, axes, band, identity, fitLine, marks, labels, identityLabel, fitLabel, ring);
+  const tipName = el('strong');
+  const tipX = el('span');
+  const tipY = el('span');
+  const tipMore = el('span');
+  const tooltip = el('div', { class: 'scatter-tooltip', testid: 'plot-tooltip', attrs: { 'aria-hidden': 'true' } }, tipName, tipX, tipY, tipMore);
+  tooltip.hidden = true;
+  // Escape leaves the marks for the area itself (not a tab stop), so the next Tab goes on after the plot.
+  const area = el('div', { class: 'scatter-area', attrs: { tabindex: '-1' } }, root, tooltip);
   // A legend for the marks and the lines, drawn with the same shapes.
   const legend = el('ul', { class: 'scatter-legend', testid: 'plot-legend' },
     ...LEGEND_KINDS.map((k) => {
@@ -121,36 +139,106 @@ export function mountScatterPlot(
     }),
     el('li', { class: 'legend-identity' }, el('span', { class: 'legend-line identity-swatch', attrs: { 'aria-hidden': 'true' } }), ' y = x: as accurate on both'),
     el('li', { class: 'legend-fit' }, el('span', { class: 'legend-line fit-swatch', attrs: { 'aria-hidden': 'true' } }), ' the fit, with its 95 % band'));
-  parent.append(root, legend);
+  parent.append(area, legend);
 
   let scale = { x: (v: number) => v, y: (v: number) => v };
+  let shown: ScatterData | null = null;
+  /** Slugs in keyboard order, and the mark that holds the plot's one tab stop. */
+  let order: string[] = [];
+  let tabStop: string | null = null;
+  const elements = new Map<string, SVGGElement>();
+  let active: SVGGElement | null = null;
+
+  /** The plot area in the coordinates of `area` (the svg scales down on a phone). */
+  function plotBox(): { left: number; top: number; right: number; bottom: number; k: number; dx: number; dy: number } {
+    const outer = area.getBoundingClientRect();
+    const box = root.getBoundingClientRect();
+    const k = box.width / width;
+    const dx = box.left - outer.left;
+    const dy = box.top - outer.top;
+    return { left: dx + margin.left * k, top: dy + margin.top * k, right: dx + right * k, bottom: dy + bottom * k, k, dx, dy };
+  }
+
+  /** Highlights a mark and shows its tooltip beside `at` (client coordinates; the mark itself when null). */
+  function activate(g: SVGGElement, p: ScatterPoint, at: { x: number; y: number } | null): void {
+    if (active !== g) {
+      active?.classList.remove('active');
+      g.classList.add('active');
+      active = g;
+    }
+    root.classList.add('has-active');
+    ring.style.display = '';
+    ring.setAttribute('cx', String(scale.x(p.x)));
+    ring.setAttribute('cy', String(scale.y(p.y)));
+    setText(tipName, `${p.name} (${kindName(p.kind)})`);
+    setText(tipX, `${shown?.xLabel || 'x'}: ${percent(p.x)} %`);
+    setText(tipY, `${shown?.yLabel || 'y'}: ${percent(p.y)} %`);
+    setText(tipMore, p.robustness === null || p.robustness === undefined ? '' : `effective robustness ${signedPercent(p.robustness)} points`);
+    tooltip.hidden = false;
+    const b = plotBox();
+    const outer = area.getBoundingClientRect();
+    const anchor = at ? { x: at.x - outer.left, y: at.y - outer.top } : { x: b.dx + scale.x(p.x) * b.k, y: b.dy + scale.y(p.y) * b.k };
+    const place = tooltipPosition(anchor, { width: tooltip.offsetWidth, height: tooltip.offsetHeight }, b);
+    tooltip.style.left = `${place.left}px`;
+    tooltip.style.top = `${place.top}px`;
+    onHover(p);
+  }
+
+  function deactivate(g: SVGGElement): void {
+    if (active !== g) return;
+    g.classList.remove('active');
+    active = null;
+    root.classList.remove('has-active');
+    ring.style.display = 'none';
+    tooltip.hidden = true;
+    onHover(null);
+  }
+
+  /** One mark is a tab stop: the one last focused while it is still plotted, else the first by x. */
+  function syncTabStops(): void {
+    if (tabStop === null || !elements.has(tabStop)) tabStop = order[0] ?? null;
+    for (const [slug, g] of elements) g.setAttribute('tabindex', slug === tabStop ? '0' : '-1');
+  }
 
   const points = mountKeyedList<ScatterPoint>(marks, (p) => p.slug, (first) => {
-    const g = svg('g', { class: `point kind-${first.kind}`, tabindex: 0 });
+    const g = svg('g', { class: `point kind-${first.kind}`, tabindex: -1, role: onOpen ? 'link' : 'img' });
     g.dataset['testid'] = 'point';
     g.dataset['slug'] = first.slug;
     g.dataset['kind'] = first.kind;
+    elements.set(first.slug, g);
     let current = first;
-    g.addEventListener('mouseenter', () => onHover(current));
-    g.addEventListener('focus', () => onHover(current));
-    g.addEventListener('mouseleave', () => onHover(null));
-    g.addEventListener('blur', () => onHover(null));
-    if (onOpen) {
-      g.setAttribute('role', 'link');
-      g.addEventListener('click', () => onOpen(current));
-      g.addEventListener('keydown', (event) => {
-        if (event.key === 'Enter') {
-          event.preventDefault();
-          event.stopPropagation();
-          onOpen(current);
-        }
-      });
-    }
+    g.addEventListener('mouseenter', (event) => activate(g, current, { x: event.clientX, y: event.clientY }));
+    g.addEventListener('mousemove', (event) => activate(g, current, { x: event.clientX, y: event.clientY }));
+    g.addEventListener('mouseleave', () => { if (document.activeElement !== g) deactivate(g); });
+    g.addEventListener('focus', () => {
+      tabStop = current.slug;
+      syncTabStops();
+      activate(g, current, null);
+    });
+    g.addEventListener('blur', () => deactivate(g));
+    g.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && onOpen) {
+        event.preventDefault();
+        event.stopPropagation();
+        onOpen(current);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        area.focus();
+        return;
+      }
+      const next = stepIndex(order.length, order.indexOf(current.slug), event.key);
+      if (next === null) return;
+      event.preventDefault();
+      (elements.get(order[next]!) as unknown as HTMLElement | undefined)?.focus();
+    });
+    if (onOpen) g.addEventListener('click', () => onOpen(current));
     return {
       el: g,
       update(p) {
         current = p;
-        g.setAttribute('aria-label', `${p.name}: ${percent(p.x)} % → ${percent(p.y)} %`);
+        g.setAttribute('aria-label', pointLabel(p));
         const x = scale.x(p.x);
         const y = scale.y(p.y);
         const parts: SVGElement[] = [];
@@ -158,12 +246,8 @@ export function mountScatterPlot(
           parts.push(svg('line', { x1: scale.x(p.xLow), x2: scale.x(p.xHigh), y1: y, y2: y, class: 'whisker' }));
         if (p.yLow !== null && p.yHigh !== null)
           parts.push(svg('line', { x1: x, x2: x, y1: scale.y(p.yLow), y2: scale.y(p.yHigh), class: 'whisker' }));
-        const m = mark(p.kind, x, y);
-        const title = svg('title');
-        title.textContent = `${p.name} (${p.kind}): ${percent(p.x)} % → ${percent(p.y)} %` +
-          (p.robustness === null || p.robustness === undefined ? '' : `, effective robustness ${signedPercent(p.robustness)} points`);
-        m.append(title);
-        parts.push(m);
+        // No <title>: the tooltip shows the same at the cursor, and the group's label names the mark.
+        parts.push(mark(p.kind, x, y));
         g.replaceChildren(...parts);
       },
     };
@@ -243,7 +327,20 @@ export function mountScatterPlot(
       }
       fitLabel.style.display = fit ? '' : 'none';
       fitLine.dataset['space'] = data.space;
+      shown = data;
+      const slugs = new Set(data.points.map((p) => p.slug));
+      for (const slug of [...elements.keys()]) if (!slugs.has(slug)) elements.delete(slug);
       points.update(data.points);
+      order = keyboardOrder(data.points);
+      syncTabStops();
+      root.setAttribute('aria-label', `${data.yLabel} against ${data.xLabel}: ${data.points.length} entries. ` +
+        `The arrow keys move between them${onOpen ? ', Enter opens one' : ''}, Escape leaves the plot.`);
+      if (active && !slugs.has(active.dataset['slug'] ?? '')) { active = null; root.classList.remove('has-active'); ring.style.display = 'none'; tooltip.hidden = true; }
+      else if (active) {
+        const p = data.points.find((q) => q.slug === active!.dataset['slug'])!;
+        ring.setAttribute('cx', String(scale.x(p.x)));
+        ring.setAttribute('cy', String(scale.y(p.y)));
+      }
       drawLabels(data);
     },
   };

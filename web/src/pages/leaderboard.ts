@@ -20,6 +20,7 @@ import { fetchImageSets, mountScopePicker } from '../components/scopePicker';
 import { mountSensitivityTable } from '../components/sensitivityTable';
 import { mountSyntheticNotice, syntheticTag } from '../components/syntheticNotice';
 import { formatCount } from '../logic/format';
+import { boardCsv, boardCsvName, shownSort, subsetColumns } from '../logic/boardColumns';
 import { BOARD_KINDS, boardViewHref, defaultDescending, parseBoardView, type BoardView } from '../logic/boardView';
 import { filterRows, percent, signedPercent, sortRows, togglePick, type SortKey } from '../logic/leaderboard';
 import type { Problem } from '../logic/problem';
@@ -178,10 +179,12 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
   const synthetic = mountSyntheticNotice(syntheticNote, 'board-synthetic');
   const submitLink = el('a', { text: 'Submit predictions' });
   emptyNote.append('No entries on this board yet. ', submitLink, ' to put a model on it, or pick another dataset.');
-  const csvLink = el('a', { class: 'button', testid: 'board-csv', attrs: { download: '' }, text: 'Download CSV' });
+  // The CSV of the view as shown: the rows filtered and sorted, the columns of the subset chosen, built on demand.
+  const csvButton = el('button', { class: 'button', testid: 'board-csv', attrs: { type: 'button' }, text: 'Download CSV' });
+  csvButton.addEventListener('click', downloadCsv);
   const timmLink = el('a', { class: 'button', testid: 'board-timm', attrs: { download: '' }, text: 'timm columns (CSV)' });
   const cite = el('p', { class: 'cite', testid: 'board-cite' });
-  const exportBox = el('div', { class: 'board-export' }, el('div', { class: 'export-links' }, csvLink, ' ', timmLink), cite);
+  const exportBox = el('div', { class: 'board-export' }, el('div', { class: 'export-links' }, csvButton, ' ', timmLink), cite);
 
   const plotBox = el('section', { class: 'plot' }, el('h2', { text: 'Original vs shifted dataset' }));
   const fitControls = mountFitControls(plotBox, {
@@ -266,12 +269,15 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     setText(howText, board.definition);
     setText(statisticsText, board.statistics.description);
 
-    const rows = sortRows(filterRows(board.rows, state.text, state.kinds), state.sort, state.descending);
+    const rows = shownRows(board);
     const names = new Map(board.rows.map((r) => [r.slug, r.displayName]));
+    const columns = subsetColumns(board.subsets, board.subset);
+    const sort = shownSort(state.sort, columns);
     table.update({
       rows, dataset: board.dataset, shiftedDataset: board.shiftedDataset, statisticsReady: ready, picked: state.picked,
-      sort: state.sort, descending: state.descending, names,
+      sort, descending: sort === state.sort ? state.descending : defaultDescending(sort), names,
       shiftedName: board.shiftedDataset ? datasetNames.get(board.shiftedDataset) ?? board.shiftedDataset : null,
+      subset: board.subset, subsetColumns: columns, graded: board.scope.graded, imageSet: board.scope.imageSet,
     });
     const ranked = board.rows.filter((r) => r.rank !== null).length;
     setText(status, `${rows.length} of ${board.rows.length} entries` + (ranked < board.rows.length ? ` · ${board.rows.length - ranked} not ranked (partial)` : ''));
@@ -305,7 +311,6 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     sensitivity.update(board.sensitivity);
 
     const exportQuery = { ...query(false), dataset: board.dataset, version: board.labelVersion };
-    setHref(csvLink, buildApiUrl('/api/leaderboard', {}, { ...exportQuery, format: 'csv' }));
     setHref(timmLink, buildApiUrl('/api/leaderboard', {}, { ...exportQuery, format: 'timm' }));
     const shown = new URL(boardViewHref({ ...view(), dataset: board.dataset, text: '', kinds: KINDS, picked: [] }), window.location.origin);
     setText(cite, `Cite this board: Relabel leaderboard, ${datasetNames.get(board.dataset) ?? board.dataset} (${board.dataset}), ` +
@@ -316,6 +321,25 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     setHref(hardLink, hrefs.hardImages(board.dataset, 'models', imageSet));
     setHref(statisticsLink, hrefs.datasetStatistics(board.dataset, imageSet));
     setHref(paperLink, hrefs.paper(board.dataset, { imageSet, fit: state.fit, fitOn: state.fitOn }));
+  }
+
+  /** The rows as the table shows them: filtered, and sorted by the sort in force for the columns shown. */
+  function shownRows(board: Leaderboard): LeaderboardRow[] {
+    const sort = shownSort(state.sort, subsetColumns(board.subsets, board.subset));
+    return sortRows(filterRows(board.rows, state.text, state.kinds), sort, sort === state.sort ? state.descending : defaultDescending(sort));
+  }
+
+  function downloadCsv(): void {
+    const board = state.board;
+    if (!board) return;
+    const csvView = {
+      dataset: board.dataset, subset: board.subset, imageSet: board.scope.imageSet, labelVersion: board.labelVersion,
+      columns: subsetColumns(board.subsets, board.subset),
+    };
+    const url = URL.createObjectURL(new Blob([boardCsv(shownRows(board), csvView)], { type: 'text/csv' }));
+    const link = el('a', { attrs: { href: url, download: boardCsvName(csvView) } });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
   // --- Loading ------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ export function mountSkipPanel(
   form.hidden = true;
   parent.append(form);
 
+  let opener: HTMLElement | null = null;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     events.onConfirm();
@@ -46,7 +47,14 @@ export function mountSkipPanel(
   return {
     update(state) {
       const opening = state.open && form.hidden;
+      if (opening) opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      // Closed from inside (Cancel, Escape in the note, the skip done), the focus goes back where it was, not to the page's start.
+      const returnFocus = !state.open && !form.hidden && form.contains(document.activeElement);
       setHidden(form, !state.open);
+      if (returnFocus) {
+        if (opener?.isConnected) opener.focus();
+        opener = null;
+      }
       if (!state.open) note.value = '';
       for (const r of radios) if (r.input.checked !== (r.reason === state.reason)) r.input.checked = r.reason === state.reason;
       confirm.disabled = state.busy || state.reason === null;
