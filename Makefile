@@ -80,7 +80,7 @@ test: web build
 	RELABEL_TEST_ORDER="$(TEST_ORDER)" tests/run-all.sh
 
 ## Benchmarks measure a Release build of the API (tests use Debug).
-bench-build: release
+bench-build: web release
 	$(DOTNET) build tests/Bench --no-restore -c Release --verbosity quiet -clp:ErrorsOnly -nologo
 
 ## The API runs as the ordinary role, as in "make run"; the superuser only creates and drops the benchmarks' databases.
