@@ -105,8 +105,8 @@ public sealed class LeaderboardService(
     /// <summary>A board's memory, roughly: its JSON, and the objects it was serialized from (a few times its size).</summary>
     private static long BoardBytes(CachedBoard board) => 4L * board.Json.Length;
     private readonly BoundedCache<Task<RowStatistics?>> _rowStatistics = new(100);
-    // The newest board of each line (dataset, subset, metric, definition, scope at the current labels), by generation.
-    private readonly ConcurrentDictionary<string, Newest> _lines = new();
+    // The newest board of each line (dataset, subset, metric, definition, scope at the current labels); under its own lock.
+    private readonly Dictionary<string, Newest> _lines = new();
 
     /// <summary>The statistics key of a line's newest board, and what stops its bootstrap once a newer one arrives.</summary>
     private sealed record Newest(string Key, CancellationTokenSource Cancel);
@@ -303,8 +303,9 @@ public sealed class LeaderboardService(
                 var shiftedScope = scope.Name is null ? ImageScope.All : await store.ScopeAsync(connection, shifted, shiftedData, scope.Name);
                 if (shiftedScope is not null) scoredShift = await ScoreAsync(connection, shifted, shiftedEntries, shifted.LabelVersion, shiftedScope, timing);
             }
-            var rows = _rows.Get(RowsKey(head, query)) ?? new RowCache();
-            _rows.Set(RowsKey(head, query), rows);
+            var rowsKey = RowsKey(head, query);
+            var rows = _rows.Get(rowsKey) ?? new RowCache();
+            _rows.Set(rowsKey, rows);
             var built = Boards.Build(scored, scoredShift, query, DescribeScope(scored, shifted, scoredShift, query, isDefault), watch, rows);
             timing?.Mark("build");
             board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey, cancel) };
