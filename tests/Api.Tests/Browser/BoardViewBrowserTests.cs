@@ -79,7 +79,13 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
         await Assertions.Expect(page.GetByTestId("board-cite")).ToContainTextAsync($"label version {board.GetProperty("labelVersion").GetInt64()}");
 
         // Each control writes the address.
-        async Task ExpectQueryAsync(string part) => await page.WaitForURLAsync(new Regex(Regex.Escape(part)));
+        // Each change waits for the board it asked for (a click aimed before a re-render can land beside its target: CI saw
+        // a radio stay unchecked).
+        async Task ExpectQueryAsync(string part)
+        {
+            await page.WaitForURLAsync(new Regex(Regex.Escape(part)));
+            await BrowserFixture.BoardSettledAsync(page);
+        }
         await page.GetByTestId("board-subset").SelectOptionAsync(subset);
         await ExpectQueryAsync($"subset={Uri.EscapeDataString(subset)}");
         await page.GetByTestId("board-image-set").SelectOptionAsync("all");
@@ -263,6 +269,7 @@ public sealed class BoardViewBrowserTests(BrowserFixture fixture) : IClassFixtur
         page.PageError += (_, error) => scriptErrors.Add(error);
         await page.GotoAsync("/leaderboard?dataset=demo-val");
         await Assertions.Expect(page.GetByTestId("point")).ToHaveCountAsync(plotted.Count);
+        await BrowserFixture.BoardSettledAsync(page);
         // One tab stop for the whole plot.
         await Assertions.Expect(page.Locator("[data-testid=point][tabindex='0']")).ToHaveCountAsync(1);
 

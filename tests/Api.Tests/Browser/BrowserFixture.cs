@@ -59,6 +59,13 @@ public sealed class BrowserFixture : IAsyncLifetime
         return (page, errors);
     }
 
+    /// <summary>
+    /// Waits until the leaderboard page shows the board it asked for with its statistics: until then a later answer
+    /// re-renders the table and the plot, replacing marks and moving the controls below them under a pointer.
+    /// </summary>
+    public static async Task BoardSettledAsync(IPage page) =>
+        await Assertions.Expect(page.Locator("[data-settled=true]")).ToHaveCountAsync(1);
+
     /// <summary>The JSON the API answers to an anonymous GET of <paramref name="path"/>, which must succeed.</summary>
     public async Task<System.Text.Json.JsonElement> GetJsonAsync(string path)
     {

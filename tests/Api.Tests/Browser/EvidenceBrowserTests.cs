@@ -68,6 +68,7 @@ public sealed class EvidenceBrowserTests(BrowserFixture fixture) : IClassFixture
         Assert.Contains("fitOn=model", probit.Url);
         await Assertions.Expect(page.GetByTestId("fit-text")).ToContainTextAsync("in probit space");
         await Assertions.Expect(page.GetByTestId("fit-line")).ToHaveAttributeAsync("data-space", "probit");
+        await BrowserFixture.BoardSettledAsync(page);
         await page.RunAndWaitForRequestAsync(() => page.GetByTestId("fitOn-non-human").CheckAsync(), r => IsLeaderboardRequest(r, "fitOn=non-human"));
         await Assertions.Expect(page.GetByTestId("fit-text")).ToContainTextAsync("that is not a human");
         var fitted = await GetAsync("/api/leaderboard?dataset=demo-val&fit=probit&fitOn=non-human");

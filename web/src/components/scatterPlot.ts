@@ -207,6 +207,7 @@ export function mountScatterPlot(
     g.dataset['kind'] = first.kind;
     elements.set(first.slug, g);
     let current = first;
+    let drawn = '';
     g.addEventListener('mouseenter', (event) => activate(g, current, { x: event.clientX, y: event.clientY }));
     g.addEventListener('mousemove', (event) => activate(g, current, { x: event.clientX, y: event.clientY }));
     g.addEventListener('mouseleave', () => { if (document.activeElement !== g) deactivate(g); });
@@ -241,6 +242,10 @@ export function mountScatterPlot(
         g.setAttribute('aria-label', pointLabel(p));
         const x = scale.x(p.x);
         const y = scale.y(p.y);
+        // Redrawn only when it moves: an unchanged mark stays the same element under the pointer across updates.
+        const shape = [p.kind, x, y, p.xLow, p.xHigh, p.yLow, p.yHigh, scale.x(0.25), scale.x(0.75), scale.y(0.25), scale.y(0.75)].join(' ');
+        if (shape === drawn) return;
+        drawn = shape;
         const parts: SVGElement[] = [];
         if (p.xLow !== null && p.xHigh !== null)
           parts.push(svg('line', { x1: scale.x(p.xLow), x2: scale.x(p.xHigh), y1: y, y2: y, class: 'whisker' }));

@@ -238,6 +238,8 @@ export function mountLeaderboardPage(root: HTMLElement, ctx: PageContext): void 
     problem.update(state.problem);
     scopePicker.update({ sets: state.sets, selected: state.imageSet, error: state.setsError });
     root.classList.toggle('is-loading', state.loading);
+    // Settled: the board asked for and its statistics are shown; nothing will re-render until the next change.
+    root.dataset['settled'] = String(!state.loading && state.board?.statistics.status === 'ready');
     setHref(submitLink, hrefs.submit());
     setHidden(emptyNote, board === null || board.rows.length > 0);
     synthetic.update(board?.rows.filter((r: LeaderboardRow) => r.tags.includes(syntheticTag)).length ?? 0, 'these entries');
