@@ -72,6 +72,7 @@ builder.Services.AddSingleton<ScoringStore>();
 // The review page counts the models' top-1 votes from the leaderboard's predictions in memory.
 builder.Services.AddSingleton<ITop1Votes>(sp => sp.GetRequiredService<ScoringStore>());
 builder.Services.AddSingleton<LeaderboardService>();
+builder.Services.AddHostedService<IntervalWarmup>();
 // Start-up steps after the migrations (Bootstrap runs them in their order): WordNet, the first admin, the demo.
 builder.Services.AddStartupStep<WordNetStep>();
 builder.Services.AddStartupStep<AdminAccountStep>();

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
 namespace Relabel.Api.Metrics;
 
 /// <summary>A two-sided confidence interval for a proportion.</summary>
@@ -12,21 +15,72 @@ public static class ClopperPearson
 {
     public const double DefaultAlpha = 0.05;
 
-    // A board recomputed after a label change asks again for most of the same (x, n): top-1 and top-5 counts do not
-    // depend on the labels. The function is pure, so its results are kept.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(long, long, double), Interval> Memo = new();
+    /// <summary>An interval kept, and whether a caller has asked for it (rather than the warm-up alone).</summary>
+    private sealed class Known(Interval interval, bool asked)
+    {
+        public Interval Interval { get; } = interval;
+        public bool Asked { get; set; } = asked;
+    }
+
+    // The function is pure and a board recomputed after a label change asks again for most of the same (x, n): top-1,
+    // top-5 and ReaL counts do not depend on the labels. Two generations bound what is kept (about 10 MB): when the
+    // newer fills, the older is dropped, and an interval found in the older moves to the newer.
+    private const int Generation = 60_000;
+    private static ConcurrentDictionary<(long, long, double), Known> _newer = new(), _older = new();
+    private static readonly Lock Turn = new();
+
+    // A verdict moves a count by one: the neighbours of every interval asked for are computed in the background
+    // (WarmNeighboursAsync), so the rows a verdict changes find theirs made. Bounded: past it, neighbours are skipped.
+    private static readonly Channel<(long X, long N, double Alpha)> Neighbours = Channel.CreateBounded<(long, long, double)>(
+        new BoundedChannelOptions(20_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
     public static Interval? Of(long x, long n, double alpha = DefaultAlpha)
     {
         if (n <= 0) return null;
         if (x < 0 || x > n) throw new ArgumentOutOfRangeException(nameof(x), $"x = {x} is not within 0..{n}.");
         if (alpha is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be within (0, 1).");
-        if (Memo.TryGetValue((x, n, alpha), out var known)) return known;
-        var lower = x == 0 ? 0 : Beta.Quantile(alpha / 2, x, n - x + 1);
-        var upper = x == n ? 1 : Beta.Quantile(1 - alpha / 2, x + 1, n - x);
-        if (Memo.Count > 1_000_000) Memo.Clear();
-        return Memo[(x, n, alpha)] = new Interval(lower, upper);
+        var known = Find((x, n, alpha));
+        if (known is { Asked: true }) return known.Interval;
+        if (known is null) Keep((x, n, alpha), known = new Known(Compute(x, n, alpha), true));
+        else known.Asked = true;
+        if (x > 0) Neighbours.Writer.TryWrite((x - 1, n, alpha));
+        if (x < n) Neighbours.Writer.TryWrite((x + 1, n, alpha));
+        return known.Interval;
     }
+
+    /// <summary>
+    /// Computes the neighbours of the intervals asked for until stopped (one background task per process): after a
+    /// verdict, a zoo board's changed rows then take their new intervals from the memo instead of 20,000 Beta quantiles.
+    /// </summary>
+    public static async Task WarmNeighboursAsync(CancellationToken stop)
+    {
+        await foreach (var (x, n, alpha) in Neighbours.Reader.ReadAllAsync(stop))
+            if (Find((x, n, alpha)) is null) Keep((x, n, alpha), new Known(Compute(x, n, alpha), false));
+    }
+
+    private static Known? Find((long, long, double) key)
+    {
+        if (_newer.TryGetValue(key, out var known)) return known;
+        if (!_older.TryGetValue(key, out known)) return null;
+        Keep(key, known);
+        return known;
+    }
+
+    private static void Keep((long, long, double) key, Known known)
+    {
+        _newer[key] = known;
+        if (_newer.Count < Generation) return;
+        lock (Turn)
+        {
+            if (_newer.Count < Generation) return;
+            _older = _newer;
+            _newer = new ConcurrentDictionary<(long, long, double), Known>();
+        }
+    }
+
+    private static Interval Compute(long x, long n, double alpha) => new(
+        x == 0 ? 0 : Beta.Quantile(alpha / 2, x, n - x + 1),
+        x == n ? 1 : Beta.Quantile(1 - alpha / 2, x + 1, n - x));
 }
 
 /// <summary>The Beta distribution's CDF (the regularized incomplete beta function I_x(a, b)) and its inverse.</summary>

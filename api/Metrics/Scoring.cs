@@ -321,6 +321,85 @@ public sealed class ClassCounts
     public ClassCounts CopyForLabels(bool flags = true) => new(this, flags);
 }
 
+/// <summary>
+/// An entry's counts summed over the classes of one subset, in one pass: a board row reads a dozen metrics on each of
+/// several subsets, and each metric summing its own arrays cost most of a zoo board's rebuild after a verdict. The
+/// per-class means (for per-class averages) take a second pass, made on first use. Read the counts once they are made.
+/// </summary>
+public sealed class SubsetTotals
+{
+    private readonly ClassCounts _counts;
+    private readonly bool[] _subset;
+    private PerClassMeans[]? _means;
+
+    public SubsetTotals(ClassCounts counts, bool[] subset)
+    {
+        _counts = counts;
+        _subset = subset;
+        int[] images = counts.Images, predicted = counts.Predicted, top1 = counts.Top1, top5 = counts.Top5,
+            correct = counts.Correct, unclear = counts.Unclear, wrong = counts.Wrong, pending = counts.Pending,
+            realScope = counts.RealScope, realImages = counts.RealImages, realTop1 = counts.RealTop1, realTop5 = counts.RealTop5;
+        for (var c = 0; c < images.Length; c++)
+        {
+            if (!subset[c]) continue;
+            Images += images[c]; Predicted += predicted[c]; Top1 += top1[c]; Top5 += top5[c];
+            Correct += correct[c]; Unclear += unclear[c]; Wrong += wrong[c]; Pending += pending[c];
+            RealScope += realScope[c]; RealImages += realImages[c]; RealTop1 += realTop1[c]; RealTop5 += realTop5[c];
+        }
+    }
+
+    public long Images { get; }
+    public long Predicted { get; }
+    public long Top1 { get; }
+    public long Top5 { get; }
+    public long Correct { get; }
+    public long Unclear { get; }
+    public long Wrong { get; }
+    public long Pending { get; }
+    public long RealScope { get; }
+    public long RealImages { get; }
+    public long RealTop1 { get; }
+    public long RealTop5 { get; }
+
+    /// <summary>Whether the entry predicted every graded image of the subset.</summary>
+    public bool Complete => Predicted == Images;
+
+    /// <summary>The sums behind the per-class means, 'unclear' counting wrong or correct (both made in one pass).</summary>
+    public PerClassMeans Means(bool unclearCountsCorrect)
+    {
+        var means = _means ??= MakeMeans();
+        return means[unclearCountsCorrect ? 1 : 0];
+    }
+
+    private PerClassMeans[] MakeMeans()
+    {
+        double strictValue = 0, strictUpper = 0, strictDecided = 0, lenientValue = 0, lenientUpper = 0, lenientDecided = 0;
+        int valueClasses = 0, decidedClasses = 0;
+        int[] correct = _counts.Correct, unclear = _counts.Unclear, wrong = _counts.Wrong, pending = _counts.Pending;
+        for (var c = 0; c < correct.Length; c++)
+        {
+            if (!_subset[c]) continue;
+            long d = correct[c] + unclear[c] + wrong[c], q = pending[c];
+            long strict = correct[c], lenient = correct[c] + unclear[c];
+            if (d > 0) { strictDecided += (double)strict / d; lenientDecided += (double)lenient / d; decidedClasses++; }
+            if (d + q > 0)
+            {
+                strictValue += (double)strict / (d + q); strictUpper += (double)(strict + q) / (d + q);
+                lenientValue += (double)lenient / (d + q); lenientUpper += (double)(lenient + q) / (d + q);
+                valueClasses++;
+            }
+        }
+        return
+        [
+            new PerClassMeans(strictValue, strictUpper, strictDecided, valueClasses, decidedClasses),
+            new PerClassMeans(lenientValue, lenientUpper, lenientDecided, valueClasses, decidedClasses),
+        ];
+    }
+}
+
+/// <summary>Over the classes of a subset: Σ r_c / n_c and Σ (r_c + q_c) / n_c (ValueClasses with n_c > 0), Σ r_c / d_c (DecidedClasses with d_c > 0).</summary>
+public readonly record struct PerClassMeans(double SumValue, double SumUpper, double SumDecided, int ValueClasses, int DecidedClasses);
+
 /// <summary>Which multi-label accuracy: how unclear items count, and whether images or classes are averaged.</summary>
 public enum Average { Micro, PerClass }
 
@@ -486,7 +565,7 @@ public static class Scoring
     /// Whether the entry predicted every graded image of the subset: only then is it graded on the same images as every
     /// other complete entry, and ranked.
     /// </summary>
-    public static bool Complete(ClassCounts counts, bool[] subset) => Sum(counts.Predicted, subset) == Sum(counts.Images, subset);
+    public static bool Complete(ClassCounts counts, bool[] subset) => new SubsetTotals(counts, subset).Complete;
 
     /// <summary>Sum of a count over the classes of a subset (a mask over class indices).</summary>
     public static long Sum(int[] perClass, bool[] subset)
@@ -496,17 +575,17 @@ public static class Scoring
         return sum;
     }
 
-    public static Proportion Top1(ClassCounts counts, bool[] subset, double alpha) =>
-        Proportion.Of(Sum(counts.Top1, subset), Sum(counts.Predicted, subset), alpha);
+    public static Proportion Top1(ClassCounts counts, bool[] subset, double alpha) => Top1(new SubsetTotals(counts, subset), alpha);
+    public static Proportion Top1(SubsetTotals t, double alpha) => Proportion.Of(t.Top1, t.Predicted, alpha);
 
-    public static Proportion Top5(ClassCounts counts, bool[] subset, double alpha) =>
-        Proportion.Of(Sum(counts.Top5, subset), Sum(counts.Predicted, subset), alpha);
+    public static Proportion Top5(ClassCounts counts, bool[] subset, double alpha) => Top5(new SubsetTotals(counts, subset), alpha);
+    public static Proportion Top5(SubsetTotals t, double alpha) => Proportion.Of(t.Top5, t.Predicted, alpha);
 
-    public static Proportion Real(ClassCounts counts, bool[] subset, double alpha) =>
-        Proportion.Of(Sum(counts.RealTop1, subset), Sum(counts.RealImages, subset), alpha);
+    public static Proportion Real(ClassCounts counts, bool[] subset, double alpha) => Real(new SubsetTotals(counts, subset), alpha);
+    public static Proportion Real(SubsetTotals t, double alpha) => Proportion.Of(t.RealTop1, t.RealImages, alpha);
 
-    public static Proportion RealTop5(ClassCounts counts, bool[] subset, double alpha) =>
-        Proportion.Of(Sum(counts.RealTop5, subset), Sum(counts.RealImages, subset), alpha);
+    public static Proportion RealTop5(ClassCounts counts, bool[] subset, double alpha) => RealTop5(new SubsetTotals(counts, subset), alpha);
+    public static Proportion RealTop5(SubsetTotals t, double alpha) => Proportion.Of(t.RealTop5, t.RealImages, alpha);
 
     /// <summary>
     /// Multi-label accuracy on a subset. With r_c right (correct, plus unclear when it counts correct), d_c decided and
@@ -518,21 +597,13 @@ public static class Scoring
     /// approximation: the per-class mean is not a binomial proportion).
     /// </summary>
     /// <param name="alpha">Null for the values alone, without the interval (it costs more than the rest).</param>
-    public static MultiLabelScore MultiLabel(ClassCounts counts, bool[] subset, MultiLabelDefinition definition, double? alpha)
+    public static MultiLabelScore MultiLabel(ClassCounts counts, bool[] subset, MultiLabelDefinition definition, double? alpha) =>
+        MultiLabel(new SubsetTotals(counts, subset), definition, alpha);
+
+    public static MultiLabelScore MultiLabel(SubsetTotals t, MultiLabelDefinition definition, double? alpha)
     {
-        long right = 0, decided = 0, pending = 0;
-        double sumValue = 0, sumUpper = 0, sumDecided = 0;
-        int valueClasses = 0, decidedClasses = 0;
-        for (var c = 0; c < subset.Length; c++)
-        {
-            if (!subset[c]) continue;
-            long r = counts.Correct[c] + (definition.UnclearCountsCorrect ? counts.Unclear[c] : 0);
-            long d = counts.Correct[c] + counts.Unclear[c] + counts.Wrong[c];
-            long q = counts.Pending[c];
-            right += r; decided += d; pending += q;
-            if (d > 0) { sumDecided += (double)r / d; decidedClasses++; }
-            if (d + q > 0) { sumValue += (double)r / (d + q); sumUpper += (double)(r + q) / (d + q); valueClasses++; }
-        }
+        long right = t.Correct + (definition.UnclearCountsCorrect ? t.Unclear : 0);
+        long decided = t.Correct + t.Unclear + t.Wrong, pending = t.Pending;
         var total = decided + pending;
         if (definition.Average == Average.Micro)
             return new MultiLabelScore(
@@ -541,13 +612,14 @@ public static class Scoring
                 right, total, decided, pending,
                 decided == 0 ? null : (double)right / decided,
                 total == 0 ? null : (double)(right + pending) / total);
-        double? value = valueClasses == 0 ? null : sumValue / valueClasses;
+        var means = t.Means(definition.UnclearCountsCorrect);
+        double? value = means.ValueClasses == 0 ? null : means.SumValue / means.ValueClasses;
         return new MultiLabelScore(
             value,
             value is null || alpha is not { } level ? null : ClopperPearson.Of((long)Math.Round(value.Value * total), total, level),
             right, total, decided, pending,
-            decidedClasses == 0 ? null : sumDecided / decidedClasses,
-            valueClasses == 0 ? null : sumUpper / valueClasses);
+            means.DecidedClasses == 0 ? null : means.SumDecided / means.DecidedClasses,
+            means.ValueClasses == 0 ? null : means.SumUpper / means.ValueClasses);
     }
 
     /// <summary>

@@ -167,21 +167,21 @@ public static class Boards
 
     /// <summary>The board's metric on a subset: its value, interval and (multi-label only) pending images.</summary>
     public static (double? Value, Interval? Interval, long Pending) Measure(
-        string metric, ClassCounts counts, bool[] subset, MultiLabelDefinition definition, double alpha, int k)
+        string metric, SubsetTotals totals, MultiLabelDefinition definition, double alpha, int k)
     {
         static (double?, Interval?, long) Of(Proportion p) => (p.Value, p.Interval, 0);
         return metric switch
         {
-            "top1" => Of(Scoring.Top1(counts, subset, alpha)),
-            "top5" => k == 5 ? Of(Scoring.Top5(counts, subset, alpha)) : (null, null, 0),
-            "real" => Of(Scoring.Real(counts, subset, alpha)),
-            _ => Scoring.MultiLabel(counts, subset, definition, alpha) is var s ? (s.Value, s.Interval, s.Pending) : default,
+            "top1" => Of(Scoring.Top1(totals, alpha)),
+            "top5" => k == 5 ? Of(Scoring.Top5(totals, alpha)) : (null, null, 0),
+            "real" => Of(Scoring.Real(totals, alpha)),
+            _ => Scoring.MultiLabel(totals, definition, alpha) is var s ? (s.Value, s.Interval, s.Pending) : default,
         };
     }
 
     /// <summary>Whether the entry predicted every image the metric grades on the subset.</summary>
-    public static bool Complete(string metric, ClassCounts counts, bool[] subset) =>
-        metric == "real" ? Scoring.Sum(counts.RealImages, subset) == Scoring.Sum(counts.RealScope, subset) : Scoring.Complete(counts, subset);
+    public static bool Complete(string metric, SubsetTotals totals) =>
+        metric == "real" ? totals.RealImages == totals.RealScope : totals.Complete;
 
     /// <summary>Whether a group fits the shift line: model (kind model, the usual ImageNet-trained testbed) or non-human.</summary>
     public static bool Fitted(string fitOn, ScoredEntry e) =>
@@ -273,14 +273,14 @@ public static class Boards
         "bootstrap for per-class averages); not significant at 5 % when p ≥ 0.05.";
 
     /// <summary>The rankings <see cref="Sensitivity"/> compares, by name (ReaL only with reference labels); values only.</summary>
-    private static readonly (string Name, Func<ClassCounts, bool[], double?> Value)[] Rankings =
+    private static readonly (string Name, Func<SubsetTotals, double?> Value)[] Rankings =
     [
-        ("strict, micro", (c, m) => Scoring.MultiLabel(c, m, MultiLabelDefinition.Strict, null).Value),
-        ("strict, per-class", (c, m) => Scoring.MultiLabel(c, m, new MultiLabelDefinition(Average.PerClass, false), null).Value),
-        ("lenient, micro", (c, m) => Scoring.MultiLabel(c, m, new MultiLabelDefinition(Average.Micro, true), null).Value),
-        ("lenient, per-class", (c, m) => Scoring.MultiLabel(c, m, MultiLabelDefinition.Lenient, null).Value),
-        ("top-1", (c, m) => Scoring.Sum(c.Predicted, m) is var n and > 0 ? (double)Scoring.Sum(c.Top1, m) / n : null),
-        ("ReaL", (c, m) => Scoring.Sum(c.RealImages, m) is var n and > 0 ? (double)Scoring.Sum(c.RealTop1, m) / n : null),
+        ("strict, micro", t => Scoring.MultiLabel(t, MultiLabelDefinition.Strict, null).Value),
+        ("strict, per-class", t => Scoring.MultiLabel(t, new MultiLabelDefinition(Average.PerClass, false), null).Value),
+        ("lenient, micro", t => Scoring.MultiLabel(t, new MultiLabelDefinition(Average.Micro, true), null).Value),
+        ("lenient, per-class", t => Scoring.MultiLabel(t, MultiLabelDefinition.Lenient, null).Value),
+        ("top-1", t => t.Predicted > 0 ? (double)t.Top1 / t.Predicted : null),
+        ("ReaL", t => t.RealImages > 0 ? (double)t.RealTop1 / t.RealImages : null),
     ];
 
     /// <summary>The rankings of the complete entries under each definition, and Kendall's tau-b between every two.</summary>
@@ -304,22 +304,26 @@ public static class Boards
     private static BuiltRow BuildRow(
         ScoredDataset scored, ScoredEntry e, ScoredEntry? other, bool[] mask, bool[]? shiftedMask, BoardQuery query, bool hasReference)
     {
-        var c = e.Counts;
         var alpha = query.Alpha;
-        var multiLabel = Scoring.MultiLabel(c, mask, query.Definition, alpha);
-        var subsets = scored.Data.Subsets.Select(s =>
+        // Each subset's sums once (the board's subset is one of the dataset's subsets).
+        var totals = scored.Data.Subsets.Select(s => new SubsetTotals(e.Counts, s.Classes)).ToArray();
+        var t = Array.FindIndex(scored.Data.Subsets, s => ReferenceEquals(s.Classes, mask)) is var at and >= 0 ? totals[at] : new SubsetTotals(e.Counts, mask);
+        var multiLabel = Scoring.MultiLabel(t, query.Definition, alpha);
+        var subsets = scored.Data.Subsets.Select((s, i) =>
         {
-            var (value, interval, _) = Measure(query.Metric, c, s.Classes, query.Definition, alpha, e.K);
+            var st = totals[i];
+            var (value, interval, _) = Measure(query.Metric, st, query.Definition, alpha, e.K);
             return new SubsetResult(s.Name, value, value is null ? null : interval?.Lower, value is null ? null : interval?.Upper,
-                Complete(query.Metric, c, s.Classes));
+                Complete(query.Metric, st));
         }).ToArray();
-        var value = query.Metric == "multilabel" ? multiLabel.Value : Measure(query.Metric, c, mask, query.Definition, alpha, e.K).Value;
+        var value = query.Metric == "multilabel" ? multiLabel.Value : Measure(query.Metric, t, query.Definition, alpha, e.K).Value;
         ShiftResult? shift = null;
         if (other is not null && shiftedMask is not null)
         {
-            var (shiftedValue, interval, pending) = Measure(query.Metric, other.Counts, shiftedMask, query.Definition, alpha, other.K);
+            var ot = new SubsetTotals(other.Counts, shiftedMask);
+            var (shiftedValue, interval, pending) = Measure(query.Metric, ot, query.Definition, alpha, other.K);
             shift = new ShiftResult(shiftedValue, shiftedValue is null ? null : interval?.Lower, shiftedValue is null ? null : interval?.Upper, pending,
-                value is { } a && shiftedValue is { } b ? a - b : null, null, Complete(query.Metric, other.Counts, shiftedMask));
+                value is { } a && shiftedValue is { } b ? a - b : null, null, Complete(query.Metric, ot));
         }
         var row = new LeaderboardRow
         {
@@ -334,23 +338,23 @@ public static class Boards
             TrainingData = e.Entry?.TrainingData ?? "",
             Tags = e.Entry?.Tags ?? [],
             K = e.K,
-            Predicted = Scoring.Sum(query.Metric == "real" ? c.RealImages : c.Predicted, mask),
-            Images = Scoring.Sum(query.Metric == "real" ? c.RealScope : c.Images, mask),
-            Complete = Complete(query.Metric, c, mask),
+            Predicted = query.Metric == "real" ? t.RealImages : t.Predicted,
+            Images = query.Metric == "real" ? t.RealScope : t.Images,
+            Complete = Complete(query.Metric, t),
             Value = value,
-            Top1 = Score.From(Scoring.Top1(c, mask, alpha)),
-            Top5 = e.K == 5 ? Score.From(Scoring.Top5(c, mask, alpha)) : null,
+            Top1 = Score.From(Scoring.Top1(t, alpha)),
+            Top5 = e.K == 5 ? Score.From(Scoring.Top5(t, alpha)) : null,
             MultiLabel = MultiLabelResult.From(multiLabel),
-            Strict = MultiLabelResult.From(Scoring.MultiLabel(c, mask, MultiLabelDefinition.Strict, alpha)),
-            Lenient = MultiLabelResult.From(Scoring.MultiLabel(c, mask, MultiLabelDefinition.Lenient, alpha)),
-            Real = hasReference ? Score.From(Scoring.Real(c, mask, alpha)) : null,
-            RealTop5 = hasReference && e.K == 5 ? Score.From(Scoring.RealTop5(c, mask, alpha)) : null,
+            Strict = MultiLabelResult.From(Scoring.MultiLabel(t, MultiLabelDefinition.Strict, alpha)),
+            Lenient = MultiLabelResult.From(Scoring.MultiLabel(t, MultiLabelDefinition.Lenient, alpha)),
+            Real = hasReference ? Score.From(Scoring.Real(t, alpha)) : null,
+            RealTop5 = hasReference && e.K == 5 ? Score.From(Scoring.RealTop5(t, alpha)) : null,
             Subsets = subsets,
             Shift = shift,
             Provisional = multiLabel.Provisional,
         };
         // The entry's value under each ranking the sensitivity table compares (complete entries only).
-        var rankings = Scoring.Complete(c, mask) ? Rankings.Select(r => r.Value(c, mask)).ToArray() : null;
+        var rankings = t.Complete ? Rankings.Select(r => r.Value(t)).ToArray() : null;
         return new BuiltRow(RowSource.Of(e, other), e.Counts, row, rankings);
     }
 

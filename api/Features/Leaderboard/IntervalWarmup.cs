@@ -1,0 +1,27 @@
+using Relabel.Api.Metrics;
+
+namespace Relabel.Api.Features.Leaderboard;
+
+/// <summary>
+/// Computes, in the background, the Clopper-Pearson intervals one count away from those the boards asked for (see
+/// <see cref="ClopperPearson.WarmNeighboursAsync"/>): a verdict moves each changed row's counts by one, and a zoo board
+/// after a verdict spent most of its time on those intervals.
+/// </summary>
+public sealed class IntervalWarmup(ILogger<IntervalWarmup> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            // Off the start-up path: a hosted service's first await returns control to the host.
+            await Task.Yield();
+            await ClopperPearson.WarmNeighboursAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        catch (Exception error)
+        {
+            // The boards stay right without it, only slower after a verdict.
+            logger.LogError(error, "The interval warm-up stopped");
+        }
+    }
+}
