@@ -12,6 +12,8 @@ public sealed class ServerTiming
 {
     private readonly List<(string Name, double Ms)> _phases = [];
     private readonly Stopwatch _watch = Stopwatch.StartNew();
+    // The garbage collector's pauses are inside the phases; reported apart too ("gc"), since a pause lands in any phase.
+    private readonly TimeSpan _paused = GC.GetTotalPauseDuration();
 
     /// <summary>Ends the phase running since the last mark (or the start) under this name.</summary>
     public void Mark(string name)
@@ -31,6 +33,8 @@ public sealed class ServerTiming
                 if (sb.Length > 0) sb.Append(", ");
                 sb.Append(group.Key).Append(";dur=").Append(group.Sum(p => p.Ms).ToString("0.##", CultureInfo.InvariantCulture));
             }
+            var gc = (GC.GetTotalPauseDuration() - _paused).TotalMilliseconds;
+            sb.Append(sb.Length > 0 ? ", " : "").Append("gc;dur=").Append(gc.ToString("0.##", CultureInfo.InvariantCulture));
             return sb.ToString();
         }
     }

@@ -89,14 +89,17 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
 
     /// <summary>
     /// This state with some items and flags replaced: each item given (image, class, state) takes that state (Pending
-    /// removes it), each flag given sets the image's problematic flag. The arrays are copied, this state stays as it is.
+    /// removes it), each flag given sets the image's problematic flag. The arrays are copied, this state stays as it is;
+    /// the images given are recorded (see <see cref="ChangedSince"/>).
     /// </summary>
     public LabelState With(IReadOnlyList<(int Image, short Class, ItemState State)> items, IReadOnlyList<(int Image, bool Problematic)> flags)
     {
         var problematic = (bool[])Problematic.Clone();
         foreach (var (image, flag) in flags) problematic[image] = flag;
-        if (items.Count == 0) return new LabelState(problematic, ItemStart, ItemClass, ItemStates);
-        var byImage = new Dictionary<int, Dictionary<short, ItemState>>();
+        var touched = items.Select(i => i.Image).Concat(flags.Select(f => f.Image)).Distinct().Order().ToArray();
+        var changes = new Changes(new WeakReference<LabelState>(this), touched);
+        if (items.Count == 0) return new LabelState(problematic, ItemStart, ItemClass, ItemStates) { Parent = changes };
+        var byImage = new SortedDictionary<int, Dictionary<short, ItemState>>();
         foreach (var (image, cls, state) in items)
         {
             if (!byImage.TryGetValue(image, out var row))
@@ -112,22 +115,41 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
         var classes = new short[count];
         var states = new ItemState[count];
         var n = 0;
-        for (var i = 0; i < problematic.Length; i++)
+        // The images between two changed ones are copied as one block (a zoo's state holds a million items, a verdict
+        // changes one image), their starts moved by how much the rows before them grew or shrank.
+        void Block(int from, int to)
         {
-            start[i] = n;
-            if (byImage.TryGetValue(i, out var row))
-                foreach (var (cls, state) in row) { classes[n] = cls; states[n++] = state; }
-            else
-            {
-                var length = ItemStart[i + 1] - ItemStart[i];
-                Array.Copy(ItemClass, ItemStart[i], classes, n, length);
-                Array.Copy(ItemStates, ItemStart[i], states, n, length);
-                n += length;
-            }
+            var length = ItemStart[to] - ItemStart[from];
+            var shift = n - ItemStart[from];
+            for (var i = from; i < to; i++) start[i] = ItemStart[i] + shift;
+            Array.Copy(ItemClass, ItemStart[from], classes, n, length);
+            Array.Copy(ItemStates, ItemStart[from], states, n, length);
+            n += length;
         }
+        var next = 0;
+        foreach (var (image, row) in byImage)
+        {
+            Block(next, image);
+            start[image] = n;
+            foreach (var (cls, state) in row) { classes[n] = cls; states[n++] = state; }
+            next = image + 1;
+        }
+        Block(next, problematic.Length);
         start[problematic.Length] = n;
-        return new LabelState(problematic, start, classes, states);
+        return new LabelState(problematic, start, classes, states) { Parent = changes };
     }
+
+    /// <summary>The state this one was made from by <see cref="With"/>, held weakly, and the images it was given.</summary>
+    private sealed record Changes(WeakReference<LabelState> From, int[] Images);
+
+    private Changes? Parent { get; init; }
+
+    /// <summary>
+    /// The images that may differ from <paramref name="before"/> when this state was made from it by <see cref="With"/>
+    /// (the images given, a superset of <see cref="ChangedImages"/>), else null: then compare the two.
+    /// </summary>
+    public int[]? ChangedSince(LabelState before) =>
+        Parent is { } p && p.From.TryGetTarget(out var from) && ReferenceEquals(from, before) ? p.Images : null;
 
     /// <summary>How many images are problematic only because their original label was decided wrong.</summary>
     public int WrongOriginals { get; private init; }

@@ -220,7 +220,7 @@ public sealed class LeaderboardService(
     /// </summary>
     private sealed class Counter(DatasetData data, LabelState labels, ConcurrentDictionary<string, ClassCounts> counts, ImageScope scope, CountedLabels? basis)
     {
-        private readonly Lazy<int[]> _changed = new(() => LabelState.ChangedImages(basis!.Labels, labels));
+        private readonly Lazy<int[]> _changed = new(() => labels.ChangedSince(basis!.Labels) ?? LabelState.ChangedImages(basis.Labels, labels));
 
         public ClassCounts Get(string entryKey, RankedPredictions predictions) =>
             counts.GetOrAdd(entryKey + ":scope:" + scope.Key, key =>

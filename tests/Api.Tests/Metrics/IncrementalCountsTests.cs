@@ -111,4 +111,47 @@ public sealed class IncrementalCountsTests
         Assert.Equal([1, 2, 3], LabelState.ChangedImages(before, after));
         Assert.Empty(LabelState.ChangedImages(after, after));
     }
+    [Fact]
+    public void A_state_advanced_by_With_equals_one_built_from_its_items_and_names_the_images_it_was_given()
+    {
+        var random = new Random(7);
+        var items = new Dictionary<(int Image, short Class), ItemState>();
+        var problematic = new bool[Images];
+        for (var n = 0; n < 900; n++) items[(random.Next(Images), (short)random.Next(Classes))] = (ItemState)random.Next(1, 4);
+        LabelState Build() => LabelState.Build(Images, (bool[])problematic.Clone(), items.Select(p => (p.Key.Image, p.Key.Class, p.Value)).ToList());
+        var state = Build();
+        for (var step = 0; step < 200; step++)
+        {
+            // A few items set, removed (pending) or added, sometimes on the first or last image, and a flag now and then.
+            var changes = new List<(int, short, ItemState)>();
+            var flags = new List<(int, bool)>();
+            for (var n = random.Next(0, 4); n > 0; n--)
+            {
+                var i = random.Next(8) switch { 0 => 0, 1 => Images - 1, _ => random.Next(Images) };
+                var cls = (short)random.Next(Classes);
+                var to = (ItemState)random.Next(0, 4);
+                changes.Add((i, cls, to));
+                if (to == ItemState.Pending) items.Remove((i, cls)); else items[(i, cls)] = to;
+            }
+            if (random.Next(3) == 0)
+            {
+                var i = random.Next(Images);
+                problematic[i] = !problematic[i];
+                flags.Add((i, problematic[i]));
+            }
+            var next = state.With(changes, flags);
+            var built = Build();
+            Assert.Equal(built.Problematic, next.Problematic);
+            for (var i = 0; i < Images; i++)
+                for (short c = 0; c < Classes; c++)
+                    Assert.True(built.StateOf(i, c) == next.StateOf(i, c), $"step {step}: image {i}, class {c}");
+            Assert.Equal(built.ItemClass.Length, next.ItemClass.Length);
+            // The images given cover every image that changed, and only a state made from this one names them.
+            var given = next.ChangedSince(state)!;
+            Assert.Subset(given.ToHashSet(), LabelState.ChangedImages(state, next).ToHashSet());
+            Assert.Equal(changes.Select(c => c.Item1).Concat(flags.Select(f => f.Item1)).Distinct().Order(), given);
+            Assert.Null(next.ChangedSince(built));
+            state = next;
+        }
+    }
 }
