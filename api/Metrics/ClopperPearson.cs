@@ -32,7 +32,7 @@ public static class ClopperPearson
     // A verdict moves a count by one: the neighbours of every interval asked for are computed in the background
     // (WarmNeighboursAsync), so the rows a verdict changes find theirs made. Bounded: past it, neighbours are skipped.
     private static readonly Channel<(long X, long N, double Alpha)> Neighbours = Channel.CreateBounded<(long, long, double)>(
-        new BoundedChannelOptions(20_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
     public static Interval? Of(long x, long n, double alpha = DefaultAlpha)
     {
@@ -52,10 +52,16 @@ public static class ClopperPearson
     /// Computes the neighbours of the intervals asked for until stopped (one background task per process): after a
     /// verdict, a zoo board's changed rows then take their new intervals from the memo instead of 20,000 Beta quantiles.
     /// </summary>
-    public static async Task WarmNeighboursAsync(CancellationToken stop)
+    /// <param name="settle">How long to wait after the first neighbour of a burst: a board asks for thousands of
+    /// intervals at once, and the warm-up should not take a core from it while it is being built and sent.</param>
+    public static async Task WarmNeighboursAsync(TimeSpan settle, CancellationToken stop)
     {
-        await foreach (var (x, n, alpha) in Neighbours.Reader.ReadAllAsync(stop))
-            if (Find((x, n, alpha)) is null) Keep((x, n, alpha), new Known(Compute(x, n, alpha), false));
+        while (await Neighbours.Reader.WaitToReadAsync(stop))
+        {
+            await Task.Delay(settle, stop);
+            while (Neighbours.Reader.TryRead(out var next))
+                if (Find(next) is null) Keep(next, new Known(Compute(next.X, next.N, next.Alpha), false));
+        }
     }
 
     private static Known? Find((long, long, double) key)

@@ -15,7 +15,7 @@ public sealed class IntervalWarmup(ILogger<IntervalWarmup> logger) : BackgroundS
         {
             // Off the start-up path: a hosted service's first await returns control to the host.
             await Task.Yield();
-            await ClopperPearson.WarmNeighboursAsync(stoppingToken);
+            await ClopperPearson.WarmNeighboursAsync(TimeSpan.FromMilliseconds(200), stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         catch (Exception error)

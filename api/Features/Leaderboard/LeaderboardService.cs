@@ -373,6 +373,8 @@ public sealed class LeaderboardService(
         }
     }
 
+    private static readonly TimeSpan StatisticsDelay = TimeSpan.FromMilliseconds(100);
+
     /// <summary>
     /// The rank intervals and row tests, in the background: the first answer does not wait for them. Boards that differ
     /// only in alpha or the fit share one computation.
@@ -385,6 +387,10 @@ public sealed class LeaderboardService(
             if (_rowStatistics.Get(key) is not { IsFaulted: false } known)
                 _rowStatistics.Set(key, known = Task.Run(async () =>
                 {
+                    // The board's first answer goes out before the bootstrap takes a core (and a verdict arriving
+                    // meanwhile cancels it before it starts).
+                    try { await Task.Delay(StatisticsDelay, cancel); }
+                    catch (OperationCanceledException) { return null; }
                     await _statistics.WaitAsync();
                     try
                     {
