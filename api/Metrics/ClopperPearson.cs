@@ -32,7 +32,7 @@ public static class ClopperPearson
     // A verdict moves a count by one: the neighbours of every interval asked for are computed in the background
     // (WarmNeighboursAsync), so the rows a verdict changes find theirs made. Bounded: past it, neighbours are skipped.
     private static readonly Channel<(long X, long N, double Alpha)> Neighbours = Channel.CreateBounded<(long, long, double)>(
-        new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.DropWrite });
 
     public static Interval? Of(long x, long n, double alpha = DefaultAlpha)
     {
@@ -49,7 +49,7 @@ public static class ClopperPearson
     }
 
     /// <summary>
-    /// Computes the neighbours of the intervals asked for until stopped (one background task per process): after a
+    /// Computes the neighbours of the intervals asked for until stopped (a background task; several may share the work): after a
     /// verdict, a zoo board's changed rows then take their new intervals from the memo instead of 20,000 Beta quantiles.
     /// </summary>
     /// <param name="settle">How long to wait after the first neighbour of a burst: a board asks for thousands of
@@ -63,6 +63,9 @@ public static class ClopperPearson
                 if (Find(next) is null) Keep(next, new Known(Compute(next.X, next.N, next.Alpha), false));
         }
     }
+
+    /// <summary>Whether the interval is kept (asked for, or made by the warm-up).</summary>
+    public static bool IsKept(long x, long n, double alpha = DefaultAlpha) => Find((x, n, alpha)) is not null;
 
     private static Known? Find((long, long, double) key)
     {

@@ -339,9 +339,7 @@ public sealed class LeaderboardService(
         var found = frame.AsSpan().IndexOf(EmptyRows);
         if (found < 0) return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(board, options);
         var at = found + EmptyRows.Length - 1;
-        // The rows a verdict changed (most of a zoo) are written on every core.
-        var rows = board.Rows.AsParallel().AsOrdered()
-            .Select(r => _rowJson.GetValue(r, row => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(row, options))).ToArray();
+        var rows = board.Rows.Select(r => _rowJson.GetValue(r, row => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(row, options))).ToArray();
         var result = new byte[frame.Length + rows.Sum(r => r.Length) + Math.Max(0, rows.Length - 1)];
         frame.AsSpan(0, at).CopyTo(result);
         var n = at;

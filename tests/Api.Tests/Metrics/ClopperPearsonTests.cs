@@ -28,6 +28,30 @@ public sealed class ClopperPearsonTests
     }
 
     [Fact]
+    public async Task The_intervals_one_count_away_from_one_asked_for_are_made_in_the_background_and_exact()
+    {
+        // An alpha no other test asks for, so nothing else made these.
+        const double alpha = 0.0123;
+        const long n = 48_917;
+        Assert.False(ClopperPearson.IsKept(30_001, n, alpha));
+        using var stop = new CancellationTokenSource();
+        var warmup = ClopperPearson.WarmNeighboursAsync(TimeSpan.Zero, stop.Token);
+        ClopperPearson.Of(30_000, n, alpha);
+        for (var i = 0; i < 500 && !(ClopperPearson.IsKept(29_999, n, alpha) && ClopperPearson.IsKept(30_001, n, alpha)); i++) await Task.Delay(10);
+        Assert.True(ClopperPearson.IsKept(29_999, n, alpha) && ClopperPearson.IsKept(30_001, n, alpha), "the neighbours were not made");
+        // Two counts away nobody asked for.
+        Assert.False(ClopperPearson.IsKept(30_002, n, alpha));
+        foreach (var x in new long[] { 29_999, 30_001 })
+        {
+            var interval = ClopperPearson.Of(x, n, alpha)!;
+            Assert.Equal(MathNet.Numerics.Distributions.Beta.InvCDF(x, n - x + 1, alpha / 2), interval.Lower, 1e-9);
+            Assert.Equal(MathNet.Numerics.Distributions.Beta.InvCDF(x + 1, n - x, 1 - alpha / 2), interval.Upper, 1e-9);
+        }
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => warmup);
+    }
+
+    [Fact]
     public void Limits_equal_the_beta_quantiles_of_an_independent_library()
     {
         foreach (var (x, n) in new (long, long)[] { (1, 3), (3, 17), (42, 100), (450, 1000), (42_164, 46_837), (49_999, 50_000), (37_512, 50_000) })
