@@ -306,10 +306,10 @@ public sealed class ClassCounts
 {
     public ClassCounts(int classCount)
     {
-        Images = new int[classCount];
-        Predicted = new int[classCount]; Top1 = new int[classCount]; Top5 = new int[classCount];
-        Correct = new int[classCount]; Unclear = new int[classCount]; Wrong = new int[classCount]; Pending = new int[classCount];
-        RealScope = new int[classCount]; RealImages = new int[classCount]; RealTop1 = new int[classCount]; RealTop5 = new int[classCount];
+        Images = New(classCount);
+        Predicted = New(classCount); Top1 = New(classCount); Top5 = New(classCount);
+        Correct = New(classCount); Unclear = New(classCount); Wrong = New(classCount); Pending = New(classCount);
+        RealScope = New(classCount); RealImages = New(classCount); RealTop1 = New(classCount); RealTop5 = New(classCount);
     }
 
     public int[] Images { get; }
@@ -327,13 +327,27 @@ public sealed class ClassCounts
 
     private ClassCounts(ClassCounts other, bool flags)
     {
-        Images = flags ? (int[])other.Images.Clone() : other.Images;
-        Predicted = flags ? (int[])other.Predicted.Clone() : other.Predicted;
-        Top1 = flags ? (int[])other.Top1.Clone() : other.Top1;
-        Top5 = flags ? (int[])other.Top5.Clone() : other.Top5;
-        Correct = (int[])other.Correct.Clone(); Unclear = (int[])other.Unclear.Clone(); Wrong = (int[])other.Wrong.Clone();
-        Pending = (int[])other.Pending.Clone();
+        Images = flags ? Copy(other.Images) : other.Images;
+        Predicted = flags ? Copy(other.Predicted) : other.Predicted;
+        Top1 = flags ? Copy(other.Top1) : other.Top1;
+        Top5 = flags ? Copy(other.Top5) : other.Top5;
+        Correct = Copy(other.Correct); Unclear = Copy(other.Unclear); Wrong = Copy(other.Wrong);
+        Pending = Copy(other.Pending);
         RealScope = other.RealScope; RealImages = other.RealImages; RealTop1 = other.RealTop1; RealTop5 = other.RealTop5;
+    }
+
+    /// <summary>
+    /// A count array on the pinned object heap: counts live long (as long as their label state) and a verdict makes
+    /// thousands of them at once (730 entries re-graded at zoo scale, 12 MB); in the youngest generation each collection
+    /// copied them onward, here they are never moved (same-sized arrays reuse the space of those that died).
+    /// </summary>
+    private static int[] New(int classCount) => GC.AllocateArray<int>(classCount, pinned: true);
+
+    private static int[] Copy(int[] counts)
+    {
+        var copy = GC.AllocateUninitializedArray<int>(counts.Length, pinned: true);
+        counts.CopyTo(copy, 0);
+        return copy;
     }
 
     /// <summary>
