@@ -603,14 +603,6 @@ public static class Scoring
     /// </summary>
     public static bool Complete(ClassCounts counts, bool[] subset) => new SubsetTotals(counts, subset).Complete;
 
-    /// <summary>Sum of a count over the classes of a subset (a mask over class indices).</summary>
-    public static long Sum(int[] perClass, bool[] subset)
-    {
-        long sum = 0;
-        for (var c = 0; c < perClass.Length; c++) if (subset[c]) sum += perClass[c];
-        return sum;
-    }
-
     public static Proportion Top1(ClassCounts counts, bool[] subset, double alpha) => Top1(new SubsetTotals(counts, subset), alpha);
     public static Proportion Top1(SubsetTotals t, double alpha) => Proportion.Of(t.Top1, t.Predicted, alpha);
 

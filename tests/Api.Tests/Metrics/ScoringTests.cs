@@ -101,7 +101,7 @@ public sealed class ScoringTests
         // The problematic image 3 is left out of top-1 too; image 9 was not predicted.
         Assert.Equal(4, top1.Correct);
         Assert.Equal(8, top1.Total);
-        Assert.Equal(9, Scoring.Sum(counts.Images, AllClasses));
+        Assert.Equal(9, new SubsetTotals(counts, AllClasses).Images);
         Assert.False(Scoring.Complete(counts, AllClasses));
         Assert.True(Scoring.Complete(counts, [true, true, false]));
         Assert.Null(Scoring.Top5(counts, [false, false, false], 0.05).Value);
