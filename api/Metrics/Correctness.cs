@@ -62,7 +62,7 @@ public sealed class CorrectnessMatrix
     /// </summary>
     public static CorrectnessMatrix Build(
         DatasetImages images, LabelState labels, IReadOnlyList<RankedPredictions> entries, bool[]? scope, bool[] subset,
-        GradedMetric metric, bool unclearCountsCorrect, bool aligned)
+        GradedMetric metric, bool unclearCountsCorrect, bool aligned, CancellationToken cancel = default, int parallelism = -1)
     {
         var byClass = new List<int>[images.ClassCount];
         for (var i = 0; i < images.Count; i++)
@@ -89,7 +89,8 @@ public sealed class CorrectnessMatrix
         var bits = bitList.ToArray();
         var right = new ulong[entries.Count][];
         var predicted = new ulong[entries.Count][];
-        Parallel.For(0, entries.Count, e =>
+        // Cancellable between entries: at zoo scale this takes a core for a while, and a verdict makes it wasted work.
+        Parallel.For(0, entries.Count, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = parallelism }, e =>
         {
             var r = new ulong[words];
             var p = new ulong[words];

@@ -369,14 +369,16 @@ public static class Boards
         var watch = Stopwatch.StartNew();
         var mask = scored.Subset(query.Subset)!.Classes;
         var ranked = board.Rows.Where(r => r.Rank is not null).OrderBy(r => r.Rank).ToList();
-        var entries = ranked.Select(r => scored.Entries.First(e => e.Slug == r.Slug).Predictions).ToList();
+        var bySlug = scored.Entries.DistinctBy(e => e.Slug).ToDictionary(e => e.Slug);
+        var entries = ranked.Select(r => bySlug[r.Slug].Predictions).ToList();
         var perClass = query.Metric == "multilabel" && query.Definition.Average == Average.PerClass;
+        // One core stays with the requests: a board after a verdict must not wait behind the previous board's bootstrap.
+        var parallelism = Math.Max(1, Environment.ProcessorCount - 1);
         var matrix = CorrectnessMatrix.Build(scored.Data.Images, scored.Labels, entries, scored.Scope.Mask, mask,
-            Graded(query.Metric), query.Definition.UnclearCountsCorrect, aligned: perClass);
+            Graded(query.Metric), query.Definition.UnclearCountsCorrect, aligned: perClass, cancel, parallelism);
         var pairs = Enumerable.Range(0, Math.Max(0, ranked.Count - 1)).Select(k => (k, k + 1)).ToList();
         cancel.ThrowIfCancellationRequested();
-        // One core stays with the requests: a board after a verdict must not wait behind the previous board's bootstrap.
-        var bootstrap = RankBootstrap.Run(matrix, perClass, pairs, parallelism: Math.Max(1, Environment.ProcessorCount - 1), cancel: cancel);
+        var bootstrap = RankBootstrap.Run(matrix, perClass, pairs, parallelism: parallelism, cancel: cancel);
         var rows = new Dictionary<string, (RankInterval, NextComparison?)>();
         for (var k = 0; k < ranked.Count; k++)
         {
