@@ -27,6 +27,8 @@ public static class ClopperPearson
     // newer fills, the older is dropped, and an interval found in the older moves to the newer.
     private const int Generation = 60_000;
     private static ConcurrentDictionary<(long, long, double), Known> _newer = new(), _older = new();
+    // How many the newer holds, about (ConcurrentDictionary.Count takes every lock).
+    private static int _kept;
     private static readonly Lock Turn = new();
 
     // A verdict moves a count by one: the neighbours of every interval asked for are computed in the background
@@ -77,13 +79,13 @@ public static class ClopperPearson
 
     private static void Keep((long, long, double) key, Known known)
     {
-        _newer[key] = known;
-        if (_newer.Count < Generation) return;
+        if (!_newer.TryAdd(key, known) || Interlocked.Increment(ref _kept) < Generation) return;
         lock (Turn)
         {
-            if (_newer.Count < Generation) return;
+            if (Volatile.Read(ref _kept) < Generation) return;
             _older = _newer;
             _newer = new ConcurrentDictionary<(long, long, double), Known>();
+            Volatile.Write(ref _kept, 0);
         }
     }
 
