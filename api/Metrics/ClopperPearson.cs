@@ -66,8 +66,8 @@ public static class ClopperPearson
         }
     }
 
-    /// <summary>Whether the interval is kept (asked for, or made by the warm-up).</summary>
-    public static bool IsKept(long x, long n, double alpha = DefaultAlpha) => Find((x, n, alpha)) is not null;
+    /// <summary>Whether the interval is kept (asked for, or made by the warm-up); for the tests.</summary>
+    internal static bool IsKept(long x, long n, double alpha = DefaultAlpha) => Find((x, n, alpha)) is not null;
 
     private static Known? Find((long, long, double) key)
     {
