@@ -80,18 +80,26 @@ public static class PairedTests
         var n = x.Count;
         long pairs = (long)n * (n - 1) / 2;
         if (pairs == 0) return null;
+        // Sorted by x as keys (no comparer call per comparison), then each run of equal x by y.
         var order = Enumerable.Range(0, n).ToArray();
-        Array.Sort(order, (i, j) => x[i] != x[j] ? x[i].CompareTo(x[j]) : y[i].CompareTo(y[j]));
+        var xs = x.ToArray();
+        Array.Sort(xs, order);
+        var values = new double[n];
+        for (var i = 0; i < n; i++) values[i] = y[order[i]];
+        for (int i = 0, j; i < n; i = j)
+        {
+            for (j = i + 1; j < n && xs[j] == xs[i]; j++) { }
+            if (j - i > 1) Array.Sort(values, order, i, j - i);
+        }
         long tiesX = 0, tiesXY = 0;
         for (int i = 0, runX = 1, runXY = 1; i < n; i++)
         {
             var last = i + 1 == n;
-            var sameX = !last && x[order[i + 1]] == x[order[i]];
-            var sameXY = sameX && y[order[i + 1]] == y[order[i]];
+            var sameX = !last && xs[i + 1] == xs[i];
+            var sameXY = sameX && values[i + 1] == values[i];
             if (sameX) runX++; else { tiesX += (long)runX * (runX - 1) / 2; runX = 1; }
             if (sameXY) runXY++; else { tiesXY += (long)runXY * (runXY - 1) / 2; runXY = 1; }
         }
-        var values = order.Select(i => y[i]).ToArray();
         var swaps = MergeSortSwaps(values, new double[n], 0, n);
         long tiesY = 0;
         for (int i = 0, run = 1; i < n; i++)

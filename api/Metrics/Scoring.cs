@@ -304,11 +304,16 @@ public sealed class RankedPredictions
 /// </summary>
 public sealed class ClassCounts
 {
-    public ClassCounts(int classCount)
+    public ClassCounts(int classCount) : this(classCount, new int[classCount], new int[classCount], new int[classCount], new int[classCount])
+    {
+    }
+
+    /// <summary>Counts whose states are the given arrays (copied into chunks: see <see cref="SharedCounts"/>).</summary>
+    internal ClassCounts(int classCount, int[] correct, int[] unclear, int[] wrong, int[] pending)
     {
         Images = New(classCount);
         Predicted = New(classCount); Top1 = New(classCount); Top5 = New(classCount);
-        Correct = New(classCount); Unclear = New(classCount); Wrong = New(classCount); Pending = New(classCount);
+        Correct = new(correct); Unclear = new(unclear); Wrong = new(wrong); Pending = new(pending);
         RealScope = New(classCount); RealImages = New(classCount); RealTop1 = New(classCount); RealTop5 = New(classCount);
     }
 
@@ -316,10 +321,10 @@ public sealed class ClassCounts
     public int[] Predicted { get; }
     public int[] Top1 { get; }
     public int[] Top5 { get; }
-    public int[] Correct { get; }
-    public int[] Unclear { get; }
-    public int[] Wrong { get; }
-    public int[] Pending { get; }
+    public SharedCounts Correct { get; private set; }
+    public SharedCounts Unclear { get; private set; }
+    public SharedCounts Wrong { get; private set; }
+    public SharedCounts Pending { get; private set; }
     public int[] RealScope { get; }
     public int[] RealImages { get; }
     public int[] RealTop1 { get; }
@@ -331,8 +336,7 @@ public sealed class ClassCounts
         Predicted = flags ? Copy(other.Predicted) : other.Predicted;
         Top1 = flags ? Copy(other.Top1) : other.Top1;
         Top5 = flags ? Copy(other.Top5) : other.Top5;
-        Correct = Copy(other.Correct); Unclear = Copy(other.Unclear); Wrong = Copy(other.Wrong);
-        Pending = Copy(other.Pending);
+        Correct = other.Correct.Share(); Unclear = other.Unclear.Share(); Wrong = other.Wrong.Share(); Pending = other.Pending.Share();
         RealScope = other.RealScope; RealImages = other.RealImages; RealTop1 = other.RealTop1; RealTop5 = other.RealTop5;
     }
 
@@ -355,6 +359,114 @@ public sealed class ClassCounts
     /// counts unless a problematic flag changes (a verdict moves only the states; a zoo copies this for most entries).
     /// </summary>
     public ClassCounts CopyForLabels(bool flags = true) => new(this, flags);
+
+    /// <summary>Sets the states counted in plain arrays (see <see cref="Scoring.Count"/>).</summary>
+    internal void SetStates(int[] correct, int[] unclear, int[] wrong, int[] pending)
+    {
+        Correct = new(correct); Unclear = new(unclear); Wrong = new(wrong); Pending = new(pending);
+    }
+
+    // The sums over the subsets asked for (Totals), newest last; replaced whole, so readers need no lock.
+    private (bool[] Subset, SubsetTotals Totals)[] _totals = [];
+    private const int MaxTotals = 16;
+
+    /// <summary>
+    /// The sums over a subset's classes, made once per subset: for counts that are no longer changed (a board's). A
+    /// recount derives them from the counts it started from (<see cref="DeriveTotals"/>).
+    /// </summary>
+    public SubsetTotals Totals(bool[] subset)
+    {
+        var known = Volatile.Read(ref _totals);
+        foreach (var (s, t) in known)
+            if (ReferenceEquals(s, subset)) return t;
+        var made = new SubsetTotals(this, subset);
+        // Two threads may add the same subset at once: one of them is kept, both are right.
+        Volatile.Write(ref _totals, [.. known.Length < MaxTotals ? known : known[1..], (subset, made)]);
+        return made;
+    }
+
+    /// <summary>
+    /// These counts' sums from those of <paramref name="previous"/>, which differ from these only on
+    /// <paramref name="classes"/> (distinct): a verdict changes one class of the entries it touches, so their rows need
+    /// not sum a thousand classes again. Integer sums: the same as summing afresh.
+    /// </summary>
+    internal void DeriveTotals(ClassCounts previous, List<int> classes)
+    {
+        var known = Volatile.Read(ref previous._totals);
+        if (known.Length == 0) return;
+        var derived = new (bool[], SubsetTotals)[known.Length];
+        for (var k = 0; k < known.Length; k++) derived[k] = (known[k].Subset, known[k].Totals.Moved(previous, this, classes));
+        Volatile.Write(ref _totals, derived);
+    }
+}
+
+/// <summary>
+/// An entry's counts of one item state by class, in chunks of 64 classes that a copy shares until it changes one
+/// (<see cref="Share"/>): a verdict changes one class of each entry it touches, about 730 of them at zoo scale, so a
+/// recount copies one chunk per state instead of every class (it made 12 MB of new arrays per verdict). Written only
+/// while being made, then read by any thread.
+/// </summary>
+public sealed class SharedCounts
+{
+    public const int ChunkSize = 64;
+    private const int Shift = 6;
+
+    private readonly ArraySegment<int>[] _chunks;
+    // Which chunks this one made (may write); none of a copy's until it writes them.
+    private readonly bool[] _own;
+
+    /// <summary>Counts with these values: one array on the pinned object heap (counts live as long as their label
+    /// state; in the youngest generation every collection copied them onward), cut into chunks.</summary>
+    public SharedCounts(int[] counts)
+    {
+        var backing = GC.AllocateUninitializedArray<int>(counts.Length, pinned: true);
+        counts.CopyTo(backing, 0);
+        Length = counts.Length;
+        _chunks = new ArraySegment<int>[(counts.Length + ChunkSize - 1) >> Shift];
+        for (var k = 0; k < _chunks.Length; k++)
+            _chunks[k] = new ArraySegment<int>(backing, k * ChunkSize, Math.Min(ChunkSize, counts.Length - k * ChunkSize));
+        _own = new bool[_chunks.Length];
+        Array.Fill(_own, true);
+    }
+
+    private SharedCounts(SharedCounts other)
+    {
+        Length = other.Length;
+        _chunks = (ArraySegment<int>[])other._chunks.Clone();
+        _own = new bool[_chunks.Length];
+    }
+
+    public int Length { get; }
+    public int Chunks => _chunks.Length;
+
+    public int this[int c] => _chunks[c >> Shift][c & (ChunkSize - 1)];
+
+    /// <summary>The classes k·64 to k·64 + 63 (fewer in the last chunk).</summary>
+    public ReadOnlySpan<int> Chunk(int k) => _chunks[k];
+
+    /// <summary>A copy to change: it shares every chunk with this one, which must not change any more.</summary>
+    public SharedCounts Share() => new(this);
+
+    public void Add(int c, int delta)
+    {
+        var k = c >> Shift;
+        if (!_own[k])
+        {
+            _chunks[k] = _chunks[k].ToArray();
+            _own[k] = true;
+        }
+        var chunk = _chunks[k];
+        chunk[c & (ChunkSize - 1)] += delta;
+    }
+
+    public void Set(int c, int value) => Add(c, value - this[c]);
+
+    public int[] ToArray()
+    {
+        var values = new int[Length];
+        for (var k = 0; k < _chunks.Length; k++) _chunks[k].AsSpan().CopyTo(values.AsSpan(k * ChunkSize));
+        return values;
+    }
 }
 
 /// <summary>
@@ -368,37 +480,80 @@ public sealed class SubsetTotals
     private readonly bool[] _subset;
     private PerClassMeans[]? _means;
 
+    private SubsetTotals(ClassCounts counts, bool[] subset, bool _)
+    {
+        _counts = counts;
+        _subset = subset;
+    }
+
     public SubsetTotals(ClassCounts counts, bool[] subset)
     {
         _counts = counts;
         _subset = subset;
         int[] images = counts.Images, predicted = counts.Predicted, top1 = counts.Top1, top5 = counts.Top5,
-            correct = counts.Correct, unclear = counts.Unclear, wrong = counts.Wrong, pending = counts.Pending,
             realScope = counts.RealScope, realImages = counts.RealImages, realTop1 = counts.RealTop1, realTop5 = counts.RealTop5;
         for (var c = 0; c < images.Length; c++)
         {
             if (!subset[c]) continue;
             Images += images[c]; Predicted += predicted[c]; Top1 += top1[c]; Top5 += top5[c];
-            Correct += correct[c]; Unclear += unclear[c]; Wrong += wrong[c]; Pending += pending[c];
             RealScope += realScope[c]; RealImages += realImages[c]; RealTop1 += realTop1[c]; RealTop5 += realTop5[c];
+        }
+        // The states chunk by chunk (a chunk's classes at once, as a span).
+        for (var k = 0; k < counts.Correct.Chunks; k++)
+        {
+            ReadOnlySpan<int> correct = counts.Correct.Chunk(k), unclear = counts.Unclear.Chunk(k), wrong = counts.Wrong.Chunk(k),
+                pending = counts.Pending.Chunk(k);
+            var at = k * SharedCounts.ChunkSize;
+            for (var j = 0; j < correct.Length; j++)
+            {
+                if (!subset[at + j]) continue;
+                Correct += correct[j]; Unclear += unclear[j]; Wrong += wrong[j]; Pending += pending[j];
+            }
         }
     }
 
-    public long Images { get; }
-    public long Predicted { get; }
-    public long Top1 { get; }
-    public long Top5 { get; }
-    public long Correct { get; }
-    public long Unclear { get; }
-    public long Wrong { get; }
-    public long Pending { get; }
-    public long RealScope { get; }
-    public long RealImages { get; }
-    public long RealTop1 { get; }
-    public long RealTop5 { get; }
+    public long Images { get; private set; }
+    public long Predicted { get; private set; }
+    public long Top1 { get; private set; }
+    public long Top5 { get; private set; }
+    public long Correct { get; private set; }
+    public long Unclear { get; private set; }
+    public long Wrong { get; private set; }
+    public long Pending { get; private set; }
+    public long RealScope { get; private set; }
+    public long RealImages { get; private set; }
+    public long RealTop1 { get; private set; }
+    public long RealTop5 { get; private set; }
 
     /// <summary>Whether the entry predicted every graded image of the subset.</summary>
     public bool Complete => Predicted == Images;
+
+    /// <summary>The sums of <paramref name="next"/>, which differs from this one's counts only on <paramref name="classes"/> (distinct).</summary>
+    internal SubsetTotals Moved(ClassCounts previous, ClassCounts next, List<int> classes)
+    {
+        var moved = new SubsetTotals(next, _subset, false)
+        {
+            Images = Images, Predicted = Predicted, Top1 = Top1, Top5 = Top5, Correct = Correct, Unclear = Unclear, Wrong = Wrong,
+            Pending = Pending, RealScope = RealScope, RealImages = RealImages, RealTop1 = RealTop1, RealTop5 = RealTop5,
+        };
+        foreach (var c in classes)
+        {
+            if (!_subset[c]) continue;
+            moved.Images += next.Images[c] - previous.Images[c];
+            moved.Predicted += next.Predicted[c] - previous.Predicted[c];
+            moved.Top1 += next.Top1[c] - previous.Top1[c];
+            moved.Top5 += next.Top5[c] - previous.Top5[c];
+            moved.Correct += next.Correct[c] - previous.Correct[c];
+            moved.Unclear += next.Unclear[c] - previous.Unclear[c];
+            moved.Wrong += next.Wrong[c] - previous.Wrong[c];
+            moved.Pending += next.Pending[c] - previous.Pending[c];
+            moved.RealScope += next.RealScope[c] - previous.RealScope[c];
+            moved.RealImages += next.RealImages[c] - previous.RealImages[c];
+            moved.RealTop1 += next.RealTop1[c] - previous.RealTop1[c];
+            moved.RealTop5 += next.RealTop5[c] - previous.RealTop5[c];
+        }
+        return moved;
+    }
 
     /// <summary>The sums behind the per-class means, 'unclear' counting wrong or correct (both made in one pass).</summary>
     public PerClassMeans Means(bool unclearCountsCorrect)
@@ -411,12 +566,12 @@ public sealed class SubsetTotals
     {
         double strictValue = 0, strictUpper = 0, strictDecided = 0, lenientValue = 0, lenientUpper = 0, lenientDecided = 0;
         int valueClasses = 0, decidedClasses = 0;
-        int[] correct = _counts.Correct, unclear = _counts.Unclear, wrong = _counts.Wrong, pending = _counts.Pending;
-        for (var c = 0; c < correct.Length; c++)
+        for (var c = 0; c < _counts.Correct.Length; c++)
         {
             if (!_subset[c]) continue;
-            long d = correct[c] + unclear[c] + wrong[c], q = pending[c];
-            long strict = correct[c], lenient = correct[c] + unclear[c];
+            long correct = _counts.Correct[c], unclear = _counts.Unclear[c];
+            long d = correct + unclear + _counts.Wrong[c], q = _counts.Pending[c];
+            long strict = correct, lenient = correct + unclear;
             if (d > 0) { strictDecided += (double)strict / d; lenientDecided += (double)lenient / d; decidedClasses++; }
             if (d + q > 0)
             {
@@ -483,7 +638,10 @@ public static class Scoring
     /// </summary>
     public static ClassCounts Count(DatasetImages images, LabelState labels, RankedPredictions predictions, bool[]? scope = null)
     {
-        var counts = new ClassCounts(images.ClassCount);
+        // The states are counted in plain arrays, then chunked (see SharedCounts).
+        int[] nCorrect = new int[images.ClassCount], nUnclear = new int[images.ClassCount], nWrong = new int[images.ClassCount],
+            nPending = new int[images.ClassCount];
+        var counts = new ClassCounts(images.ClassCount, [], [], [], []);
         var top1s = predictions.Top1s;
         var hits = predictions.HitsFor(images);
         ulong[] originalRanked = hits.OriginalRanked, referenceRanked = hits.ReferenceRanked;
@@ -496,7 +654,6 @@ public static class Scoring
         var referenceClass = images.ReferenceClass ?? [];
         // Plain loops over arrays held in locals: this runs for every entry on every full recompute.
         int[] nImages = counts.Images, nPredicted = counts.Predicted, nTop1 = counts.Top1, nTop5 = counts.Top5,
-            nCorrect = counts.Correct, nUnclear = counts.Unclear, nWrong = counts.Wrong, nPending = counts.Pending,
             nRealScope = counts.RealScope, nRealImages = counts.RealImages, nRealTop1 = counts.RealTop1, nRealTop5 = counts.RealTop5;
         for (var i = 0; i < original.Length; i++)
         {
@@ -533,6 +690,7 @@ public static class Scoring
             for (var j = from; j < to; j++)
                 if (referenceClass[j] == top1) { nRealTop1[c]++; break; }
         }
+        counts.SetStates(nCorrect, nUnclear, nWrong, nPending);
         return counts;
     }
 
@@ -553,12 +711,15 @@ public static class Scoring
     {
         switch (state)
         {
-            case ItemState.Correct: counts.Correct[c] += sign; break;
-            case ItemState.Unclear: counts.Unclear[c] += sign; break;
-            case ItemState.Wrong: counts.Wrong[c] += sign; break;
-            default: counts.Pending[c] += sign; break;
+            case ItemState.Correct: counts.Correct.Add(c, sign); break;
+            case ItemState.Unclear: counts.Unclear.Add(c, sign); break;
+            case ItemState.Wrong: counts.Wrong.Add(c, sign); break;
+            default: counts.Pending.Add(c, sign); break;
         }
     }
+
+    /// <summary>How many changed classes a recount derives the sums of (see <see cref="ClassCounts.DeriveTotals"/>).</summary>
+    private const int MaxDerived = 64;
 
     /// <summary>
     /// The counts under <paramref name="after"/> from those under <paramref name="before"/> (same images, same
@@ -575,6 +736,7 @@ public static class Scoring
         var top1s = predictions.Top1s;
         var hits = predictions.HitsFor(images);
         ClassCounts? counts = null;
+        List<int>? classes = null;
         var flags = changed.Any(i => (scope is null || scope[i]) && before.Problematic[i] != after.Problematic[i]);
         foreach (var i in changed)
         {
@@ -584,6 +746,9 @@ public static class Scoring
             if (wasGraded == isGraded && (!isGraded || top1 < 0 || before.StateOf(i, top1) == after.StateOf(i, top1))) continue;
             counts ??= previous.CopyForLabels(flags);
             var c = images.OriginalClass[i];
+            // The classes changed, while few (past MaxDerived the sums are made afresh when asked for).
+            classes ??= [];
+            if (classes.Count <= MaxDerived && !classes.Contains(c)) classes.Add(c);
             if (wasGraded && isGraded)
             {
                 // Only the state moved: the arrays of image and top-1/top-5 counts may be shared with previous.
@@ -594,7 +759,9 @@ public static class Scoring
             if (wasGraded) Grade(counts, top1, hits, c, before, i, -1);
             if (isGraded) Grade(counts, top1, hits, c, after, i, 1);
         }
-        return counts ?? previous;
+        if (counts is null) return previous;
+        if (classes!.Count <= MaxDerived) counts.DeriveTotals(previous, classes);
+        return counts;
     }
 
     /// <summary>

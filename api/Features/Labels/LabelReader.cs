@@ -17,16 +17,20 @@ public static class LabelReader
         NpgsqlConnection connection, long datasetId, long labelSpaceId, Dictionary<long, int> positions, int images)
     {
         var items = new List<(int, short, ItemState)>(images * 4);
-        var id = datasetId.ToString(CultureInfo.InvariantCulture);
         var space = labelSpaceId.ToString(CultureInfo.InvariantCulture);
+        // The dataset's images by the range of their ids rather than a join with images (a third of the read at zoo
+        // scale): an item of another dataset's image inside the range is dropped below, as it has no position here.
+        long first = long.MaxValue, last = long.MinValue;
+        foreach (var imageId in positions.Keys) { first = Math.Min(first, imageId); last = Math.Max(last, imageId); }
+        if (positions.Count == 0) (first, last) = (0, -1);
         await using (var reader = await connection.BeginBinaryExportAsync(
             $"""
              copy (select r.image_id, c.class_index::smallint,
                           (case r.state when 'correct' then 1 when 'wrong' then 2 else 3 end)::smallint
                    from review_items r
-                   join images i on i.id = r.image_id
                    join label_space_classes c on c.label_space_id = {space} and c.wnid = r.wnid
-                   where i.dataset_id = {id} and r.state in ('correct', 'wrong', 'unclear')) to stdout (format binary)
+                   where r.image_id between {first.ToString(CultureInfo.InvariantCulture)} and {last.ToString(CultureInfo.InvariantCulture)}
+                     and r.state in ('correct', 'wrong', 'unclear')) to stdout (format binary)
              """))
         {
             while (await reader.StartRowAsync() != -1)

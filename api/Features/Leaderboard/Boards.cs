@@ -305,9 +305,9 @@ public static class Boards
         ScoredDataset scored, ScoredEntry e, ScoredEntry? other, bool[] mask, bool[]? shiftedMask, BoardQuery query, bool hasReference)
     {
         var alpha = query.Alpha;
-        // Each subset's sums once (the board's subset is one of the dataset's subsets).
-        var totals = scored.Data.Subsets.Select(s => new SubsetTotals(e.Counts, s.Classes)).ToArray();
-        var t = Array.FindIndex(scored.Data.Subsets, s => ReferenceEquals(s.Classes, mask)) is var at and >= 0 ? totals[at] : new SubsetTotals(e.Counts, mask);
+        // Each subset's sums, kept with the counts (a recount after a verdict derives them; see ClassCounts.Totals).
+        var totals = scored.Data.Subsets.Select(s => e.Counts.Totals(s.Classes)).ToArray();
+        var t = e.Counts.Totals(mask);
         var multiLabel = Scoring.MultiLabel(t, query.Definition, alpha);
         var subsets = scored.Data.Subsets.Select((s, i) =>
         {
@@ -320,7 +320,7 @@ public static class Boards
         ShiftResult? shift = null;
         if (other is not null && shiftedMask is not null)
         {
-            var ot = new SubsetTotals(other.Counts, shiftedMask);
+            var ot = other.Counts.Totals(shiftedMask);
             var (shiftedValue, interval, pending) = Measure(query.Metric, ot, query.Definition, alpha, other.K);
             shift = new ShiftResult(shiftedValue, shiftedValue is null ? null : interval?.Lower, shiftedValue is null ? null : interval?.Upper, pending,
                 value is { } a && shiftedValue is { } b ? a - b : null, null, Complete(query.Metric, ot));

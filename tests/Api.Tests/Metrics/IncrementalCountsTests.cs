@@ -17,8 +17,8 @@ public sealed class IncrementalCountsTests
                  {
                      ("images", expected.Images, actual.Images), ("predicted", expected.Predicted, actual.Predicted),
                      ("top1", expected.Top1, actual.Top1), ("top5", expected.Top5, actual.Top5),
-                     ("correct", expected.Correct, actual.Correct), ("unclear", expected.Unclear, actual.Unclear),
-                     ("wrong", expected.Wrong, actual.Wrong), ("pending", expected.Pending, actual.Pending),
+                     ("correct", expected.Correct.ToArray(), actual.Correct.ToArray()), ("unclear", expected.Unclear.ToArray(), actual.Unclear.ToArray()),
+                     ("wrong", expected.Wrong.ToArray(), actual.Wrong.ToArray()), ("pending", expected.Pending.ToArray(), actual.Pending.ToArray()),
                      ("realScope", expected.RealScope, actual.RealScope), ("realImages", expected.RealImages, actual.RealImages),
                      ("realTop1", expected.RealTop1, actual.RealTop1), ("realTop5", expected.RealTop5, actual.RealTop5),
                  })
@@ -69,6 +69,8 @@ public sealed class IncrementalCountsTests
 
         var labels = Build();
         var counts = predictions.Select(p => Scoring.Count(images, labels, p, scope)).ToArray();
+        // Two subsets whose sums a board reads: a recount derives them from the previous counts' sums.
+        bool[][] subsets = [Enumerable.Repeat(true, Classes).ToArray(), Enumerable.Range(0, Classes).Select(c => c % 3 != 0).ToArray()];
         var reused = 0;
         for (var step = 0; step < 300; step++)
         {
@@ -89,9 +91,22 @@ public sealed class IncrementalCountsTests
             var changed = LabelState.ChangedImages(labels, next);
             for (var e = 0; e < Entries; e++)
             {
+                foreach (var subset in subsets) counts[e].Totals(subset);
                 var carried = Scoring.Recount(counts[e], images, labels, next, predictions[e], changed, scope);
                 if (ReferenceEquals(carried, counts[e])) reused++;
-                AssertEqual(Scoring.Count(images, next, predictions[e], scope), carried, $"seed {seed}, step {step}, entry {e}");
+                var expected = Scoring.Count(images, next, predictions[e], scope);
+                AssertEqual(expected, carried, $"seed {seed}, step {step}, entry {e}");
+                // The counts recounted from share chunks with the new ones and stay as they were (a board may still show them).
+                AssertEqual(Scoring.Count(images, labels, predictions[e], scope), counts[e], $"seed {seed}, step {step}, entry {e} before");
+                foreach (var subset in subsets)
+                {
+                    var (fresh, kept) = (new SubsetTotals(expected, subset), carried.Totals(subset));
+                    Assert.Equal(
+                        (fresh.Images, fresh.Predicted, fresh.Top1, fresh.Top5, fresh.Correct, fresh.Unclear, fresh.Wrong, fresh.Pending,
+                         fresh.RealScope, fresh.RealImages, fresh.RealTop1, fresh.RealTop5, fresh.Means(false), fresh.Means(true)),
+                        (kept.Images, kept.Predicted, kept.Top1, kept.Top5, kept.Correct, kept.Unclear, kept.Wrong, kept.Pending,
+                         kept.RealScope, kept.RealImages, kept.RealTop1, kept.RealTop5, kept.Means(false), kept.Means(true)));
+                }
                 counts[e] = carried;
             }
             labels = next;

@@ -23,10 +23,10 @@ public sealed class MultiLabelIntervalTests
         {
             subset[c] = random.Next(4) != 0;
             // Some classes have nothing decided, some nothing pending, some nothing at all.
-            counts.Correct[c] = random.Next(3) == 0 ? 0 : random.Next(60);
-            counts.Unclear[c] = random.Next(8);
-            counts.Wrong[c] = random.Next(3) == 0 ? 0 : random.Next(25);
-            counts.Pending[c] = random.Next(2) == 0 ? 0 : random.Next(15);
+            counts.Correct.Set(c, random.Next(3) == 0 ? 0 : random.Next(60));
+            counts.Unclear.Set(c, random.Next(8));
+            counts.Wrong.Set(c, random.Next(3) == 0 ? 0 : random.Next(25));
+            counts.Pending.Set(c, random.Next(2) == 0 ? 0 : random.Next(15));
         }
         return (counts, subset);
     }
@@ -94,7 +94,7 @@ public sealed class MultiLabelIntervalTests
     public void A_subset_with_nothing_decided_scores_zero_with_only_the_decided_variant_missing()
     {
         var counts = new ClassCounts(3);
-        counts.Pending[1] = 4;
+        counts.Pending.Set(1, 4);
         var score = Scoring.MultiLabel(counts, [true, true, false], MultiLabelDefinition.Lenient, 0.05);
         Assert.Equal(0.0, score.Value);
         Assert.Null(score.DecidedOnly);
