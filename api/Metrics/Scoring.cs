@@ -552,6 +552,13 @@ public sealed class SubsetTotals
             moved.RealTop1 += next.RealTop1[c] - previous.RealTop1[c];
             moved.RealTop5 += next.RealTop5[c] - previous.RealTop5[c];
         }
+        if (Volatile.Read(ref _chunkMeans) is { } known)
+        {
+            var chunks = (ChunkMeans[])known.Clone();
+            foreach (var c in classes)
+                if (_subset[c]) chunks[c / SharedCounts.ChunkSize] = moved.ChunkMeansOf(c / SharedCounts.ChunkSize);
+            moved._chunkMeans = chunks;
+        }
         return moved;
     }
 
@@ -564,13 +571,37 @@ public sealed class SubsetTotals
 
     private PerClassMeans[] MakeMeans()
     {
+        // Chunk by chunk (see SharedCounts), then the chunks' sums in order: a recount recomputes only the chunks of the
+        // classes it changed (Moved), and the sums come out the same as here, bit for bit.
+        var chunks = _chunkMeans ??= Enumerable.Range(0, _counts.Correct.Chunks).Select(ChunkMeansOf).ToArray();
         double strictValue = 0, strictUpper = 0, strictDecided = 0, lenientValue = 0, lenientUpper = 0, lenientDecided = 0;
         int valueClasses = 0, decidedClasses = 0;
-        for (var c = 0; c < _counts.Correct.Length; c++)
+        foreach (var m in chunks)
         {
-            if (!_subset[c]) continue;
-            long correct = _counts.Correct[c], unclear = _counts.Unclear[c];
-            long d = correct + unclear + _counts.Wrong[c], q = _counts.Pending[c];
+            strictValue += m.StrictValue; strictUpper += m.StrictUpper; strictDecided += m.StrictDecided;
+            lenientValue += m.LenientValue; lenientUpper += m.LenientUpper; lenientDecided += m.LenientDecided;
+            valueClasses += m.ValueClasses; decidedClasses += m.DecidedClasses;
+        }
+        return
+        [
+            new PerClassMeans(strictValue, strictUpper, strictDecided, valueClasses, decidedClasses),
+            new PerClassMeans(lenientValue, lenientUpper, lenientDecided, valueClasses, decidedClasses),
+        ];
+    }
+
+    /// <summary>The per-class sums over one chunk's classes of the subset, in class order.</summary>
+    private ChunkMeans ChunkMeansOf(int k)
+    {
+        double strictValue = 0, strictUpper = 0, strictDecided = 0, lenientValue = 0, lenientUpper = 0, lenientDecided = 0;
+        int valueClasses = 0, decidedClasses = 0;
+        ReadOnlySpan<int> corrects = _counts.Correct.Chunk(k), unclears = _counts.Unclear.Chunk(k), wrongs = _counts.Wrong.Chunk(k),
+            pendings = _counts.Pending.Chunk(k);
+        var at = k * SharedCounts.ChunkSize;
+        for (var j = 0; j < corrects.Length; j++)
+        {
+            if (!_subset[at + j]) continue;
+            long correct = corrects[j], unclear = unclears[j];
+            long d = correct + unclear + wrongs[j], q = pendings[j];
             long strict = correct, lenient = correct + unclear;
             if (d > 0) { strictDecided += (double)strict / d; lenientDecided += (double)lenient / d; decidedClasses++; }
             if (d + q > 0)
@@ -580,12 +611,14 @@ public sealed class SubsetTotals
                 valueClasses++;
             }
         }
-        return
-        [
-            new PerClassMeans(strictValue, strictUpper, strictDecided, valueClasses, decidedClasses),
-            new PerClassMeans(lenientValue, lenientUpper, lenientDecided, valueClasses, decidedClasses),
-        ];
+        return new ChunkMeans(strictValue, strictUpper, strictDecided, lenientValue, lenientUpper, lenientDecided, valueClasses, decidedClasses);
     }
+
+    private readonly record struct ChunkMeans(double StrictValue, double StrictUpper, double StrictDecided,
+        double LenientValue, double LenientUpper, double LenientDecided, int ValueClasses, int DecidedClasses);
+
+    // Made with the means, or by Moved from the previous counts' (then only the changed chunks are summed again).
+    private ChunkMeans[]? _chunkMeans;
 }
 
 /// <summary>Over the classes of a subset: Σ r_c / n_c and Σ (r_c + q_c) / n_c (ValueClasses with n_c > 0), Σ r_c / d_c (DecidedClasses with d_c > 0).</summary>
