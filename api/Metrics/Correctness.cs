@@ -92,8 +92,10 @@ public sealed class CorrectnessMatrix
         // Cancellable between entries: at zoo scale this takes a core for a while, and a verdict makes it wasted work.
         Parallel.For(0, entries.Count, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = parallelism }, e =>
         {
-            var r = new ulong[words];
-            var p = new ulong[words];
+            // On the pinned object heap: a zoo's matrix is 12 MB of rows that live through the bootstrap; in the youngest
+            // generations each collection (often inside the next board's request) copied them onward.
+            var r = GC.AllocateArray<ulong>(words, pinned: true);
+            var p = GC.AllocateArray<ulong>(words, pinned: true);
             var top1s = entries[e].Top1s;
             var hits = entries[e].HitsFor(images);
             var top5 = entries[e].K == 5;

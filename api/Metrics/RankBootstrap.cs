@@ -35,7 +35,8 @@ public static class RankBootstrap
             throw new ArgumentException("A per-class bootstrap needs an aligned layout.", nameof(matrix));
         var entries = matrix.Right.Length;
         var values = new double[entries][];
-        for (var e = 0; e < entries; e++) values[e] = new double[replicates];
+        // Pinned, as the matrix's rows: they live through the bootstrap and are megabytes at zoo scale.
+        for (var e = 0; e < entries; e++) values[e] = GC.AllocateArray<double>(replicates, pinned: true);
         if (matrix.Images > 0 && entries > 0)
             Parallel.For(0, replicates, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancel }, () => new Scratch(matrix), (r, _, scratch) =>
             {
@@ -46,7 +47,7 @@ public static class RankBootstrap
 
         var ranks = new RankInterval[entries];
         var perReplicate = new int[entries][];
-        for (var e = 0; e < entries; e++) perReplicate[e] = new int[replicates];
+        for (var e = 0; e < entries; e++) perReplicate[e] = GC.AllocateArray<int>(replicates, pinned: true);
         var order = new int[entries];
         var keys = new double[entries];
         for (var r = 0; r < replicates; r++)

@@ -39,8 +39,6 @@ public sealed class CachedBoard(LeaderboardResponse board, byte[] json)
 
     private Task<byte[]>? _gzip;
 
-    private static readonly TimeSpan GzipDelay = TimeSpan.FromMilliseconds(50);
-
     /// <summary>
     /// The JSON gzipped (a 100-model board is about a tenth the size), once it is ready: the first readers after a
     /// change get the JSON at once while it is compressed beside them (a zoo board takes longer to gzip than to build);
@@ -50,10 +48,8 @@ public sealed class CachedBoard(LeaderboardResponse board, byte[] json)
     {
         get
         {
-            var task = LazyInitializer.EnsureInitialized(ref _gzip, () => Task.Run(async () =>
+            var task = LazyInitializer.EnsureInitialized(ref _gzip, () => Task.Run(() =>
             {
-                // After the first answer has gone out: on two cores the compression took one from it (and its client).
-                await Task.Delay(GzipDelay);
                 using var output = new MemoryStream();
                 using (var zip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest)) zip.Write(Json);
                 return output.ToArray();
