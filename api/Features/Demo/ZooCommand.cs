@@ -58,6 +58,7 @@ public static class ZooCommand
             new StringContent(string.Join("\n", v2Files.Select((f, i) => $"{f},{ZooCalibration.V2Original(i)}")), Encoding.UTF8, "text/csv"), ct), ct);
         await EnsureAsync(await client.PutAsync($"/api/datasets/{Dataset}/reference-labels",
             new ByteArrayContent(realJson) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } }, ct), ct);
+        progress("datasets", 1, 1);
 
         // Every model's predictions first: the reviews cover every label any model predicts.
         progress("predictions", 0, models.Count);
