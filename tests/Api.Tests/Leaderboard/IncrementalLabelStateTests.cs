@@ -144,4 +144,35 @@ public sealed class IncrementalLabelStateTests(ApiFixture fixture) : IClassFixtu
             Assert.True(await connection.ExecuteScalarAsync<long>(
                 "select count(*) from label_version_changes where dataset_id = @datasetId", new { datasetId }) > 10);
     }
+
+    [Fact]
+    public async Task The_whole_read_takes_a_datasets_own_items_when_another_datasets_images_lie_between_its_own()
+    {
+        // The whole read selects review items by the range of the dataset's image ids (no join with images): images of
+        // two datasets registered in turns interleave, and each board must count its own items only.
+        using var admin = fixture.App.Admin();
+        foreach (var slug in new[] { "turns-a", "turns-b" }) await TestData.CreateDatasetAsync(admin, slug, Classes);
+        for (var i = 0; i < 8; i++)
+            foreach (var slug in new[] { "turns-a", "turns-b" })
+                Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/datasets/{slug}/images/manifest",
+                    new StringContent($"{slug}_{i}.jpg,{Classes[i % Classes.Length]}\n", Encoding.UTF8, "text/csv"))).StatusCode);
+        var seed = new ScoringSeed(fixture.App.Db);
+        var (a, b) = (await seed.ImageIdsAsync("turns-a"), await seed.ImageIdsAsync("turns-b"));
+        Assert.True(a.Min() < b.Min() && b.Min() < a.Max(), "the two datasets' image ids interleave");
+        // One model predicts each image's original class; its item is correct on every other image of A, on every image of B.
+        foreach (var (slug, ids) in new[] { ("turns-a", a), ("turns-b", b) })
+            await seed.PredictionsAsync(slug, "turns-m", "model", 1, ids.Select((id, i) => (id, new[] { (short)(i % Classes.Length) })));
+        await seed.ItemStatesAsync("turns-a", a.Select((id, i) => (id, Classes[i % Classes.Length], i % 2 == 0 ? "correct" : "wrong")));
+        await seed.ItemStatesAsync("turns-b", b.Select((id, i) => (id, Classes[i % Classes.Length], "correct")));
+        var service = fixture.App.Services.GetRequiredService<LeaderboardService>();
+        service.Clear();
+        service.Store.ForgetLabels();
+        using var anonymous = fixture.App.Anonymous();
+        foreach (var (slug, correct) in new[] { ("turns-a", 4), ("turns-b", 8) })
+        {
+            var board = await (await anonymous.GetAsync($"/api/leaderboard?dataset={slug}&wait=true")).JsonAsync();
+            var row = board.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("slug").GetString() == "turns-m");
+            Assert.Equal((correct, 8), (row.GetProperty("multiLabel").GetProperty("correct").GetInt32(), row.GetProperty("multiLabel").GetProperty("total").GetInt32()));
+        }
+    }
 }
