@@ -304,16 +304,11 @@ public sealed class RankedPredictions
 /// </summary>
 public sealed class ClassCounts
 {
-    public ClassCounts(int classCount) : this(classCount, new int[classCount], new int[classCount], new int[classCount], new int[classCount])
-    {
-    }
-
-    /// <summary>Counts whose states are the given arrays (copied into chunks: see <see cref="SharedCounts"/>).</summary>
-    internal ClassCounts(int classCount, int[] correct, int[] unclear, int[] wrong, int[] pending)
+    public ClassCounts(int classCount)
     {
         Images = New(classCount);
         Predicted = New(classCount); Top1 = New(classCount); Top5 = New(classCount);
-        Correct = new(correct); Unclear = new(unclear); Wrong = new(wrong); Pending = new(pending);
+        Correct = new(New(classCount)); Unclear = new(New(classCount)); Wrong = new(New(classCount)); Pending = new(New(classCount));
         RealScope = New(classCount); RealImages = New(classCount); RealTop1 = New(classCount); RealTop5 = New(classCount);
     }
 
@@ -321,10 +316,10 @@ public sealed class ClassCounts
     public int[] Predicted { get; }
     public int[] Top1 { get; }
     public int[] Top5 { get; }
-    public SharedCounts Correct { get; private set; }
-    public SharedCounts Unclear { get; private set; }
-    public SharedCounts Wrong { get; private set; }
-    public SharedCounts Pending { get; private set; }
+    public SharedCounts Correct { get; }
+    public SharedCounts Unclear { get; }
+    public SharedCounts Wrong { get; }
+    public SharedCounts Pending { get; }
     public int[] RealScope { get; }
     public int[] RealImages { get; }
     public int[] RealTop1 { get; }
@@ -341,9 +336,9 @@ public sealed class ClassCounts
     }
 
     /// <summary>
-    /// A count array on the pinned object heap: counts live long (as long as their label state) and a verdict makes
-    /// thousands of them at once (730 entries re-graded at zoo scale, 12 MB); in the youngest generation each collection
-    /// copied them onward, here they are never moved (same-sized arrays reuse the space of those that died).
+    /// A count array on the pinned object heap: counts live long (as long as their label state) and a full recount
+    /// makes thousands of them at once (12 arrays for each of 1,000 entries at zoo scale); in the youngest generation
+    /// each collection copied them onward, here they are never moved (same-sized arrays reuse the space of those that died).
     /// </summary>
     private static int[] New(int classCount) => GC.AllocateArray<int>(classCount, pinned: true);
 
@@ -359,12 +354,6 @@ public sealed class ClassCounts
     /// counts unless a problematic flag changes (a verdict moves only the states; a zoo copies this for most entries).
     /// </summary>
     public ClassCounts CopyForLabels(bool flags = true) => new(this, flags);
-
-    /// <summary>Sets the states counted in plain arrays (see <see cref="Scoring.Count"/>).</summary>
-    internal void SetStates(int[] correct, int[] unclear, int[] wrong, int[] pending)
-    {
-        Correct = new(correct); Unclear = new(unclear); Wrong = new(wrong); Pending = new(pending);
-    }
 
     // The sums over the subsets asked for (Totals), newest last; replaced whole, so readers need no lock.
     private (bool[] Subset, SubsetTotals Totals)[] _totals = [];
@@ -415,19 +404,23 @@ public sealed class SharedCounts
     // Which chunks this one made (may write); none of a copy's until it writes them.
     private readonly bool[] _own;
 
-    /// <summary>Counts with these values: one array on the pinned object heap (counts live as long as their label
-    /// state; in the youngest generation every collection copied them onward), cut into chunks.</summary>
+    /// <summary>Counts over this array, which they own from now on, cut into chunks.</summary>
     public SharedCounts(int[] counts)
     {
-        var backing = GC.AllocateUninitializedArray<int>(counts.Length, pinned: true);
-        counts.CopyTo(backing, 0);
+        Whole = counts;
         Length = counts.Length;
         _chunks = new ArraySegment<int>[(counts.Length + ChunkSize - 1) >> Shift];
         for (var k = 0; k < _chunks.Length; k++)
-            _chunks[k] = new ArraySegment<int>(backing, k * ChunkSize, Math.Min(ChunkSize, counts.Length - k * ChunkSize));
+            _chunks[k] = new ArraySegment<int>(counts, k * ChunkSize, Math.Min(ChunkSize, counts.Length - k * ChunkSize));
         _own = new bool[_chunks.Length];
         Array.Fill(_own, true);
     }
+
+    /// <summary>
+    /// The array these counts were made over (null for a copy), to count into while they are being made, before any
+    /// copy shares it (<see cref="Scoring.Count"/>: a plain loop over an array).
+    /// </summary>
+    internal int[]? Whole { get; }
 
     private SharedCounts(SharedCounts other)
     {
@@ -671,10 +664,7 @@ public static class Scoring
     /// </summary>
     public static ClassCounts Count(DatasetImages images, LabelState labels, RankedPredictions predictions, bool[]? scope = null)
     {
-        // The states are counted in plain arrays, then chunked (see SharedCounts).
-        int[] nCorrect = new int[images.ClassCount], nUnclear = new int[images.ClassCount], nWrong = new int[images.ClassCount],
-            nPending = new int[images.ClassCount];
-        var counts = new ClassCounts(images.ClassCount, [], [], [], []);
+        var counts = new ClassCounts(images.ClassCount);
         var top1s = predictions.Top1s;
         var hits = predictions.HitsFor(images);
         ulong[] originalRanked = hits.OriginalRanked, referenceRanked = hits.ReferenceRanked;
@@ -687,6 +677,7 @@ public static class Scoring
         var referenceClass = images.ReferenceClass ?? [];
         // Plain loops over arrays held in locals: this runs for every entry on every full recompute.
         int[] nImages = counts.Images, nPredicted = counts.Predicted, nTop1 = counts.Top1, nTop5 = counts.Top5,
+            nCorrect = counts.Correct.Whole!, nUnclear = counts.Unclear.Whole!, nWrong = counts.Wrong.Whole!, nPending = counts.Pending.Whole!,
             nRealScope = counts.RealScope, nRealImages = counts.RealImages, nRealTop1 = counts.RealTop1, nRealTop5 = counts.RealTop5;
         for (var i = 0; i < original.Length; i++)
         {
@@ -723,7 +714,6 @@ public static class Scoring
             for (var j = from; j < to; j++)
                 if (referenceClass[j] == top1) { nRealTop1[c]++; break; }
         }
-        counts.SetStates(nCorrect, nUnclear, nWrong, nPending);
         return counts;
     }
 
