@@ -28,10 +28,25 @@ public sealed record ScoredDataset(DatasetHead Head, DatasetData Data, LabelStat
 /// A computed board and its JSON, serialized once. The statistics that need every image (rank intervals, tests between
 /// rows) are computed after the first answer: until they are, Json says so, and Completed holds the board with them.
 /// </summary>
-public sealed class CachedBoard(LeaderboardResponse board, byte[] json)
+public sealed class CachedBoard
 {
-    public LeaderboardResponse Board { get; } = board;
-    public byte[] Json { get; } = json;
+    private readonly Lazy<byte[]> _json;
+
+    public CachedBoard(LeaderboardResponse board, byte[] json)
+    {
+        Board = board;
+        _json = new Lazy<byte[]>(json);
+    }
+
+    /// <summary>A board whose JSON is written when first asked for.</summary>
+    public CachedBoard(LeaderboardResponse board, Func<byte[]> json)
+    {
+        Board = board;
+        _json = new Lazy<byte[]>(json, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    public LeaderboardResponse Board { get; }
+    public byte[] Json => _json.Value;
     public Task<CachedBoard>? Statistics { get; init; }
 
     /// <summary>The board with its statistics once they are ready, else the first answer.</summary>
@@ -94,6 +109,7 @@ public sealed class LeaderboardService(
     public const string ModelMajority = "model-majority";
 
     private readonly ConditionalWeakTable<LabelState, ConcurrentDictionary<string, ClassCounts>> _counts = new();
+    private readonly BoardJson _json = new(json.Value.SerializerOptions);
     // Boards are bounded by size too: a zoo board is 1.7 MB of JSON and several times that in objects, and every verdict
     // makes a new one (200 of them held the API above a gigabyte).
     private readonly BoundedCache<CachedBoard> _boards = new(200, BoardBytes, MaxBoardBytes);
@@ -109,7 +125,8 @@ public sealed class LeaderboardService(
     private readonly Dictionary<string, Newest> _lines = new();
 
     /// <summary>The statistics key of a line's newest board, and what stops its bootstrap once a newer one arrives.</summary>
-    private sealed record Newest(string Key, CancellationTokenSource Cancel);
+    /// <param name="Boards">The boards made at that key: they go from the caches once a newer key replaces it.</param>
+    private sealed record Newest(string Key, CancellationTokenSource Cancel, List<CachedBoard> Boards);
     private readonly BoundedCache<string> _seenVariants = new(10_000);
     private readonly SemaphoreSlim _computing = new(1, 1);
     // The bootstraps run one at a time beside the boards, so a burst of new variants queues here, not in front of boards.
@@ -308,9 +325,12 @@ public sealed class LeaderboardService(
             _rows.Set(rowsKey, rows);
             var built = Boards.Build(scored, scoredShift, query, DescribeScope(scored, shifted, scoredShift, query, isDefault), watch, rows);
             timing?.Mark("build");
-            board = new CachedBoard(built, Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey, cancel) };
+            board = new CachedBoard(built, _json.Serialize(built)) { Statistics = StatisticsAsync(built, scored, query, statisticsKey, cancel) };
             timing?.Mark("serialize");
             _boards.Set(key, board);
+            if (line is not null)
+                lock (_lines)
+                    if (_lines.GetValueOrDefault(line) is { } newest && newest.Key == statisticsKey) newest.Boards.Add(board);
             return new BoardOutcome(board);
         }
         finally { _computing.Release(); }
@@ -321,40 +341,6 @@ public sealed class LeaderboardService(
 
     private static string RowsKey(DatasetHead head, BoardQuery q) =>
         $"{head.Id}|{q.Subset}|{q.Metric}|{q.Definition.Average}|{q.Definition.UnclearCountsCorrect}|{q.Alpha}";
-
-    /// <summary>The JSON of each row object of the boards made (rows unchanged since the last board are the same objects).</summary>
-    private readonly ConditionalWeakTable<LeaderboardRow, byte[]> _rowJson = new();
-
-    private static readonly byte[] EmptyRows = "\"rows\":[]"u8.ToArray();
-
-    /// <summary>
-    /// The board's JSON: the board without rows, with the rows' JSON put in place of its empty list. A row's JSON is
-    /// made once per row object, so after a verdict only the rows it changed are written again.
-    /// </summary>
-    private byte[] Serialize(LeaderboardResponse board)
-    {
-        var options = json.Value.SerializerOptions;
-        var frame = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(board with { Rows = [] }, options);
-        // Property names are written unescaped and strings never hold an unescaped quote, so this is the rows property.
-        var found = frame.AsSpan().IndexOf(EmptyRows);
-        if (found < 0) return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(board, options);
-        var at = found + EmptyRows.Length - 1;
-        // Spread over the cores: after a zoo verdict, about 730 rows of 2 KB each are written again.
-        var rows = new byte[board.Rows.Length][];
-        Parallel.For(0, rows.Length, i => rows[i] = _rowJson.GetValue(board.Rows[i], row => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(row, options)));
-        // Every byte is written below: no need to clear 2 MB first.
-        var result = GC.AllocateUninitializedArray<byte>(frame.Length + rows.Sum(r => r.Length) + Math.Max(0, rows.Length - 1));
-        frame.AsSpan(0, at).CopyTo(result);
-        var n = at;
-        for (var i = 0; i < rows.Length; i++)
-        {
-            if (i > 0) result[n++] = (byte)',';
-            rows[i].CopyTo(result, n);
-            n += rows[i].Length;
-        }
-        frame.AsSpan(at).CopyTo(result.AsSpan(n));
-        return result;
-    }
 
     /// <summary>
     /// Makes a board the newest of its line (dataset, subset, metric, definition, scope at the current labels; null for
@@ -369,8 +355,14 @@ public sealed class LeaderboardService(
             var newest = _lines.GetValueOrDefault(line);
             if (newest?.Key != key)
             {
-                newest?.Cancel.Cancel();
-                _lines[line] = newest = new Newest(key, new CancellationTokenSource());
+                if (newest is not null)
+                {
+                    newest.Cancel.Cancel();
+                    // Its boards answer for labels that are gone: no request finds them again (the fingerprint and the
+                    // label version moved), and each holds megabytes at zoo scale that the next boards would rather reuse.
+                    foreach (var old in newest.Boards) { _boards.Remove(old); _byFingerprint.Remove(old); }
+                }
+                _lines[line] = newest = new Newest(key, new CancellationTokenSource(), []);
             }
             return newest.Cancel.Token;
         }
@@ -409,17 +401,18 @@ public sealed class LeaderboardService(
             if (t is { IsCompletedSuccessfully: true, Result: null })
             {
                 var superseded = board with { Statistics = board.Statistics with { Status = "superseded" } };
-                return new CachedBoard(superseded, Serialize(superseded));
+                // Written only if asked for: a superseded board is rarely read again, and this runs beside the next one.
+                return new CachedBoard(superseded, () => _json.Serialize(superseded));
             }
             if (t is { IsCompletedSuccessfully: true, Result: { } statistics })
             {
                 var complete = Boards.WithStatistics(board, statistics);
-                return new CachedBoard(complete, Serialize(complete));
+                return new CachedBoard(complete, _json.Serialize(complete));
             }
             // The board stays right without them; the answer says they failed rather than computing forever.
             logger.LogError(t.Exception, "The statistics of a board of {Dataset} failed", board.Dataset);
             var failed = board with { Statistics = board.Statistics with { Status = "failed" } };
-            return new CachedBoard(failed, Serialize(failed));
+            return new CachedBoard(failed, () => _json.Serialize(failed));
         }, TaskScheduler.Default);
     }
 
@@ -505,6 +498,23 @@ public sealed class BoundedCache<T>(int capacity, Func<T, long>? weight = null, 
                 _weight -= weight?.Invoke(last.Value.Value) ?? 0;
             }
         }
+    }
+
+    /// <summary>Forgets every key that holds this value.</summary>
+    public void Remove(T value)
+    {
+        lock (_lock)
+            for (var node = _order.First; node is not null;)
+            {
+                var next = node.Next;
+                if (ReferenceEquals(node.Value.Value, value))
+                {
+                    _order.Remove(node);
+                    _index.Remove(node.Value.Key);
+                    _weight -= weight?.Invoke(value) ?? 0;
+                }
+                node = next;
+            }
     }
 
     public void Clear()
