@@ -12,67 +12,18 @@ namespace Relabel.Api.Features.Labels;
 /// </summary>
 public static class LabelReader
 {
-    /// <summary>From this many images on, the whole read is split in two halves read at once.</summary>
-    private const int SplitFrom = 20_000;
-
-    /// <summary>
-    /// The current state, read from review_items and image_states by binary COPY in one snapshot. A large dataset's items
-    /// are read in two halves of its image ids at once, on two connections that share the snapshot
-    /// (pg_export_snapshot): the COPY is most of a zoo's whole read, and each half is formatted by its own server process
-    /// and parsed by its own thread.
-    /// </summary>
+    /// <summary>The current state, read from review_items and image_states by binary COPY.</summary>
     public static async Task<LabelState> CurrentAsync(
-        NpgsqlDataSource db, long datasetId, long labelSpaceId, Dictionary<long, int> positions, int images)
+        NpgsqlConnection connection, long datasetId, long labelSpaceId, Dictionary<long, int> positions, int images)
     {
+        var items = new List<(int, short, ItemState)>(images * 4);
+        var space = labelSpaceId.ToString(CultureInfo.InvariantCulture);
         // The dataset's images by the range of their ids rather than a join with images (a third of the read at zoo
         // scale): an item of another dataset's image inside the range is dropped below, as it has no position here.
         long first = long.MaxValue, last = long.MinValue;
         foreach (var imageId in positions.Keys) { first = Math.Min(first, imageId); last = Math.Max(last, imageId); }
         if (positions.Count == 0) (first, last) = (0, -1);
-        var ranges = positions.Count >= SplitFrom ? [(first, first + (last - first) / 2), (first + (last - first) / 2 + 1, last)] : new[] { (first, last) };
-
-        var connections = new List<NpgsqlConnection>();
-        try
-        {
-            var transactions = new List<NpgsqlTransaction>();
-            string? snapshot = null;
-            foreach (var _ in ranges)
-            {
-                var connection = await db.OpenConnectionAsync();
-                connections.Add(connection);
-                var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead);
-                transactions.Add(transaction);
-                if (snapshot is null)
-                {
-                    if (ranges.Length > 1) snapshot = await connection.ExecuteScalarAsync<string>("select pg_export_snapshot()", transaction: transaction);
-                }
-                // SET takes no parameters; the identifier is the server's own (hex digits and dashes), checked anyway.
-                else if (System.Text.RegularExpressions.Regex.IsMatch(snapshot, "^[0-9A-F-]+$"))
-                    await connection.ExecuteAsync($"set transaction snapshot '{snapshot}'", transaction: transaction);
-                else throw new InvalidOperationException($"Unexpected snapshot identifier '{snapshot}'.");
-            }
-            var space = labelSpaceId.ToString(CultureInfo.InvariantCulture);
-            var parts = await Task.WhenAll(ranges.Select((range, k) => Task.Run(() => ReadItemsAsync(connections[k], space, range.Item1, range.Item2, positions))));
-            var problematic = new bool[images];
-            foreach (var imageId in await connections[0].QueryAsync<long>(
-                "select s.image_id from image_states s join images i on i.id = s.image_id where i.dataset_id = @datasetId and s.problematic",
-                new { datasetId }, transactions[0]))
-                if (positions.TryGetValue(imageId, out var i)) problematic[i] = true;
-            foreach (var transaction in transactions) await transaction.CommitAsync();
-            return LabelState.Build(images, problematic, parts.Length == 1 ? parts[0] : [.. parts[0], .. parts[1]]);
-        }
-        finally
-        {
-            foreach (var connection in connections) await connection.DisposeAsync();
-        }
-    }
-
-    /// <summary>The decided items of the images whose ids are first..last, by binary COPY.</summary>
-    private static async Task<List<(int, short, ItemState)>> ReadItemsAsync(
-        NpgsqlConnection connection, string space, long first, long last, Dictionary<long, int> positions)
-    {
-        var items = new List<(int, short, ItemState)>((int)Math.Min(1 << 20, Math.Max(0, last - first + 1) * 4));
-        await using var reader = await connection.BeginBinaryExportAsync(
+        await using (var reader = await connection.BeginBinaryExportAsync(
             $"""
              copy (select r.image_id, c.class_index::smallint,
                           (case r.state when 'correct' then 1 when 'wrong' then 2 else 3 end)::smallint
@@ -80,18 +31,25 @@ public static class LabelReader
                    join label_space_classes c on c.label_space_id = {space} and c.wnid = r.wnid
                    where r.image_id between {first.ToString(CultureInfo.InvariantCulture)} and {last.ToString(CultureInfo.InvariantCulture)}
                      and r.state in ('correct', 'wrong', 'unclear')) to stdout (format binary)
-             """);
-        while (await reader.StartRowAsync() != -1)
+             """))
         {
-            // The row's columns without an await each (a zoo's state is a quarter of a million rows; three awaits a
-            // row were a third of a full read).
-            var imageId = reader.Read<long>();
-            var cls = reader.Read<short>();
-            // The state as ItemState's value (the case above), not as text: no string per item.
-            var state = (ItemState)reader.Read<short>();
-            if (positions.TryGetValue(imageId, out var i)) items.Add((i, cls, state));
+            while (await reader.StartRowAsync() != -1)
+            {
+                // The row's columns without an await each (a zoo's state is a quarter of a million rows; three awaits a
+                // row were a third of a full read).
+                var imageId = reader.Read<long>();
+                var cls = reader.Read<short>();
+                // The state as ItemState's value (the case above), not as text: no string per item.
+                var state = (ItemState)reader.Read<short>();
+                if (positions.TryGetValue(imageId, out var i)) items.Add((i, cls, state));
+            }
         }
-        return items;
+        var problematic = new bool[images];
+        foreach (var imageId in await connection.QueryAsync<long>(
+            "select s.image_id from image_states s join images i on i.id = s.image_id where i.dataset_id = @datasetId and s.problematic",
+            new { datasetId }))
+            if (positions.TryGetValue(imageId, out var i)) problematic[i] = true;
+        return LabelState.Build(images, problematic, items);
     }
 
     /// <summary>Beyond this many versions one whole read is cheaper than the items of each.</summary>

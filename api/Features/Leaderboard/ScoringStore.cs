@@ -262,7 +262,7 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
         if (_read.TryGetValue(head.Id, out var last) && last.ImagesKey == head.ImagesKey && last.ServerStarted == head.ServerStarted
             && last.Rule == head.ConsensusRule && last.Version <= version)
             raw = await LabelReader.AdvanceAsync(connection, head.Id, head.LabelSpaceId, data.Position, last.Raw, last.Version, version);
-        raw ??= await LabelReader.CurrentAsync(db, head.Id, head.LabelSpaceId, data.Position, data.Images.Count);
+        raw ??= await LabelReader.CurrentAsync(connection, head.Id, head.LabelSpaceId, data.Position, data.Images.Count);
         var read = new ReadLabels(head.ImagesKey, head.ServerStarted, head.ConsensusRule, version, raw);
         // Two boards may read at once: the newer read of the same images, start and rule stays.
         _read.AddOrUpdate(head.Id, read, (_, known) =>
