@@ -215,6 +215,7 @@ public sealed class ZooBoardBenchmark : IBenchmark, ILongBenchmark
         if (ifNoneMatch is not null) request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
         var watch = Stopwatch.StartNew();
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        var headers = watch.Elapsed.TotalMilliseconds;
         if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotModified)
             throw new InvalidOperationException($"GET {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
         // The body read to its end into one buffer kept across requests, as load generators do: the figure is the answer
@@ -223,13 +224,24 @@ public sealed class ZooBoardBenchmark : IBenchmark, ILongBenchmark
         await using (var body = await response.Content.ReadAsStreamAsync(ct))
             while (await body.ReadAsync(Drain, ct) > 0) { }
         var elapsed = watch.Elapsed.TotalMilliseconds;
+        void Add(string name, double ms) => (timing!.TryGetValue(name, out var list) ? list : timing[name] = []).Add(ms);
         if (timing is not null && response.Headers.TryGetValues("Server-Timing", out var values))
+        {
+            var phases = 0.0;
             foreach (var phase in string.Join(',', values).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
                 var parts = phase.Split(";dur=");
                 if (parts.Length == 2 && double.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var ms))
-                    (timing.TryGetValue(parts[0], out var list) ? list : timing[parts[0]] = []).Add(ms);
+                {
+                    Add(parts[0], ms);
+                    if (parts[0] != "gc") phases += ms;
+                }
             }
+            // The rest of the time: before the answer's headers arrived but outside the server's phases (its way in, the
+            // start of its answer), and the body's transfer after them.
+            Add("outside_before_headers", headers - phases);
+            Add("body_transfer", elapsed - headers);
+        }
         return elapsed;
     }
 
