@@ -219,8 +219,7 @@ public sealed class ZooBoardBenchmark : IBenchmark, ILongBenchmark
         if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotModified)
             throw new InvalidOperationException($"GET {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
         // The body read to its end into one buffer kept across requests, as load generators do: the figure is the answer
-        // and its transfer, not this client's allocations (buffered into new arrays, each 2 MB answer touched fresh
-        // pages of this process, about 12 microseconds each on this kind of machine).
+        // and its transfer, not this client's allocations (it buffered each 2 MB answer into new arrays).
         await using (var body = await response.Content.ReadAsStreamAsync(ct))
             while (await body.ReadAsync(Drain, ct) > 0) { }
         var elapsed = watch.Elapsed.TotalMilliseconds;
