@@ -23,14 +23,18 @@ public static class LabelReader
         long first = long.MaxValue, last = long.MinValue;
         foreach (var imageId in positions.Keys) { first = Math.Min(first, imageId); last = Math.Max(last, imageId); }
         if (positions.Count == 0) (first, last) = (0, -1);
+        // Decided items by their state's code rather than by state in (...): the planner estimates that at a third of the
+        // rows whatever the statistics say. Statistics taken while a rule left most items pending (a zoo's 210,000
+        // decided items estimated at 1) made it a nested loop over the classes: 275-307 ms against 80-100.
         await using (var reader = await connection.BeginBinaryExportAsync(
             $"""
-             copy (select r.image_id, c.class_index::smallint,
-                          (case r.state when 'correct' then 1 when 'wrong' then 2 else 3 end)::smallint
-                   from review_items r
-                   join label_space_classes c on c.label_space_id = {space} and c.wnid = r.wnid
-                   where r.image_id between {first.ToString(CultureInfo.InvariantCulture)} and {last.ToString(CultureInfo.InvariantCulture)}
-                     and r.state in ('correct', 'wrong', 'unclear')) to stdout (format binary)
+             copy (select image_id, class_index, state from (
+                       select r.image_id, c.class_index::smallint,
+                              (case r.state when 'correct' then 1 when 'wrong' then 2 when 'unclear' then 3 else 0 end)::smallint as state
+                       from review_items r
+                       join label_space_classes c on c.label_space_id = {space} and c.wnid = r.wnid
+                       where r.image_id between {first.ToString(CultureInfo.InvariantCulture)} and {last.ToString(CultureInfo.InvariantCulture)}) decided
+                   where state > 0) to stdout (format binary)
              """))
         {
             while (await reader.StartRowAsync() != -1)

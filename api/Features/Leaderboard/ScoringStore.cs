@@ -4,6 +4,7 @@ using Dapper;
 using Npgsql;
 using Relabel.Api.Features.Predictions;
 using Relabel.Api.Features.Labels;
+using Relabel.Api.Infrastructure;
 using Relabel.Api.Metrics;
 
 namespace Relabel.Api.Features.Leaderboard;
@@ -62,7 +63,9 @@ public sealed class DatasetData(DatasetHead head, long[] imageIds, DatasetImages
 /// count, subsets or reference labels change), each upload's predictions (uploads never change), and the label state
 /// at a label version. Everything else is computed from these by the pure engine in Metrics/.
 /// </summary>
-public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictionsCache, ILogger<ScoringStore> logger) : ITop1Votes
+public sealed class ScoringStore(
+    NpgsqlDataSource db, [FromKeyedServices(Database.Scans)] NpgsqlDataSource scans, PredictionsCache predictionsCache, ILogger<ScoringStore> logger)
+    : ITop1Votes
 {
     private readonly ConcurrentDictionary<long, DatasetData> _datasets = new();
     private readonly ConcurrentDictionary<(long Dataset, string ImagesKey, long Version, bool Current, DateTimeOffset ServerStarted, bool WrongOriginals), LabelState> _labels = new();
@@ -262,7 +265,11 @@ public sealed class ScoringStore(NpgsqlDataSource db, PredictionsCache predictio
         if (_read.TryGetValue(head.Id, out var last) && last.ImagesKey == head.ImagesKey && last.ServerStarted == head.ServerStarted
             && last.Rule == head.ConsensusRule && last.Version <= version)
             raw = await LabelReader.AdvanceAsync(connection, head.Id, head.LabelSpaceId, data.Position, last.Raw, last.Version, version);
-        raw ??= await LabelReader.CurrentAsync(connection, head.Id, head.LabelSpaceId, data.Position, data.Images.Count);
+        if (raw is null)
+        {
+            await using var scan = await scans.OpenConnectionAsync();
+            raw = await LabelReader.CurrentAsync(scan, head.Id, head.LabelSpaceId, data.Position, data.Images.Count);
+        }
         var read = new ReadLabels(head.ImagesKey, head.ServerStarted, head.ConsensusRule, version, raw);
         // Two boards may read at once: the newer read of the same images, start and rule stays.
         _read.AddOrUpdate(head.Id, read, (_, known) =>
