@@ -20,7 +20,8 @@ public static class Database
         {
             if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 50;
-            // Its pool, the side one and the default one together stay under the server's connection limit (200 in make run).
+            // Its pool, the side and scans ones and the default one (100) together stay under the server's connection
+            // limit (200 in make run).
             if (!connectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
                 dataSource.ConnectionStringBuilder.MaxPoolSize = 40;
         }, serviceKey: Prepared);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Dapper;
 using Npgsql;
@@ -16,44 +17,59 @@ public static class LabelReader
     public static async Task<LabelState> CurrentAsync(
         NpgsqlConnection connection, long datasetId, long labelSpaceId, Dictionary<long, int> positions, int images)
     {
-        var items = new List<(int, short, ItemState)>(images * 4);
-        var space = labelSpaceId.ToString(CultureInfo.InvariantCulture);
-        // The dataset's images by the range of their ids rather than a join with images (a third of the read at zoo
-        // scale): an item of another dataset's image inside the range is dropped below, as it has no position here.
-        long first = long.MaxValue, last = long.MinValue;
-        foreach (var imageId in positions.Keys) { first = Math.Min(first, imageId); last = Math.Max(last, imageId); }
-        if (positions.Count == 0) (first, last) = (0, -1);
-        // Decided items by their state's code rather than by state in (...): the planner estimates that at a third of the
-        // rows whatever the statistics say. Statistics taken while a rule left most items pending (a zoo's 210,000
-        // decided items estimated at 1) made it a nested loop over the classes: 275-307 ms against 80-100.
-        await using (var reader = await connection.BeginBinaryExportAsync(
-            $"""
-             copy (select image_id, class_index, state from (
-                       select r.image_id, c.class_index::smallint,
-                              (case r.state when 'correct' then 1 when 'wrong' then 2 when 'unclear' then 3 else 0 end)::smallint as state
-                       from review_items r
-                       join label_space_classes c on c.label_space_id = {space} and c.wnid = r.wnid
-                       where r.image_id between {first.ToString(CultureInfo.InvariantCulture)} and {last.ToString(CultureInfo.InvariantCulture)}) decided
-                   where state > 0) to stdout (format binary)
-             """))
+        // The items in a pooled buffer: a zoo's quarter of a million (2 MB, grown once more past images * 4) went to fresh
+        // memory on every whole read, about 12 microseconds a page on this kind of machine (docs/operations.md).
+        var items = ArrayPool<(int, short, ItemState)>.Shared.Rent(Math.Max(1024, images * 5));
+        var count = 0;
+        try
         {
-            while (await reader.StartRowAsync() != -1)
+            var space = labelSpaceId.ToString(CultureInfo.InvariantCulture);
+            // The dataset's images by the range of their ids rather than a join with images (a third of the read at zoo
+            // scale): an item of another dataset's image inside the range is dropped below, as it has no position here.
+            long first = long.MaxValue, last = long.MinValue;
+            foreach (var imageId in positions.Keys) { first = Math.Min(first, imageId); last = Math.Max(last, imageId); }
+            if (positions.Count == 0) (first, last) = (0, -1);
+            // Decided items by their state's code rather than by state in (...): the planner estimates that at a third
+            // of the rows whatever the statistics say. Statistics taken while a rule left most items pending (a zoo's
+            // 210,000 decided items estimated at 1) made it a nested loop over the classes: 275-307 ms against 80-100.
+            await using (var reader = await connection.BeginBinaryExportAsync(
+                $"""
+                 copy (select image_id, class_index, state from (
+                           select r.image_id, c.class_index::smallint,
+                                  (case r.state when 'correct' then 1 when 'wrong' then 2 when 'unclear' then 3 else 0 end)::smallint as state
+                           from review_items r
+                           join label_space_classes c on c.label_space_id = {space} and c.wnid = r.wnid
+                           where r.image_id between {first.ToString(CultureInfo.InvariantCulture)} and {last.ToString(CultureInfo.InvariantCulture)}) decided
+                       where state > 0) to stdout (format binary)
+                 """))
             {
-                // The row's columns without an await each (a zoo's state is a quarter of a million rows; three awaits a
-                // row were a third of a full read).
-                var imageId = reader.Read<long>();
-                var cls = reader.Read<short>();
-                // The state as ItemState's value (the case above), not as text: no string per item.
-                var state = (ItemState)reader.Read<short>();
-                if (positions.TryGetValue(imageId, out var i)) items.Add((i, cls, state));
+                while (await reader.StartRowAsync() != -1)
+                {
+                    // The row's columns without an await each (a zoo's state is a quarter of a million rows; three
+                    // awaits a row were a third of a full read).
+                    var imageId = reader.Read<long>();
+                    var cls = reader.Read<short>();
+                    // The state as ItemState's value (the case above), not as text: no string per item.
+                    var state = (ItemState)reader.Read<short>();
+                    if (!positions.TryGetValue(imageId, out var i)) continue;
+                    if (count == items.Length)
+                    {
+                        var larger = ArrayPool<(int, short, ItemState)>.Shared.Rent(2 * items.Length);
+                        items.AsSpan(0, count).CopyTo(larger);
+                        ArrayPool<(int, short, ItemState)>.Shared.Return(items);
+                        items = larger;
+                    }
+                    items[count++] = (i, cls, state);
+                }
             }
+            var problematic = new bool[images];
+            foreach (var imageId in await connection.QueryAsync<long>(
+                "select s.image_id from image_states s join images i on i.id = s.image_id where i.dataset_id = @datasetId and s.problematic",
+                new { datasetId }))
+                if (positions.TryGetValue(imageId, out var i)) problematic[i] = true;
+            return LabelState.Build(images, problematic, new ArraySegment<(int, short, ItemState)>(items, 0, count));
         }
-        var problematic = new bool[images];
-        foreach (var imageId in await connection.QueryAsync<long>(
-            "select s.image_id from image_states s join images i on i.id = s.image_id where i.dataset_id = @datasetId and s.problematic",
-            new { datasetId }))
-            if (positions.TryGetValue(imageId, out var i)) problematic[i] = true;
-        return LabelState.Build(images, problematic, items);
+        finally { ArrayPool<(int, short, ItemState)>.Shared.Return(items); }
     }
 
     /// <summary>Beyond this many versions one whole read is cheaper than the items of each.</summary>
