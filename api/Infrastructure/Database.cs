@@ -49,10 +49,10 @@ public static class Database
     public const string Side = "side";
 
     /// <summary>
-    /// The key of a small pool that stays open, for reads of a whole label state (a zoo's is 90 MB of review_items). A
-    /// server process reaches each page of the shared buffers through its own page table: the first scan in a new one
-    /// took 195 ms against 83 ms in one that had scanned before (bench_zooboard, 1,000 models). Any connection of the
-    /// default pool may be new, and its idle ones close after 5 minutes.
+    /// The key of a small pool that stays open, for reads of a whole label state (a zoo's quarter of a million review
+    /// items). A server process reaches each page of the shared buffers through its own page table: the first scan in a
+    /// new one took 195 ms against 83 ms in one that had scanned before (bench_zooboard, 1,000 models). Any connection of
+    /// the default pool may be new, and its idle ones close after 5 minutes.
     /// </summary>
     public const string Scans = "scans";
 
