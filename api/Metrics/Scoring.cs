@@ -521,9 +521,14 @@ public sealed class SubsetTotals
     /// <summary>Whether the entry predicted every graded image of the subset.</summary>
     public bool Complete => Predicted == Images;
 
-    /// <summary>The sums of <paramref name="next"/>, which differs from this one's counts only on <paramref name="classes"/> (distinct).</summary>
+    /// <summary>
+    /// The sums of <paramref name="next"/>, which differs from this one's counts only on <paramref name="classes"/>
+    /// (distinct): this object itself when none of them is in the subset.
+    /// </summary>
     internal SubsetTotals Moved(ClassCounts previous, ClassCounts next, List<int> classes)
     {
+        // None of them in the subset: these sums are those of next too (and a board row built from them stays as it was).
+        if (!classes.Exists(c => _subset[c])) return this;
         var moved = new SubsetTotals(next, _subset, false)
         {
             Images = Images, Predicted = Predicted, Top1 = Top1, Top5 = Top5, Correct = Correct, Unclear = Unclear, Wrong = Wrong,

@@ -209,14 +209,14 @@ public static class Boards
         var hasReference = scored.Data.Images.HasReference;
         // The shifted row of each entry by slug (a zoo has 1,500 entries: no scan per row).
         var shiftedBySlug = shifted?.Entries.DistinctBy(s => s.Slug).ToDictionary(s => s.Slug);
-        // Rows are independent (the intervals dominate the cost): build them in parallel, in entry order. A row whose
-        // counts did not change since the last board of this query is taken as it was (a verdict changes few entries'
-        // counts; the others keep the same objects).
+        // Rows are independent: build them in parallel, in entry order. A row whose counts did not change since the
+        // last board of this query is taken as it was (a verdict changes few entries' counts; the others keep the same
+        // objects), and a row built again keeps the parts of its last version that the change left alone.
         var built = scored.Entries.AsParallel().AsOrdered().Select(e =>
         {
             var other = shiftedMask is null ? null : shiftedBySlug?.GetValueOrDefault(e.Slug);
             if (cache?.Get(e, other) is { } known) return known;
-            var fresh = BuildRow(scored, e, other, mask, shiftedMask, query, hasReference);
+            var fresh = BuildRow(scored, e, other, mask, shiftedMask, query, hasReference, cache?.Last(e.Slug));
             cache?.Set(fresh);
             return fresh;
         }).ToList();
@@ -300,22 +300,35 @@ public static class Boards
         return new RankingSensitivity(Rankings.Take(count).Select(d => d.Name).ToArray(), tau, values.Count);
     }
 
-    /// <summary>One entry's row before ranks and the fit: every metric on the board's subset and on each subset.</summary>
-    private static BuiltRow BuildRow(
-        ScoredDataset scored, ScoredEntry e, ScoredEntry? other, bool[] mask, bool[]? shiftedMask, BoardQuery query, bool hasReference)
+    /// <summary>
+    /// One entry's row before ranks and the fit: every metric on the board's subset and on each subset. Parts whose
+    /// counts equal those of <paramref name="last"/> (the entry's row in the last board of this query) are its objects:
+    /// a verdict moves the multi-label counts of one class, so the top-1, top-5 and ReaL scores and the subsets without
+    /// that class stay, with their intervals and their JSON (see BoardJson).
+    /// </summary>
+    private static BuiltRow BuildRow(ScoredDataset scored, ScoredEntry e, ScoredEntry? other, bool[] mask, bool[]? shiftedMask,
+        BoardQuery query, bool hasReference, BuiltRow? last)
     {
         var alpha = query.Alpha;
-        // Each subset's sums, kept with the counts (a recount after a verdict derives them; see ClassCounts.Totals).
+        // Each subset's sums, kept with the counts (a recount after a verdict derives them, and keeps the same object for
+        // a subset it did not change; see ClassCounts.Totals).
         var totals = scored.Data.Subsets.Select(s => e.Counts.Totals(s.Classes)).ToArray();
         var t = e.Counts.Totals(mask);
         var multiLabel = Scoring.MultiLabel(t, query.Definition, alpha);
+        var lastRow = last?.Row.K == e.K ? last.Row : null;
         var subsets = scored.Data.Subsets.Select((s, i) =>
         {
             var st = totals[i];
+            if (lastRow is not null && i < last!.Subsets.Length && ReferenceEquals(last.Subsets[i], st) && lastRow.Subsets[i].Subset == s.Name)
+                return lastRow.Subsets[i];
             var (value, interval, _) = Measure(query.Metric, st, query.Definition, alpha, e.K);
             return new SubsetResult(s.Name, value, value is null ? null : interval?.Lower, value is null ? null : interval?.Upper,
                 Complete(query.Metric, st));
         }).ToArray();
+        // The same counts give the same score (alpha is the same within a query's rows).
+        static Score Kept(Score? known, long correct, long total, Func<Proportion> score) =>
+            known is not null && known.Correct == correct && known.Total == total ? known : Score.From(score());
+        var result = MultiLabelResult.From(multiLabel);
         var value = query.Metric == "multilabel" ? multiLabel.Value : Measure(query.Metric, t, query.Definition, alpha, e.K).Value;
         ShiftResult? shift = null;
         if (other is not null && shiftedMask is not null)
@@ -342,20 +355,21 @@ public static class Boards
             Images = query.Metric == "real" ? t.RealScope : t.Images,
             Complete = Complete(query.Metric, t),
             Value = value,
-            Top1 = Score.From(Scoring.Top1(t, alpha)),
-            Top5 = e.K == 5 ? Score.From(Scoring.Top5(t, alpha)) : null,
-            MultiLabel = MultiLabelResult.From(multiLabel),
-            Strict = MultiLabelResult.From(Scoring.MultiLabel(t, MultiLabelDefinition.Strict, alpha)),
-            Lenient = MultiLabelResult.From(Scoring.MultiLabel(t, MultiLabelDefinition.Lenient, alpha)),
-            Real = hasReference ? Score.From(Scoring.Real(t, alpha)) : null,
-            RealTop5 = hasReference && e.K == 5 ? Score.From(Scoring.RealTop5(t, alpha)) : null,
+            Top1 = Kept(lastRow?.Top1, t.Top1, t.Predicted, () => Scoring.Top1(t, alpha)),
+            Top5 = e.K == 5 ? Kept(lastRow?.Top5, t.Top5, t.Predicted, () => Scoring.Top5(t, alpha)) : null,
+            MultiLabel = result,
+            // The board's definition is usually one of these two: the same numbers, one object.
+            Strict = query.Definition == MultiLabelDefinition.Strict ? result : MultiLabelResult.From(Scoring.MultiLabel(t, MultiLabelDefinition.Strict, alpha)),
+            Lenient = query.Definition == MultiLabelDefinition.Lenient ? result : MultiLabelResult.From(Scoring.MultiLabel(t, MultiLabelDefinition.Lenient, alpha)),
+            Real = hasReference ? Kept(lastRow?.Real, t.RealTop1, t.RealImages, () => Scoring.Real(t, alpha)) : null,
+            RealTop5 = hasReference && e.K == 5 ? Kept(lastRow?.RealTop5, t.RealTop5, t.RealImages, () => Scoring.RealTop5(t, alpha)) : null,
             Subsets = subsets,
             Shift = shift,
             Provisional = multiLabel.Provisional,
         };
         // The entry's value under each ranking the sensitivity table compares (complete entries only).
         var rankings = t.Complete ? Rankings.Select(r => r.Value(t)).ToArray() : null;
-        return new BuiltRow(RowSource.Of(e, other), e.Counts, row, rankings);
+        return new BuiltRow(RowSource.Of(e, other), e.Counts, row, rankings, totals);
     }
 
     /// <summary>
@@ -404,7 +418,8 @@ public static class Boards
 /// <summary>An entry's row as built from its counts (and those of its shifted row), before ranks and the fit.</summary>
 /// <param name="Rankings">Its value under each of the sensitivity table's rankings; null when it is not complete.</param>
 /// <param name="Source">What the row was built from besides its counts (no predictions: rows outlive replaced uploads).</param>
-public sealed record BuiltRow(RowSource Source, ClassCounts Counts, LeaderboardRow Row, double?[]? Rankings)
+/// <param name="Subsets">The sums each of its subsets' results was made from, in the dataset's order of subsets.</param>
+public sealed record BuiltRow(RowSource Source, ClassCounts Counts, LeaderboardRow Row, double?[]? Rankings, SubsetTotals[] Subsets)
 {
     private LeaderboardRow? _final;
 
@@ -430,11 +445,19 @@ public sealed record BuiltRow(RowSource Source, ClassCounts Counts, LeaderboardR
 public sealed class RowCache
 {
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<ClassCounts, BuiltRow> _rows = new();
+    // The row built last for each entry, whatever its counts: a row built again takes what did not change from it.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BuiltRow> _last = new();
 
     public BuiltRow? Get(ScoredEntry entry, ScoredEntry? other) =>
         _rows.TryGetValue(entry.Counts, out var row) && row.Source == RowSource.Of(entry, other) ? row : null;
 
-    public void Set(BuiltRow row) => _rows.AddOrUpdate(row.Counts, row);
+    public BuiltRow? Last(string slug) => _last.GetValueOrDefault(slug);
+
+    public void Set(BuiltRow row)
+    {
+        _rows.AddOrUpdate(row.Counts, row);
+        _last[row.Row.Slug] = row;
+    }
 }
 
 /// <summary>

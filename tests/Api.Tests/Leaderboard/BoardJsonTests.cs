@@ -11,8 +11,9 @@ using Xunit;
 namespace Relabel.Api.Tests.Leaderboard;
 
 /// <summary>
-/// The board's JSON as the API writes it (rows by generated code, each row written once and spliced into the frame) is
-/// the same bytes as the serializer writes the whole board with the API's options.
+/// The board's JSON as the API writes it (rows by generated code, each row written once and spliced into the frame, the
+/// parts a row shares with the entry's row before copied from it) is the same bytes as the serializer writes the whole
+/// board with the API's options.
 /// </summary>
 public sealed class BoardJsonTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
@@ -78,6 +79,23 @@ public sealed class BoardJsonTests(ApiFixture fixture) : IClassFixture<ApiFixtur
         // A second board sharing most row objects (their JSON is reused) and changing a few is written right too.
         var next = board with { Rows = rows.Select((r, i) => i % 9 == 0 ? r with { Value = 0.125, Rank = 99 } : r).Reverse().ToArray() };
         Assert.Equal(Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(next, options)), Encoding.UTF8.GetString(json.Serialize(next)));
+        // Rows built again keep some parts (their JSON is copied from the entry's row before, array elements too) and
+        // replace others; twice, so that a row copies from a row that was itself partly copied.
+        var current = next;
+        for (var round = 0; round < 2; round++)
+        {
+            current = current with
+            {
+                Rows = current.Rows.Select((r, i) => i % 2 == round ? r with
+                {
+                    Top1 = Score(random),
+                    Subsets = [r.Subsets[0], new SubsetResult("dogs", random.NextDouble(), 0.25, 0.75, true)],
+                    MultiLabel = r.Strict,
+                    Lenient = MultiLabel(random),
+                } : r with { Subsets = [new SubsetResult("all", 0.5, 0.25, 0.75, false), r.Subsets[1]] }).ToArray(),
+            };
+            Assert.Equal(Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(current, options)), Encoding.UTF8.GetString(json.Serialize(current)));
+        }
         // And a board without rows.
         var empty = board with { Rows = [] };
         Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(empty, options), json.Serialize(empty));
