@@ -54,13 +54,20 @@ public static class ClopperPearson
     /// Computes the neighbours of the intervals asked for until stopped (a background task; several may share the work): after a
     /// verdict, a zoo board's changed rows then take their new intervals from the memo instead of 20,000 Beta quantiles.
     /// </summary>
-    /// <param name="settle">How long to wait after the first neighbour of a burst: a board asks for thousands of
-    /// intervals at once, and the warm-up should not take a core from it while it is being built and sent.</param>
+    /// <param name="settle">How long no new neighbour must come before the warm-up starts: a board asks for thousands
+    /// of intervals at once, and the warm-up should not take a core from it while it is being built and sent; but the
+    /// next verdict may come soon after, and its board finds only the neighbours made by then.</param>
     public static async Task WarmNeighboursAsync(TimeSpan settle, CancellationToken stop)
     {
         while (await Neighbours.Reader.WaitToReadAsync(stop))
         {
-            await Task.Delay(settle, stop);
+            // Until the board that asked for them is done asking: its rows ask for intervals while it is built.
+            int waiting;
+            do
+            {
+                waiting = Neighbours.Reader.Count;
+                await Task.Delay(settle, stop);
+            } while (Neighbours.Reader.Count != waiting);
             while (Neighbours.Reader.TryRead(out var next))
                 if (Find(next) is null) Keep(next, new Known(Compute(next.X, next.N, next.Alpha), false));
         }

@@ -15,7 +15,10 @@ public sealed class IntervalWarmup(ILogger<IntervalWarmup> logger) : BackgroundS
         {
             // Off the start-up path: a hosted service's first await returns control to the host.
             await Task.Yield();
-            await ClopperPearson.WarmNeighboursAsync(TimeSpan.FromMilliseconds(200), stoppingToken);
+            // 20 ms after a board stops asking for intervals: once it is written and sent, and before a reviewer's next
+            // verdict (the zoo benchmark's come 10-20 ms apart; with 200 ms, most boards after a verdict computed a few
+            // hundred intervals themselves).
+            await ClopperPearson.WarmNeighboursAsync(TimeSpan.FromMilliseconds(20), stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         catch (Exception error)
