@@ -128,7 +128,7 @@ public static class LeaderboardApi
     /// <param name="fitOn">The entries the fit is made on: model (default: kind model) or non-human.</param>
     /// <param name="wait">Wait for the rank intervals and row tests when they are still computing (CSV always waits).</param>
     public static async Task<Results<FileContentHttpResult, ContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> Get(
-        HttpContext context, LeaderboardService service, string? dataset = null, string? subset = null, string? metric = null,
+        HttpContext context, LeaderboardService service, [FromKeyedServices(Database.Prepared)] NpgsqlDataSource prepared, string? dataset = null, string? subset = null, string? metric = null,
         string? average = null, string? unclear = null, double? alpha = null, long? version = null, string? format = null,
         string? imageSet = null, string? fit = null, string? fitOn = null, bool wait = false)
     {
@@ -148,13 +148,20 @@ public static class LeaderboardApi
                         "Boards at the default alpha and the current version are always served.");
         }
         var timing = new ServerTiming();
-        await using var connection = await service.Db.OpenConnectionAsync();
-        // The fast path: one query tells whether a board computed earlier still holds.
-        var fingerprint = dataset is null ? null : await LeaderboardService.FingerprintAsync(connection, dataset);
+        // The fast path: one query tells whether a board computed earlier still holds. Prepared: its primary-key reads
+        // take 0.3 ms, planning them took 1.2 (every cached board and 304 asks it).
+        string? fingerprint = null;
+        if (dataset is not null)
+        {
+            await using var quick = await prepared.OpenConnectionAsync();
+            fingerprint = await LeaderboardService.FingerprintAsync(quick, dataset);
+        }
         timing.Mark("fingerprint");
         var fastQuery = new BoardQuery(subset ?? "all", m, definition, a, version, imageSet, fit, fitOn);
         if (fingerprint is not null && service.Cached(fingerprint, fastQuery) is { } cached)
             return await AnswerAsync(context, cached, format, csv, wait, timing);
+
+        await using var connection = await service.Db.OpenConnectionAsync();
 
         var head = await HeadAsync(connection, service.Store, dataset);
         if (head is null) return Problems.NotFound(dataset is null ? "There is no dataset yet." : $"Dataset '{dataset}' does not exist.");
