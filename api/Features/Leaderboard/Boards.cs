@@ -319,15 +319,15 @@ public static class Boards
         var subsets = scored.Data.Subsets.Select((s, i) =>
         {
             var st = totals[i];
-            if (lastRow is not null && i < last!.Subsets.Length && ReferenceEquals(last.Subsets[i], st) && lastRow.Subsets[i].Subset == s.Name)
-                return lastRow.Subsets[i];
+            // The same sums object: made for the same subset's classes from the same counts (see ClassCounts.Totals).
+            if (lastRow is not null && i < last!.Subsets.Length && ReferenceEquals(last.Subsets[i], st)) return lastRow.Subsets[i];
             var (value, interval, _) = Measure(query.Metric, st, query.Definition, alpha, e.K);
             return new SubsetResult(s.Name, value, value is null ? null : interval?.Lower, value is null ? null : interval?.Upper,
                 Complete(query.Metric, st));
         }).ToArray();
         // The same counts give the same score (alpha is the same within a query's rows).
-        static Score Kept(Score? known, long correct, long total, Func<Proportion> score) =>
-            known is not null && known.Correct == correct && known.Total == total ? known : Score.From(score());
+        static Score Kept(Score? known, long correct, long total, Func<SubsetTotals, double, Proportion> score, SubsetTotals t, double alpha) =>
+            known is not null && known.Correct == correct && known.Total == total ? known : Score.From(score(t, alpha));
         var result = MultiLabelResult.From(multiLabel);
         var value = query.Metric == "multilabel" ? multiLabel.Value : Measure(query.Metric, t, query.Definition, alpha, e.K).Value;
         ShiftResult? shift = null;
@@ -355,14 +355,14 @@ public static class Boards
             Images = query.Metric == "real" ? t.RealScope : t.Images,
             Complete = Complete(query.Metric, t),
             Value = value,
-            Top1 = Kept(lastRow?.Top1, t.Top1, t.Predicted, () => Scoring.Top1(t, alpha)),
-            Top5 = e.K == 5 ? Kept(lastRow?.Top5, t.Top5, t.Predicted, () => Scoring.Top5(t, alpha)) : null,
+            Top1 = Kept(lastRow?.Top1, t.Top1, t.Predicted, Scoring.Top1, t, alpha),
+            Top5 = e.K == 5 ? Kept(lastRow?.Top5, t.Top5, t.Predicted, Scoring.Top5, t, alpha) : null,
             MultiLabel = result,
             // The board's definition is usually one of these two: the same numbers, one object.
             Strict = query.Definition == MultiLabelDefinition.Strict ? result : MultiLabelResult.From(Scoring.MultiLabel(t, MultiLabelDefinition.Strict, alpha)),
             Lenient = query.Definition == MultiLabelDefinition.Lenient ? result : MultiLabelResult.From(Scoring.MultiLabel(t, MultiLabelDefinition.Lenient, alpha)),
-            Real = hasReference ? Kept(lastRow?.Real, t.RealTop1, t.RealImages, () => Scoring.Real(t, alpha)) : null,
-            RealTop5 = hasReference && e.K == 5 ? Kept(lastRow?.RealTop5, t.RealTop5, t.RealImages, () => Scoring.RealTop5(t, alpha)) : null,
+            Real = hasReference ? Kept(lastRow?.Real, t.RealTop1, t.RealImages, Scoring.Real, t, alpha) : null,
+            RealTop5 = hasReference && e.K == 5 ? Kept(lastRow?.RealTop5, t.RealTop5, t.RealImages, Scoring.RealTop5, t, alpha) : null,
             Subsets = subsets,
             Shift = shift,
             Provisional = multiLabel.Provisional,
