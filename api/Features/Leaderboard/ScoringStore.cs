@@ -268,7 +268,7 @@ public sealed class ScoringStore(
         if (raw is null)
         {
             await using var scan = await scans.OpenConnectionAsync();
-            raw = await LabelReader.CurrentAsync(scan, head.Id, head.LabelSpaceId, data.Position, data.Images.Count);
+            raw = await LabelReader.CurrentAsync(scan, head.Id, data.ClassOf, data.Position, data.Images.Count);
         }
         var read = new ReadLabels(head.ImagesKey, head.ServerStarted, head.ConsensusRule, version, raw);
         // Two boards may read at once: the newer read of the same images, start and rule stays.
