@@ -354,6 +354,17 @@ public sealed class ClassCounts
         return copy;
     }
 
+    private ClassCounts(ClassCounts other)
+    {
+        Images = other.Images; Predicted = other.Predicted; Top1 = other.Top1; Top5 = other.Top5;
+        var classCount = other.Images.Length;
+        Correct = new(New(classCount)); Unclear = new(New(classCount)); Wrong = new(New(classCount)); Pending = new(New(classCount));
+        RealScope = other.RealScope; RealImages = other.RealImages; RealTop1 = other.RealTop1; RealTop5 = other.RealTop5;
+    }
+
+    /// <summary>Counts that share every count but the states' with these, whose states are zero, to be counted.</summary>
+    public ClassCounts WithNewStates() => new(this);
+
     /// <summary>
     /// A copy to change: the ReaL counts, which no verdict changes, are shared, and so are the image and top-1/top-5
     /// counts unless a problematic flag changes (a verdict moves only the states; a zoo copies this for most entries).
@@ -675,24 +686,24 @@ public static class Scoring
     public static ClassCounts Count(DatasetImages images, LabelState labels, RankedPredictions predictions, bool[]? scope = null)
     {
         var counts = new ClassCounts(images.ClassCount);
+        CountGraded(counts, images, labels.Problematic, predictions, scope);
+        CountStates(counts, images, labels, predictions, scope);
+        return counts;
+    }
+
+    /// <summary>The counts that the items' states do not decide: graded, predicted, top-1, top-5 and ReaL.</summary>
+    private static void CountGraded(ClassCounts counts, DatasetImages images, bool[] problematic, RankedPredictions predictions, bool[]? scope)
+    {
         var top1s = predictions.Top1s;
         var hits = predictions.HitsFor(images);
         ulong[] originalRanked = hits.OriginalRanked, referenceRanked = hits.ReferenceRanked;
         var original = images.OriginalClass;
-        var problematic = labels.Problematic;
-        var itemStart = labels.ItemStart;
-        var itemClass = labels.ItemClass;
-        var itemState = labels.ItemStates;
         var referenceStart = images.ReferenceStart;
         var referenceClass = images.ReferenceClass ?? [];
-        // Plain loops over arrays held in locals: this runs for every entry on every full recompute.
+        // Plain loops over arrays held in locals, and hits added as 0 or 1 (no branch on what a model predicted, which
+        // the processor cannot guess): this runs for every entry on every full recompute.
         int[] nImages = counts.Images, nPredicted = counts.Predicted, nTop1 = counts.Top1, nTop5 = counts.Top5,
-            nCorrect = counts.Correct.Whole!, nUnclear = counts.Unclear.Whole!, nWrong = counts.Wrong.Whole!, nPending = counts.Pending.Whole!,
             nRealScope = counts.RealScope, nRealImages = counts.RealImages, nRealTop1 = counts.RealTop1, nRealTop5 = counts.RealTop5;
-        // The four states' counts side by side, indexed by class and state, and the hits added as 0 or 1: no branch
-        // on what a model predicted, which the processor cannot guess (a third of a zoo's full recompute went there).
-        var states = ArrayPool<int>.Shared.Rent(images.ClassCount << 2);
-        Array.Clear(states, 0, images.ClassCount << 2);
         for (var i = 0; i < original.Length; i++)
         {
             if (scope is not null && !scope[i]) continue;
@@ -705,10 +716,6 @@ public static class Scoring
                     nPredicted[c]++;
                     nTop1[c] += top1 == c ? 1 : 0;
                     nTop5[c] += (int)(originalRanked[i >> 6] >> i) & 1;
-                    var state = ItemState.Pending;
-                    for (int j = itemStart[i], end = itemStart[i + 1]; j < end; j++)
-                        if (itemClass[j] == top1) { state = itemState[j]; break; }
-                    states[(c << 2) | (int)state]++;
                 }
             }
             if (referenceStart is null) continue;
@@ -722,6 +729,30 @@ public static class Scoring
             for (var j = from; j < to; j++)
                 if (referenceClass[j] == top1) { nRealTop1[c]++; break; }
         }
+    }
+
+    /// <summary>The multi-label counts: the state of each graded predicted image's top-1 item, into zeroed counts.</summary>
+    private static void CountStates(ClassCounts counts, DatasetImages images, LabelState labels, RankedPredictions predictions, bool[]? scope)
+    {
+        var top1s = predictions.Top1s;
+        var original = images.OriginalClass;
+        var problematic = labels.Problematic;
+        var itemStart = labels.ItemStart;
+        var itemClass = labels.ItemClass;
+        var itemState = labels.ItemStates;
+        // The four states' counts side by side, by class and state: no branch on the state.
+        var states = ArrayPool<int>.Shared.Rent(images.ClassCount << 2);
+        Array.Clear(states, 0, images.ClassCount << 2);
+        for (var i = 0; i < original.Length; i++)
+        {
+            int top1 = top1s[i];
+            if (top1 < 0 || problematic[i] || (scope is not null && !scope[i])) continue;
+            var state = ItemState.Pending;
+            for (int j = itemStart[i], end = itemStart[i + 1]; j < end; j++)
+                if (itemClass[j] == top1) { state = itemState[j]; break; }
+            states[(original[i] << 2) | (int)state]++;
+        }
+        int[] nCorrect = counts.Correct.Whole!, nUnclear = counts.Unclear.Whole!, nWrong = counts.Wrong.Whole!, nPending = counts.Pending.Whole!;
         for (var c = 0; c < images.ClassCount; c++)
         {
             nPending[c] = states[c << 2];
@@ -730,7 +761,6 @@ public static class Scoring
             nUnclear[c] = states[(c << 2) | (int)ItemState.Unclear];
         }
         ArrayPool<int>.Shared.Return(states);
-        return counts;
     }
 
     /// <summary>What image i (original class c, not problematic) adds to the counts that labels decide, times sign.</summary>
@@ -769,14 +799,21 @@ public static class Scoring
     public static ClassCounts Recount(ClassCounts previous, DatasetImages images, LabelState before, LabelState after,
         RankedPredictions predictions, int[] changed, bool[]? scope = null)
     {
+        var flags = changed.Any(i => (scope is null || scope[i]) && before.Problematic[i] != after.Problematic[i]);
         // Past a quarter of the images (a consensus-rule change moves nearly all) counting afresh is cheaper than
-        // taking each changed image out and in again; both give the same counts.
-        if (changed.Length > images.Count / 4) return Count(images, after, predictions, scope);
+        // taking each changed image out and in again; both give the same counts. Without a flag changed, only the
+        // states are counted again: the other counts stay (a rule change moves no prediction and no flag).
+        if (changed.Length > images.Count / 4)
+        {
+            if (flags) return Count(images, after, predictions, scope);
+            var recounted = previous.WithNewStates();
+            CountStates(recounted, images, after, predictions, scope);
+            return recounted;
+        }
         var top1s = predictions.Top1s;
         var hits = predictions.HitsFor(images);
         ClassCounts? counts = null;
         List<int>? classes = null;
-        var flags = changed.Any(i => (scope is null || scope[i]) && before.Problematic[i] != after.Problematic[i]);
         foreach (var i in changed)
         {
             if (scope is not null && !scope[i]) continue;

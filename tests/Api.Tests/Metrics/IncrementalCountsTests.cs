@@ -5,7 +5,8 @@ namespace Relabel.Api.Tests.Metrics;
 
 /// <summary>
 /// Counts carried from label state to label state by re-grading only the changed images equal a count over every image,
-/// after every step of a long random sequence (verdicts, reversals, items dropped back to pending, problematic flags).
+/// after every step of a long random sequence (verdicts, reversals, items dropped back to pending, problematic flags, and
+/// now and then a change of most states, as a consensus-rule change makes).
 /// </summary>
 public sealed class IncrementalCountsTests
 {
@@ -89,8 +90,18 @@ public sealed class IncrementalCountsTests
                     default: items[(i, cls)] = (ItemState)random.Next(1, 4); break;
                 }
             }
+            // Every 50th step moves more than a quarter of the images, as a consensus-rule change does: a recount then
+            // counts afresh, the states alone when no flag moved; every other such step also moves a flag.
+            var many = step % 50 == 49;
+            if (many)
+            {
+                foreach (var key in items.Keys.ToList()) if (random.Next(2) == 0) items[key] = (ItemState)random.Next(1, 4);
+                for (var i = 0; i < Images; i++) if (random.Next(2) == 0) items[(i, original[i])] = (ItemState)random.Next(1, 4);
+                if (step % 100 == 99) problematic[random.Next(Images)] ^= true;
+            }
             var next = Build();
             var changed = LabelState.ChangedImages(labels, next);
+            if (many) Assert.True(changed.Length > Images / 4, $"step {step} changed only {changed.Length} images");
             for (var e = 0; e < Entries; e++)
             {
                 foreach (var subset in subsets) counts[e].Totals(subset).Means(false);
