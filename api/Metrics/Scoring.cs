@@ -52,6 +52,23 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
         return ItemState.Pending;
     }
 
+    private sealed record OriginalStatesMemo(short[] Original, ItemState[] States);
+    private OriginalStatesMemo? _originalStates;
+
+    /// <summary>
+    /// The state of each image's item of its original class, found once per label state and images: most top-1
+    /// predictions are the original class, and a count of every entry looks them up here instead of searching the
+    /// image's items.
+    /// </summary>
+    public ItemState[] OriginalStates(short[] originalClass)
+    {
+        if (Volatile.Read(ref _originalStates) is { } known && ReferenceEquals(known.Original, originalClass)) return known.States;
+        var states = new ItemState[originalClass.Length];
+        for (var i = 0; i < states.Length; i++) states[i] = StateOf(i, originalClass[i]);
+        Volatile.Write(ref _originalStates, new OriginalStatesMemo(originalClass, states));
+        return states;
+    }
+
     /// <summary>
     /// The paper's rule as a dataset setting: an image whose original label reviewers decided wrong is problematic too.
     /// Affected counts the images it adds.
@@ -740,17 +757,23 @@ public static class Scoring
         var itemStart = labels.ItemStart;
         var itemClass = labels.ItemClass;
         var itemState = labels.ItemStates;
+        var originalStates = labels.OriginalStates(original);
         // The four states' counts side by side, by class and state: no branch on the state.
         var states = ArrayPool<int>.Shared.Rent(images.ClassCount << 2);
         Array.Clear(states, 0, images.ClassCount << 2);
         for (var i = 0; i < original.Length; i++)
         {
-            int top1 = top1s[i];
+            int top1 = top1s[i], c = original[i];
             if (top1 < 0 || problematic[i] || (scope is not null && !scope[i])) continue;
-            var state = ItemState.Pending;
-            for (int j = itemStart[i], end = itemStart[i + 1]; j < end; j++)
-                if (itemClass[j] == top1) { state = itemState[j]; break; }
-            states[(original[i] << 2) | (int)state]++;
+            ItemState state;
+            if (top1 == c) state = originalStates[i];
+            else
+            {
+                state = ItemState.Pending;
+                for (int j = itemStart[i], end = itemStart[i + 1]; j < end; j++)
+                    if (itemClass[j] == top1) { state = itemState[j]; break; }
+            }
+            states[(c << 2) | (int)state]++;
         }
         int[] nCorrect = counts.Correct.Whole!, nUnclear = counts.Unclear.Whole!, nWrong = counts.Wrong.Whole!, nPending = counts.Pending.Whole!;
         for (var c = 0; c < images.ClassCount; c++)
@@ -787,6 +810,14 @@ public static class Scoring
         }
     }
 
+    /// <summary>Whether an image of <paramref name="changed"/> in the scope has another problematic flag after than before.</summary>
+    public static bool FlagsChanged(LabelState before, LabelState after, int[] changed, bool[]? scope)
+    {
+        foreach (var i in changed)
+            if ((scope is null || scope[i]) && before.Problematic[i] != after.Problematic[i]) return true;
+        return false;
+    }
+
     /// <summary>How many changed classes a recount derives the sums of (see <see cref="ClassCounts.DeriveTotals"/>).</summary>
     private const int MaxDerived = 64;
 
@@ -796,16 +827,18 @@ public static class Scoring
     /// An entry whose top-1 meets none of the changes gets <paramref name="previous"/> itself back. Equal to
     /// <see cref="Count"/> under after, exactly: counts are sums over images.
     /// </summary>
+    /// <param name="flags">Whether a problematic flag of the scope changed (<see cref="FlagsChanged"/>), when known:
+    /// every entry recounted between the same two states shares it (a rule change changes most images).</param>
     public static ClassCounts Recount(ClassCounts previous, DatasetImages images, LabelState before, LabelState after,
-        RankedPredictions predictions, int[] changed, bool[]? scope = null)
+        RankedPredictions predictions, int[] changed, bool[]? scope = null, bool? flags = null)
     {
-        var flags = changed.Any(i => (scope is null || scope[i]) && before.Problematic[i] != after.Problematic[i]);
+        flags ??= FlagsChanged(before, after, changed, scope);
         // Past a quarter of the images (a consensus-rule change moves nearly all) counting afresh is cheaper than
         // taking each changed image out and in again; both give the same counts. Without a flag changed, only the
         // states are counted again: the other counts stay (a rule change moves no prediction and no flag).
         if (changed.Length > images.Count / 4)
         {
-            if (flags) return Count(images, after, predictions, scope);
+            if (flags.Value) return Count(images, after, predictions, scope);
             var recounted = previous.WithNewStates();
             CountStates(recounted, images, after, predictions, scope);
             return recounted;
@@ -820,7 +853,7 @@ public static class Scoring
             var top1 = top1s[i];
             bool wasGraded = !before.Problematic[i], isGraded = !after.Problematic[i];
             if (wasGraded == isGraded && (!isGraded || top1 < 0 || before.StateOf(i, top1) == after.StateOf(i, top1))) continue;
-            counts ??= previous.CopyForLabels(flags);
+            counts ??= previous.CopyForLabels(flags.Value);
             var c = images.OriginalClass[i];
             // The classes changed, while few (past MaxDerived the sums are made afresh when asked for).
             classes ??= [];

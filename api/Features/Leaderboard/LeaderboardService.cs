@@ -213,7 +213,10 @@ public sealed class LeaderboardService(
         timing?.Mark("predictions");
         // Counting is independent per entry: spread it over the cores.
         var entryCounts = new ClassCounts[entries.Length];
-        Parallel.For(0, entries.Length, i => entryCounts[i] = counter.Get("u" + entries[i].UploadId, predictions[i]));
+        counter.FindChanges();
+        // One thread per core: the pool may hold more (it had added some while they waited), and they only shared them.
+        Parallel.For(0, entries.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            i => entryCounts[i] = counter.Get("u" + entries[i].UploadId, predictions[i]));
         var scored = entries.Select((entry, i) => new ScoredEntry(
             entry, entry.Slug, entry.DisplayName, entry.Kind, entry.K, predictions[i], entryCounts[i])).ToList();
         AddMajority(scored, data, counter, HumanMajority, "Human majority vote", e => e.Kind == "human");
@@ -238,12 +241,28 @@ public sealed class LeaderboardService(
     /// </summary>
     private sealed class Counter(DatasetData data, LabelState labels, ConcurrentDictionary<string, ClassCounts> counts, ImageScope scope, CountedLabels? basis)
     {
-        private readonly Lazy<int[]> _changed = new(() => labels.ChangedSince(basis!.Labels) ?? LabelState.ChangedImages(basis.Labels, labels));
+        // The images that changed, and whether a flag among them did: the same for every entry (after a rule change,
+        // the flags were a pass over most images that each entry made again).
+        private readonly Lazy<(int[] Images, bool Flags)> _changed = new(() =>
+        {
+            var images = labels.ChangedSince(basis!.Labels) ?? LabelState.ChangedImages(basis.Labels, labels);
+            return (images, Scoring.FlagsChanged(basis.Labels, labels, images, scope.Mask));
+        });
+
+        /// <summary>
+        /// Finds the changed images before the entries are counted in parallel: found by the first entry, it held the
+        /// others' threads waiting, and the thread pool added threads (7 to 27 took part in one count) that then shared
+        /// the two cores.
+        /// </summary>
+        public void FindChanges()
+        {
+            if (basis is not null) _ = _changed.Value;
+        }
 
         public ClassCounts Get(string entryKey, RankedPredictions predictions) =>
             counts.GetOrAdd(entryKey + ":scope:" + scope.Key, key =>
                 basis is not null && basis.Counts.TryGetValue(key, out var previous)
-                    ? Scoring.Recount(previous, data.Images, basis.Labels, labels, predictions, _changed.Value, scope.Mask)
+                    ? Scoring.Recount(previous, data.Images, basis.Labels, labels, predictions, _changed.Value.Images, scope.Mask, _changed.Value.Flags)
                     : Scoring.Count(data.Images, labels, predictions, scope.Mask));
     }
 
