@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Globalization;
 using System.Buffers.Binary;
+using System.Globalization;
 using Dapper;
 using Npgsql;
 using Relabel.Api.Metrics;
@@ -114,7 +114,7 @@ public static class LabelReader
                 if (stateLength < 1) throw new InvalidDataException("The label read has an empty state.");
                 if (row.Length < 22 + wnidLength + stateLength) break;
                 at += 22 + wnidLength + stateLength;
-                // Wnids are ASCII: a byte is a char.
+                // Wnids are n and 8 digits (synsets' check): a byte is a char, and 16 bytes are more than enough.
                 for (var k = 0; k < wnidLength; k++) name[k] = (char)row[18 + k];
                 // The query reads decided items only: correct, wrong or unclear.
                 var state = row[22 + wnidLength] switch { (byte)'c' => ItemState.Correct, (byte)'w' => ItemState.Wrong, _ => ItemState.Unclear };
