@@ -76,10 +76,12 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
     public LabelState WithWrongOriginalsProblematic(short[] originalClass, out int affected)
     {
         var problematic = (bool[])Problematic.Clone();
+        var original = OriginalStates(originalClass);
         affected = 0;
         for (var i = 0; i < problematic.Length; i++)
-            if (!problematic[i] && StateOf(i, originalClass[i]) == ItemState.Wrong) { problematic[i] = true; affected++; }
-        return new LabelState(problematic, ItemStart, ItemClass, ItemStates) { WrongOriginals = affected };
+            if (!problematic[i] && original[i] == ItemState.Wrong) { problematic[i] = true; affected++; }
+        // The same items: the same original-class states.
+        return new LabelState(problematic, ItemStart, ItemClass, ItemStates) { WrongOriginals = affected, _originalStates = _originalStates };
     }
 
     /// <summary>
@@ -694,7 +696,8 @@ public sealed record MultiLabelScore(
 public static class Scoring
 {
     /// <summary>
-    /// One pass over the images of the scope (all images when <paramref name="scope"/> is null). For image i with
+    /// Two passes over the images of the scope (all images when <paramref name="scope"/> is null): the counts the states
+    /// do not decide, then the states (a recount after a rule change makes only the second). For image i with
     /// original class c and top-1 prediction p, when i is not problematic: top-1 is right when p = c; top-5 when c is
     /// among the first five (counted only when K = 5); multi-label takes the state of the item (i, p). ReaL (images whose
     /// reference set is not empty, problematic or not, as ReaL defines it) is right when p is in the set, top-5 when any
