@@ -221,6 +221,7 @@ public static class LeaderboardApi
         timing.Mark("answer");
         context.Response.Headers["Server-Timing"] = timing.Header();
         if (gzip) context.Response.Headers.ContentEncoding = "gzip";
+        else if (acceptsGzip) context.Response.OnCompleted(() => { latest.StartGzip(); return Task.CompletedTask; });
         return TypedResults.Bytes(body, "application/json");
     }
 

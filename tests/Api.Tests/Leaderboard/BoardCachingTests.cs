@@ -49,8 +49,8 @@ public sealed class BoardCachingTests(ApiFixture fixture) : IClassFixture<ApiFix
         Assert.Equal(HttpStatusCode.NotModified, (await GetAsync(client, url, $"\"other\", W/{tag.Tag}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, url, "\"other\"")).StatusCode);
 
-        // The gzipped representation has a tag of its own. It is made beside the first answers, which get the JSON
-        // meanwhile; it follows within moments, and inflates to the JSON.
+        // The gzipped representation has a tag of its own. A plain answer to a client that accepts gzip starts it once
+        // sent (the first answers get the JSON meanwhile); it follows within moments, and inflates to the JSON.
         var body = await first.Content.ReadAsByteArrayAsync();
         HttpResponseMessage zipped;
         var deadline = DateTime.UtcNow.AddSeconds(10);
