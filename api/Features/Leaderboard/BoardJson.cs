@@ -86,6 +86,7 @@ public sealed class BoardJson
         var parts = _parts.Value!;
         parts.Previous = _last.TryGetValue(row.Slug, out var last) && _rowJson.TryGetValue(last, out var known) ? known : null;
         parts.Written.Clear();
+        parts.Buffer = buffer;
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
         JsonSerializer.Serialize(writer, row, _row);
@@ -114,16 +115,26 @@ internal sealed record RowJson(byte[] Json, RowPart[] Parts)
 
 internal readonly record struct RowPart(object Value, int Start, int Length);
 
-/// <summary>The row a thread is writing: the parts written so far, and the entry's row written before.</summary>
+/// <summary>The row a thread is writing: the parts written so far, where, and the entry's row written before.</summary>
 internal sealed class RowParts
 {
     public RowJson? Previous;
     public readonly List<RowPart> Written = new(16);
+    public ArrayBufferWriter<byte>? Buffer;
+
+    /// <summary>This part object, if the row holds it twice and wrote it already (the board's definition's result is
+    /// its strict or lenient one too).</summary>
+    public RowPart? Earlier(object part)
+    {
+        foreach (var p in Written)
+            if (ReferenceEquals(p.Value, part)) return p;
+        return null;
+    }
 }
 
 /// <summary>
 /// Writes a part of a row (a score, a subset's result) as the serializer writes it, or copies its JSON from the entry's
-/// row written before when it is the same object there; and notes where it stands in the row.
+/// row written before, or from earlier in this row, when it is the same object there; and notes where it stands in the row.
 /// </summary>
 internal sealed class PartJson<T>(JsonTypeInfo<T> plain, ThreadLocal<RowParts> rows) : JsonConverter<T> where T : class
 {
@@ -136,6 +147,16 @@ internal sealed class PartJson<T>(JsonTypeInfo<T> plain, ThreadLocal<RowParts> r
         var start = writer.BytesCommitted + writer.BytesPending;
         var known = row.Previous is { } previous ? previous.Find(value) : default;
         if (!known.IsEmpty) writer.WriteRawValue(known, skipInputValidation: true);
+        else if (row.Earlier(value) is { } earlier)
+        {
+            // Its bytes are in the row's buffer once the writer flushes; copied out, since writing may move them.
+            writer.Flush();
+            var bytes = row.Buffer!.WrittenSpan.Slice(earlier.Start, earlier.Length);
+            if (bytes[0] == ',') bytes = bytes[1..];
+            Span<byte> copy = bytes.Length <= 1024 ? stackalloc byte[bytes.Length] : new byte[bytes.Length];
+            bytes.CopyTo(copy);
+            writer.WriteRawValue(copy, skipInputValidation: true);
+        }
         else JsonSerializer.Serialize(writer, value, plain);
         row.Written.Add(new RowPart(value, (int)start, (int)(writer.BytesCommitted + writer.BytesPending - start)));
     }

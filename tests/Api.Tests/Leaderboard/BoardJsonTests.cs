@@ -96,6 +96,18 @@ public sealed class BoardJsonTests(ApiFixture fixture) : IClassFixture<ApiFixtur
             };
             Assert.Equal(Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(current, options)), Encoding.UTF8.GetString(json.Serialize(current)));
         }
+        // A row that holds a new part twice (the board's definition's result is its strict one too; a subset listed twice)
+        // writes it once and copies it, an array element without its comma.
+        current = current with
+        {
+            Rows = current.Rows.Select((r, i) =>
+            {
+                var result = MultiLabel(random);
+                var subset = new SubsetResult("dogs", random.NextDouble(), 0.125, 0.875, i % 2 == 0);
+                return i % 3 == 0 ? r with { MultiLabel = result, Strict = result, Subsets = [r.Subsets[0], subset, subset] } : r;
+            }).ToArray(),
+        };
+        Assert.Equal(Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(current, options)), Encoding.UTF8.GetString(json.Serialize(current)));
         // And a board without rows.
         var empty = board with { Rows = [] };
         Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(empty, options), json.Serialize(empty));
