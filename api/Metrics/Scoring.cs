@@ -174,11 +174,10 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
     /// <summary>How many images are problematic only because their original label was decided wrong.</summary>
     public int WrongOriginals { get; private init; }
 
-    /// <summary>Builds the compressed rows from (image position, class, state) triples in any order.</summary>
-    public static LabelState Build(int imageCount, bool[] problematic, IReadOnlyList<(int Image, short Class, ItemState State)> items) =>
-        Build(imageCount, problematic, items.ToArray().AsSpan());
-
-    /// <summary>The same from a span: a zoo's whole read is a quarter of a million items, enumerated twice.</summary>
+    /// <summary>
+    /// Builds the compressed rows from (image position, class, state) triples in any order (a span: a zoo's whole read
+    /// is a quarter of a million items, in a pooled buffer, enumerated twice).
+    /// </summary>
     public static LabelState Build(int imageCount, bool[] problematic, ReadOnlySpan<(int Image, short Class, ItemState State)> items)
     {
         var start = new int[imageCount + 1];
@@ -781,7 +780,7 @@ public static class Scoring
         int[] nCorrect = counts.Correct.Whole!, nUnclear = counts.Unclear.Whole!, nWrong = counts.Wrong.Whole!, nPending = counts.Pending.Whole!;
         for (var c = 0; c < images.ClassCount; c++)
         {
-            nPending[c] = states[c << 2];
+            nPending[c] = states[(c << 2) | (int)ItemState.Pending];
             nCorrect[c] = states[(c << 2) | (int)ItemState.Correct];
             nWrong[c] = states[(c << 2) | (int)ItemState.Wrong];
             nUnclear[c] = states[(c << 2) | (int)ItemState.Unclear];

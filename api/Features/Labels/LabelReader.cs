@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Dapper;
 using Npgsql;
 using Relabel.Api.Metrics;
@@ -224,7 +225,7 @@ public static class LabelReader
             """,
             new { datasetId, version }))
             if (positions.TryGetValue(imageId, out var i)) problematic[i] = true;
-        return LabelState.Build(images, problematic, items);
+        return LabelState.Build(images, problematic, CollectionsMarshal.AsSpan(items));
     }
 
     private static ItemState Parse(string state) => state switch

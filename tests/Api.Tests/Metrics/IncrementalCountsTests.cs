@@ -66,7 +66,7 @@ public sealed class IncrementalCountsTests
         var problematic = new bool[Images];
         LabelState Build()
         {
-            var list = items.Select(p => (p.Key.Image, p.Key.Class, p.Value)).OrderBy(_ => random.Next()).ToList();
+            var list = items.Select(p => (p.Key.Image, p.Key.Class, p.Value)).OrderBy(_ => random.Next()).ToArray();
             return LabelState.Build(Images, (bool[])problematic.Clone(), list);
         }
 
@@ -146,7 +146,7 @@ public sealed class IncrementalCountsTests
         var items = new Dictionary<(int Image, short Class), ItemState>();
         var problematic = new bool[Images];
         for (var n = 0; n < 900; n++) items[(random.Next(Images), (short)random.Next(Classes))] = (ItemState)random.Next(1, 4);
-        LabelState Build() => LabelState.Build(Images, (bool[])problematic.Clone(), items.Select(p => (p.Key.Image, p.Key.Class, p.Value)).ToList());
+        LabelState Build() => LabelState.Build(Images, (bool[])problematic.Clone(), items.Select(p => (p.Key.Image, p.Key.Class, p.Value)).ToArray());
         var state = Build();
         for (var step = 0; step < 200; step++)
         {

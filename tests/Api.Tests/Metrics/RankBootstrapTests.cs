@@ -22,7 +22,7 @@ public sealed class RankBootstrapTests
             }
             return p;
         }).ToList();
-        var labels = LabelState.Build(n, new bool[n], items);
+        var labels = LabelState.Build(n, new bool[n], items.ToArray());
         return CorrectnessMatrix.Build(images, labels, predictions, null, Enumerable.Repeat(true, classes).ToArray(),
             GradedMetric.MultiLabel, false, aligned);
     }

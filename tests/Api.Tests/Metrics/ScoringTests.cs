@@ -31,7 +31,7 @@ public sealed class ScoringTests
     private static (DatasetImages, LabelState, RankedPredictions) Build(Image[] images)
     {
         var data = new DatasetImages(3, images.Select(i => i.Original).ToArray());
-        var items = images.SelectMany((image, i) => image.Items.Select(item => (i, item.Class, item.State))).ToList();
+        var items = images.SelectMany((image, i) => image.Items.Select(item => (i, item.Class, item.State))).ToArray();
         var labels = LabelState.Build(images.Length, images.Select(i => i.Problematic).ToArray(), items);
         var predictions = RankedPredictions.Empty(images.Length, 1);
         for (var i = 0; i < images.Length; i++) predictions.Set(i, [images[i].Top1]);
