@@ -503,19 +503,22 @@ public sealed class SharedCounts
 /// </summary>
 public sealed class SubsetTotals
 {
-    private readonly ClassCounts _counts;
+    // The state counts the per-class means are made from; not the ClassCounts that hold them: sums a verdict left alone
+    // are kept by the next counts (Moved), and through their counts each would keep every earlier recount alive, with
+    // the board rows built from them.
+    private readonly SharedCounts _correct, _unclear, _wrong, _pending;
     private readonly bool[] _subset;
     private PerClassMeans[]? _means;
 
     private SubsetTotals(ClassCounts counts, bool[] subset, bool _)
     {
-        _counts = counts;
+        (_correct, _unclear, _wrong, _pending) = (counts.Correct, counts.Unclear, counts.Wrong, counts.Pending);
         _subset = subset;
     }
 
     public SubsetTotals(ClassCounts counts, bool[] subset)
     {
-        _counts = counts;
+        (_correct, _unclear, _wrong, _pending) = (counts.Correct, counts.Unclear, counts.Wrong, counts.Pending);
         _subset = subset;
         int[] images = counts.Images, predicted = counts.Predicted, top1 = counts.Top1, top5 = counts.Top5,
             realScope = counts.RealScope, realImages = counts.RealImages, realTop1 = counts.RealTop1, realTop5 = counts.RealTop5;
@@ -562,7 +565,9 @@ public sealed class SubsetTotals
     internal SubsetTotals Moved(ClassCounts previous, ClassCounts next, List<int> classes)
     {
         // None of them in the subset: these sums are those of next too (and a board row built from them stays as it was).
-        if (!classes.Exists(c => _subset[c])) return this;
+        var touched = false;
+        foreach (var c in classes) touched |= _subset[c];
+        if (!touched) return this;
         var moved = new SubsetTotals(next, _subset, false)
         {
             Images = Images, Predicted = Predicted, Top1 = Top1, Top5 = Top5, Correct = Correct, Unclear = Unclear, Wrong = Wrong,
@@ -605,7 +610,7 @@ public sealed class SubsetTotals
     {
         // Chunk by chunk (see SharedCounts), then the chunks' sums in order: a recount recomputes only the chunks of the
         // classes it changed (Moved), and the sums come out the same as here, bit for bit.
-        var chunks = _chunkMeans ??= Enumerable.Range(0, _counts.Correct.Chunks).Select(ChunkMeansOf).ToArray();
+        var chunks = _chunkMeans ??= Enumerable.Range(0, _correct.Chunks).Select(ChunkMeansOf).ToArray();
         double strictValue = 0, strictUpper = 0, strictDecided = 0, lenientValue = 0, lenientUpper = 0, lenientDecided = 0;
         int valueClasses = 0, decidedClasses = 0;
         foreach (var m in chunks)
@@ -626,8 +631,7 @@ public sealed class SubsetTotals
     {
         double strictValue = 0, strictUpper = 0, strictDecided = 0, lenientValue = 0, lenientUpper = 0, lenientDecided = 0;
         int valueClasses = 0, decidedClasses = 0;
-        ReadOnlySpan<int> corrects = _counts.Correct.Chunk(k), unclears = _counts.Unclear.Chunk(k), wrongs = _counts.Wrong.Chunk(k),
-            pendings = _counts.Pending.Chunk(k);
+        ReadOnlySpan<int> corrects = _correct.Chunk(k), unclears = _unclear.Chunk(k), wrongs = _wrong.Chunk(k), pendings = _pending.Chunk(k);
         var at = k * SharedCounts.ChunkSize;
         for (var j = 0; j < corrects.Length; j++)
         {
