@@ -68,9 +68,17 @@ public sealed class CachedBoard
     /// </summary>
     public void StartGzip() => LazyInitializer.EnsureInitialized(ref _gzip, () => Task.Run(() =>
     {
-        using var output = new MemoryStream();
-        using (var zip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest)) zip.Write(Json);
-        return output.ToArray();
+        // Into a pooled buffer as large as the JSON (deflate at worst adds a few bytes per block), then copied out at its
+        // length: a growing stream made four large arrays per zoo board (2.4 MB), and large arrays bring on full collections.
+        var json = Json;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(json.Length + json.Length / 100 + 1024);
+        try
+        {
+            var output = new MemoryStream(buffer);
+            using (var zip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)) zip.Write(json);
+            return buffer.AsSpan(0, (int)output.Position).ToArray();
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }));
 
     private string? _tag;
