@@ -12,7 +12,7 @@ namespace Relabel.Bench;
 /// The live board at zoo scale: 50,000 ILSVRC-2012 validation images with imported multi-labels, 1,000 top-5 models
 /// uploaded through the API (four at a time, as a lab's scripts would), then the first board GET after one verdict (an
 /// admin's adjudication through the API), a full recompute (the board after a consensus-rule change: the whole label state
-/// read, every entry re-graded), the cached GET and the conditional GET (304), and the API's memory. The full recompute (after a consensus-rule change) is
+/// read, every entry re-graded), the cached GET and the conditional GET (304), and the API's memory, then again after a reviewer's session of 300 more verdicts. The full recompute (after a consensus-rule change) is
 /// measured at 100 models too. The reference, in the same run: GET /api/health, which does no work. RELABEL_BENCH_ZOO_MODELS sets
 /// the number of models (default 1,000).
 /// </summary>
@@ -163,6 +163,19 @@ public sealed class ZooBoardBenchmark : IBenchmark, ILongBenchmark
         var (rss, peak) = context.Memory();
         BenchContext.Report($"api_rss_mb_at_{models}_models", rss, "F0");
         BenchContext.Report($"api_peak_rss_mb_at_{models}_models", peak, "F0");
+
+        // A reviewer's session: 300 more verdicts, each followed by the board, then the memory again. What a verdict
+        // leaves behind must be freed by the next ones (until stop 32 the counts of every earlier recount stayed
+        // reachable, with their rows and JSON: about 3 MB per verdict at 1,000 models).
+        const int session = 300;
+        for (var v = 0; v < session; v++)
+        {
+            await VerdictAsync();
+            await TimeAsync(client, url, ct);
+        }
+        (rss, peak) = context.Memory();
+        BenchContext.Report($"api_rss_mb_after_{session}_verdicts", rss, "F0");
+        BenchContext.Report($"api_peak_rss_mb_after_{session}_verdicts", peak, "F0");
     }
 
     /// <summary>A top-5 upload of every image, JSON with class indices: the top-1 right at 55-90%, else a confusion.</summary>
