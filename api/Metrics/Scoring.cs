@@ -130,6 +130,16 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
             }
             if (state == ItemState.Pending) row.Remove(cls); else row[cls] = state;
         }
+        // Usually no item comes or goes (a verdict on an item the image lists): every item stays where it stands, so the
+        // starts and classes are this state's (never changed once made) and only the states are copied: a zoo's three
+        // arrays were 0.8 MB of large objects per verdict, and large objects bring on full collections.
+        if (byImage.All(r => HasSameItems(r.Key, r.Value)))
+        {
+            var kept = (ItemState[])ItemStates.Clone();
+            foreach (var (image, row) in byImage)
+                for (var j = ItemStart[image]; j < ItemStart[image + 1]; j++) kept[j] = row[ItemClass[j]];
+            return new LabelState(problematic, ItemStart, ItemClass, kept) { Parent = changes };
+        }
         var count = ItemClass.Length + byImage.Sum(r => r.Value.Count - (ItemStart[r.Key + 1] - ItemStart[r.Key]));
         var start = new int[ItemStart.Length];
         var classes = new short[count];
@@ -157,6 +167,15 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
         Block(next, problematic.Length);
         start[problematic.Length] = n;
         return new LabelState(problematic, start, classes, states) { Parent = changes };
+    }
+
+    /// <summary>Whether an image's items, as changed, are of the classes it lists now: the same count, each one there.</summary>
+    private bool HasSameItems(int image, Dictionary<short, ItemState> row)
+    {
+        if (row.Count != ItemStart[image + 1] - ItemStart[image]) return false;
+        for (var j = ItemStart[image]; j < ItemStart[image + 1]; j++)
+            if (!row.ContainsKey(ItemClass[j])) return false;
+        return true;
     }
 
     /// <summary>The state this one was made from by <see cref="With"/>, held weakly, and the images it was given.</summary>

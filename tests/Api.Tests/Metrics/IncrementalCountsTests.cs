@@ -150,10 +150,21 @@ public sealed class IncrementalCountsTests
         var state = Build();
         for (var step = 0; step < 200; step++)
         {
-            // A few items set, removed (pending) or added, sometimes on the first or last image, and a flag now and then.
+            // A few items set, removed (pending) or added, sometimes on the first or last image, and a flag now and then;
+            // every other step only sets the states of items the images list (a verdict's usual change: then the new
+            // state shares the items' places and classes with the one before).
             var changes = new List<(int, short, ItemState)>();
             var flags = new List<(int, bool)>();
-            for (var n = random.Next(0, 4); n > 0; n--)
+            var before = items.ToDictionary();
+            var statesOnly = step % 2 == 0;
+            for (var n = random.Next(1, 4); statesOnly && n > 0; n--)
+            {
+                var (i, cls) = items.Keys.ElementAt(random.Next(items.Count));
+                var to = (ItemState)random.Next(1, 4);
+                changes.Add((i, cls, to));
+                items[(i, cls)] = to;
+            }
+            for (var n = random.Next(0, 4); !statesOnly && n > 0; n--)
             {
                 var i = random.Next(8) switch { 0 => 0, 1 => Images - 1, _ => random.Next(Images) };
                 var cls = (short)random.Next(Classes);
@@ -174,6 +185,16 @@ public sealed class IncrementalCountsTests
                 for (short c = 0; c < Classes; c++)
                     Assert.True(built.StateOf(i, c) == next.StateOf(i, c), $"step {step}: image {i}, class {c}");
             Assert.Equal(built.ItemClass.Length, next.ItemClass.Length);
+            if (statesOnly)
+            {
+                Assert.Same(state.ItemStart, next.ItemStart);
+                Assert.Same(state.ItemClass, next.ItemClass);
+                Assert.NotSame(state.ItemStates, next.ItemStates);
+            }
+            // The state it was made from stays as it was.
+            for (var i = 0; i < Images; i++)
+                for (short c = 0; c < Classes; c++)
+                    Assert.True(before.GetValueOrDefault((i, c), ItemState.Pending) == state.StateOf(i, c), $"step {step}: image {i}, class {c} before");
             // The images given cover every image that changed, and only a state made from this one names them.
             var given = next.ChangedSince(state)!;
             Assert.Subset(given.ToHashSet(), LabelState.ChangedImages(state, next).ToHashSet());
