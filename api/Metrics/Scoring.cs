@@ -131,9 +131,9 @@ public sealed class LabelState(bool[] problematic, int[] itemStart, short[] item
             if (state == ItemState.Pending) row.Remove(cls); else row[cls] = state;
         }
         // When no item comes or goes (a verdict that changes a decided item, as an adjudication does; a first decision
-        // adds one), every item stays where it stands, so the
-        // starts and classes are this state's (never changed once made) and only the states are copied: a zoo's three
-        // arrays were 0.8 MB of large objects per verdict, and large objects bring on full collections.
+        // adds one), every item stays where it stands: the starts and classes are this state's (never changed once
+        // made) and only the states are copied. A zoo's three arrays are 0.8 MB of large objects, which bring on full
+        // collections.
         if (byImage.All(r => HasSameItems(r.Key, r.Value)))
         {
             var kept = (ItemState[])ItemStates.Clone();
