@@ -536,10 +536,8 @@ public sealed class SubsetTotals
         _subset = subset;
     }
 
-    public SubsetTotals(ClassCounts counts, bool[] subset)
+    public SubsetTotals(ClassCounts counts, bool[] subset) : this(counts, subset, false)
     {
-        (_correct, _unclear, _wrong, _pending) = (counts.Correct, counts.Unclear, counts.Wrong, counts.Pending);
-        _subset = subset;
         int[] images = counts.Images, predicted = counts.Predicted, top1 = counts.Top1, top5 = counts.Top5,
             realScope = counts.RealScope, realImages = counts.RealImages, realTop1 = counts.RealTop1, realTop5 = counts.RealTop5;
         for (var c = 0; c < images.Length; c++)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -105,15 +106,19 @@ public sealed class BoardJson
 internal sealed record RowJson(byte[] Json, RowPart[] Parts)
 {
     /// <summary>The JSON of this part object in this row, if it is one of its parts.</summary>
-    public ReadOnlySpan<byte> Find(object part)
-    {
-        foreach (var p in Parts)
-            if (ReferenceEquals(p.Value, part)) return Json.AsSpan(p.Start, p.Length);
-        return default;
-    }
+    public ReadOnlySpan<byte> Find(object part) => RowPart.Of(Parts, part) is { } p ? Json.AsSpan(p.Start, p.Length) : default;
 }
 
-internal readonly record struct RowPart(object Value, int Start, int Length);
+internal readonly record struct RowPart(object Value, int Start, int Length)
+{
+    /// <summary>Where this part object stands among these parts, if it is one of them.</summary>
+    public static RowPart? Of(ReadOnlySpan<RowPart> parts, object part)
+    {
+        foreach (var p in parts)
+            if (ReferenceEquals(p.Value, part)) return p;
+        return null;
+    }
+}
 
 /// <summary>The row a thread is writing: the parts written so far, where, and the entry's row written before.</summary>
 internal sealed class RowParts
@@ -124,12 +129,7 @@ internal sealed class RowParts
 
     /// <summary>This part object, if the row holds it twice and wrote it already (the board's definition's result is
     /// its strict or lenient one too).</summary>
-    public RowPart? Earlier(object part)
-    {
-        foreach (var p in Written)
-            if (ReferenceEquals(p.Value, part)) return p;
-        return null;
-    }
+    public RowPart? Earlier(object part) => RowPart.Of(CollectionsMarshal.AsSpan(Written), part);
 }
 
 /// <summary>
